@@ -1,0 +1,68 @@
+"""Errors of the accounts domain, each with a stable code and HTTP status."""
+
+from __future__ import annotations
+
+from peiliao.errors import DomainError
+
+
+class InvalidPhone(DomainError):
+    code = "invalid_phone"
+    status = 400
+    default_message = "not a mainland mobile number (1[3-9] and 9 more digits)"
+
+
+class SmsRefused(DomainError):
+    """A send refused by a rate rule; ``code`` is the rule's own (see ``sms_policy.Refusal``)."""
+
+    status = 429
+
+    def __init__(self, code: str, retry_after_s: int, message: str) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.code = code  # type: ignore[misc]
+        self.retry_after_s = retry_after_s
+
+
+class CodeRejected(DomainError):
+    status = 400
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message, **details)
+        self.code = code  # type: ignore[misc]
+
+
+class PhoneLocked(DomainError):
+    code = "phone_locked"
+    status = 429
+    default_message = "too many wrong codes; this phone is locked for a while"
+
+
+class SmsUnavailable(DomainError):
+    code = "sms_unavailable"
+    status = 503
+    default_message = "the SMS provider did not accept the message; try again shortly"
+
+
+class InvalidProfile(DomainError):
+    status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code  # type: ignore[misc]
+
+
+class InvalidImage(DomainError):
+    code = "invalid_image"
+    status = 400
+    default_message = "the upload is not a PNG, JPEG or WebP image we can decode"
+
+
+class ImageTooLarge(DomainError):
+    code = "image_too_large"
+    status = 413
+    default_message = "the image is too large"
+
+
+class UserNotFound(DomainError):
+    code = "user_not_found"
+    status = 404
+    default_message = "no such user"

@@ -1,0 +1,326 @@
+"""HTTP adapter for accounts: login by SMS code, sessions, profile, avatar, the dev SMS outbox."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from accounts.errors import (
+    CodeRejected,
+    ImageTooLarge,
+    InvalidImage,
+    InvalidPhone,
+    InvalidProfile,
+    PhoneLocked,
+    SmsRefused,
+    SmsUnavailable,
+    UserNotFound,
+)
+from accounts.ids import UserId
+from accounts.profile import INTEREST_TAGS, MAX_TAGS, NICKNAME_MAX_CHARS
+from accounts.service import AccountService, Principal
+from accounts.sms import DevOutbox
+from accounts.tokens import csrf_matches, csrf_token
+from peiliao.errors import CsrfFailed, NotFound, Unauthenticated
+from peiliao.http.api import Api, Call, Strict
+from peiliao.settings import Settings
+from store.models import User
+
+ACCOUNTS = web.AppKey("accounts", AccountService)
+SETTINGS = web.AppKey("settings", Settings)
+DEV_OUTBOX = web.AppKey("dev_outbox", DevOutbox)
+
+SESSION_COOKIE = "peiliao_session"
+CSRF_COOKIE = "peiliao_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+_PRINCIPAL = "peiliao.principal"
+
+api = Api()
+
+Phone = Annotated[str, Field(min_length=1, max_length=32, examples=["+86 138-0000-0001"])]
+
+
+class SmsCodeRequest(Strict):
+    phone: Phone
+
+
+class SmsCodeSent(BaseModel):
+    sent: bool = True
+    expires_in_s: int
+    resend_after_s: int
+
+
+class LoginRequest(Strict):
+    phone: Phone
+    code: Annotated[str, Field(min_length=1, max_length=16)]
+    #: ``browser``: an HttpOnly cookie plus a CSRF token; ``cli``: a bearer token in the body
+    client: Literal["browser", "cli"] = "browser"
+
+
+class UserOut(BaseModel):
+    """A user as others see them: never the phone number."""
+
+    id: str
+    nickname: str
+    role: str
+    tags: list[str]
+    avatar_url: str | None
+
+
+class MeOut(UserOut):
+    """A user as they see themselves."""
+
+    phone: str
+    created_at: datetime
+
+
+class LoginOut(BaseModel):
+    user: MeOut
+    new_user: bool
+    expires_at: datetime
+    csrf_token: str | None = None
+    token: str | None = None
+
+
+class SessionOut(BaseModel):
+    user: MeOut
+    session_id: str
+    csrf_token: str
+
+
+class ProfilePatch(Strict):
+    nickname: Annotated[str, Field(min_length=1, max_length=NICKNAME_MAX_CHARS * 2)] | None = None
+    tags: Annotated[list[Annotated[str, Field(max_length=16)]], Field(max_length=MAX_TAGS * 2)] | None = None
+
+
+class TagsOut(BaseModel):
+    tags: list[str]
+
+
+class OkOut(BaseModel):
+    ok: bool = True
+
+
+class OutboxQuery(Strict):
+    phone: Annotated[str, Field(max_length=32)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 20
+
+
+class OutboxMessageOut(BaseModel):
+    phone: str
+    code: str
+    text: str
+    sent_at: datetime
+
+
+class OutboxOut(BaseModel):
+    messages: list[OutboxMessageOut]
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(**_public(user))
+
+
+def me_out(user: User) -> MeOut:
+    return MeOut(**_public(user), phone=user.phone, created_at=user.created_at)
+
+
+def _public(user: User) -> dict[str, object]:
+    avatar = f"/api/users/{user.id}/avatar?v={user.avatar_version}" if user.avatar_version else None
+    return {
+        "id": user.id, "nickname": user.nickname, "role": user.role, "tags": list(user.tags),
+        "avatar_url": avatar,
+    }
+
+
+def client_ip(request: web.Request, settings: Settings) -> str:
+    """The caller's IP: ``X-Forwarded-For``'s first hop only behind a trusted proxy."""
+    candidate = request.remote or "unknown"
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+        if forwarded:
+            candidate = forwarded
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return "unknown"
+
+
+class SessionAuthenticator:
+    """Finds the principal from ``Authorization: Bearer`` or the session cookie.
+
+    Cookie-authenticated requests that change state must carry the session's CSRF token in
+    ``X-CSRF-Token``; bearer tokens are not sent by browsers on their own and need none.
+    """
+
+    def __init__(self, accounts: AccountService, settings: Settings) -> None:
+        self._accounts = accounts
+        self._secret = settings.secret_key
+
+    async def __call__(self, request: web.Request, *, unsafe: bool) -> Principal | None:
+        if _PRINCIPAL in request:
+            cached: Principal = request[_PRINCIPAL]
+            return cached
+        header = request.headers.get("Authorization", "")
+        via_cookie = False
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated("use 'Authorization: Bearer <token>'")
+            token = token.strip()
+        elif SESSION_COOKIE in request.cookies:
+            token = request.cookies[SESSION_COOKIE]
+            via_cookie = True
+        else:
+            return None
+        principal = await self._accounts.authenticate(token)
+        if via_cookie and unsafe:
+            presented = request.headers.get(CSRF_HEADER, "")
+            if not presented or not csrf_matches(self._secret, principal.session_id, presented):
+                raise CsrfFailed()
+        request[_PRINCIPAL] = principal
+        return principal
+
+
+def _set_cookies(resp: web.StreamResponse, settings: Settings, token: str, csrf: str,
+                 max_age_s: int) -> None:
+    secure = settings.secure_cookies
+    resp.set_cookie(SESSION_COOKIE, token, max_age=max_age_s, path="/", httponly=True,
+                    secure=secure, samesite="Lax")
+    # Readable by the page's own script, which echoes it in X-CSRF-Token.
+    resp.set_cookie(CSRF_COOKIE, csrf, max_age=max_age_s, path="/", httponly=False,
+                    secure=secure, samesite="Lax")
+
+
+def _json(model: BaseModel, status: int = 200) -> web.Response:
+    return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+@api.route("POST", "/api/auth/sms-code", summary="Send a login code by SMS", tags=["auth"],
+           auth="none", body=SmsCodeRequest, response=SmsCodeSent,
+           errors=[InvalidPhone, SmsRefused, SmsUnavailable])
+async def request_sms_code(call: Call) -> BaseModel:
+    body: SmsCodeRequest = call.body
+    app = call.request.app
+    sent = await app[ACCOUNTS].request_code(body.phone, client_ip(call.request, app[SETTINGS]))
+    return SmsCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
+
+
+@api.route("POST", "/api/auth/login", summary="Log in (or sign up) with an SMS code",
+           tags=["auth"], auth="none", body=LoginRequest, response=LoginOut,
+           errors=[InvalidPhone, CodeRejected, PhoneLocked])
+async def login(call: Call) -> web.StreamResponse:
+    body: LoginRequest = call.body
+    app = call.request.app
+    settings = app[SETTINGS]
+    result = await app[ACCOUNTS].verify_code(
+        body.phone, body.code, client=body.client,
+        user_agent=call.request.headers.get("User-Agent", ""),
+    )
+    out = LoginOut(user=me_out(result.user), new_user=result.new_user,
+                   expires_at=result.expires_at)
+    if body.client == "cli":
+        out.token = result.token
+        return _json(out)
+    out.csrf_token = csrf_token(settings.secret_key, result.session_id)
+    resp = _json(out)
+    _set_cookies(resp, settings, result.token, out.csrf_token, settings.session_ttl_s)
+    return resp
+
+
+@api.route("POST", "/api/auth/logout", summary="End this login session", tags=["auth"],
+           response=OkOut)
+async def logout(call: Call) -> web.StreamResponse:
+    await call.request.app[ACCOUNTS].logout(call.user.session_id)  # type: ignore[arg-type]
+    resp = _json(OkOut())
+    resp.del_cookie(SESSION_COOKIE, path="/")
+    resp.del_cookie(CSRF_COOKIE, path="/")
+    return resp
+
+
+@api.route("POST", "/api/auth/logout-all", summary="End every login session of this user",
+           tags=["auth"], response=OkOut)
+async def logout_all(call: Call) -> web.StreamResponse:
+    await call.request.app[ACCOUNTS].logout_everywhere(UserId(call.user.user_id))
+    resp = _json(OkOut())
+    resp.del_cookie(SESSION_COOKIE, path="/")
+    resp.del_cookie(CSRF_COOKIE, path="/")
+    return resp
+
+
+@api.route("GET", "/api/auth/session", summary="The current session and its CSRF token",
+           tags=["auth"], response=SessionOut)
+async def current_session(call: Call) -> BaseModel:
+    app = call.request.app
+    user = await app[ACCOUNTS].get_user(call.user.user_id)
+    return SessionOut(
+        user=me_out(user), session_id=call.user.session_id,
+        csrf_token=csrf_token(app[SETTINGS].secret_key, call.user.session_id),
+    )
+
+
+@api.route("GET", "/api/me", summary="My profile", tags=["profile"], response=MeOut)
+async def get_me(call: Call) -> BaseModel:
+    return me_out(await call.request.app[ACCOUNTS].get_user(call.user.user_id))
+
+
+@api.route("PATCH", "/api/me", summary="Change my nickname or interest tags", tags=["profile"],
+           body=ProfilePatch, response=MeOut, errors=[InvalidProfile])
+async def patch_me(call: Call) -> BaseModel:
+    body: ProfilePatch = call.body
+    user = await call.request.app[ACCOUNTS].update_profile(
+        UserId(call.user.user_id), nickname=body.nickname, tags=body.tags
+    )
+    return me_out(user)
+
+
+@api.route("PUT", "/api/me/avatar", summary="Upload my avatar (re-encoded to a WebP square)",
+           tags=["profile"], response=MeOut, errors=[InvalidImage, ImageTooLarge],
+           raw_body_types=["image/png", "image/jpeg", "image/webp"])
+async def put_avatar(call: Call) -> BaseModel:
+    user = await call.request.app[ACCOUNTS].set_avatar(
+        UserId(call.user.user_id), call.raw_body, call.request.content_type
+    )
+    return me_out(user)
+
+
+@api.route("GET", "/api/users/{user_id}", summary="A user's public profile", tags=["profile"],
+           response=UserOut, errors=[UserNotFound])
+async def get_user(call: Call) -> BaseModel:
+    user_id = call.request.match_info["user_id"]
+    return user_out(await call.request.app[ACCOUNTS].get_user(user_id))
+
+
+@api.route("GET", "/api/users/{user_id}/avatar", summary="A user's avatar image",
+           tags=["profile"], auth="none", raw_response_type="image/webp",
+           errors=[UserNotFound])
+async def get_avatar(call: Call) -> web.StreamResponse:
+    avatar = await call.request.app[ACCOUNTS].get_avatar(call.request.match_info["user_id"])
+    return web.Response(
+        body=avatar.data, content_type=avatar.content_type,
+        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@api.route("GET", "/api/profile/tags", summary="The curated interest tags", tags=["profile"],
+           auth="none", response=TagsOut)
+async def list_tags(call: Call) -> BaseModel:
+    return TagsOut(tags=list(INTEREST_TAGS))
+
+
+@api.route("GET", "/api/dev/sms-outbox", summary="Dev only: SMS messages the dev provider kept",
+           tags=["dev"], auth="none", query=OutboxQuery, response=OutboxOut, errors=[NotFound])
+async def dev_sms_outbox(call: Call) -> BaseModel:
+    app = call.request.app
+    if app[SETTINGS].env != "dev" or DEV_OUTBOX not in app:
+        raise NotFound()
+    q: OutboxQuery = call.query
+    phone = AccountService.parse_phone(q.phone) if q.phone else None
+    return OutboxOut(messages=[
+        OutboxMessageOut(phone=m.phone, code=m.code, text=m.text, sent_at=m.sent_at)
+        for m in app[DEV_OUTBOX].messages(phone, q.limit)
+    ])

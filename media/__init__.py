@@ -1,0 +1,1 @@
+"""media: see the README's architecture section."""

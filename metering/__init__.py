@@ -1,0 +1,1 @@
+"""metering: see the README's architecture section."""

@@ -1,0 +1,164 @@
+"""The composition root: ``create_app(settings)`` builds the whole server; nothing else wires."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel
+
+from accounts import routes as account_routes
+from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
+from accounts.service import AccountService
+from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from peiliao import __name__ as _pkg
+from peiliao.clock import Clock, SystemClock
+from peiliao.errors import Unavailable
+from peiliao.http.api import AUTHENTICATOR, Api, Call
+from peiliao.http.middleware import TELEMETRY, errors, request_context
+from peiliao.settings import Settings
+from peiliao.telemetry import PrometheusTelemetry
+from store import Database
+from store.migrate import current_revision, head_revision
+
+log = structlog.get_logger(_pkg)
+
+VERSION = "0.1.0"
+DB = web.AppKey("db", Database)
+CLOCK = web.AppKey("clock", Clock)
+PROMETHEUS = web.AppKey("prometheus", PrometheusTelemetry)
+OPENAPI = web.AppKey("openapi", dict)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    status: str
+    database: str
+
+
+system = Api()
+
+
+@system.route("GET", "/healthz", summary="Liveness: the process answers", tags=["system"],
+              auth="none", response=Health)
+async def healthz(call: Call) -> BaseModel:
+    return Health(status="ok")
+
+
+@system.route("GET", "/readyz", summary="Readiness: the database answers", tags=["system"],
+              auth="none", response=Ready, errors=[Unavailable])
+async def readyz(call: Call) -> BaseModel:
+    try:
+        await call.request.app[DB].ping()
+    except Exception as exc:
+        log.warning("readyz_database_down", error=type(exc).__name__)
+        raise Unavailable("the database does not answer") from exc
+    return Ready(status="ok", database="ok")
+
+
+@system.route("GET", "/api/openapi.json", summary="This document", tags=["system"], auth="none")
+async def openapi(call: Call) -> web.StreamResponse:
+    return web.json_response(call.request.app[OPENAPI])
+
+
+@system.route("GET", "/metrics", summary="Prometheus metrics", tags=["system"], auth="none",
+              raw_response_type="text/plain")
+async def metrics(call: Call) -> web.StreamResponse:
+    body, content_type = call.request.app[PROMETHEUS].render()
+    resp = web.Response(body=body)
+    resp.headers["Content-Type"] = content_type
+    return resp
+
+
+def build_sms(s: Settings) -> SmsSender:
+    if s.sms_provider == "aliyun":
+        return AliyunSms(
+            endpoint=s.aliyun_sms_endpoint, access_key_id=s.aliyun_sms_access_key_id,
+            access_key_secret=s.aliyun_sms_access_key_secret, sign_name=s.aliyun_sms_sign_name,
+            template_code=s.aliyun_sms_template_code, timeout_s=s.sms_timeout_s,
+        )
+    return DevOutbox(s.sms_outbox_size)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    sms: SmsSender | None = None,
+    check_schema: bool = True,
+) -> web.Application:
+    """Build the server.  Resources open in ``cleanup_ctx`` when the app starts, not here."""
+    app = web.Application(
+        client_max_size=max(settings.max_body_bytes, settings.max_avatar_bytes) + 1024,
+        middlewares=[request_context, errors],
+    )
+    clock = clock or SystemClock()
+    sms = sms or build_sms(settings)
+    db = Database(
+        settings.database_url, timeout_s=settings.db_timeout_s, pool_size=settings.db_pool_size,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    telemetry = PrometheusTelemetry()
+    accounts = AccountService(db, sms, clock, settings)
+
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[DB] = db
+    app[TELEMETRY] = telemetry
+    app[PROMETHEUS] = telemetry
+    app[ACCOUNTS] = accounts
+    app[AUTHENTICATOR] = SessionAuthenticator(accounts, settings)
+    if isinstance(sms, DevOutbox):
+        app[DEV_OUTBOX] = sms
+
+    api = Api(
+        default_max_body_bytes=settings.max_body_bytes,
+        upload_max_body_bytes=settings.max_avatar_bytes,
+    )
+    api.include(system)
+    api.include(account_routes.api)
+    api.mount(app)
+    app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
+    _mount_web_client(app, settings.web_dist_dir)
+
+    async def database(app_: web.Application) -> AsyncIterator[None]:
+        if check_schema:
+            await _check_schema(db)
+        log.info("server_started", env=settings.env, database=db.engine.url.get_backend_name())
+        yield
+        await db.dispose()
+
+    app.cleanup_ctx.append(database)
+    return app
+
+
+async def _check_schema(db: Database) -> None:
+    current, head = await current_revision(db), head_revision()
+    if current != head:
+        raise SystemExit(
+            f"database schema is at {current or 'nothing'}, code needs {head}: "
+            "run `peiliao db upgrade` (make run does it for you)"
+        )
+
+
+def _mount_web_client(app: web.Application, dist_dir: str) -> None:
+    dist = Path(dist_dir) if dist_dir else REPO_ROOT / "web_client" / "dist"
+    index = dist / "index.html"
+
+    async def index_page(request: web.Request) -> web.StreamResponse:
+        if not index.is_file():
+            return web.Response(
+                status=503, content_type="text/plain",
+                text="web client not built: run `make run` (or `make web`)\n",
+            )
+        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get("/", index_page)
+    if (dist / "assets").is_dir():
+        app.router.add_static("/assets", dist / "assets", append_version=False)

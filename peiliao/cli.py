@@ -1,0 +1,191 @@
+"""The ``peiliao`` command: serve, db upgrade, admin create, seed --demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from peiliao.settings import Settings, SettingsError
+
+DEMO_CUSTOMERS = [{"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}]
+DEMO_COMPANIONS = [
+    {"phone": "13900000001", "nickname": "晚晚", "tags": ["情感", "心理", "音乐"]},
+    {"phone": "13900000002", "nickname": "阿杰", "tags": ["游戏", "动漫"]},
+    {"phone": "13900000003", "nickname": "Lily", "tags": ["外语", "考研", "职场"]},
+]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except SettingsError as exc:
+        raise SystemExit(f"peiliao: configuration error: {exc}") from None
+
+
+def _configure_logs(settings: Settings) -> None:
+    from peiliao.logs import configure_logging
+
+    configure_logging(level=settings.log_level, json_logs=settings.json_logs)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from peiliao.app import create_app
+
+    settings = _settings()
+    settings = settings.replace(
+        host=args.host or settings.host, port=args.port or settings.port
+    )
+    _configure_logs(settings)
+    app = create_app(settings)
+    print(f"peiliao: serving on http://{settings.host}:{settings.port} (env={settings.env})",
+          file=sys.stderr)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+async def _with_db(settings: Settings, work: Any) -> Any:
+    from store import Database
+
+    db = Database(settings.database_url, timeout_s=settings.db_timeout_s,
+                  sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    try:
+        return await work(db)
+    finally:
+        await db.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from store.migrate import current_revision, upgrade
+
+    settings = _settings()
+    _configure_logs(settings)
+
+    async def work(db: Any) -> str | None:
+        await upgrade(db, args.revision)
+        return await current_revision(db)
+
+    try:
+        revision = asyncio.run(_with_db(settings, work))
+    except OSError as exc:
+        raise SystemExit(
+            f"peiliao: cannot reach the database ({exc}); check PEILIAO_DATABASE_URL"
+        ) from None
+    print(json.dumps({"database": settings.database_url.split("://")[0], "revision": revision}))
+    return 0
+
+
+def _accounts(settings: Settings, db: Any) -> Any:
+    from accounts.service import AccountService
+    from accounts.sms import DevOutbox
+    from peiliao.clock import SystemClock
+
+    return AccountService(db, DevOutbox(1), SystemClock(), settings)
+
+
+async def _require_schema(db: Any) -> None:
+    from store.migrate import current_revision, head_revision
+
+    if await current_revision(db) != head_revision():
+        raise SystemExit("peiliao: the database schema is not current; run `peiliao db upgrade`")
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    from accounts.errors import InvalidPhone
+    from accounts.roles import Role
+
+    settings = _settings()
+    _configure_logs(settings)
+
+    async def work(db: Any) -> dict[str, Any]:
+        await _require_schema(db)
+        user, created = await _accounts(settings, db).ensure_user(args.phone, Role.ADMIN)
+        return {"id": user.id, "phone": user.phone, "role": user.role, "created": created}
+
+    try:
+        print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False))
+    except InvalidPhone:
+        raise SystemExit(f"peiliao: {args.phone!r} is not a mainland mobile number") from None
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from accounts.roles import Role
+
+    if not args.demo:
+        raise SystemExit("peiliao: say what to seed: `peiliao seed --demo`")
+    settings = _settings()
+    _configure_logs(settings)
+
+    async def work(db: Any) -> dict[str, Any]:
+        await _require_schema(db)
+        accounts = _accounts(settings, db)
+        made: dict[str, list[dict[str, Any]]] = {"customers": [], "companions": []}
+        for group, role, people in (
+            ("customers", Role.CUSTOMER, DEMO_CUSTOMERS),
+            ("companions", Role.COMPANION, DEMO_COMPANIONS),
+        ):
+            for p in people:
+                user, created = await accounts.ensure_user(
+                    p["phone"], role, nickname=p["nickname"], tags=p["tags"]
+                )
+                made[group].append({
+                    "id": user.id, "phone": user.phone, "nickname": user.nickname,
+                    "role": user.role, "tags": user.tags, "created": created,
+                })
+        return made
+
+    print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peiliao",
+        description="Peiliao: the companion-chat session server. "
+        "Configuration comes from PEILIAO_* environment variables (see the README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the server", description="Run the HTTP and "
+                           "real-time server until interrupted.")
+    serve.add_argument("--host", help="address to bind (default PEILIAO_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default PEILIAO_PORT or 8080)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema", description="Database schema commands.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
+    up = db_sub.add_parser("upgrade", help="apply migrations",
+                           description="Apply migrations up to a revision (default: head).")
+    up.add_argument("--revision", default="head", help="target revision (default: head)")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    admin = sub.add_parser("admin", help="administrators", description="Manage admins.")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="SUBCOMMAND")
+    create = admin_sub.add_parser("create", help="make a phone's account an admin",
+                                  description="Create the account of a phone as admin, or "
+                                  "promote an existing one.  Prints the account as JSON.")
+    create.add_argument("--phone", required=True, help="mainland mobile number, e.g. 13700000000")
+    create.set_defaults(func=cmd_admin_create)
+
+    seed = sub.add_parser("seed", help="demo data", description="Create demo accounts "
+                          "(idempotent) and print what exists as JSON.")
+    seed.add_argument("--demo", action="store_true", help="the demo customer and companions")
+    seed.set_defaults(func=cmd_seed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP kit: typed routes with OpenAPI, middlewares."""

@@ -1,0 +1,198 @@
+"""One frozen Settings object, read from ``PEILIAO_*`` environment variables.
+
+Nothing else in the code base reads ``os.environ``.  Every timeout and limit is a field here,
+so tests and deployments change behaviour through configuration, not code.  ``Settings.from_env``
+validates everything at start-up and raises :class:`SettingsError` with a message that says
+which variable is wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Literal, get_args
+
+Env = Literal["dev", "prod"]
+SmsProviderName = Literal["dev", "aliyun"]
+PaymentProviderName = Literal["sandbox", "alipay", "wechat"]
+
+#: The dev secret.  Refused in ``prod``; printed nowhere.
+DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me-0000000000"
+
+_PREFIX = "PEILIAO_"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing, malformed or unsafe for the chosen environment."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Process configuration.  Field ``foo_bar`` is read from ``PEILIAO_FOO_BAR``."""
+
+    env: Env = "dev"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    database_url: str = "sqlite+aiosqlite:///./var/peiliao.db"
+    redis_url: str = ""
+    secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON outside dev
+    web_dist_dir: str = "web_client/dist"
+
+    # Store
+    db_timeout_s: float = 10.0
+    db_pool_size: int = 10
+    sqlite_busy_timeout_ms: int = 10_000
+
+    # HTTP
+    max_body_bytes: int = 1_048_576
+    max_avatar_bytes: int = 2_097_152
+    max_avatar_pixels: int = 16_000_000
+    avatar_size_px: int = 256
+    trust_forwarded_for: bool = False
+
+    # Accounts: SMS codes (the product rules; see accounts/sms_policy.py)
+    sms_provider: SmsProviderName = "dev"
+    sms_code_ttl_s: int = 300
+    sms_resend_interval_s: int = 60
+    sms_max_per_phone_per_day: int = 10
+    sms_max_per_ip_per_hour: int = 20
+    sms_max_failed_attempts: int = 5
+    sms_lockout_s: int = 900
+    sms_outbox_size: int = 1000
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_access_key_id: str = ""
+    aliyun_sms_access_key_secret: str = field(default="", repr=False)
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_template_code: str = ""
+    sms_timeout_s: float = 5.0
+
+    # Accounts: sessions
+    session_ttl_s: int = 30 * 24 * 3600
+    session_idle_s: int = 7 * 24 * 3600
+    cookie_secure: bool | None = None  # None: Secure outside dev
+
+    # Metering (validated here so prod refuses the sandbox at start-up)
+    payment_provider: PaymentProviderName = "sandbox"
+
+    # Operations
+    require_services: bool = False
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def json_logs(self) -> bool:
+        return (not self.is_dev) if self.log_json is None else self.log_json
+
+    @property
+    def secure_cookies(self) -> bool:
+        return (not self.is_dev) if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with ``changes`` applied and validated again."""
+        new = dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        new.validate()
+        return new
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from ``PEILIAO_*`` variables; unknown ``PEILIAO_*`` names are an error."""
+        known = {f.name for f in fields(cls)}
+        values: dict[str, object] = {}
+        for key, raw in environ.items():
+            if not key.startswith(_PREFIX):
+                continue
+            name = key[len(_PREFIX) :].lower()
+            if name not in known:
+                # Test-only variables live under PEILIAO_TEST_; everything else is a typo.
+                if name.startswith("test_"):
+                    continue
+                raise SettingsError(f"unknown setting {key}; see the README's configuration table")
+            values[name] = _parse(cls, name, raw)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.env not in get_args(Env):
+            raise SettingsError("PEILIAO_ENV must be dev or prod")
+        if self.sms_provider not in get_args(SmsProviderName):
+            raise SettingsError("PEILIAO_SMS_PROVIDER must be dev or aliyun")
+        if self.payment_provider not in get_args(PaymentProviderName):
+            raise SettingsError("PEILIAO_PAYMENT_PROVIDER must be sandbox, alipay or wechat")
+        if not (0 < self.port < 65536):
+            raise SettingsError("PEILIAO_PORT must be 1..65535")
+        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise SettingsError(
+                "PEILIAO_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
+            raise SettingsError("PEILIAO_REDIS_URL must start with redis:// or rediss://")
+        if len(self.secret_key) < 32:
+            raise SettingsError("PEILIAO_SECRET_KEY must be at least 32 characters")
+        for name in (
+            "db_timeout_s",
+            "max_body_bytes",
+            "max_avatar_bytes",
+            "max_avatar_pixels",
+            "avatar_size_px",
+            "sms_code_ttl_s",
+            "sms_resend_interval_s",
+            "sms_max_per_phone_per_day",
+            "sms_max_per_ip_per_hour",
+            "sms_max_failed_attempts",
+            "sms_lockout_s",
+            "sms_outbox_size",
+            "sms_timeout_s",
+            "session_ttl_s",
+            "session_idle_s",
+            "db_pool_size",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
+        if self.env == "prod":
+            problems = []
+            if self.secret_key == DEFAULT_SECRET_KEY:
+                problems.append("PEILIAO_SECRET_KEY is the dev default; set a random secret")
+            if self.sms_provider == "dev":
+                problems.append("PEILIAO_SMS_PROVIDER=dev keeps codes in memory; use aliyun")
+            if self.payment_provider == "sandbox":
+                problems.append("PEILIAO_PAYMENT_PROVIDER=sandbox takes no money; use alipay or wechat")
+            if self.sms_provider == "aliyun" and not (
+                self.aliyun_sms_access_key_id and self.aliyun_sms_access_key_secret
+            ):
+                problems.append("PEILIAO_ALIYUN_SMS_ACCESS_KEY_ID/_SECRET are required for aliyun")
+            if problems:
+                raise SettingsError("refusing to start in prod: " + "; ".join(problems))
+
+
+def _parse(cls: type[Settings], name: str, raw: str) -> object:
+    default = next(f.default for f in fields(cls) if f.name == name)
+    annotation = next(f.type for f in fields(cls) if f.name == name)
+    env_name = _PREFIX + name.upper()
+    text = raw.strip()
+    try:
+        if "bool" in str(annotation):
+            if "None" in str(annotation) and text == "":
+                return None
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        if isinstance(default, int) and not isinstance(default, bool):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        raise SettingsError(f"{env_name}={raw!r} is not a valid {annotation}") from None
+    return text

@@ -1,0 +1,1 @@
+"""signaling: see the README's architecture section."""

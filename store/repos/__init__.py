@@ -1,0 +1,1 @@
+"""Repositories: query functions over an open ``AsyncSession``; they never commit."""

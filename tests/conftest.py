@@ -1,0 +1,155 @@
+"""Shared fixtures: real databases (SQLite file and a PostgreSQL database made for this run), the
+app on a real loopback server, and a fake clock.
+
+PostgreSQL is at ``PEILIAO_TEST_PG_URL`` (default the machine's 127.0.0.1:5432, database ``test``);
+each run creates its own database and drops it at the end.  When the server is absent, tests that
+need it are skipped, unless ``PEILIAO_REQUIRE_SERVICES=1`` (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
+
+from accounts.sms import DevOutbox
+from peiliao.app import create_app
+from peiliao.clock import FakeClock
+from peiliao.settings import Settings
+from store import Database
+from store.migrate import upgrade
+from store.models import Base
+
+PG_ADMIN_URL = os.environ.get(
+    "PEILIAO_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_SERVICES = os.environ.get("PEILIAO_REQUIRE_SERVICES", "") in ("1", "true", "yes")
+TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+def service_missing(what: str, why: object) -> None:
+    message = f"{what} is not reachable ({why})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " and PEILIAO_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+def _pg_url(database: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    dsn = PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncio.wait_for(asyncpg.connect(dsn), 5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database for this test run, with the schema at head; dropped at the end."""
+    name = f"peiliao_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncio.TimeoutError) as exc:
+        service_missing("PostgreSQL", exc)
+    url = _pg_url(name)
+
+    async def migrate() -> None:
+        db = Database(url)
+        try:
+            await upgrade(db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(migrate())
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy (cheaper than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+
+    async def migrate() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(db)
+            async with db.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            await db.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+@dataclass(frozen=True)
+class DbTarget:
+    kind: str
+    url: str
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> DbTarget:
+    """Each test that uses this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "peiliao.db"
+        path.write_bytes(template.read_bytes())
+        return DbTarget("sqlite", f"sqlite+aiosqlite:///{path}")
+    return DbTarget("postgresql", request.getfixturevalue("pg_database"))
+
+
+async def _truncate_all(db: Database) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def db(db_target: DbTarget) -> AsyncIterator[Database]:
+    database = Database(db_target.url)
+    if db_target.kind == "postgresql":
+        await _truncate_all(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(db_target: DbTarget) -> Settings:
+    return Settings(env="dev", database_url=db_target.url, secret_key=TEST_SECRET,
+                    web_dist_dir="/nonexistent")
+
+
+@pytest.fixture
+def outbox() -> DevOutbox:
+    return DevOutbox(100)
+
+
+@pytest.fixture
+async def client(
+    db: Database, settings: Settings, clock: FakeClock, outbox: DevOutbox
+) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    """The whole app on a real loopback server, on the parametrized database."""
+    app = create_app(settings, clock=clock, sms=outbox)
+    async with TestClient(TestServer(app)) as c:
+        yield c
