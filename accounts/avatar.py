@@ -44,16 +44,23 @@ def process_avatar(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[declared]) as img:
-                if img.width * img.height > max_pixels:
+            with Image.open(io.BytesIO(data), formats=[declared]) as opened:
+                # Checked before decoding: the header alone tells the pixel count.
+                if opened.width * opened.height > max_pixels:
                     raise AvatarRejected("image_too_large", "the image has too many pixels")
-                img.load()
-                img = ImageOps.exif_transpose(img)
-                img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+                opened.load()
+                upright = ImageOps.exif_transpose(opened)
+                img = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
     except AvatarRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise AvatarRejected("invalid_image", "the upload is not an image we can decode") from exc
     square = ImageOps.fit(img, (size_px, size_px), method=Image.Resampling.LANCZOS)
     out = io.BytesIO()

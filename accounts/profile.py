@@ -44,7 +44,9 @@ def clean_nickname(raw: str) -> str:
         )
     # Cc: control, Cf: format (zero-width and bidi tricks), Co/Cs: private use, surrogates.
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in name):
-        raise ProfileRuleError("nickname_characters", "nickname has invisible or control characters")
+        raise ProfileRuleError(
+            "nickname_characters", "nickname has invisible or control characters"
+        )
     return name
 
 

@@ -33,11 +33,11 @@ from store.models import User
 ACCOUNTS = web.AppKey("accounts", AccountService)
 SETTINGS = web.AppKey("settings", Settings)
 DEV_OUTBOX = web.AppKey("dev_outbox", DevOutbox)
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 SESSION_COOKIE = "peiliao_session"
 CSRF_COOKIE = "peiliao_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-_PRINCIPAL = "peiliao.principal"
 
 api = Api()
 
@@ -94,7 +94,9 @@ class SessionOut(BaseModel):
 
 class ProfilePatch(Strict):
     nickname: Annotated[str, Field(min_length=1, max_length=NICKNAME_MAX_CHARS * 2)] | None = None
-    tags: Annotated[list[Annotated[str, Field(max_length=16)]], Field(max_length=MAX_TAGS * 2)] | None = None
+    tags: (
+        Annotated[list[Annotated[str, Field(max_length=16)]], Field(max_length=MAX_TAGS * 2)] | None
+    ) = None
 
 
 class TagsOut(BaseModel):
@@ -132,7 +134,10 @@ def me_out(user: User) -> MeOut:
 def _public(user: User) -> dict[str, object]:
     avatar = f"/api/users/{user.id}/avatar?v={user.avatar_version}" if user.avatar_version else None
     return {
-        "id": user.id, "nickname": user.nickname, "role": user.role, "tags": list(user.tags),
+        "id": user.id,
+        "nickname": user.nickname,
+        "role": user.role,
+        "tags": list(user.tags),
         "avatar_url": avatar,
     }
 
@@ -162,9 +167,8 @@ class SessionAuthenticator:
         self._secret = settings.secret_key
 
     async def __call__(self, request: web.Request, *, unsafe: bool) -> Principal | None:
-        if _PRINCIPAL in request:
-            cached: Principal = request[_PRINCIPAL]
-            return cached
+        if PRINCIPAL in request:
+            return request[PRINCIPAL]
         header = request.headers.get("Authorization", "")
         via_cookie = False
         if header:
@@ -182,27 +186,49 @@ class SessionAuthenticator:
             presented = request.headers.get(CSRF_HEADER, "")
             if not presented or not csrf_matches(self._secret, principal.session_id, presented):
                 raise CsrfFailed()
-        request[_PRINCIPAL] = principal
+        request[PRINCIPAL] = principal
         return principal
 
 
-def _set_cookies(resp: web.StreamResponse, settings: Settings, token: str, csrf: str,
-                 max_age_s: int) -> None:
+def _set_cookies(
+    resp: web.StreamResponse, settings: Settings, token: str, csrf: str, max_age_s: int
+) -> None:
     secure = settings.secure_cookies
-    resp.set_cookie(SESSION_COOKIE, token, max_age=max_age_s, path="/", httponly=True,
-                    secure=secure, samesite="Lax")
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age_s,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="Lax",
+    )
     # Readable by the page's own script, which echoes it in X-CSRF-Token.
-    resp.set_cookie(CSRF_COOKIE, csrf, max_age=max_age_s, path="/", httponly=False,
-                    secure=secure, samesite="Lax")
+    resp.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=max_age_s,
+        path="/",
+        httponly=False,
+        secure=secure,
+        samesite="Lax",
+    )
 
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
 
 
-@api.route("POST", "/api/auth/sms-code", summary="Send a login code by SMS", tags=["auth"],
-           auth="none", body=SmsCodeRequest, response=SmsCodeSent,
-           errors=[InvalidPhone, SmsRefused, SmsUnavailable])
+@api.route(
+    "POST",
+    "/api/auth/sms-code",
+    summary="Send a login code by SMS",
+    tags=["auth"],
+    auth="none",
+    body=SmsCodeRequest,
+    response=SmsCodeSent,
+    errors=[InvalidPhone, SmsRefused, SmsUnavailable],
+)
 async def request_sms_code(call: Call) -> BaseModel:
     body: SmsCodeRequest = call.body
     app = call.request.app
@@ -210,19 +236,27 @@ async def request_sms_code(call: Call) -> BaseModel:
     return SmsCodeSent(expires_in_s=sent.expires_in_s, resend_after_s=sent.resend_after_s)
 
 
-@api.route("POST", "/api/auth/login", summary="Log in (or sign up) with an SMS code",
-           tags=["auth"], auth="none", body=LoginRequest, response=LoginOut,
-           errors=[InvalidPhone, CodeRejected, PhoneLocked])
+@api.route(
+    "POST",
+    "/api/auth/login",
+    summary="Log in (or sign up) with an SMS code",
+    tags=["auth"],
+    auth="none",
+    body=LoginRequest,
+    response=LoginOut,
+    errors=[InvalidPhone, CodeRejected, PhoneLocked],
+)
 async def login(call: Call) -> web.StreamResponse:
     body: LoginRequest = call.body
     app = call.request.app
     settings = app[SETTINGS]
     result = await app[ACCOUNTS].verify_code(
-        body.phone, body.code, client=body.client,
+        body.phone,
+        body.code,
+        client=body.client,
         user_agent=call.request.headers.get("User-Agent", ""),
     )
-    out = LoginOut(user=me_out(result.user), new_user=result.new_user,
-                   expires_at=result.expires_at)
+    out = LoginOut(user=me_out(result.user), new_user=result.new_user, expires_at=result.expires_at)
     if body.client == "cli":
         out.token = result.token
         return _json(out)
@@ -232,8 +266,9 @@ async def login(call: Call) -> web.StreamResponse:
     return resp
 
 
-@api.route("POST", "/api/auth/logout", summary="End this login session", tags=["auth"],
-           response=OkOut)
+@api.route(
+    "POST", "/api/auth/logout", summary="End this login session", tags=["auth"], response=OkOut
+)
 async def logout(call: Call) -> web.StreamResponse:
     await call.request.app[ACCOUNTS].logout(call.user.session_id)  # type: ignore[arg-type]
     resp = _json(OkOut())
@@ -242,8 +277,13 @@ async def logout(call: Call) -> web.StreamResponse:
     return resp
 
 
-@api.route("POST", "/api/auth/logout-all", summary="End every login session of this user",
-           tags=["auth"], response=OkOut)
+@api.route(
+    "POST",
+    "/api/auth/logout-all",
+    summary="End every login session of this user",
+    tags=["auth"],
+    response=OkOut,
+)
 async def logout_all(call: Call) -> web.StreamResponse:
     await call.request.app[ACCOUNTS].logout_everywhere(UserId(call.user.user_id))
     resp = _json(OkOut())
@@ -252,13 +292,19 @@ async def logout_all(call: Call) -> web.StreamResponse:
     return resp
 
 
-@api.route("GET", "/api/auth/session", summary="The current session and its CSRF token",
-           tags=["auth"], response=SessionOut)
+@api.route(
+    "GET",
+    "/api/auth/session",
+    summary="The current session and its CSRF token",
+    tags=["auth"],
+    response=SessionOut,
+)
 async def current_session(call: Call) -> BaseModel:
     app = call.request.app
     user = await app[ACCOUNTS].get_user(call.user.user_id)
     return SessionOut(
-        user=me_out(user), session_id=call.user.session_id,
+        user=me_out(user),
+        session_id=call.user.session_id,
         csrf_token=csrf_token(app[SETTINGS].secret_key, call.user.session_id),
     )
 
@@ -268,8 +314,15 @@ async def get_me(call: Call) -> BaseModel:
     return me_out(await call.request.app[ACCOUNTS].get_user(call.user.user_id))
 
 
-@api.route("PATCH", "/api/me", summary="Change my nickname or interest tags", tags=["profile"],
-           body=ProfilePatch, response=MeOut, errors=[InvalidProfile])
+@api.route(
+    "PATCH",
+    "/api/me",
+    summary="Change my nickname or interest tags",
+    tags=["profile"],
+    body=ProfilePatch,
+    response=MeOut,
+    errors=[InvalidProfile],
+)
 async def patch_me(call: Call) -> BaseModel:
     body: ProfilePatch = call.body
     user = await call.request.app[ACCOUNTS].update_profile(
@@ -278,9 +331,15 @@ async def patch_me(call: Call) -> BaseModel:
     return me_out(user)
 
 
-@api.route("PUT", "/api/me/avatar", summary="Upload my avatar (re-encoded to a WebP square)",
-           tags=["profile"], response=MeOut, errors=[InvalidImage, ImageTooLarge],
-           raw_body_types=["image/png", "image/jpeg", "image/webp"])
+@api.route(
+    "PUT",
+    "/api/me/avatar",
+    summary="Upload my avatar (re-encoded to a WebP square)",
+    tags=["profile"],
+    response=MeOut,
+    errors=[InvalidImage, ImageTooLarge],
+    raw_body_types=["image/png", "image/jpeg", "image/webp"],
+)
 async def put_avatar(call: Call) -> BaseModel:
     user = await call.request.app[ACCOUNTS].set_avatar(
         UserId(call.user.user_id), call.raw_body, call.request.content_type
@@ -288,39 +347,68 @@ async def put_avatar(call: Call) -> BaseModel:
     return me_out(user)
 
 
-@api.route("GET", "/api/users/{user_id}", summary="A user's public profile", tags=["profile"],
-           response=UserOut, errors=[UserNotFound])
+@api.route(
+    "GET",
+    "/api/users/{user_id}",
+    summary="A user's public profile",
+    tags=["profile"],
+    response=UserOut,
+    errors=[UserNotFound],
+)
 async def get_user(call: Call) -> BaseModel:
     user_id = call.request.match_info["user_id"]
     return user_out(await call.request.app[ACCOUNTS].get_user(user_id))
 
 
-@api.route("GET", "/api/users/{user_id}/avatar", summary="A user's avatar image",
-           tags=["profile"], auth="none", raw_response_type="image/webp",
-           errors=[UserNotFound])
+@api.route(
+    "GET",
+    "/api/users/{user_id}/avatar",
+    summary="A user's avatar image",
+    tags=["profile"],
+    auth="none",
+    raw_response_type="image/webp",
+    errors=[UserNotFound],
+)
 async def get_avatar(call: Call) -> web.StreamResponse:
     avatar = await call.request.app[ACCOUNTS].get_avatar(call.request.match_info["user_id"])
     return web.Response(
-        body=avatar.data, content_type=avatar.content_type,
+        body=avatar.data,
+        content_type=avatar.content_type,
         headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
     )
 
 
-@api.route("GET", "/api/profile/tags", summary="The curated interest tags", tags=["profile"],
-           auth="none", response=TagsOut)
+@api.route(
+    "GET",
+    "/api/profile/tags",
+    summary="The curated interest tags",
+    tags=["profile"],
+    auth="none",
+    response=TagsOut,
+)
 async def list_tags(call: Call) -> BaseModel:
     return TagsOut(tags=list(INTEREST_TAGS))
 
 
-@api.route("GET", "/api/dev/sms-outbox", summary="Dev only: SMS messages the dev provider kept",
-           tags=["dev"], auth="none", query=OutboxQuery, response=OutboxOut, errors=[NotFound])
+@api.route(
+    "GET",
+    "/api/dev/sms-outbox",
+    summary="Dev only: SMS messages the dev provider kept",
+    tags=["dev"],
+    auth="none",
+    query=OutboxQuery,
+    response=OutboxOut,
+    errors=[NotFound],
+)
 async def dev_sms_outbox(call: Call) -> BaseModel:
     app = call.request.app
     if app[SETTINGS].env != "dev" or DEV_OUTBOX not in app:
         raise NotFound()
     q: OutboxQuery = call.query
     phone = AccountService.parse_phone(q.phone) if q.phone else None
-    return OutboxOut(messages=[
-        OutboxMessageOut(phone=m.phone, code=m.code, text=m.text, sent_at=m.sent_at)
-        for m in app[DEV_OUTBOX].messages(phone, q.limit)
-    ])
+    return OutboxOut(
+        messages=[
+            OutboxMessageOut(phone=m.phone, code=m.code, text=m.text, sent_at=m.sent_at)
+            for m in app[DEV_OUTBOX].messages(phone, q.limit)
+        ]
+    )

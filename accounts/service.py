@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import sms_policy
 from accounts.avatar import AvatarRejected, process_avatar
@@ -192,15 +193,23 @@ class AccountService:
         if not decision.accepted:
             left = self._limits.max_failed_attempts - decision.failed_attempts
             log.info("sms_verify_failed", phone=mask_phone(phone), result=decision.result.value)
-            message = "the code has expired" if decision.result.value == "code_expired" else (
-                "wrong or already used code"
+            message = (
+                "the code has expired"
+                if decision.result.value == "code_expired"
+                else ("wrong or already used code")
             )
             raise CodeRejected(decision.result.value, message, attempts_left=left)
         log.info("login", user_id=login.user.id, new_user=login.new_user, client=client)
         return login
 
     async def _open_session(
-        self, s: object, user: User, client: str, user_agent: str, now: datetime, new_user: bool
+        self,
+        s: AsyncSession,
+        user: User,
+        client: str,
+        user_agent: str,
+        now: datetime,
+        new_user: bool,
     ) -> Login:
         token = new_token()
         session = AuthSession(
@@ -213,7 +222,7 @@ class AccountService:
             client=client,
             user_agent=user_agent[:200],
         )
-        s.add(session)  # type: ignore[attr-defined]
+        s.add(session)
         return Login(user, token, AuthSessionId(session.id), session.expires_at, new_user)
 
     # -- sessions -------------------------------------------------------------------------------
@@ -294,8 +303,12 @@ class AccountService:
             if user is None:
                 raise UserNotFound()
             await s.merge(
-                Avatar(user_id=user_id, content_type=image.content_type, data=image.data,
-                       updated_at=now)
+                Avatar(
+                    user_id=user_id,
+                    content_type=image.content_type,
+                    data=image.data,
+                    updated_at=now,
+                )
             )
             user.avatar_version += 1
             user.updated_at = now
@@ -311,8 +324,12 @@ class AccountService:
     # -- administration -------------------------------------------------------------------------
 
     async def ensure_user(
-        self, raw_phone: str, role: Role, *, nickname: str | None = None,
-        tags: list[str] | None = None
+        self,
+        raw_phone: str,
+        role: Role,
+        *,
+        nickname: str | None = None,
+        tags: list[str] | None = None,
     ) -> tuple[User, bool]:
         """Get or create the user of a phone with ``role`` (CLI: admin create, seed)."""
         phone = self.parse_phone(raw_phone)
@@ -322,9 +339,14 @@ class AccountService:
             created = user is None
             if user is None:
                 user = User(
-                    id=new_id("u"), phone=phone, role=role.value,
-                    nickname=nickname or default_nickname(phone), tags=tags or [],
-                    avatar_version=0, created_at=now, updated_at=now,
+                    id=new_id("u"),
+                    phone=phone,
+                    role=role.value,
+                    nickname=nickname or default_nickname(phone),
+                    tags=tags or [],
+                    avatar_version=0,
+                    created_at=now,
+                    updated_at=now,
                 )
                 s.add(user)
             else:

@@ -145,8 +145,10 @@ def decide_verify(
         return VerifyDecision(
             VerifyResult.LOCKED, failed_attempts, locked_until, _seconds_until(locked_until, now)
         )
-    if latest is not None and not latest.used and hmac.compare_digest(
-        latest.code_hash, presented_hash
+    if (
+        latest is not None
+        and not latest.used
+        and hmac.compare_digest(latest.code_hash, presented_hash)
     ):
         if latest.expires_at <= now:
             result = VerifyResult.EXPIRED

@@ -45,14 +45,27 @@ class Ready(BaseModel):
 system = Api()
 
 
-@system.route("GET", "/healthz", summary="Liveness: the process answers", tags=["system"],
-              auth="none", response=Health)
+@system.route(
+    "GET",
+    "/healthz",
+    summary="Liveness: the process answers",
+    tags=["system"],
+    auth="none",
+    response=Health,
+)
 async def healthz(call: Call) -> BaseModel:
     return Health(status="ok")
 
 
-@system.route("GET", "/readyz", summary="Readiness: the database answers", tags=["system"],
-              auth="none", response=Ready, errors=[Unavailable])
+@system.route(
+    "GET",
+    "/readyz",
+    summary="Readiness: the database answers",
+    tags=["system"],
+    auth="none",
+    response=Ready,
+    errors=[Unavailable],
+)
 async def readyz(call: Call) -> BaseModel:
     try:
         await call.request.app[DB].ping()
@@ -67,8 +80,14 @@ async def openapi(call: Call) -> web.StreamResponse:
     return web.json_response(call.request.app[OPENAPI])
 
 
-@system.route("GET", "/metrics", summary="Prometheus metrics", tags=["system"], auth="none",
-              raw_response_type="text/plain")
+@system.route(
+    "GET",
+    "/metrics",
+    summary="Prometheus metrics",
+    tags=["system"],
+    auth="none",
+    raw_response_type="text/plain",
+)
 async def metrics(call: Call) -> web.StreamResponse:
     body, content_type = call.request.app[PROMETHEUS].render()
     resp = web.Response(body=body)
@@ -79,9 +98,12 @@ async def metrics(call: Call) -> web.StreamResponse:
 def build_sms(s: Settings) -> SmsSender:
     if s.sms_provider == "aliyun":
         return AliyunSms(
-            endpoint=s.aliyun_sms_endpoint, access_key_id=s.aliyun_sms_access_key_id,
-            access_key_secret=s.aliyun_sms_access_key_secret, sign_name=s.aliyun_sms_sign_name,
-            template_code=s.aliyun_sms_template_code, timeout_s=s.sms_timeout_s,
+            endpoint=s.aliyun_sms_endpoint,
+            access_key_id=s.aliyun_sms_access_key_id,
+            access_key_secret=s.aliyun_sms_access_key_secret,
+            sign_name=s.aliyun_sms_sign_name,
+            template_code=s.aliyun_sms_template_code,
+            timeout_s=s.sms_timeout_s,
         )
     return DevOutbox(s.sms_outbox_size)
 
@@ -101,7 +123,9 @@ def create_app(
     clock = clock or SystemClock()
     sms = sms or build_sms(settings)
     db = Database(
-        settings.database_url, timeout_s=settings.db_timeout_s, pool_size=settings.db_pool_size,
+        settings.database_url,
+        timeout_s=settings.db_timeout_s,
+        pool_size=settings.db_pool_size,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
     telemetry = PrometheusTelemetry()
@@ -154,7 +178,8 @@ def _mount_web_client(app: web.Application, dist_dir: str) -> None:
     async def index_page(request: web.Request) -> web.StreamResponse:
         if not index.is_file():
             return web.Response(
-                status=503, content_type="text/plain",
+                status=503,
+                content_type="text/plain",
                 text="web client not built: run `make run` (or `make web`)\n",
             )
         return web.FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -39,13 +39,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from peiliao.app import create_app
 
     settings = _settings()
-    settings = settings.replace(
-        host=args.host or settings.host, port=args.port or settings.port
-    )
+    settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     _configure_logs(settings)
     app = create_app(settings)
-    print(f"peiliao: serving on http://{settings.host}:{settings.port} (env={settings.env})",
-          file=sys.stderr)
+    print(
+        f"peiliao: serving on http://{settings.host}:{settings.port} (env={settings.env})",
+        file=sys.stderr,
+    )
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
@@ -53,8 +53,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _with_db(settings: Settings, work: Any) -> Any:
     from store import Database
 
-    db = Database(settings.database_url, timeout_s=settings.db_timeout_s,
-                  sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    db = Database(
+        settings.database_url,
+        timeout_s=settings.db_timeout_s,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
     try:
         return await work(db)
     finally:
@@ -135,10 +138,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 user, created = await accounts.ensure_user(
                     p["phone"], role, nickname=p["nickname"], tags=p["tags"]
                 )
-                made[group].append({
-                    "id": user.id, "phone": user.phone, "nickname": user.nickname,
-                    "role": user.role, "tags": user.tags, "created": created,
-                })
+                made[group].append(
+                    {
+                        "id": user.id,
+                        "phone": user.phone,
+                        "nickname": user.nickname,
+                        "role": user.role,
+                        "tags": user.tags,
+                        "created": created,
+                    }
+                )
         return made
 
     print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False, indent=2))
@@ -153,29 +162,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the server", description="Run the HTTP and "
-                           "real-time server until interrupted.")
+    serve = sub.add_parser(
+        "serve",
+        help="run the server",
+        description="Run the HTTP and real-time server until interrupted.",
+    )
     serve.add_argument("--host", help="address to bind (default PEILIAO_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default PEILIAO_PORT or 8080)")
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema", description="Database schema commands.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")
-    up = db_sub.add_parser("upgrade", help="apply migrations",
-                           description="Apply migrations up to a revision (default: head).")
+    up = db_sub.add_parser(
+        "upgrade",
+        help="apply migrations",
+        description="Apply migrations up to a revision (default: head).",
+    )
     up.add_argument("--revision", default="head", help="target revision (default: head)")
     up.set_defaults(func=cmd_db_upgrade)
 
     admin = sub.add_parser("admin", help="administrators", description="Manage admins.")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="SUBCOMMAND")
-    create = admin_sub.add_parser("create", help="make a phone's account an admin",
-                                  description="Create the account of a phone as admin, or "
-                                  "promote an existing one.  Prints the account as JSON.")
+    create = admin_sub.add_parser(
+        "create",
+        help="make a phone's account an admin",
+        description="Create the account of a phone as admin, or "
+        "promote an existing one.  Prints the account as JSON.",
+    )
     create.add_argument("--phone", required=True, help="mainland mobile number, e.g. 13700000000")
     create.set_defaults(func=cmd_admin_create)
 
-    seed = sub.add_parser("seed", help="demo data", description="Create demo accounts "
-                          "(idempotent) and print what exists as JSON.")
+    seed = sub.add_parser(
+        "seed",
+        help="demo data",
+        description="Create demo accounts (idempotent) and print what exists as JSON.",
+    )
     seed.add_argument("--demo", action="store_true", help="the demo customer and companions")
     seed.set_defaults(func=cmd_seed)
     return parser

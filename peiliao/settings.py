@@ -165,7 +165,9 @@ class Settings:
             if self.sms_provider == "dev":
                 problems.append("PEILIAO_SMS_PROVIDER=dev keeps codes in memory; use aliyun")
             if self.payment_provider == "sandbox":
-                problems.append("PEILIAO_PAYMENT_PROVIDER=sandbox takes no money; use alipay or wechat")
+                problems.append(
+                    "PEILIAO_PAYMENT_PROVIDER=sandbox takes no money; use alipay or wechat"
+                )
             if self.sms_provider == "aliyun" and not (
                 self.aliyun_sms_access_key_id and self.aliyun_sms_access_key_secret
             ):

@@ -24,12 +24,17 @@ class Metric:
 
 
 HTTP_REQUESTS = Metric(
-    "peiliao_http_requests_total", "HTTP requests by route and status", "counter",
+    "peiliao_http_requests_total",
+    "HTTP requests by route and status",
+    "counter",
     ("method", "route", "status"),
 )
 HTTP_LATENCY = Metric(
-    "peiliao_http_request_duration_seconds", "HTTP request duration", "histogram",
-    ("method", "route"), (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    "peiliao_http_request_duration_seconds",
+    "HTTP request duration",
+    "histogram",
+    ("method", "route"),
+    (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 SMS_CODES = Metric(
     "peiliao_sms_codes_total", "SMS code requests by outcome", "counter", ("outcome",)
@@ -63,13 +68,18 @@ class PrometheusTelemetry:
             )
         elif m.kind == "histogram":
             self._impl[m.name] = prom.Histogram(
-                m.name, m.help, m.labels, registry=self.registry,
+                m.name,
+                m.help,
+                m.labels,
+                registry=self.registry,
                 buckets=m.buckets or prom.Histogram.DEFAULT_BUCKETS,
             )
         else:
             self._impl[m.name] = prom.Gauge(m.name, m.help, m.labels, registry=self.registry)
 
-    def _child(self, metric: Metric, labels: dict[str, str]) -> prom.Counter | prom.Histogram | prom.Gauge:
+    def _child(
+        self, metric: Metric, labels: dict[str, str]
+    ) -> prom.Counter | prom.Histogram | prom.Gauge:
         self.declare(metric)
         impl = self._impl[metric.name]
         return impl.labels(**labels) if metric.labels else impl

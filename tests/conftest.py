@@ -63,7 +63,7 @@ def pg_database() -> Iterator[str]:
     name = f"peiliao_test_{os.getpid()}_{secrets.token_hex(3)}"
     try:
         asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         service_missing("PostgreSQL", exc)
     url = _pg_url(name)
 
@@ -136,8 +136,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(db_target: DbTarget) -> Settings:
-    return Settings(env="dev", database_url=db_target.url, secret_key=TEST_SECRET,
-                    web_dist_dir="/nonexistent")
+    return Settings(
+        env="dev", database_url=db_target.url, secret_key=TEST_SECRET, web_dist_dir="/nonexistent"
+    )
 
 
 @pytest.fixture

@@ -134,8 +134,19 @@ class Api:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
                 Endpoint(
-                    method.upper(), path, handler, summary, tuple(tags), auth, body, query,
-                    response, status, tuple(errors), tuple(raw_body_types), raw_response_type,
+                    method.upper(),
+                    path,
+                    handler,
+                    summary,
+                    tuple(tags),
+                    auth,
+                    body,
+                    query,
+                    response,
+                    status,
+                    tuple(errors),
+                    tuple(raw_body_types),
+                    raw_response_type,
                 )
             )
             return handler
@@ -167,9 +178,7 @@ class Api:
                 raw = await read_body(request, limit)
                 if ep.raw_body_types:
                     if request.content_type not in ep.raw_body_types:
-                        raise UnsupportedMediaType(
-                            f"send one of: {', '.join(ep.raw_body_types)}"
-                        )
+                        raise UnsupportedMediaType(f"send one of: {', '.join(ep.raw_body_types)}")
                 else:
                     assert ep.body is not None
                     body = parse_json(ep.body, request.content_type, raw)
@@ -179,9 +188,7 @@ class Api:
             result = await ep.handler(Call(request, body, query, raw, principal))
             if isinstance(result, web.StreamResponse):
                 return result
-            return web.json_response(
-                result.model_dump(mode="json"), status=ep.status, dumps=_dumps
-            )
+            return web.json_response(result.model_dump(mode="json"), status=ep.status, dumps=_dumps)
 
         handle.__name__ = ep.handler.__name__
         return handle
@@ -217,8 +224,12 @@ class Api:
                 for name, info in ep.query.model_fields.items():
                     prop = ep.query.model_json_schema()["properties"][name]
                     params.append(
-                        {"name": name, "in": "query", "required": info.is_required(),
-                         "schema": prop}
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": info.is_required(),
+                            "schema": prop,
+                        }
                     )
             if params:
                 op["parameters"] = params

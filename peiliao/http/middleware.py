@@ -59,7 +59,10 @@ async def request_context(request: web.Request, handler: _Handler) -> web.Stream
         telemetry.count(HTTP_REQUESTS, method=request.method, route=route, status=str(status))
         telemetry.observe(HTTP_LATENCY, elapsed, method=request.method, route=route)
         log.info(
-            "http_request", method=request.method, route=route, status=status,
+            "http_request",
+            method=request.method,
+            route=route,
+            status=status,
             duration_ms=round(elapsed * 1000, 2),
         )
         structlog.contextvars.clear_contextvars()

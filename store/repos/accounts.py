@@ -60,9 +60,7 @@ async def latest_code(session: AsyncSession, phone: str) -> SmsCode | None:
 async def use_code(session: AsyncSession, code_id: int, now: datetime) -> bool:
     """Mark a code used; ``False`` if it already was (single use even without the guard lock)."""
     stmt = (
-        update(SmsCode)
-        .where(SmsCode.id == code_id, SmsCode.used_at.is_(None))
-        .values(used_at=now)
+        update(SmsCode).where(SmsCode.id == code_id, SmsCode.used_at.is_(None)).values(used_at=now)
     )
     result = await session.execute(stmt)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -71,9 +69,7 @@ async def use_code(session: AsyncSession, code_id: int, now: datetime) -> bool:
 async def retire_codes(session: AsyncSession, phone: str, now: datetime) -> None:
     """Mark every unused code of the phone used: a newer one replaces them."""
     await session.execute(
-        update(SmsCode)
-        .where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
-        .values(used_at=now)
+        update(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None)).values(used_at=now)
     )
 
 

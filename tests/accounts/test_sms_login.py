@@ -19,8 +19,9 @@ pytestmark = pytest.mark.timeout(60)
 
 
 async def login(client: TestClient, phone: str, code: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    resp = await client.post("/api/auth/login", json={"phone": phone, "code": code,
-                                                      "client": "cli"})
+    resp = await client.post(
+        "/api/auth/login", json={"phone": phone, "code": code, "client": "cli"}
+    )
     return resp.status, await resp.json()
 
 
@@ -116,9 +117,7 @@ async def test_new_code_retires_the_previous_one(
     assert (await login(client, "13800000017", new))[0] == 200
 
 
-async def test_resend_within_60_seconds_is_refused(
-    client: TestClient, clock: FakeClock
-) -> None:
+async def test_resend_within_60_seconds_is_refused(client: TestClient, clock: FakeClock) -> None:
     assert (await send_code(client, "13800000018")).status == 200
     clock.advance(59)
     resp = await send_code(client, "13800000018")
@@ -205,8 +204,9 @@ async def test_malformed_code_is_refused_without_costing_an_attempt(
     assert (await login(client, phone, last_code(outbox, phone)))[0] == 200
 
 
-@pytest.mark.parametrize("phone", ["12800000001", "1380000000", "138000000012", "+1 4155550100",
-                                   "", "abc", "1" * 40])
+@pytest.mark.parametrize(
+    "phone", ["12800000001", "1380000000", "138000000012", "+1 4155550100", "", "abc", "1" * 40]
+)
 async def test_invalid_phones_are_refused(client: TestClient, phone: str) -> None:
     resp = await send_code(client, phone)
     assert resp.status == 400

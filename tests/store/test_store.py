@@ -1,0 +1,176 @@
+"""The store on SQLite and PostgreSQL: migrations from empty, schema parity, time zones,
+SQLite's pragmas and the write serialization that ``Database.writing`` promises."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from store import Database
+from store.migrate import current_revision, downgrade, head_revision, upgrade
+from store.models import Base, PhoneGuard, User
+from tests.conftest import _pg_admin, _pg_url, service_missing
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database with nothing in it: not even the migrations table."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+        yield db
+        await db.dispose()
+        return
+    name = f"peiliao_test_empty_{secrets.token_hex(4)}"
+    try:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+    except (OSError, TimeoutError) as exc:
+        service_missing("PostgreSQL", exc)
+    db = Database(_pg_url(name))
+    yield db
+    await db.dispose()
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_migrations_build_the_schema_from_an_empty_database(empty_db: Database) -> None:
+    assert await current_revision(empty_db) is None
+    await upgrade(empty_db)
+    assert await current_revision(empty_db) == head_revision()
+    async with empty_db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+
+
+async def test_migrations_match_the_models(empty_db: Database) -> None:
+    """Autogenerate finds nothing to do: nobody changed a model without a migration."""
+    await upgrade(empty_db)
+
+    def diff(conn: object) -> list[object]:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})  # type: ignore[arg-type]
+        return list(compare_metadata(ctx, Base.metadata))
+
+    async with empty_db.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+async def test_downgrade_to_empty_and_up_again(empty_db: Database) -> None:
+    await upgrade(empty_db)
+    await downgrade(empty_db, "base")
+    async with empty_db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+    assert not ({t.name for t in Base.metadata.sorted_tables} & tables)
+    await upgrade(empty_db)
+    assert await current_revision(empty_db) == head_revision()
+
+
+def _user(phone: str, when: datetime) -> User:
+    return User(
+        id=f"u_{phone}",
+        phone=phone,
+        role="customer",
+        nickname="n",
+        tags=[],
+        avatar_version=0,
+        created_at=when,
+        updated_at=when,
+    )
+
+
+async def test_datetimes_come_back_aware_and_in_utc(db: Database) -> None:
+    beijing = timezone(timedelta(hours=8))
+    when = datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=beijing)
+    async with db.writing() as s:
+        s.add(_user("13800000301", when))
+    async with db.reading() as s:
+        got = (await s.execute(select(User.created_at))).scalar_one()
+    assert got.tzinfo is not None and got.utcoffset() == timedelta(0)
+    assert got == when
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="timezone-aware"):
+        async with db.writing() as s:
+            s.add(_user("13800000302", datetime(2026, 1, 1)))
+
+
+async def test_phone_is_unique(db: Database) -> None:
+    now = datetime.now(UTC)
+    async with db.writing() as s:
+        s.add(_user("13800000303", now))
+    with pytest.raises(IntegrityError):
+        async with db.writing() as s:
+            s.add(
+                User(
+                    id="u_other",
+                    phone="13800000303",
+                    role="customer",
+                    nickname="n",
+                    tags=[],
+                    avatar_version=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+
+
+async def test_sqlite_runs_wal_with_foreign_keys(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", sqlite_busy_timeout_ms=1234)
+    try:
+        async with db.engine.connect() as conn:
+            mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            fks = (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar()
+            busy = (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar()
+        assert (mode, fks, busy) == ("wal", 1, 1234)
+        await upgrade(db)
+        with pytest.raises(IntegrityError):
+            async with db.writing() as s:
+                await s.execute(
+                    text(
+                        "INSERT INTO avatars (user_id, content_type, data, updated_at) "
+                        "VALUES ('u_missing', 'image/webp', x'00', '2026-01-01 00:00:00')"
+                    )
+                )
+    finally:
+        await db.dispose()
+
+
+async def test_concurrent_read_modify_write_in_writing_units_never_loses_an_update(
+    db: Database,
+) -> None:
+    """Twenty concurrent increments that read, then write: serialized, so none is lost.
+
+    On SQLite, ``writing()`` is ``BEGIN IMMEDIATE``; on PostgreSQL the row lock (FOR UPDATE)
+    the repositories take does the same.
+    """
+    async with db.writing() as s:
+        s.add(PhoneGuard(phone="13800000304", failed_attempts=0))
+
+    async def bump() -> None:
+        async with db.writing() as s:
+            row = (
+                await s.execute(
+                    select(PhoneGuard).where(PhoneGuard.phone == "13800000304").with_for_update()
+                )
+            ).scalar_one()
+            value = row.failed_attempts
+            await asyncio.sleep(0.001)  # widen the race window
+            await s.execute(
+                update(PhoneGuard)
+                .where(PhoneGuard.phone == "13800000304")
+                .values(failed_attempts=value + 1)
+            )
+
+    await asyncio.gather(*(bump() for _ in range(20)))
+    async with db.reading() as s:
+        final = (await s.execute(select(PhoneGuard.failed_attempts))).scalar_one()
+    assert final == 20
