@@ -30,6 +30,7 @@ from accounts.tokens import hash_token, new_id, new_token
 from peiliao.clock import Clock
 from peiliao.errors import Unauthenticated
 from peiliao.settings import Settings
+from peiliao.telemetry import LOGINS, SMS_CODES, Metric, Telemetry
 from store import Database
 from store.models import AuthSession, Avatar, SmsCode, SmsSend, User
 from store.repos import accounts as repo
@@ -71,8 +72,16 @@ class CodeSent:
 
 
 class AccountService:
-    def __init__(self, db: Database, sms: SmsSender, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        sms: SmsSender,
+        clock: Clock,
+        settings: Settings,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self._db = db
+        self._telemetry = telemetry
         self._sms = sms
         self._clock = clock
         self._settings = settings
@@ -84,6 +93,10 @@ class AccountService:
             max_failed_attempts=settings.sms_max_failed_attempts,
             lockout_s=settings.sms_lockout_s,
         )
+
+    def _count(self, metric: Metric, outcome: str) -> None:
+        if self._telemetry is not None:
+            self._telemetry.count(metric, outcome=outcome)
 
     @staticmethod
     def parse_phone(raw: str) -> str:
@@ -116,6 +129,7 @@ class AccountService:
             )
             if isinstance(decision, sms_policy.SendRefused):
                 log.info("sms_code_refused", phone=mask_phone(phone), reason=decision.reason.value)
+                self._count(SMS_CODES, decision.reason.value)
                 raise SmsRefused(
                     decision.reason.value, decision.retry_after_s, _SMS_MESSAGES[decision.reason]
                 )
@@ -136,8 +150,10 @@ class AccountService:
                 # Undo: the code was never delivered, so it must not count against the user.
                 await s.delete(await s.merge(send))
                 await repo.retire_codes(s, phone, now)
+            self._count(SMS_CODES, "provider_failed")
             raise
         log.info("sms_code_sent", phone=mask_phone(phone))
+        self._count(SMS_CODES, "sent")
         return CodeSent(self._limits.code_ttl_s, self._limits.resend_interval_s)
 
     async def verify_code(
@@ -187,6 +203,7 @@ class AccountService:
                     await s.flush()
                 login = await self._open_session(s, user, client, user_agent, now, new_user)
         # The guard's new counters are committed above whether or not the code was accepted.
+        self._count(LOGINS, decision.result.value)
         if decision.result is sms_policy.VerifyResult.LOCKED:
             log.info("sms_verify_locked", phone=mask_phone(phone))
             raise PhoneLocked(retry_after_s=decision.retry_after_s)

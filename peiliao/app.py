@@ -129,7 +129,7 @@ def create_app(
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
     telemetry = PrometheusTelemetry()
-    accounts = AccountService(db, sms, clock, settings)
+    accounts = AccountService(db, sms, clock, settings, telemetry)
 
     app[SETTINGS] = settings
     app[CLOCK] = clock

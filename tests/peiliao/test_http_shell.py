@@ -157,11 +157,19 @@ async def test_openapi_is_valid_and_describes_every_route(client: TestClient) ->
 
 async def test_metrics_count_requests_by_route(client: TestClient) -> None:
     await client.get("/healthz")
+    await client.post("/api/auth/sms-code", json={"phone": "13800000401"})
+    await client.post("/api/auth/sms-code", json={"phone": "13800000401"})
+    await client.post("/api/auth/login", json={"phone": "13800000401", "code": "999999"})
     await client.get("/api/nope")
     text = await (await client.get("/metrics")).text()
     assert 'peiliao_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert 'route="unmatched",status="404"' in text
     assert "peiliao_http_request_duration_seconds_bucket" in text
+    assert 'peiliao_sms_codes_total{outcome="sent"} 1.0' in text
+    assert 'peiliao_sms_codes_total{outcome="sms_resend_too_soon"} 1.0' in text
+    assert 'peiliao_logins_total{outcome="code_invalid"} 1.0' in text or (
+        'peiliao_logins_total{outcome="accepted"} 1.0' in text  # 1 in 10^6: the guess was right
+    )
 
 
 async def test_web_client_page_says_how_to_build_when_missing(client: TestClient) -> None:

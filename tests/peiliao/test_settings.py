@@ -78,3 +78,12 @@ def test_prod_refuses_dev_defaults(change: dict[str, str], fragment: str) -> Non
 def test_secrets_do_not_print() -> None:
     s = Settings.from_env(PROD_OK)
     assert "a" * 48 not in repr(s) and "secret" not in repr(s).replace("secret_key", "")
+
+
+def test_readme_documents_every_setting() -> None:
+    from dataclasses import fields
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [f.name for f in fields(Settings) if f"`PEILIAO_{f.name.upper()}`" not in readme]
+    assert not missing, f"README's configuration table lacks {missing}"
