@@ -84,6 +84,20 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from store.migrate import revision, upgrade
+
+    settings = _settings()
+    _configure_logs(settings)
+
+    async def work(db: Any) -> None:
+        await upgrade(db)
+        await revision(db, args.message, args.rev_id)
+
+    asyncio.run(_with_db(settings, work))
+    return 0
+
+
 def _accounts(settings: Settings, db: Any) -> Any:
     from accounts.service import AccountService
     from accounts.sms import DevOutbox
@@ -180,6 +194,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--revision", default="head", help="target revision (default: head)")
     up.set_defaults(func=cmd_db_upgrade)
+    rev = db_sub.add_parser(
+        "revision",
+        help="generate a migration (developers)",
+        description="Upgrade the configured database to head, then write a "
+        "migration for what the models add (review it before committing).",
+    )
+    rev.add_argument("--message", "-m", required=True, help="what the migration does")
+    rev.add_argument("--rev-id", help="revision id (default: random)")
+    rev.set_defaults(func=cmd_db_revision)
 
     admin = sub.add_parser("admin", help="administrators", description="Manage admins.")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="SUBCOMMAND")

@@ -58,3 +58,15 @@ async def current_revision(db: Database) -> str | None:
 
     async with db.engine.connect() as conn:
         return await conn.run_sync(read)
+
+
+async def revision(db: Database, message: str, rev_id: str | None = None) -> None:
+    """Autogenerate a migration from the difference between the models and ``db`` (at head)."""
+    cfg = alembic_config(db.url)
+
+    def run(connection: Any) -> None:
+        cfg.attributes["connection"] = connection
+        command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run)

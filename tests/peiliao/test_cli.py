@@ -34,7 +34,17 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["serve"], ["db"], ["db", "upgrade"], ["admin"], ["admin", "create"], ["seed"]]
+    "args",
+    [
+        [],
+        ["serve"],
+        ["db"],
+        ["db", "upgrade"],
+        ["db", "revision"],
+        ["admin"],
+        ["admin", "create"],
+        ["seed"],
+    ],
 )
 def test_every_command_has_help(args: list[str], env: dict[str, str]) -> None:
     result = run([*args, "--help"], env)
