@@ -10,15 +10,43 @@ from store.models.accounts import (
     User,
 )
 from store.models.base import Base, UtcDateTime
+from store.models.ledger import (
+    BudgetMonth,
+    CompanionRate,
+    CouponRedemption,
+    CustomerSetting,
+    Entry,
+    Hold,
+    LedgerAccount,
+    MeteredSession,
+    MinuteGrant,
+    PaymentOrder,
+    PayoutAccount,
+    Transfer,
+    Withdrawal,
+)
 
 __all__ = [
     "AuthSession",
     "Avatar",
     "Base",
+    "BudgetMonth",
+    "CompanionRate",
+    "CouponRedemption",
+    "CustomerSetting",
+    "Entry",
+    "Hold",
     "IpGuard",
+    "LedgerAccount",
+    "MeteredSession",
+    "MinuteGrant",
+    "PaymentOrder",
+    "PayoutAccount",
     "PhoneGuard",
     "SmsCode",
     "SmsSend",
+    "Transfer",
     "User",
     "UtcDateTime",
+    "Withdrawal",
 ]

@@ -1,0 +1,603 @@
+"""Metering use cases: the shell around the billing clock and the ledger.
+
+Each operation is one database transaction (``Database.writing()``): it locks the session row,
+runs the pure billing clock, performs the money actions it asks for and saves the new state.
+A crash before commit leaves nothing; a retry after commit finds every transfer already posted
+(their ids are idempotency keys) and the state already advanced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from metering import accounts, billing_clock, holds
+from metering.billing_clock import Meter, MeterError, Policy
+from metering.commission import split
+from metering.errors import (
+    BudgetExceeded,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidRates,
+    RatesNotSet,
+    RefundTooLarge,
+    RefundUncovered,
+    SessionEnded,
+    SessionExists,
+    SessionNotEnded,
+    SessionNotFound,
+)
+from metering.ids import SessionId, TransferId
+from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
+from metering.tariff import Level, Mode, RateError, Rates, commission_bp, validate_rates
+from peiliao.clock import Clock
+from store import Database
+from store.models import CompanionRate, CustomerSetting, Hold, MeteredSession, MinuteGrant
+
+log = structlog.get_logger(__name__)
+
+LOW_BALANCE_MINUTES = 3
+MAX_AMOUNT_FEN = 10_000_000  # 100,000 CNY: no single movement is larger
+
+
+@dataclass(frozen=True, slots=True)
+class MeteringPolicy:
+    resume_grace_s: int = 60
+    earnings_hold_s: int = 72 * 3600
+    heartbeat_timeout_s: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """What a customer sees live: spend so far, the rate, the balance, the minutes left."""
+
+    session_id: str
+    status: str
+    mode: str
+    rate_fen_per_min: int
+    billed_minutes: int
+    charged_fen: int
+    refunded_fen: int
+    balance_fen: int
+    package_minutes: int
+    minutes_left: int
+    low_balance: bool
+    end_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something both sides must be told: ``paused``, ``resumed``, ``ended``, ``low_balance``."""
+
+    kind: str
+    at_ms: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    view: SessionView
+    notices: tuple[Notice, ...] = field(default=())
+    next_tick_at_ms: int | None = None
+
+
+def to_ms(t: datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    from datetime import UTC
+
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class MeteringService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policy: MeteringPolicy | None = None,
+        *,
+        owner: str = "local",
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self.policy = policy or MeteringPolicy()
+        self._clock_policy = Policy(resume_grace_ms=self.policy.resume_grace_s * 1000)
+        self.ledger = Ledger()
+        self.owner = owner
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def _session_lock(self, session_id: str) -> AsyncIterator[None]:
+        # In-process: one event of a session at a time (the row lock does it across processes).
+        lock = self._locks.setdefault(session_id, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not lock._waiters:
+                self._locks.pop(session_id, None)
+
+    # -- rates ----------------------------------------------------------------------------------
+
+    async def set_rates(
+        self,
+        companion_id: str,
+        rates: Rates,
+        *,
+        level: Level = Level.NEWCOMER,
+        specialist: bool = False,
+    ) -> CompanionRate:
+        try:
+            validate_rates(rates, level, specialist)
+        except RateError as exc:
+            raise InvalidRates(exc.code, str(exc)) from exc
+        now = self._clock.now()
+        async with self._db.writing() as s:
+            row = await s.get(CompanionRate, companion_id)
+            if row is None:
+                row = CompanionRate(
+                    user_id=companion_id,
+                    text_fen_per_min=0,
+                    voice_fen_per_min=0,
+                    video_fen_per_min=0,
+                    updated_at=now,
+                )
+                s.add(row)
+            row.level, row.specialist = level.value, specialist
+            row.text_fen_per_min = rates.text_fen_per_min
+            row.voice_fen_per_min = rates.voice_fen_per_min
+            row.video_fen_per_min = rates.video_fen_per_min
+            row.updated_at = now
+        return row
+
+    async def rates_of(self, companion_id: str) -> CompanionRate:
+        async with self._db.reading() as s:
+            row = await s.get(CompanionRate, companion_id)
+        if row is None:
+            raise RatesNotSet()
+        return row
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    async def open_session(
+        self, session_id: str, customer_id: str, companion_id: str, mode: Mode
+    ) -> SessionView:
+        """Fix the rate and reserve minute 1, or refuse (nothing written).  Idempotent."""
+        now = self._clock.now()
+        async with self._session_lock(session_id), self._db.writing() as s:
+            existing = await s.get(MeteredSession, session_id)
+            if existing is not None:
+                if (existing.customer_id, existing.companion_id, existing.mode) != (
+                    customer_id,
+                    companion_id,
+                    mode.value,
+                ):
+                    raise SessionExists()
+                return await self._view(s, existing)
+            rates = await s.get(CompanionRate, companion_id)
+            if rates is None:
+                raise RatesNotSet()
+            row = MeteredSession(
+                id=session_id,
+                customer_id=customer_id,
+                companion_id=companion_id,
+                mode=mode.value,
+                rate_fen_per_min=Rates(
+                    rates.text_fen_per_min, rates.voice_fen_per_min, rates.video_fen_per_min
+                ).for_mode(mode),
+                commission_bp=commission_bp(Level(rates.level)),
+                status="running",
+                meter=Meter(now_ms=to_ms(now)).to_json(),
+                charged_fen=0,
+                refunded_fen=0,
+                billed_minutes=0,
+                owner=self.owner,
+                heartbeat_at=now,
+                created_at=now,
+            )
+            s.add(row)
+            await s.flush()
+            outcome = await holds.reserve(s, self.ledger, row, 1, now)
+            if not outcome.ok:
+                raise (
+                    BudgetExceeded()
+                    if outcome.reason == "budget_exceeded"
+                    else (InsufficientFunds())
+                )
+            view = await self._view(s, row)
+        log.info(
+            "session_opened",
+            session_id=session_id,
+            mode=mode.value,
+            rate_fen_per_min=row.rate_fen_per_min,
+        )
+        return view
+
+    async def media_up(self, session_id: str) -> Update:
+        return await self.apply(session_id, billing_clock.MediaUp(self._now_ms()))
+
+    async def media_down(self, session_id: str) -> Update:
+        return await self.apply(session_id, billing_clock.MediaDown(self._now_ms()))
+
+    async def tick(self, session_id: str) -> Update:
+        return await self.apply(session_id, billing_clock.Tick(self._now_ms()))
+
+    async def end(self, session_id: str, reason: str) -> Update:
+        return await self.apply(session_id, billing_clock.Ended(self._now_ms(), reason))
+
+    async def funds_added(self, session_id: str) -> Update:
+        return await self.apply(session_id, billing_clock.FundsAdded(self._now_ms()))
+
+    def _now_ms(self) -> int:
+        return to_ms(self._clock.now())
+
+    async def apply(self, session_id: str, event: billing_clock.Event) -> Update:
+        """Feed one edge fact to the session's billing clock and carry out what it decides."""
+        async with self._session_lock(session_id), self._db.writing() as s:
+            row = await s.get(MeteredSession, session_id, with_for_update=True)
+            if row is None:
+                raise SessionNotFound()
+            notices = await self._run(s, row, event)
+            meter = Meter.from_json(row.meter)
+            view = await self._view(s, row)
+        return Update(
+            view, tuple(notices), billing_clock.next_tick_at_ms(meter, self._clock_policy)
+        )
+
+    async def _run(
+        self, s: AsyncSession, row: MeteredSession, first: billing_clock.Event
+    ) -> list[Notice]:
+        meter = Meter.from_json(row.meter)
+        queue: list[billing_clock.Event] = [first]
+        notices: list[Notice] = []
+        now = self._clock.now()
+        captured_any = False
+        closed_minutes: int | None = None
+        while queue:
+            event = queue.pop(0)
+            try:
+                meter, actions = billing_clock.step(meter, event, self._clock_policy)
+            except MeterError as exc:
+                if exc.code == "session_ended":
+                    raise SessionEnded() from exc
+                raise
+            for action in actions:
+                match action:
+                    case billing_clock.CaptureMinute(minute=k):
+                        row.charged_fen += await holds.capture(s, self.ledger, row, k, now)
+                        captured_any = True
+                    case billing_clock.ReserveMinute(minute=k):
+                        outcome = await holds.reserve(s, self.ledger, row, k, now)
+                        at = to_ms(now)
+                        queue.append(
+                            billing_clock.ReserveSucceeded(k, at)
+                            if outcome.ok
+                            else billing_clock.ReserveFailed(k, at)
+                        )
+                    case billing_clock.ReleaseMinute(minute=k):
+                        await holds.release(s, self.ledger, row, k, now)
+                    case billing_clock.RefundMinute(minute=k):
+                        row.charged_fen -= await holds.refund_minute(s, self.ledger, row, k, now)
+                    case billing_clock.PauseSession(at_ms=t):
+                        notices.append(Notice("paused", t, "insufficient_funds"))
+                    case billing_clock.ResumeSession(at_ms=t):
+                        notices.append(Notice("resumed", t))
+                    case billing_clock.CloseSession(at_ms=t, reason=reason, billed_minutes=n):
+                        row.ended_at = from_ms(t)
+                        row.end_reason = reason
+                        closed_minutes = n
+                        notices.append(Notice("ended", t, reason))
+        row.meter = meter.to_json()
+        row.status = meter.status.value
+        row.billed_minutes = meter.captured if closed_minutes is None else closed_minutes
+        row.heartbeat_at = now
+        if row.status == "running" and captured_any and (await self._view(s, row)).low_balance:
+            notices.append(Notice("low_balance", to_ms(now)))
+        if row.status == "ended":
+            log.info(
+                "session_closed",
+                session_id=row.id,
+                billed_minutes=row.billed_minutes,
+                charged_fen=row.charged_fen,
+                reason=row.end_reason,
+            )
+        return notices
+
+    async def view(self, session_id: str) -> SessionView:
+        async with self._db.reading() as s:
+            row = await s.get(MeteredSession, session_id)
+            if row is None:
+                raise SessionNotFound()
+            return await self._view(s, row)
+
+    async def _view(self, s: AsyncSession, row: MeteredSession) -> SessionView:
+        cust = row.customer_id
+        bal = await balances(s, [accounts.wallet(cust), accounts.promo(cust)])
+        money = bal[accounts.wallet(cust)] + bal[accounts.promo(cust)]
+        package_minutes = await self._package_minutes(s, row)
+        affordable = money // row.rate_fen_per_min
+        cap = await holds.monthly_cap(s, cust)
+        if cap is not None:
+            committed = await self._committed(s, cust)
+            affordable = min(affordable, max(0, cap - committed) // row.rate_fen_per_min)
+        held_ahead = (
+            await s.execute(
+                select(func.count())
+                .select_from(Hold)
+                .where(Hold.session_id == row.id, Hold.status == "pending")
+            )
+        ).scalar_one()
+        minutes_left = affordable + package_minutes + int(held_ahead)
+        return SessionView(
+            session_id=row.id,
+            status=row.status,
+            mode=row.mode,
+            rate_fen_per_min=row.rate_fen_per_min,
+            billed_minutes=row.billed_minutes,
+            charged_fen=row.charged_fen,
+            refunded_fen=row.refunded_fen,
+            balance_fen=money,
+            package_minutes=package_minutes,
+            minutes_left=minutes_left,
+            low_balance=minutes_left < LOW_BALANCE_MINUTES,
+            end_reason=row.end_reason,
+        )
+
+    async def _package_minutes(self, s: AsyncSession, row: MeteredSession) -> int:
+        now = self._clock.now()
+        value = (
+            await s.execute(
+                select(
+                    func.coalesce(
+                        func.sum(
+                            MinuteGrant.minutes_total
+                            - MinuteGrant.minutes_used
+                            - MinuteGrant.minutes_held
+                        ),
+                        0,
+                    )
+                ).where(
+                    MinuteGrant.user_id == row.customer_id,
+                    MinuteGrant.mode == row.mode,
+                    MinuteGrant.expires_at > now,
+                    MinuteGrant.expired_at.is_(None),
+                    (MinuteGrant.companion_id.is_(None))
+                    | (MinuteGrant.companion_id == row.companion_id),
+                )
+            )
+        ).scalar_one()
+        return int(value)
+
+    async def _committed(self, s: AsyncSession, user_id: str) -> int:
+        from store.models import BudgetMonth
+
+        value = (
+            await s.execute(
+                select(BudgetMonth.committed_fen).where(
+                    BudgetMonth.user_id == user_id,
+                    BudgetMonth.month == holds.budget_month(self._clock.now()),
+                )
+            )
+        ).scalar_one_or_none()
+        return int(value or 0)
+
+    # -- refunds --------------------------------------------------------------------------------
+
+    async def refund_session(
+        self, session_id: str, amount_fen: int, *, key: str, reason: str = ""
+    ) -> SessionView:
+        """Refund part or all of what a session charged, as reversing entries.
+
+        The companion's share and the platform's commission are reversed in proportion to what
+        they received; the money goes back to the wallet and promo balance in proportion to how
+        it was paid.  ``key`` makes the refund idempotent (an appeal id, an admin action id).
+        """
+        if not isinstance(amount_fen, int) or not (0 < amount_fen <= MAX_AMOUNT_FEN):
+            raise InvalidAmount()
+        now = self._clock.now()
+        async with self._session_lock(session_id), self._db.writing() as s:
+            row = await s.get(MeteredSession, session_id, with_for_update=True)
+            if row is None:
+                raise SessionNotFound()
+            transfer_id = TransferId(f"refund:{session_id}:{key}")
+            from store.models import Transfer
+
+            if await s.get(Transfer, transfer_id) is not None:
+                return await self._view(s, row)
+            if row.status != "ended":
+                raise SessionNotEnded()
+            refundable = row.charged_fen - row.refunded_fen
+            if amount_fen > refundable:
+                raise RefundTooLarge(refundable_fen=refundable)
+            # Every cash minute of a session has the same price and split, so the per-minute
+            # split is the proportion in which platform and companion received the money.
+            per_minute = split(row.rate_fen_per_min, row.commission_bp)
+            platform_part = amount_fen * per_minute.platform_fen // row.rate_fen_per_min
+            companion_part = amount_fen - platform_part
+            promo_net = await self._promo_net(s, row)
+            promo_part = amount_fen * promo_net // max(1, refundable)
+            wallet_part = amount_fen - promo_part
+            pending = (await balances(s, [accounts.earn_pending(row.companion_id)]))[
+                accounts.earn_pending(row.companion_id)
+            ]
+            from_pending = min(companion_part, pending)
+            from_available = companion_part - from_pending
+            try:
+                async with s.begin_nested():
+                    await self.ledger.post(
+                        s,
+                        TransferSpec(
+                            transfer_id,
+                            "refund",
+                            legs(
+                                (accounts.earn_pending(row.companion_id), -from_pending),
+                                (accounts.earn_available(row.companion_id), -from_available),
+                                (accounts.PLATFORM_REVENUE, -platform_part),
+                                (accounts.wallet(row.customer_id), wallet_part),
+                                (accounts.promo(row.customer_id), promo_part),
+                            ),
+                            session_id=session_id,
+                            memo={"reason": reason[:200]},
+                        ),
+                        now,
+                    )
+            except Overdrawn as exc:
+                raise RefundUncovered() from exc
+            row.refunded_fen += amount_fen
+            view = await self._view(s, row)
+        log.info("session_refunded", session_id=session_id, amount_fen=amount_fen)
+        return view
+
+    async def _promo_net(self, s: AsyncSession, row: MeteredSession) -> int:
+        """Promo balance this (ended) session still holds: spent minus already refunded."""
+        from store.models import Entry, Transfer
+
+        value = (
+            await s.execute(
+                select(func.coalesce(func.sum(Entry.amount_fen), 0))
+                .join(Transfer, Transfer.id == Entry.transfer_id)
+                .where(
+                    Transfer.session_id == row.id,
+                    Entry.account_id == accounts.promo(row.customer_id),
+                )
+            )
+        ).scalar_one()
+        return -int(value)
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    async def set_monthly_cap(self, user_id: str, cap_fen: int | None) -> None:
+        if cap_fen is not None and not (0 <= cap_fen <= MAX_AMOUNT_FEN):
+            raise InvalidAmount()
+        async with self._db.writing() as s:
+            setting = await s.get(CustomerSetting, user_id)
+            if setting is None:
+                s.add(CustomerSetting(user_id=user_id, monthly_cap_fen=cap_fen))
+            else:
+                setting.monthly_cap_fen = cap_fen
+
+    # -- settlement -----------------------------------------------------------------------------
+
+    async def settle_earnings(self, limit: int = 500) -> int:
+        """Make earnings of sessions ended more than the hold period ago available."""
+        now = self._clock.now()
+        cutoff = now - timedelta(seconds=self.policy.earnings_hold_s)
+        async with self._db.reading() as s:
+            ids = (
+                (
+                    await s.execute(
+                        select(MeteredSession.id)
+                        .where(
+                            MeteredSession.status == "ended",
+                            MeteredSession.settled_at.is_(None),
+                            MeteredSession.ended_at <= cutoff,
+                        )
+                        .limit(limit)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for sid in ids:
+            async with self._session_lock(sid), self._db.writing() as s:
+                row = await s.get(MeteredSession, sid, with_for_update=True)
+                assert row is not None
+                if row.settled_at is not None:
+                    continue
+                net = await self._companion_net(s, row)
+                pending = (await balances(s, [accounts.earn_pending(row.companion_id)]))[
+                    accounts.earn_pending(row.companion_id)
+                ]
+                amount = min(net, pending)
+                if amount > 0:
+                    await self.ledger.post(
+                        s,
+                        TransferSpec(
+                            TransferId(f"settle:{sid}"),
+                            "settle",
+                            legs(
+                                (accounts.earn_pending(row.companion_id), -amount),
+                                (accounts.earn_available(row.companion_id), amount),
+                            ),
+                            session_id=sid,
+                        ),
+                        now,
+                    )
+                row.settled_at = now
+        return len(ids)
+
+    async def _companion_net(self, s: AsyncSession, row: MeteredSession) -> int:
+        from store.models import Entry, Transfer
+
+        value = (
+            await s.execute(
+                select(func.coalesce(func.sum(Entry.amount_fen), 0))
+                .join(Transfer, Transfer.id == Entry.transfer_id)
+                .where(
+                    Transfer.session_id == row.id,
+                    Entry.account_id == accounts.earn_pending(row.companion_id),
+                )
+            )
+        ).scalar_one()
+        return int(value)
+
+    # -- crash safety ---------------------------------------------------------------------------
+
+    async def settle_orphans(self, limit: int = 500) -> list[str]:
+        """End sessions whose owning process stopped heartbeating: captured up to the last
+        served minute (the state saved with the last heartbeat), the rest released."""
+        now = self._clock.now()
+        stale = now - timedelta(seconds=self.policy.heartbeat_timeout_s)
+        async with self._db.reading() as s:
+            rows = (
+                await s.execute(
+                    select(MeteredSession.id, MeteredSession.heartbeat_at)
+                    .where(
+                        MeteredSession.status.in_(("running", "paused")),
+                        MeteredSession.heartbeat_at < stale,
+                    )
+                    .limit(limit)
+                )
+            ).all()
+        ended = []
+        for sid, heartbeat_at in rows:
+            try:
+                await self.apply(sid, billing_clock.Ended(to_ms(heartbeat_at), "server_lost"))
+                ended.append(sid)
+            except SessionEnded:
+                continue
+        if ended:
+            log.warning("orphaned_sessions_settled", count=len(ended))
+        return ended
+
+    async def heartbeat(self, session_ids: list[str]) -> None:
+        """Record that this process still runs these sessions (and they are connected until
+        now: the shell's tick does the billing; this only keeps them from being orphaned)."""
+        if not session_ids:
+            return
+        from sqlalchemy import update
+
+        async with self._db.reading() as s:
+            await s.execute(
+                update(MeteredSession)
+                .where(
+                    MeteredSession.id.in_(session_ids),
+                    MeteredSession.status != "ended",
+                )
+                .values(heartbeat_at=self._clock.now())
+            )
+
+
+def session_id_ok(value: str) -> SessionId:
+    if not (1 <= len(value) <= 40) or not value.replace("_", "").replace("-", "").isalnum():
+        raise InvalidAmount("session ids are 1-40 letters, digits, '-' or '_'")
+    return SessionId(value)

@@ -1,0 +1,257 @@
+"""Money in: top-ups (credited once per merchant order), packages, the new-user trial coupon."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from metering import accounts
+from metering.errors import (
+    CouponUsed,
+    InsufficientFunds,
+    InvalidAmount,
+    OrderNotFound,
+    PackageNotFound,
+    PaymentRejected,
+)
+from metering.holds import budget_month, commit_budget
+from metering.ids import TransferId
+from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
+from metering.tariff import Mode
+from peiliao.clock import Clock
+from store import Database
+from store.models import CouponRedemption, MinuteGrant, PaymentOrder
+
+log = structlog.get_logger(__name__)
+
+MIN_TOPUP_FEN = 100
+MAX_TOPUP_FEN = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class PackageOffer:
+    code: str
+    mode: Mode
+    minutes: int
+    price_fen: int
+    valid_days: int
+
+
+#: Platform minute packages (e.g. 60 voice minutes for 45.00 CNY), used before wallet money.
+PLATFORM_PACKAGES: dict[str, PackageOffer] = {
+    p.code: p
+    for p in (
+        PackageOffer("text-120", Mode.TEXT, 120, 6000, 30),
+        PackageOffer("voice-60", Mode.VOICE, 60, 4500, 30),
+        PackageOffer("voice-300", Mode.VOICE, 300, 19900, 90),
+        PackageOffer("video-30", Mode.VIDEO, 30, 4500, 30),
+    )
+}
+
+#: The new-user trial: free voice minutes, funded by the platform; one per account.
+TRIAL_MINUTES = 3
+TRIAL_MODE = Mode.VOICE
+TRIAL_VALID_DAYS = 14
+#: The alternative trial: an amount off any session, as promo balance.
+TRIAL_AMOUNT_FEN = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    wallet_fen: int
+    promo_fen: int
+    held_fen: int
+
+
+class Wallets:
+    def __init__(self, db: Database, clock: Clock, ledger: Ledger) -> None:
+        self._db = db
+        self._clock = clock
+        self._ledger = ledger
+
+    async def balance(self, user_id: str) -> Balance:
+        async with self._db.reading() as s:
+            b = await balances(
+                s, [accounts.wallet(user_id), accounts.promo(user_id), accounts.held(user_id)]
+            )
+        return Balance(
+            b[accounts.wallet(user_id)], b[accounts.promo(user_id)], b[accounts.held(user_id)]
+        )
+
+    # -- top-ups --------------------------------------------------------------------------------
+
+    async def create_order(
+        self, order_id: str, user_id: str, provider: str, amount_fen: int
+    ) -> PaymentOrder:
+        if not isinstance(amount_fen, int) or not (MIN_TOPUP_FEN <= amount_fen <= MAX_TOPUP_FEN):
+            raise InvalidAmount(
+                f"a top-up is {MIN_TOPUP_FEN}..{MAX_TOPUP_FEN} fen",
+                min_fen=MIN_TOPUP_FEN,
+                max_fen=MAX_TOPUP_FEN,
+            )
+        order = PaymentOrder(
+            id=order_id,
+            user_id=user_id,
+            provider=provider,
+            amount_fen=amount_fen,
+            status="created",
+            created_at=self._clock.now(),
+        )
+        async with self._db.writing() as s:
+            s.add(order)
+        return order
+
+    async def order(self, order_id: str) -> PaymentOrder:
+        async with self._db.reading() as s:
+            order = await s.get(PaymentOrder, order_id)
+        if order is None:
+            raise OrderNotFound()
+        return order
+
+    async def credit_paid_order(
+        self, order_id: str, *, provider: str, amount_fen: int, trade_no: str
+    ) -> tuple[PaymentOrder, bool]:
+        """Credit a verified payment once.  Returns the order and whether this call credited it.
+
+        The amount and provider must match the order exactly; a mismatch credits nothing.
+        """
+        now = self._clock.now()
+        async with self._db.writing() as s:
+            order = await s.get(PaymentOrder, order_id, with_for_update=True)
+            if order is None:
+                raise OrderNotFound()
+            if order.provider != provider or order.amount_fen != amount_fen:
+                log.warning(
+                    "payment_mismatch",
+                    order_id=order_id,
+                    provider=provider,
+                    expected_fen=order.amount_fen,
+                    notified_fen=amount_fen,
+                )
+                raise PaymentRejected("the notification does not match the order")
+            credited = await self._ledger.post(
+                s,
+                TransferSpec(
+                    TransferId(f"topup:{order_id}"),
+                    "topup",
+                    legs(
+                        (accounts.clearing(provider), -amount_fen),
+                        (accounts.wallet(order.user_id), amount_fen),
+                    ),
+                    memo={"trade_no": trade_no[:64]},
+                ),
+                now,
+            )
+            if credited:
+                order.status, order.paid_at, order.provider_trade_no = "paid", now, trade_no[:64]
+        if credited:
+            log.info("topup_credited", order_id=order_id, amount_fen=amount_fen)
+        return order, credited
+
+    # -- packages and coupons -------------------------------------------------------------------
+
+    async def buy_package(self, user_id: str, code: str, grant_id: str) -> MinuteGrant:
+        offer = PLATFORM_PACKAGES.get(code)
+        if offer is None:
+            raise PackageNotFound()
+        now = self._clock.now()
+        grant = MinuteGrant(
+            id=grant_id,
+            user_id=user_id,
+            kind="platform_package",
+            mode=offer.mode.value,
+            minutes_total=offer.minutes,
+            price_fen=offer.price_fen,
+            expires_at=now + timedelta(days=offer.valid_days),
+            created_at=now,
+        )
+        from metering.errors import BudgetExceeded
+
+        async with self._db.writing() as s:
+            if await s.get(MinuteGrant, grant_id) is not None:
+                existing = await s.get(MinuteGrant, grant_id)
+                assert existing is not None
+                return existing
+            if not await commit_budget(s, user_id, budget_month(now), offer.price_fen):
+                raise BudgetExceeded()
+            s.add(grant)
+            await s.flush()
+            try:
+                await self._ledger.post(
+                    s,
+                    TransferSpec(
+                        TransferId(f"package:{grant_id}"),
+                        "package",
+                        legs(
+                            (accounts.wallet(user_id), -offer.price_fen),
+                            (accounts.package(grant_id), offer.price_fen),
+                        ),
+                    ),
+                    now,
+                )
+            except Overdrawn as exc:
+                raise InsufficientFunds() from exc
+        return grant
+
+    async def redeem_trial(self, user_id: str, kind: str) -> str:
+        """The one new-user trial coupon: ``minutes`` (free voice minutes) or ``amount``.
+
+        One per account whatever the kind, safe under concurrent redemption: both kinds write
+        the same idempotency key, so only one transaction can commit it.
+        """
+        if kind not in ("minutes", "amount"):
+            raise InvalidAmount("the trial is 'minutes' or 'amount'")
+        now = self._clock.now()
+        async with self._db.writing() as s:
+            insert = (
+                postgresql.insert if s.get_bind().dialect.name == "postgresql" else (sqlite.insert)
+            )
+            claimed = await s.execute(
+                insert(CouponRedemption)
+                .values(user_id=user_id, coupon="trial", kind=kind, redeemed_at=now)
+                .on_conflict_do_nothing()
+                .returning(CouponRedemption.user_id)
+            )
+            if claimed.scalar_one_or_none() is None:
+                raise CouponUsed()
+            if kind == "minutes":
+                s.add(
+                    MinuteGrant(
+                        id=f"g_trial_{user_id}",
+                        user_id=user_id,
+                        kind="coupon",
+                        mode=TRIAL_MODE.value,
+                        minutes_total=TRIAL_MINUTES,
+                        price_fen=0,
+                        expires_at=now + timedelta(days=TRIAL_VALID_DAYS),
+                        created_at=now,
+                    )
+                )
+            else:
+                await self._ledger.post(
+                    s,
+                    TransferSpec(
+                        TransferId(f"coupon:trial:{user_id}"),
+                        "coupon",
+                        legs(
+                            (accounts.PROMO_EXPENSE, -TRIAL_AMOUNT_FEN),
+                            (accounts.promo(user_id), TRIAL_AMOUNT_FEN),
+                        ),
+                    ),
+                    now,
+                )
+        log.info("trial_redeemed", user_id=user_id, kind=kind)
+        return kind
+
+    async def grants(self, user_id: str) -> list[MinuteGrant]:
+        async with self._db.reading() as s:
+            rows = await s.execute(
+                select(MinuteGrant)
+                .where(MinuteGrant.user_id == user_id)
+                .order_by(MinuteGrant.created_at)
+            )
+            return list(rows.scalars())
