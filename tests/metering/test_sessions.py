@@ -6,7 +6,6 @@ import pytest
 
 from metering.errors import InsufficientFunds, RatesNotSet, SessionEnded
 from metering.tariff import Mode
-from store.repos import accounts as _  # noqa: F401  (models registered)
 from tests.metering.conftest import Money
 
 pytestmark = pytest.mark.timeout(60)
