@@ -1,6 +1,6 @@
 """``peiliao ledger check``: verify every ledger invariant and report violations as JSON.
 
-Rules (each a query; a violation lists the offending ids):
+Rules (each one SELECT of offending rows; all run as a single ``UNION ALL`` round trip):
 
 - ``transfer_balances``: every transfer's entries sum to zero, with at least two legs.
 - ``ledger_sums_to_zero``: all entries together sum to zero.
@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, String, case, cast, func, literal, select, union_all
+from sqlalchemy.sql import Select
 
 from store import Database
 from store.models import Entry, Hold, LedgerAccount, MeteredSession, MinuteGrant, Transfer
@@ -39,77 +39,23 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked, "violations": self.violations}
 
-    def add(self, rule: str, rows: list[Any]) -> None:
-        if rows:
-            self.violations.append(
-                {"rule": rule, "count": len(rows), "examples": [list(r) for r in rows[:MAX_LISTED]]}
-            )
+
+def _row(rule: str, key: Any, a: Any, b: Any) -> list[Any]:
+    return [
+        literal(rule, String).label("rule"),
+        cast(key, String).label("key"),
+        cast(a, BigInteger).label("a"),
+        cast(b, BigInteger).label("b"),
+    ]
 
 
-async def check_ledger(db: Database) -> Report:
-    report = Report()
-    async with db.reading() as s:
-        await _run(s, report)
-    return report
-
-
-async def _run(s: AsyncSession, report: Report) -> None:
-    report.checked["transfers"] = int(
-        (await s.execute(select(func.count()).select_from(Transfer))).scalar_one()
-    )
-    report.checked["entries"] = int(
-        (await s.execute(select(func.count()).select_from(Entry))).scalar_one()
-    )
-    report.checked["accounts"] = int(
-        (await s.execute(select(func.count()).select_from(LedgerAccount))).scalar_one()
-    )
-    report.checked["sessions"] = int(
-        (await s.execute(select(func.count()).select_from(MeteredSession))).scalar_one()
-    )
-
-    per_transfer = (
-        select(Transfer.id, func.coalesce(func.sum(Entry.amount_fen), 0), func.count(Entry.id))
-        .outerjoin(Entry, Entry.transfer_id == Transfer.id)
-        .group_by(Transfer.id)
-        .having((func.coalesce(func.sum(Entry.amount_fen), 0) != 0) | (func.count(Entry.id) < 2))
-    )
-    report.add("transfer_balances", list((await s.execute(per_transfer)).all()))
-
-    total = (await s.execute(select(func.coalesce(func.sum(Entry.amount_fen), 0)))).scalar_one()
-    report.add("ledger_sums_to_zero", [["all", int(total)]] if int(total) != 0 else [])
-
+def _rules() -> list[Select[Any]]:
+    entry_sum = func.coalesce(func.sum(Entry.amount_fen), 0)
     sums = (
         select(Entry.account_id.label("account_id"), func.sum(Entry.amount_fen).label("total"))
         .group_by(Entry.account_id)
         .subquery()
     )
-    mismatched = (
-        select(LedgerAccount.id, LedgerAccount.balance_fen, func.coalesce(sums.c.total, 0))
-        .outerjoin(sums, sums.c.account_id == LedgerAccount.id)
-        .where(LedgerAccount.balance_fen != func.coalesce(sums.c.total, 0))
-    )
-    report.add("balance_matches_entries", list((await s.execute(mismatched)).all()))
-
-    negative = select(LedgerAccount.id, LedgerAccount.balance_fen).where(
-        LedgerAccount.no_negative.is_(True), LedgerAccount.balance_fen < 0
-    )
-    report.add("no_negative", list((await s.execute(negative)).all()))
-
-    twice = (
-        select(Transfer.session_id, Transfer.minute, func.count())
-        .where(Transfer.kind == "capture")
-        .group_by(Transfer.session_id, Transfer.minute)
-        .having(func.count() > 1)
-    )
-    report.add("minute_charged_once", list((await s.execute(twice)).all()))
-
-    open_holds = (
-        select(Hold.session_id, Hold.minute)
-        .join(MeteredSession, MeteredSession.id == Hold.session_id)
-        .where(MeteredSession.status == "ended", Hold.status == "pending")
-    )
-    report.add("holds_resolved", list((await s.execute(open_holds)).all()))
-
     pending_cash = (
         select(MeteredSession.customer_id.label("user_id"), func.sum(Hold.amount_fen).label("fen"))
         .join(MeteredSession, MeteredSession.id == Hold.session_id)
@@ -117,34 +63,13 @@ async def _run(s: AsyncSession, report: Report) -> None:
         .group_by(MeteredSession.customer_id)
         .subquery()
     )
-    held_rows = (
-        await s.execute(
-            select(LedgerAccount.user_id, LedgerAccount.balance_fen, pending_cash.c.fen)
-            .outerjoin(pending_cash, pending_cash.c.user_id == LedgerAccount.user_id)
-            .where(LedgerAccount.kind == "held")
-        )
-    ).all()
-    report.add(
-        "held_matches_holds",
-        [r for r in held_rows if int(r[1]) != int(r[2] or 0)],
-    )
-
-    captured = (
+    captured_cash = (
         select(Hold.session_id.label("sid"), func.sum(Hold.amount_fen).label("fen"))
         .where(Hold.status == "captured", Hold.grant_id.is_(None))
         .group_by(Hold.session_id)
         .subquery()
     )
-    charge_rows = (
-        await s.execute(
-            select(MeteredSession.id, MeteredSession.charged_fen, captured.c.fen).outerjoin(
-                captured, captured.c.sid == MeteredSession.id
-            )
-        )
-    ).all()
-    report.add("session_charge_matches", [r for r in charge_rows if int(r[1]) != int(r[2] or 0)])
-
-    held_by_grant = (
+    by_grant = (
         select(
             Hold.grant_id.label("gid"),
             func.sum(case((Hold.status == "pending", 1), else_=0)).label("held"),
@@ -154,27 +79,96 @@ async def _run(s: AsyncSession, report: Report) -> None:
         .group_by(Hold.grant_id)
         .subquery()
     )
-    grant_rows = (
-        await s.execute(
-            select(
-                MinuteGrant.id,
-                MinuteGrant.minutes_held,
-                MinuteGrant.minutes_used,
-                MinuteGrant.minutes_total,
-                held_by_grant.c.held,
-                held_by_grant.c.used,
-            ).outerjoin(held_by_grant, held_by_grant.c.gid == MinuteGrant.id)
+    held_by = func.coalesce(by_grant.c.held, 0)
+    used_by = func.coalesce(by_grant.c.used, 0)
+    return [
+        select(*_row("transfer_balances", Transfer.id, entry_sum, func.count(Entry.id)))
+        .outerjoin(Entry, Entry.transfer_id == Transfer.id)
+        .group_by(Transfer.id)
+        .having((entry_sum != 0) | (func.count(Entry.id) < 2)),
+        select(*_row("ledger_sums_to_zero", literal("all"), entry_sum, literal(0))).having(
+            entry_sum != 0
+        ),
+        select(
+            *_row(
+                "balance_matches_entries",
+                LedgerAccount.id,
+                LedgerAccount.balance_fen,
+                func.coalesce(sums.c.total, 0),
+            )
         )
-    ).all()
-    report.add(
-        "grant_counts",
-        [
-            r
-            for r in grant_rows
-            if int(r[1]) != int(r[4] or 0)
-            or int(r[2]) != int(r[5] or 0)
-            or r[1] < 0
-            or r[2] < 0
-            or r[1] + r[2] > r[3]
-        ],
-    )
+        .outerjoin(sums, sums.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.balance_fen != func.coalesce(sums.c.total, 0)),
+        select(*_row("no_negative", LedgerAccount.id, LedgerAccount.balance_fen, literal(0))).where(
+            LedgerAccount.no_negative.is_(True), LedgerAccount.balance_fen < 0
+        ),
+        select(*_row("minute_charged_once", Transfer.session_id, Transfer.minute, func.count()))
+        .where(Transfer.kind == "capture")
+        .group_by(Transfer.session_id, Transfer.minute)
+        .having(func.count() > 1),
+        select(*_row("holds_resolved", Hold.session_id, Hold.minute, literal(0)))
+        .join(MeteredSession, MeteredSession.id == Hold.session_id)
+        .where(MeteredSession.status == "ended", Hold.status == "pending"),
+        select(
+            *_row(
+                "held_matches_holds",
+                LedgerAccount.id,
+                LedgerAccount.balance_fen,
+                func.coalesce(pending_cash.c.fen, 0),
+            )
+        )
+        .outerjoin(pending_cash, pending_cash.c.user_id == LedgerAccount.user_id)
+        .where(
+            LedgerAccount.kind == "held",
+            LedgerAccount.balance_fen != func.coalesce(pending_cash.c.fen, 0),
+        ),
+        select(
+            *_row(
+                "session_charge_matches",
+                MeteredSession.id,
+                MeteredSession.charged_fen,
+                func.coalesce(captured_cash.c.fen, 0),
+            )
+        )
+        .outerjoin(captured_cash, captured_cash.c.sid == MeteredSession.id)
+        .where(MeteredSession.charged_fen != func.coalesce(captured_cash.c.fen, 0)),
+        select(
+            *_row(
+                "grant_counts", MinuteGrant.id, MinuteGrant.minutes_held, MinuteGrant.minutes_used
+            )
+        )
+        .outerjoin(by_grant, by_grant.c.gid == MinuteGrant.id)
+        .where(
+            (MinuteGrant.minutes_held != held_by)
+            | (MinuteGrant.minutes_used != used_by)
+            | (MinuteGrant.minutes_held < 0)
+            | (MinuteGrant.minutes_used < 0)
+            | (MinuteGrant.minutes_held + MinuteGrant.minutes_used > MinuteGrant.minutes_total)
+        ),
+    ]
+
+
+#: Built once: constructing this statement costs more than running it on a small ledger.
+_VIOLATIONS = union_all(*_rules())
+_COUNTS = select(
+    select(func.count()).select_from(Transfer).scalar_subquery().label("transfers"),
+    select(func.count()).select_from(Entry).scalar_subquery().label("entries"),
+    select(func.count()).select_from(LedgerAccount).scalar_subquery().label("accounts"),
+    select(func.count()).select_from(MeteredSession).scalar_subquery().label("sessions"),
+)
+
+
+async def check_ledger(db: Database) -> Report:
+    report = Report()
+    async with db.reading() as s:
+        counts = (await s.execute(_COUNTS)).one()
+        report.checked = {k: int(v) for k, v in counts._mapping.items()}
+        rows = (await s.execute(_VIOLATIONS)).all()
+    found: dict[str, list[list[Any]]] = {}
+    for rule, key, a, b in rows:
+        found.setdefault(rule, []).append([key, a, b])
+    for rule, examples in found.items():
+        report.violations.append(
+            {"rule": rule, "count": len(examples), "examples": examples[:MAX_LISTED]}
+        )
+    return report

@@ -98,6 +98,19 @@ class Ledger:
     def forget(self) -> None:
         self._known.clear()
 
+    @staticmethod
+    async def _apply_leg(session: AsyncSession, leg: Leg) -> bool:
+        result = await session.execute(
+            update(LedgerAccount)
+            .where(
+                LedgerAccount.id == leg.account,
+                (LedgerAccount.no_negative.is_(False))
+                | (LedgerAccount.balance_fen + leg.amount_fen >= 0),
+            )
+            .values(balance_fen=LedgerAccount.balance_fen + leg.amount_fen)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     async def post(self, session: AsyncSession, spec: TransferSpec, now: datetime) -> bool:
         """Post ``spec``; ``False`` if a transfer with its id exists (idempotent retry)."""
         await self.ensure_accounts(session, (leg.account for leg in spec.legs))
@@ -117,17 +130,17 @@ class Ledger:
         if created.scalar_one_or_none() is None:
             return False
         for leg in sorted(spec.legs, key=lambda leg_: leg_.account):
-            result = await session.execute(
-                update(LedgerAccount)
-                .where(
-                    LedgerAccount.id == leg.account,
-                    (LedgerAccount.no_negative.is_(False))
-                    | (LedgerAccount.balance_fen + leg.amount_fen >= 0),
+            if not await self._apply_leg(session, leg):
+                # The cache may name an account whose creating transaction rolled back.
+                exists = await session.execute(
+                    select(LedgerAccount.id).where(LedgerAccount.id == leg.account)
                 )
-                .values(balance_fen=LedgerAccount.balance_fen + leg.amount_fen)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise Overdrawn(leg.account)
+                if exists.scalar_one_or_none() is not None:
+                    raise Overdrawn(leg.account)
+                self._known.discard(leg.account)
+                await self.ensure_accounts(session, [leg.account])
+                if not await self._apply_leg(session, leg):
+                    raise Overdrawn(leg.account)
         await session.execute(
             insert(Entry),
             [
