@@ -32,7 +32,8 @@ async def a_finished_call(money: Money) -> tuple[str, str]:
             "balance_matches_entries",
         ),
         (
-            "UPDATE entries SET amount_fen = amount_fen + 5 WHERE id = (SELECT MIN(id) FROM entries)",
+            "UPDATE entries SET amount_fen = amount_fen + 5 "
+            "WHERE id = (SELECT MIN(id) FROM entries)",
             "transfer_balances",
         ),
         ("UPDATE ledger_accounts SET balance_fen = -1 WHERE kind = 'wallet'", "no_negative"),

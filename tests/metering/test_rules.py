@@ -118,7 +118,7 @@ def captured(actions: list[bc.Action]) -> list[int]:
 
 
 def test_minutes_are_captured_as_they_begin_and_released_when_unserved() -> None:
-    m, acts = drive(
+    _m, acts = drive(
         [bc.MediaUp(0), bc.Tick(1), bc.Tick(60_000), bc.Tick(60_001), bc.Ended(90_000, "hangup")],
         funds_minutes=10,
     )
@@ -128,7 +128,7 @@ def test_minutes_are_captured_as_they_begin_and_released_when_unserved() -> None
 
 
 def test_late_disconnect_refunds_an_overcaptured_minute() -> None:
-    m, acts = drive(
+    _m, acts = drive(
         [bc.MediaUp(0), bc.Tick(61_000), bc.MediaDown(59_000), bc.Ended(61_000, "hangup")],
         funds_minutes=10,
     )
@@ -193,7 +193,7 @@ def test_final_bill_is_the_rounded_connected_time_within_what_was_reserved(
         assert close.billed_minutes == billed_minutes(bc.connected_ms(m, end_at))
     # the same events in another order give the same bill when nothing was refused
     if funds >= 12:
-        m2, acts2 = drive([*reversed(events), bc.Ended(end_at, "x")], funds_minutes=funds)
+        _m2, acts2 = drive([*reversed(events), bc.Ended(end_at, "x")], funds_minutes=funds)
         close2 = next(a for a in acts2 if isinstance(a, bc.CloseSession))
         assert close2.billed_minutes == close.billed_minutes
     # every reserved minute ends up captured, released or refunded: nothing left pending

@@ -11,6 +11,7 @@ and the test asserts that at least ``PEILIAO_TEST_STATEFUL_MIN_STEPS`` (default 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -190,10 +191,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return sid
 
     def _apply(self, sid: str, event: bc.Event) -> None:
-        try:
+        with contextlib.suppress(SessionEnded):
             self.run(self.metering.apply(sid, event))
-        except SessionEnded:
-            pass
 
     @rule(sid=sessions)
     def media_up(self, sid: str) -> None:
@@ -227,10 +226,8 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(sid=sessions)
     def funds_added(self, sid: str) -> None:
         self._step()
-        try:
+        with contextlib.suppress(SessionEnded):
             self.run(self.metering.funds_added(sid))
-        except SessionEnded:
-            pass
 
     @rule(target=ended, sid=consumes(sessions))
     def end(self, sid: str) -> str:
@@ -243,27 +240,21 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(sid=ended, amount=st.integers(1, 2000), key=st.integers(0, 3))
     def refund(self, sid: str, amount: int, key: int) -> None:
         self._step()
-        try:
+        with contextlib.suppress(RefundTooLarge, RefundUncovered):
             self.run(self.metering.refund_session(sid, amount, key=f"k{key}"))
-        except (RefundTooLarge, RefundUncovered):
-            pass
 
     @rule(who=st.integers(0, 1), code=st.sampled_from(["voice-60", "text-120", "video-30"]))
     def buy_package(self, who: int, code: str) -> None:
         self._step()
         self.orders += 1
-        try:
+        with contextlib.suppress(InsufficientFunds, BudgetExceeded):
             self.run(self.wallets.buy_package(self.customers[who], code, f"g{self.orders}"))
-        except (InsufficientFunds, BudgetExceeded):
-            pass
 
     @rule(who=st.integers(0, 1), kind=st.sampled_from(["minutes", "amount"]))
     def redeem_trial(self, who: int, kind: str) -> None:
         self._step()
-        try:
+        with contextlib.suppress(CouponUsed):
             self.run(self.wallets.redeem_trial(self.customers[who], kind))
-        except CouponUsed:
-            pass
 
     @rule(who=st.integers(0, 1), cap=st.none() | st.integers(0, 5000))
     def budget_cap(self, who: int, cap: int | None) -> None:
