@@ -12,12 +12,31 @@ from typing import Any
 
 from peiliao.settings import Settings, SettingsError
 
-DEMO_CUSTOMERS = [{"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}]
-DEMO_COMPANIONS = [
-    {"phone": "13900000001", "nickname": "晚晚", "tags": ["情感", "心理", "音乐"]},
-    {"phone": "13900000002", "nickname": "阿杰", "tags": ["游戏", "动漫"]},
-    {"phone": "13900000003", "nickname": "Lily", "tags": ["外语", "考研", "职场"]},
+DEMO_CUSTOMERS: list[dict[str, Any]] = [{"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}]
+DEMO_COMPANIONS: list[dict[str, Any]] = [
+    {
+        "phone": "13900000001",
+        "nickname": "晚晚",
+        "tags": ["情感", "心理", "音乐"],
+        "rates": (100, 300, 600),
+        "level": "senior",
+    },
+    {
+        "phone": "13900000002",
+        "nickname": "阿杰",
+        "tags": ["游戏", "动漫"],
+        "rates": (60, 150, 300),
+        "level": "newcomer",
+    },
+    {
+        "phone": "13900000003",
+        "nickname": "Lily",
+        "tags": ["外语", "考研", "职场"],
+        "rates": (150, 400, 900),
+        "level": "gold",
+    },
 ]
+DEMO_BALANCE_FEN = 10_000
 
 
 def _settings() -> Settings:
@@ -141,31 +160,84 @@ def cmd_seed(args: argparse.Namespace) -> int:
     _configure_logs(settings)
 
     async def work(db: Any) -> dict[str, Any]:
+        from metering.ledger import Ledger
+        from metering.service import MeteringService
+        from metering.tariff import Level, Rates
+        from metering.wallet import Wallets
+        from peiliao.clock import SystemClock
+
         await _require_schema(db)
         accounts = _accounts(settings, db)
+        clock = SystemClock()
+        metering = MeteringService(db, clock)
+        wallets = Wallets(db, clock, Ledger())
         made: dict[str, list[dict[str, Any]]] = {"customers": [], "companions": []}
-        for group, role, people in (
-            ("customers", Role.CUSTOMER, DEMO_CUSTOMERS),
-            ("companions", Role.COMPANION, DEMO_COMPANIONS),
-        ):
-            for p in people:
-                user, created = await accounts.ensure_user(
-                    p["phone"], role, nickname=p["nickname"], tags=p["tags"]
-                )
-                made[group].append(
-                    {
-                        "id": user.id,
-                        "phone": user.phone,
-                        "nickname": user.nickname,
-                        "role": user.role,
-                        "tags": user.tags,
-                        "created": created,
-                    }
-                )
+        for p in DEMO_CUSTOMERS:
+            user, created = await accounts.ensure_user(
+                p["phone"], Role.CUSTOMER, nickname=p["nickname"], tags=p["tags"]
+            )
+            # The demo balance is a top-up through the sandbox, keyed by the user: idempotent.
+            order = f"seed-{user.id}"
+            try:
+                await wallets.order(order)
+            except Exception:
+                await wallets.create_order(order, user.id, "sandbox", DEMO_BALANCE_FEN)
+            await wallets.credit_paid_order(
+                order, provider="sandbox", amount_fen=DEMO_BALANCE_FEN, trade_no="seed"
+            )
+            balance = await wallets.balance(user.id)
+            made["customers"].append(
+                {
+                    "id": user.id,
+                    "phone": user.phone,
+                    "nickname": user.nickname,
+                    "role": user.role,
+                    "tags": user.tags,
+                    "created": created,
+                    "balance_fen": balance.wallet_fen,
+                }
+            )
+        for p in DEMO_COMPANIONS:
+            user, created = await accounts.ensure_user(
+                p["phone"], Role.COMPANION, nickname=p["nickname"], tags=p["tags"]
+            )
+            rates = Rates(*p["rates"])
+            await metering.set_rates(user.id, rates, level=Level(p["level"]))
+            made["companions"].append(
+                {
+                    "id": user.id,
+                    "phone": user.phone,
+                    "nickname": user.nickname,
+                    "role": user.role,
+                    "tags": user.tags,
+                    "created": created,
+                    "level": p["level"],
+                    "rates_fen_per_min": {
+                        "text": rates.text_fen_per_min,
+                        "voice": rates.voice_fen_per_min,
+                        "video": rates.video_fen_per_min,
+                    },
+                }
+            )
         return made
 
     print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False, indent=2))
     return 0
+
+
+def cmd_ledger_check(args: argparse.Namespace) -> int:
+    from metering.check import check_ledger
+
+    settings = _settings()
+    _configure_logs(settings)
+
+    async def work(db: Any) -> Any:
+        await _require_schema(db)
+        return await check_ledger(db)
+
+    report = asyncio.run(_with_db(settings, work))
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,6 +294,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--demo", action="store_true", help="the demo customer and companions")
     seed.set_defaults(func=cmd_seed)
+
+    ledger = sub.add_parser("ledger", help="the money ledger", description="Ledger commands.")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True, metavar="SUBCOMMAND")
+    check = ledger_sub.add_parser(
+        "check",
+        help="verify every ledger invariant",
+        description="Verify every ledger invariant (balanced transfers, balances equal their "
+        "entries, no negative wallets, each minute charged once, holds resolved, …). Prints a "
+        "JSON report; exits 1 on any violation.",
+    )
+    check.set_defaults(func=cmd_ledger_check)
     return parser
 
 

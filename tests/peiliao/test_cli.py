@@ -63,9 +63,12 @@ def test_upgrade_seed_and_admin_create(env: dict[str, str]) -> None:
     assert [c["phone"] for c in made["customers"]] == ["13800000001"]
     assert [c["phone"] for c in made["companions"]] == ["13900000001", "13900000002", "13900000003"]
     assert all(c["created"] for c in made["companions"])
+    assert made["customers"][0]["balance_fen"] == 10_000
+    assert {c["rates_fen_per_min"]["voice"] for c in made["companions"]} == {300, 150, 400}
     assert len({tuple(c["tags"]) for c in made["companions"]}) == 3
     again = json.loads(run(["seed", "--demo"], env).stdout)
     assert not any(c["created"] for c in again["customers"] + again["companions"])
+    assert again["customers"][0]["balance_fen"] == 10_000  # seeding twice credits once
     assert [c["id"] for c in again["companions"]] == [c["id"] for c in made["companions"]]
 
     admin = run(["admin", "create", "--phone", "+86 137 0000 0000"], env)
@@ -78,6 +81,27 @@ def test_upgrade_seed_and_admin_create(env: dict[str, str]) -> None:
     }
     bad = run(["admin", "create", "--phone", "12345"], env)
     assert bad.returncode != 0 and "not a mainland mobile number" in bad.stderr
+
+
+def test_ledger_check_passes_after_seeding_and_fails_on_corruption(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    assert run(["db", "upgrade"], env).returncode == 0
+    assert run(["seed", "--demo"], env).returncode == 0
+    ok = run(["ledger", "check"], env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["ok"] is True
+    with sqlite3.connect(tmp_path / "var" / "cli.db") as conn:
+        conn.execute(
+            "UPDATE ledger_accounts SET balance_fen = balance_fen + 1 WHERE kind = 'wallet'"
+        )
+    bad = run(["ledger", "check"], env)
+    assert bad.returncode == 1
+    report = json.loads(bad.stdout)
+    assert report["ok"] is False
+    assert "balance_matches_entries" in {v["rule"] for v in report["violations"]}
 
 
 def test_commands_refuse_a_database_that_is_not_upgraded(env: dict[str, str]) -> None:
