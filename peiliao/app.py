@@ -13,6 +13,18 @@ from accounts import routes as account_routes
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from metering import routes as metering_routes
+from metering.payments import (
+    AlipayStyle,
+    PaymentProvider,
+    Sandbox,
+    WechatPayV3,
+    load_private_key,
+    load_public_key,
+    sandbox_keys,
+)
+from metering.service import MeteringPolicy, MeteringService
+from metering.wallet import Wallets
 from peiliao import __name__ as _pkg
 from peiliao.clock import Clock, SystemClock
 from peiliao.errors import Unavailable
@@ -108,11 +120,33 @@ def build_sms(s: Settings) -> SmsSender:
     return DevOutbox(s.sms_outbox_size)
 
 
+def build_payments(s: Settings) -> PaymentProvider:
+    if s.payment_provider == "alipay":
+        return AlipayStyle(
+            name="alipay",
+            app_id=s.alipay_app_id,
+            gateway=s.alipay_gateway,
+            private_key=load_private_key(Path(s.alipay_private_key_file).read_bytes()),
+            provider_public_key=load_public_key(Path(s.alipay_public_key_file).read_bytes()),
+        )
+    if s.payment_provider == "wechat":
+        return WechatPayV3(
+            mchid=s.wechat_mchid,
+            appid=s.wechat_appid,
+            apiv3_key=s.wechat_apiv3_key,
+            platform_public_key=load_public_key(
+                Path(s.wechat_platform_public_key_file).read_bytes()
+            ),
+        )
+    return Sandbox(sandbox_keys(Path(s.var_dir)), s.base_url)
+
+
 def create_app(
     settings: Settings,
     *,
     clock: Clock | None = None,
     sms: SmsSender | None = None,
+    payments: PaymentProvider | None = None,
     check_schema: bool = True,
 ) -> web.Application:
     """Build the server.  Resources open in ``cleanup_ctx`` when the app starts, not here."""
@@ -130,6 +164,15 @@ def create_app(
     )
     telemetry = PrometheusTelemetry()
     accounts = AccountService(db, sms, clock, settings, telemetry)
+    metering = MeteringService(
+        db,
+        clock,
+        MeteringPolicy(
+            resume_grace_s=settings.resume_grace_s,
+            earnings_hold_s=settings.earnings_hold_s,
+            heartbeat_timeout_s=settings.heartbeat_timeout_s,
+        ),
+    )
 
     app[SETTINGS] = settings
     app[CLOCK] = clock
@@ -140,6 +183,12 @@ def create_app(
     app[AUTHENTICATOR] = SessionAuthenticator(accounts, settings)
     if isinstance(sms, DevOutbox):
         app[DEV_OUTBOX] = sms
+    app[metering_routes.METERING] = metering
+    app[metering_routes.WALLETS] = Wallets(db, clock, metering.ledger)
+    app[metering_routes.PROVIDER] = payments or build_payments(settings)
+    app[metering_routes.METERING_DB] = db
+    app[metering_routes.PUBLIC_URL] = settings.base_url
+    app[metering_routes.DEV] = settings.is_dev
 
     api = Api(
         default_max_body_bytes=settings.max_body_bytes,
@@ -147,6 +196,7 @@ def create_app(
     )
     api.include(system)
     api.include(account_routes.api)
+    api.include(metering_routes.api)
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)

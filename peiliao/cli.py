@@ -12,7 +12,9 @@ from typing import Any
 
 from peiliao.settings import Settings, SettingsError
 
-DEMO_CUSTOMERS: list[dict[str, Any]] = [{"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}]
+DEMO_CUSTOMERS: list[dict[str, Any]] = [
+    {"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}
+]
 DEMO_COMPANIONS: list[dict[str, Any]] = [
     {
         "phone": "13900000001",

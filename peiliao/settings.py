@@ -74,8 +74,22 @@ class Settings:
     session_idle_s: int = 7 * 24 * 3600
     cookie_secure: bool | None = None  # None: Secure outside dev
 
-    # Metering (validated here so prod refuses the sandbox at start-up)
+    # Metering
     payment_provider: PaymentProviderName = "sandbox"
+    public_base_url: str = ""  # how providers reach us; default http://{host}:{port}
+    var_dir: str = "var"
+    alipay_app_id: str = ""
+    alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
+    alipay_private_key_file: str = ""
+    alipay_public_key_file: str = ""
+    wechat_mchid: str = ""
+    wechat_appid: str = ""
+    wechat_apiv3_key: str = field(default="", repr=False)
+    wechat_platform_public_key_file: str = ""
+    resume_grace_s: int = 60
+    earnings_hold_s: int = 72 * 3600
+    heartbeat_timeout_s: int = 120
+    heartbeat_interval_s: int = 30
 
     # Operations
     require_services: bool = False
@@ -91,6 +105,10 @@ class Settings:
     @property
     def secure_cookies(self) -> bool:
         return (not self.is_dev) if self.cookie_secure is None else self.cookie_secure
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:
@@ -155,6 +173,10 @@ class Settings:
             "session_ttl_s",
             "session_idle_s",
             "db_pool_size",
+            "resume_grace_s",
+            "earnings_hold_s",
+            "heartbeat_timeout_s",
+            "heartbeat_interval_s",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
@@ -172,6 +194,22 @@ class Settings:
                 self.aliyun_sms_access_key_id and self.aliyun_sms_access_key_secret
             ):
                 problems.append("PEILIAO_ALIYUN_SMS_ACCESS_KEY_ID/_SECRET are required for aliyun")
+            if self.payment_provider == "alipay" and not (
+                self.alipay_app_id and self.alipay_private_key_file and self.alipay_public_key_file
+            ):
+                problems.append(
+                    "PEILIAO_ALIPAY_APP_ID/_PRIVATE_KEY_FILE/_PUBLIC_KEY_FILE are "
+                    "required for alipay"
+                )
+            if self.payment_provider == "wechat" and not (
+                self.wechat_mchid
+                and len(self.wechat_apiv3_key) == 32
+                and self.wechat_platform_public_key_file
+            ):
+                problems.append(
+                    "PEILIAO_WECHAT_MCHID, a 32-byte PEILIAO_WECHAT_APIV3_KEY and "
+                    "PEILIAO_WECHAT_PLATFORM_PUBLIC_KEY_FILE are required for wechat"
+                )
             if problems:
                 raise SettingsError("refusing to start in prod: " + "; ".join(problems))
 

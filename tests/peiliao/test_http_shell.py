@@ -122,10 +122,19 @@ async def test_dev_outbox_is_404_outside_dev(
             "aliyun_sms_access_key_id": "id",
             "aliyun_sms_access_key_secret": "s",
             "payment_provider": "alipay",
+            "alipay_app_id": "2021000000000000",
+            "alipay_private_key_file": "/dev/null",
+            "alipay_public_key_file": "/dev/null",
         }
     )
     prod_like.validate()
-    async with TestClient(TestServer(create_app(prod_like, clock=clock, sms=outbox))) as c:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from metering.payments import Sandbox
+
+    provider = Sandbox(rsa.generate_private_key(public_exponent=65537, key_size=2048), "")
+    app = create_app(prod_like, clock=clock, sms=outbox, payments=provider)
+    async with TestClient(TestServer(app)) as c:
         assert await error_code(await c.get("/api/dev/sms-outbox")) == (404, "not_found")
 
 

@@ -13,6 +13,9 @@ PROD_OK = {
     "PEILIAO_ALIYUN_SMS_ACCESS_KEY_ID": "LTAI-id",
     "PEILIAO_ALIYUN_SMS_ACCESS_KEY_SECRET": "secret",
     "PEILIAO_PAYMENT_PROVIDER": "alipay",
+    "PEILIAO_ALIPAY_APP_ID": "2021000000000000",
+    "PEILIAO_ALIPAY_PRIVATE_KEY_FILE": "/etc/peiliao/app-private.pem",
+    "PEILIAO_ALIPAY_PUBLIC_KEY_FILE": "/etc/peiliao/alipay-public.pem",
 }
 
 
@@ -68,6 +71,8 @@ def test_prod_with_real_providers_starts() -> None:
         ({"PEILIAO_SMS_PROVIDER": "dev"}, "SMS_PROVIDER=dev"),
         ({"PEILIAO_PAYMENT_PROVIDER": "sandbox"}, "PAYMENT_PROVIDER=sandbox"),
         ({"PEILIAO_ALIYUN_SMS_ACCESS_KEY_SECRET": ""}, "ACCESS_KEY_ID/_SECRET"),
+        ({"PEILIAO_ALIPAY_PUBLIC_KEY_FILE": ""}, "required for alipay"),
+        ({"PEILIAO_PAYMENT_PROVIDER": "wechat"}, "required for wechat"),
     ],
 )
 def test_prod_refuses_dev_defaults(change: dict[str, str], fragment: str) -> None:

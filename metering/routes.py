@@ -1,0 +1,569 @@
+"""HTTP adapter for metering: wallet and top-ups, payment notifications, the sandbox gateway,
+packages, the trial coupon, budget caps, rates, the live meter, refunds and statements."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import secrets
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from metering import accounts
+from metering.errors import (
+    BudgetExceeded,
+    CouponUsed,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidRates,
+    OrderNotFound,
+    PackageNotFound,
+    PaymentRejected,
+    RatesNotSet,
+    RefundTooLarge,
+    RefundUncovered,
+    SessionNotEnded,
+    SessionNotFound,
+)
+from metering.holds import budget_month
+from metering.payments import PaymentProvider, Sandbox
+from metering.service import MeteringService, SessionView
+from metering.tariff import Level, Rates
+from metering.wallet import PLATFORM_PACKAGES, Wallets
+from peiliao.errors import Forbidden, NotFound
+from peiliao.http.api import Api, Call, Strict
+from store import Database
+from store.models import BudgetMonth, CompanionRate, Entry, MeteredSession, Transfer
+
+METERING = web.AppKey("metering", MeteringService)
+WALLETS = web.AppKey("wallets", Wallets)
+PROVIDER = web.AppKey("payment_provider", PaymentProvider)
+METERING_DB = web.AppKey("metering_db", Database)
+PUBLIC_URL = web.AppKey("public_base_url", str)
+DEV = web.AppKey("metering_dev", bool)
+
+api = Api()
+Fen = Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class WalletOut(BaseModel):
+    wallet_fen: int
+    promo_fen: int
+    held_fen: int
+    monthly_cap_fen: int | None
+    month_committed_fen: int
+
+
+class TopupIn(Strict):
+    amount_fen: Fen
+
+
+class TopupOut(BaseModel):
+    order_id: str
+    provider: str
+    amount_fen: int
+    status: str
+    pay_url: str | None = None
+    qr_code: str | None = None
+
+
+class BudgetIn(Strict):
+    monthly_cap_fen: Annotated[int, Field(ge=0, le=10_000_000)] | None
+
+
+class PackageOfferOut(BaseModel):
+    code: str
+    mode: str
+    minutes: int
+    price_fen: int
+    valid_days: int
+
+
+class PackageCatalog(BaseModel):
+    packages: list[PackageOfferOut]
+
+
+class BuyPackageIn(Strict):
+    code: Annotated[str, Field(max_length=32)]
+
+
+class GrantOut(BaseModel):
+    id: str
+    kind: str
+    mode: str
+    minutes_total: int
+    minutes_used: int
+    minutes_held: int
+    expires_at: datetime
+
+
+class GrantsOut(BaseModel):
+    grants: list[GrantOut]
+
+
+class TrialIn(Strict):
+    kind: Literal["minutes", "amount"]
+
+
+class OkOut(BaseModel):
+    ok: bool = True
+
+
+class RatesIn(Strict):
+    text_fen_per_min: Annotated[int, Field(ge=1, le=100_000)]
+    voice_fen_per_min: Annotated[int, Field(ge=1, le=100_000)]
+    video_fen_per_min: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class RatesOut(BaseModel):
+    companion_id: str
+    level: str
+    text_fen_per_min: int
+    voice_fen_per_min: int
+    video_fen_per_min: int
+
+
+class MeterOut(BaseModel):
+    session_id: str
+    status: str
+    mode: str
+    rate_fen_per_min: int
+    billed_minutes: int
+    charged_fen: int
+    refunded_fen: int
+    balance_fen: int
+    package_minutes: int
+    minutes_left: int
+    low_balance: bool
+    end_reason: str | None
+
+
+class RefundIn(Strict):
+    amount_fen: Fen
+    key: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+    reason: Annotated[str, Field(max_length=200)] = ""
+
+
+class StatementQuery(Strict):
+    format: Literal["json", "csv"] = "json"
+    limit: Annotated[int, Field(ge=1, le=1000)] = 200
+
+
+class StatementLine(BaseModel):
+    at: datetime
+    kind: str
+    account: str
+    amount_fen: int
+    session_id: str | None
+    transfer_id: str
+
+
+class StatementOut(BaseModel):
+    lines: list[StatementLine]
+
+
+def meter_out(v: SessionView) -> MeterOut:
+    return MeterOut(**{f: getattr(v, f) for f in MeterOut.model_fields})
+
+
+@api.route(
+    "GET", "/api/wallet", summary="My balances and budget", tags=["wallet"], response=WalletOut
+)
+async def get_wallet(call: Call) -> BaseModel:
+    app = call.request.app
+    uid = call.user.user_id
+    balance = await app[WALLETS].balance(uid)
+    async with app[METERING_DB].reading() as s:
+        from metering.holds import monthly_cap
+
+        cap = await monthly_cap(s, uid)
+        committed = (
+            await s.execute(
+                select(BudgetMonth.committed_fen).where(
+                    BudgetMonth.user_id == uid,
+                    BudgetMonth.month == budget_month(app[METERING]._clock.now()),
+                )
+            )
+        ).scalar_one_or_none()
+    return WalletOut(
+        wallet_fen=balance.wallet_fen,
+        promo_fen=balance.promo_fen,
+        held_fen=balance.held_fen,
+        monthly_cap_fen=cap,
+        month_committed_fen=int(committed or 0),
+    )
+
+
+@api.route(
+    "POST",
+    "/api/wallet/topups",
+    summary="Start a top-up with the payment provider",
+    tags=["wallet"],
+    body=TopupIn,
+    response=TopupOut,
+    status=201,
+    errors=[InvalidAmount],
+)
+async def create_topup(call: Call) -> BaseModel:
+    body: TopupIn = call.body
+    app = call.request.app
+    provider = app[PROVIDER]
+    order_id = f"T{secrets.token_hex(10)}"
+    order = await app[WALLETS].create_order(
+        order_id, call.user.user_id, provider.name, body.amount_fen
+    )
+    pay = provider.instruct(
+        order_id,
+        body.amount_fen,
+        "陪聊余额充值",
+        f"{app[PUBLIC_URL]}/api/payments/{provider.name}/notify",
+    )
+    return TopupOut(
+        order_id=order.id,
+        provider=order.provider,
+        amount_fen=order.amount_fen,
+        status=order.status,
+        pay_url=pay.pay_url,
+        qr_code=pay.qr_code,
+    )
+
+
+@api.route(
+    "GET",
+    "/api/wallet/topups/{order_id}",
+    summary="A top-up's status",
+    tags=["wallet"],
+    response=TopupOut,
+    errors=[OrderNotFound],
+)
+async def get_topup(call: Call) -> BaseModel:
+    order = await call.request.app[WALLETS].order(call.request.match_info["order_id"])
+    if order.user_id != call.user.user_id:
+        raise OrderNotFound()
+    return TopupOut(
+        order_id=order.id, provider=order.provider, amount_fen=order.amount_fen, status=order.status
+    )
+
+
+async def _handle_notice(app: web.Application, headers: dict[str, str], body: bytes) -> None:
+    notice = app[PROVIDER].verify(headers, body)
+    if notice is None:
+        return
+    await app[WALLETS].credit_paid_order(
+        notice.order_id,
+        provider=app[PROVIDER].name,
+        amount_fen=notice.amount_fen,
+        trade_no=notice.trade_no,
+    )
+
+
+@api.route(
+    "POST",
+    "/api/payments/{provider}/notify",
+    summary="The payment provider's signed asynchronous notification",
+    tags=["payments"],
+    auth="none",
+    raw_body_types=["application/x-www-form-urlencoded", "application/json"],
+    errors=[PaymentRejected, OrderNotFound, NotFound],
+)
+async def payment_notify(call: Call) -> web.StreamResponse:
+    app = call.request.app
+    if call.request.match_info["provider"] != app[PROVIDER].name:
+        raise NotFound()
+    await _handle_notice(app, dict(call.request.headers), call.raw_body)
+    status, ctype, text = app[PROVIDER].acknowledge()
+    return web.Response(status=status, content_type=ctype, text=text)
+
+
+@api.route(
+    "POST",
+    "/api/payments/sandbox/pay/{order_id}",
+    summary="Dev only: the sandbox gateway pays an order and notifies us, signed",
+    tags=["payments"],
+    response=TopupOut,
+    errors=[NotFound, OrderNotFound],
+)
+async def sandbox_pay(call: Call) -> BaseModel:
+    app = call.request.app
+    provider = app[PROVIDER]
+    if not app[DEV] or not isinstance(provider, Sandbox):
+        raise NotFound()
+    order = await app[WALLETS].order(call.request.match_info["order_id"])
+    if order.user_id != call.user.user_id:
+        raise OrderNotFound()
+    # The same path a real gateway's notification takes: signature, amount, idempotency.
+    await _handle_notice(app, {}, provider.notification_for(order.id, order.amount_fen))
+    order = await app[WALLETS].order(order.id)
+    return TopupOut(
+        order_id=order.id, provider=order.provider, amount_fen=order.amount_fen, status=order.status
+    )
+
+
+@api.route(
+    "PUT",
+    "/api/wallet/budget",
+    summary="Set or clear my monthly budget cap",
+    tags=["wallet"],
+    body=BudgetIn,
+    response=OkOut,
+    errors=[InvalidAmount],
+)
+async def put_budget(call: Call) -> BaseModel:
+    body: BudgetIn = call.body
+    await call.request.app[METERING].set_monthly_cap(call.user.user_id, body.monthly_cap_fen)
+    return OkOut()
+
+
+@api.route(
+    "GET",
+    "/api/packages",
+    summary="Platform minute packages",
+    tags=["packages"],
+    auth="none",
+    response=PackageCatalog,
+)
+async def list_packages(call: Call) -> BaseModel:
+    return PackageCatalog(
+        packages=[
+            PackageOfferOut(
+                code=p.code,
+                mode=p.mode.value,
+                minutes=p.minutes,
+                price_fen=p.price_fen,
+                valid_days=p.valid_days,
+            )
+            for p in PLATFORM_PACKAGES.values()
+        ]
+    )
+
+
+@api.route(
+    "POST",
+    "/api/packages",
+    summary="Buy a minute package from my wallet",
+    tags=["packages"],
+    body=BuyPackageIn,
+    response=GrantOut,
+    status=201,
+    errors=[PackageNotFound, InsufficientFunds, BudgetExceeded],
+)
+async def buy_package(call: Call) -> BaseModel:
+    body: BuyPackageIn = call.body
+    grant = await call.request.app[WALLETS].buy_package(
+        call.user.user_id, body.code, f"g_{secrets.token_hex(10)}"
+    )
+    return GrantOut.model_validate(grant, from_attributes=True)
+
+
+@api.route(
+    "GET",
+    "/api/me/packages",
+    summary="My minute packages and free minutes",
+    tags=["packages"],
+    response=GrantsOut,
+)
+async def my_packages(call: Call) -> BaseModel:
+    grants = await call.request.app[WALLETS].grants(call.user.user_id)
+    return GrantsOut(grants=[GrantOut.model_validate(g, from_attributes=True) for g in grants])
+
+
+@api.route(
+    "POST",
+    "/api/coupons/trial",
+    summary="Redeem the one new-user trial coupon",
+    tags=["packages"],
+    body=TrialIn,
+    response=OkOut,
+    errors=[CouponUsed],
+)
+async def redeem_trial(call: Call) -> BaseModel:
+    body: TrialIn = call.body
+    await call.request.app[WALLETS].redeem_trial(call.user.user_id, body.kind)
+    return OkOut()
+
+
+def _rates_out(row: CompanionRate) -> RatesOut:
+    return RatesOut(
+        companion_id=row.user_id,
+        level=row.level,
+        text_fen_per_min=row.text_fen_per_min,
+        voice_fen_per_min=row.voice_fen_per_min,
+        video_fen_per_min=row.video_fen_per_min,
+    )
+
+
+@api.route(
+    "GET",
+    "/api/companions/{companion_id}/rates",
+    summary="A companion's prices",
+    tags=["rates"],
+    auth="none",
+    response=RatesOut,
+    errors=[RatesNotSet],
+)
+async def get_rates(call: Call) -> BaseModel:
+    row = await call.request.app[METERING].rates_of(call.request.match_info["companion_id"])
+    return _rates_out(row)
+
+
+@api.route(
+    "PUT",
+    "/api/me/rates",
+    summary="Set my prices (companions)",
+    tags=["rates"],
+    body=RatesIn,
+    response=RatesOut,
+    errors=[InvalidRates, Forbidden],
+)
+async def put_rates(call: Call) -> BaseModel:
+    body: RatesIn = call.body
+    if call.user.role != "companion":
+        raise Forbidden("only companions set rates")
+    service = call.request.app[METERING]
+    try:
+        current = await service.rates_of(call.user.user_id)
+        level, specialist = Level(current.level), current.specialist
+    except RatesNotSet:
+        level, specialist = Level.NEWCOMER, False
+    row = await service.set_rates(
+        call.user.user_id,
+        Rates(body.text_fen_per_min, body.voice_fen_per_min, body.video_fen_per_min),
+        level=level,
+        specialist=specialist,
+    )
+    return _rates_out(row)
+
+
+async def _session_for(call: Call) -> MeteredSession:
+    sid = call.request.match_info["session_id"]
+    async with call.request.app[METERING_DB].reading() as s:
+        row = await s.get(MeteredSession, sid)
+    user = call.user
+    if row is None or (
+        user.role != "admin" and user.user_id not in (row.customer_id, row.companion_id)
+    ):
+        raise SessionNotFound()  # never reveal that someone else's session exists
+    return row
+
+
+@api.route(
+    "GET",
+    "/api/sessions/{session_id}/meter",
+    summary="Live spend: billed minutes, charge, rate, balance and minutes left",
+    tags=["sessions"],
+    response=MeterOut,
+    errors=[SessionNotFound],
+)
+async def session_meter(call: Call) -> BaseModel:
+    row = await _session_for(call)
+    view = await call.request.app[METERING].view(row.id)
+    if call.user.user_id == row.companion_id:
+        # The companion sees the session, not the customer's money.
+        view = dataclasses.replace(
+            view, balance_fen=0, package_minutes=0, minutes_left=0, low_balance=False
+        )
+    return meter_out(view)
+
+
+@api.route(
+    "POST",
+    "/api/admin/sessions/{session_id}/refunds",
+    summary="Admin: refund part or all of a session (reversing entries)",
+    tags=["admin"],
+    auth="admin",
+    body=RefundIn,
+    response=MeterOut,
+    errors=[SessionNotFound, SessionNotEnded, RefundTooLarge, RefundUncovered, InvalidAmount],
+)
+async def admin_refund(call: Call) -> BaseModel:
+    body: RefundIn = call.body
+    row = await _session_for(call)
+    view = await call.request.app[METERING].refund_session(
+        row.id, body.amount_fen, key=f"admin-{body.key}", reason=body.reason
+    )
+    return meter_out(view)
+
+
+async def _statement(call: Call, account_ids: list[str]) -> web.StreamResponse:
+    q: StatementQuery = call.query
+    async with call.request.app[METERING_DB].reading() as s:
+        rows = (
+            await s.execute(
+                select(
+                    Transfer.created_at,
+                    Transfer.kind,
+                    Entry.account_id,
+                    Entry.amount_fen,
+                    Transfer.session_id,
+                    Transfer.id,
+                )
+                .join(Transfer, Transfer.id == Entry.transfer_id)
+                .where(Entry.account_id.in_(account_ids))
+                .order_by(Entry.id.desc())
+                .limit(q.limit)
+            )
+        ).all()
+    lines = [
+        StatementLine(
+            at=r[0],
+            kind=r[1],
+            account=accounts.kind_of(r[2]),
+            amount_fen=int(r[3]),
+            session_id=r[4],
+            transfer_id=r[5],
+        )
+        for r in rows
+    ]
+    if q.format == "json":
+        return web.json_response(StatementOut(lines=lines).model_dump(mode="json"))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "kind", "account", "amount_fen", "session_id", "transfer_id"])
+    for line in lines:
+        writer.writerow(
+            [
+                line.at.isoformat(),
+                line.kind,
+                line.account,
+                line.amount_fen,
+                line.session_id or "",
+                line.transfer_id,
+            ]
+        )
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="statement.csv"'},
+    )
+
+
+@api.route(
+    "GET",
+    "/api/wallet/statement",
+    summary="My spending history (JSON or CSV)",
+    tags=["wallet"],
+    query=StatementQuery,
+    response=StatementOut,
+)
+async def wallet_statement(call: Call) -> web.StreamResponse:
+    uid = call.user.user_id
+    return await _statement(call, [accounts.wallet(uid), accounts.promo(uid)])
+
+
+@api.route(
+    "GET",
+    "/api/me/earnings",
+    summary="My earnings history (companions; JSON or CSV)",
+    tags=["wallet"],
+    query=StatementQuery,
+    response=StatementOut,
+)
+async def earnings_statement(call: Call) -> web.StreamResponse:
+    uid = call.user.user_id
+    return await _statement(call, [accounts.earn_pending(uid), accounts.earn_available(uid)])
