@@ -249,6 +249,11 @@ class MeteringService:
             notices = await self._run(s, row, event)
             meter = Meter.from_json(row.meter)
             view = await self._view(s, row)
+        # Warn after a capture leaves fewer than LOW_BALANCE_MINUTES affordable minutes.
+        captured = any(n.kind == "minute_captured" for n in notices)
+        notices = [n for n in notices if n.kind != "minute_captured"]
+        if captured and view.status == "running" and view.low_balance:
+            notices.append(Notice("low_balance", self._now_ms()))
         return Update(
             view, tuple(notices), billing_clock.next_tick_at_ms(meter, self._clock_policy)
         )
@@ -300,8 +305,8 @@ class MeteringService:
         row.status = meter.status.value
         row.billed_minutes = meter.captured if closed_minutes is None else closed_minutes
         row.heartbeat_at = now
-        if row.status == "running" and captured_any and (await self._view(s, row)).low_balance:
-            notices.append(Notice("low_balance", to_ms(now)))
+        if captured_any:
+            notices.append(Notice("minute_captured", to_ms(now)))
         if row.status == "ended":
             log.info(
                 "session_closed",

@@ -59,6 +59,10 @@ class Database:
         self._write_engine = (
             self.engine.execution_options(**{_IMMEDIATE: True}) if self.is_sqlite else self.engine
         )
+        # SQLite has one writer.  Writers of this process queue here, first come first served,
+        # instead of in SQLite's busy handler, which sleeps and retries and can starve a waiter
+        # past its timeout under load.  BEGIN IMMEDIATE still guards against other processes.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -69,7 +73,15 @@ class Database:
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
         """A transaction that serializes with other writers on SQLite (``BEGIN IMMEDIATE``)."""
-        async with self.sessions(bind=self._write_engine) as session, session.begin():
+        if self._write_lock is None:
+            async with self.sessions() as session, session.begin():
+                yield session
+            return
+        async with (
+            self._write_lock,
+            self.sessions(bind=self._write_engine) as session,
+            session.begin(),
+        ):
             yield session
 
     async def ping(self) -> None:
