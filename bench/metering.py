@@ -42,7 +42,9 @@ from store.migrate import upgrade
 from store.models import User
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PG_ADMIN = os.environ.get("PEILIAO_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_ADMIN = os.environ.get(
+    "PEILIAO_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -98,7 +100,9 @@ async def gather_bounded(coros: list[Any], limit: int) -> list[Any]:
     return await asyncio.gather(*(one(c) for c in coros))
 
 
-async def setup(db: Database, n: int, progress: bool) -> tuple[MeteringService, FakeClock, list[str]]:
+async def setup(
+    db: Database, n: int, progress: bool
+) -> tuple[MeteringService, FakeClock, list[str]]:
     clock = FakeClock()
     metering = MeteringService(db, clock)
     wallets = Wallets(db, clock, metering.ledger)
@@ -106,20 +110,41 @@ async def setup(db: Database, n: int, progress: bool) -> tuple[MeteringService, 
     comp_ids = [f"c{i}" for i in range(max(1, n // 100))]
     cust_ids = [f"u{i}" for i in range(n)]
     async with db.writing() as s:
-        s.add_all(User(id=u, phone=f"1{3 + (i % 6)}{i:09d}"[:11], role="customer", nickname="b",
-                       tags=[], avatar_version=0, created_at=now, updated_at=now)
-                  for i, u in enumerate(cust_ids))
-        s.add_all(User(id=c, phone=f"19{i:09d}"[:11], role="companion", nickname="c", tags=[],
-                       avatar_version=0, created_at=now, updated_at=now)
-                  for i, c in enumerate(comp_ids))
+        s.add_all(
+            User(
+                id=u,
+                phone=f"1{3 + (i % 6)}{i:09d}"[:11],
+                role="customer",
+                nickname="b",
+                tags=[],
+                avatar_version=0,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, u in enumerate(cust_ids)
+        )
+        s.add_all(
+            User(
+                id=c,
+                phone=f"19{i:09d}"[:11],
+                role="companion",
+                nickname="c",
+                tags=[],
+                avatar_version=0,
+                created_at=now,
+                updated_at=now,
+            )
+            for i, c in enumerate(comp_ids)
+        )
     for c in comp_ids:
         await metering.set_rates(c, Rates(60, 150, 300))
 
     async def open_one(i: int) -> str:
         cust, sid = cust_ids[i], f"s{i}"
         await wallets.create_order(f"o{i}", cust, "sandbox", 100_000)
-        await wallets.credit_paid_order(f"o{i}", provider="sandbox", amount_fen=100_000,
-                                        trade_no="b")
+        await wallets.credit_paid_order(
+            f"o{i}", provider="sandbox", amount_fen=100_000, trade_no="b"
+        )
         await metering.open_session(sid, cust, comp_ids[i % len(comp_ids)], Mode.VOICE)
         await metering.media_up(sid)
         return sid
@@ -131,15 +156,20 @@ async def setup(db: Database, n: int, progress: bool) -> tuple[MeteringService, 
         sids += await gather_bounded([open_one(i) for i in range(lo, min(n, lo + batch))], 16)
         if progress:
             rate = len(sids) / (time.perf_counter() - started)
-            print(f"\r  set-up {len(sids)}/{n} sessions ({rate:.0f}/s)", end="", file=sys.stderr,
-                  flush=True)
+            print(
+                f"\r  set-up {len(sids)}/{n} sessions ({rate:.0f}/s)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
     if progress:
         print(file=sys.stderr)
     return metering, clock, sids
 
 
-async def paced(metering: MeteringService, clock: FakeClock, sids: list[str], window_s: float,
-                round_no: int) -> list[float]:
+async def paced(
+    metering: MeteringService, clock: FakeClock, sids: list[str], window_s: float, round_no: int
+) -> list[float]:
     """Ticks at N/60 per second for ``window_s``; returns latencies (ms) from due to commit."""
     clock.advance(60 if round_no else 0.001)  # every session is now due its next minute
     rate = len(sids) / 60
@@ -158,8 +188,9 @@ async def paced(metering: MeteringService, clock: FakeClock, sids: list[str], wi
     return latencies
 
 
-async def burst(metering: MeteringService, clock: FakeClock, sids: list[str],
-                concurrency: int) -> tuple[float, int]:
+async def burst(
+    metering: MeteringService, clock: FakeClock, sids: list[str], concurrency: int
+) -> tuple[float, int]:
     clock.advance(60)
     t = time.perf_counter()
     await gather_bounded([metering.tick(sid) for sid in sids], concurrency)
@@ -178,8 +209,11 @@ async def run_one(kind: str, n: int, window_s: float, concurrency: int) -> dict[
             elapsed, ticks = await burst(metering, clock, sids, concurrency)
             report = await check_ledger(db)
             return {
-                "db": kind, "sessions": n, "setup_s": round(setup_s, 1),
-                "paced_ticks": len(lat), "paced_ticks_per_s": round(n / 60, 1),
+                "db": kind,
+                "sessions": n,
+                "setup_s": round(setup_s, 1),
+                "paced_ticks": len(lat),
+                "paced_ticks_per_s": round(n / 60, 1),
                 "tick_p50_ms": round(statistics.median(lat), 2),
                 "tick_p99_ms": round(pct(lat, 0.99), 2),
                 "burst_charges_per_s": round(ticks / elapsed, 1),
@@ -194,11 +228,15 @@ async def run_one(kind: str, n: int, window_s: float, concurrency: int) -> dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.metering", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.metering",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--sessions", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"],
-                        choices=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--db", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
+    )
     parser.add_argument("--window", type=float, default=20.0, help="paced window, seconds")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--out", default=str(RESULTS / "metering.json"))
@@ -208,9 +246,17 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sessions:
             print(f"{kind}, {n} sessions:", file=sys.stderr)
             rows.append(asyncio.run(run_one(kind, n, args.window, args.concurrency)))
-    cols = ["db", "sessions", "paced_ticks_per_s", "tick_p50_ms", "tick_p99_ms",
-            "burst_charges_per_s", "baseline_commit_ms", "tick_p50_over_baseline",
-            "ledger_check_ok"]
+    cols = [
+        "db",
+        "sessions",
+        "paced_ticks_per_s",
+        "tick_p50_ms",
+        "tick_p99_ms",
+        "burst_charges_per_s",
+        "baseline_commit_ms",
+        "tick_p50_over_baseline",
+        "ledger_check_ok",
+    ]
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
     print(" | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))
@@ -218,9 +264,17 @@ def main(argv: list[str] | None = None) -> int:
         print(" | ".join(str(r[c]).ljust(w) for c, w in zip(cols, widths, strict=True)))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "bench": "metering", "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "target": "10,000 sessions: tick p99 < 50 ms", "results": rows}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "bench": "metering",
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "target": "10,000 sessions: tick p99 < 50 ms",
+                "results": rows,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {out}", file=sys.stderr)
     return 0 if all(r["ledger_check_ok"] for r in rows) else 1
 

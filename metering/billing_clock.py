@@ -21,6 +21,7 @@ release or refund:
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -191,43 +192,47 @@ class Meter:
         )
 
 
-def connected_ms(meter: Meter, until_ms: int) -> int:
-    """Milliseconds up to ``until_ms`` during which media was up and the gate open."""
+def _intervals(meter: Meter) -> Iterator[tuple[int, int | None]]:
+    """The connected intervals [start, end) in time order; the last may be open (end None).
+
+    Connected means media up and the billing gate open; both start as given by the marks
+    (media down, gate open until their first mark).
+    """
     changes = sorted([(t, 0, up) for t, up in meter.media] + [(t, 1, o) for t, o in meter.gate])
     media_up, gate_open = False, True
-    total, last = 0, None
+    start: int | None = None
     for t, which, value in changes:
-        if t > until_ms:
-            break
-        if last is not None and media_up and gate_open:
-            total += t - last
-        last = t
         if which == 0:
             media_up = value
         else:
             gate_open = value
-    if last is not None and media_up and gate_open and until_ms > last:
-        total += until_ms - last
+        if media_up and gate_open and start is None:
+            start = t
+        elif not (media_up and gate_open) and start is not None:
+            if t > start:
+                yield start, t
+            start = None
+    if start is not None:
+        yield start, None
+
+
+def connected_ms(meter: Meter, until_ms: int) -> int:
+    """Milliseconds up to ``until_ms`` during which media was up and the gate open."""
+    total = 0
+    for start, end in _intervals(meter):
+        if start >= until_ms:
+            break
+        total += min(until_ms if end is None else end, until_ms) - start
     return total
 
 
 def _instant_reaching(meter: Meter, target_ms: int) -> int | None:
-    """The first instant at which connected time reaches ``target_ms``, if it has."""
-    changes = sorted([(t, 0, up) for t, up in meter.media] + [(t, 1, o) for t, o in meter.gate])
-    media_up, gate_open = False, True
-    total, last = 0, None
-    for t, which, value in changes:
-        if last is not None and media_up and gate_open:
-            if total + (t - last) >= target_ms:
-                return last + (target_ms - total)
-            total += t - last
-        last = t
-        if which == 0:
-            media_up = value
-        else:
-            gate_open = value
-    if last is not None and media_up and gate_open:
-        return last + (target_ms - total)
+    """The first instant at which connected time reaches ``target_ms``, if it does."""
+    total = 0
+    for start, end in _intervals(meter):
+        if end is None or total + (end - start) >= target_ms:
+            return start + (target_ms - total)
+        total += end - start
     return None
 
 
