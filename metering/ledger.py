@@ -131,12 +131,10 @@ class Ledger:
             return False
         for leg in sorted(spec.legs, key=lambda leg_: leg_.account):
             if not await self._apply_leg(session, leg):
-                # The cache may name an account whose creating transaction rolled back.
-                exists = await session.execute(
-                    select(LedgerAccount.id).where(LedgerAccount.id == leg.account)
-                )
-                if exists.scalar_one_or_none() is not None:
-                    raise Overdrawn(leg.account)
+                # Not necessarily an overdraft: the cache may name an account whose creating
+                # transaction rolled back, or (PostgreSQL) one another transaction created and
+                # had not committed when our UPDATE looked.  Create-or-wait, then try once more;
+                # INSERT … ON CONFLICT waits for a concurrent inserter to finish.
                 self._known.discard(leg.account)
                 await self.ensure_accounts(session, [leg.account])
                 if not await self._apply_leg(session, leg):

@@ -29,9 +29,11 @@ from metering.errors import (
     RefundUncovered,
     SessionNotEnded,
     SessionNotFound,
+    WithdrawalRefused,
 )
 from metering.holds import budget_month
 from metering.payments import PaymentProvider, Sandbox
+from metering.payouts import PAYOUT_METHODS, Payouts, WithdrawalView
 from metering.service import MeteringService, SessionView
 from metering.tariff import Level, Rates
 from metering.wallet import PLATFORM_PACKAGES, Wallets
@@ -44,6 +46,7 @@ METERING = web.AppKey("metering", MeteringService)
 WALLETS = web.AppKey("wallets", Wallets)
 PROVIDER = web.AppKey("payment_provider", PaymentProvider)
 METERING_DB = web.AppKey("metering_db", Database)
+PAYOUTS = web.AppKey("payouts", Payouts)
 PUBLIC_URL = web.AppKey("public_base_url", str)
 DEV = web.AppKey("metering_dev", bool)
 
@@ -567,3 +570,125 @@ async def wallet_statement(call: Call) -> web.StreamResponse:
 async def earnings_statement(call: Call) -> web.StreamResponse:
     uid = call.user.user_id
     return await _statement(call, [accounts.earn_pending(uid), accounts.earn_available(uid)])
+
+
+class PayoutAccountIn(Strict):
+    method: Literal["alipay", "wechat", "bank"]
+    account: Annotated[str, Field(min_length=4, max_length=64)]
+
+
+class PayoutAccountOut(BaseModel):
+    method: str
+    account_masked: str
+
+
+class WithdrawIn(Strict):
+    amount_fen: Fen
+
+
+class WithdrawalOut(BaseModel):
+    id: str
+    amount_fen: int
+    status: str
+    reason: str | None
+
+
+class WithdrawalsOut(BaseModel):
+    withdrawals: list[WithdrawalOut]
+
+
+class WithdrawalsQuery(Strict):
+    status: Literal["pending_review", "approved", "paid", "rejected", "failed"] | None = None
+
+
+class DecisionIn(Strict):
+    approve: bool
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _withdrawal_out(w: WithdrawalView) -> WithdrawalOut:
+    return WithdrawalOut(id=w.id, amount_fen=w.amount_fen, status=w.status, reason=w.reason)
+
+
+def _companion(call: Call) -> str:
+    if call.user.role != "companion":
+        raise Forbidden("companions only")
+    return call.user.user_id
+
+
+@api.route(
+    "PUT",
+    "/api/me/payout-account",
+    summary="Bind where my withdrawals go (companions)",
+    tags=["earnings"],
+    body=PayoutAccountIn,
+    response=PayoutAccountOut,
+    errors=[Forbidden, WithdrawalRefused],
+)
+async def put_payout_account(call: Call) -> BaseModel:
+    body: PayoutAccountIn = call.body
+    assert body.method in PAYOUT_METHODS
+    row = await call.request.app[PAYOUTS].bind_account(_companion(call), body.method, body.account)
+    return PayoutAccountOut(method=row.provider, account_masked=row.account_masked)
+
+
+@api.route(
+    "POST",
+    "/api/me/withdrawals",
+    summary="Withdraw available earnings (companions)",
+    tags=["earnings"],
+    body=WithdrawIn,
+    response=WithdrawalOut,
+    status=201,
+    errors=[Forbidden, WithdrawalRefused, InvalidAmount],
+)
+async def request_withdrawal(call: Call) -> BaseModel:
+    body: WithdrawIn = call.body
+    return _withdrawal_out(
+        await call.request.app[PAYOUTS].request(_companion(call), body.amount_fen)
+    )
+
+
+@api.route(
+    "GET",
+    "/api/me/withdrawals",
+    summary="My withdrawals",
+    tags=["earnings"],
+    response=WithdrawalsOut,
+)
+async def my_withdrawals(call: Call) -> BaseModel:
+    rows = await call.request.app[PAYOUTS].list(user_id=call.user.user_id)
+    return WithdrawalsOut(withdrawals=[_withdrawal_out(w) for w in rows])
+
+
+@api.route(
+    "GET",
+    "/api/admin/withdrawals",
+    summary="Admin: withdrawals, by status",
+    tags=["admin"],
+    auth="admin",
+    query=WithdrawalsQuery,
+    response=WithdrawalsOut,
+)
+async def admin_withdrawals(call: Call) -> BaseModel:
+    q: WithdrawalsQuery = call.query
+    rows = await call.request.app[PAYOUTS].list(status=q.status)
+    return WithdrawalsOut(withdrawals=[_withdrawal_out(w) for w in rows])
+
+
+@api.route(
+    "POST",
+    "/api/admin/withdrawals/{withdrawal_id}/decision",
+    summary="Admin: approve (and pay) or reject a withdrawal under review",
+    tags=["admin"],
+    auth="admin",
+    body=DecisionIn,
+    response=WithdrawalOut,
+    errors=[WithdrawalRefused],
+)
+async def decide_withdrawal(call: Call) -> BaseModel:
+    body: DecisionIn = call.body
+    w = await call.request.app[PAYOUTS].decide(
+        call.request.match_info["withdrawal_id"], call.user.user_id, body.approve, body.reason
+    )
+    return _withdrawal_out(w)

@@ -23,6 +23,7 @@ from metering.payments import (
     load_public_key,
     sandbox_keys,
 )
+from metering.payouts import PayoutProvider, Payouts, SandboxPayouts, Sealer
 from metering.service import MeteringPolicy, MeteringService
 from metering.wallet import Wallets
 from peiliao import __name__ as _pkg
@@ -147,6 +148,7 @@ def create_app(
     clock: Clock | None = None,
     sms: SmsSender | None = None,
     payments: PaymentProvider | None = None,
+    payouts: PayoutProvider | None = None,
     check_schema: bool = True,
 ) -> web.Application:
     """Build the server.  Resources open in ``cleanup_ctx`` when the app starts, not here."""
@@ -189,6 +191,14 @@ def create_app(
     app[metering_routes.METERING_DB] = db
     app[metering_routes.PUBLIC_URL] = settings.base_url
     app[metering_routes.DEV] = settings.is_dev
+    app[metering_routes.PAYOUTS] = Payouts(
+        db,
+        clock,
+        metering.ledger,
+        payouts or SandboxPayouts(),
+        Sealer(settings.secret_key),
+        review_above_fen=settings.withdraw_review_above_fen,
+    )
 
     api = Api(
         default_max_body_bytes=settings.max_body_bytes,

@@ -16,6 +16,7 @@ from typing import Literal, get_args
 Env = Literal["dev", "prod"]
 SmsProviderName = Literal["dev", "aliyun"]
 PaymentProviderName = Literal["sandbox", "alipay", "wechat"]
+PayoutProviderName = Literal["sandbox", "manual"]
 
 #: The dev secret.  Refused in ``prod``; printed nowhere.
 DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me-0000000000"
@@ -90,6 +91,8 @@ class Settings:
     earnings_hold_s: int = 72 * 3600
     heartbeat_timeout_s: int = 120
     heartbeat_interval_s: int = 30
+    withdraw_review_above_fen: int = 100_000
+    payout_provider: PayoutProviderName = "sandbox"
 
     # Operations
     require_services: bool = False
@@ -146,6 +149,8 @@ class Settings:
             raise SettingsError("PEILIAO_SMS_PROVIDER must be dev or aliyun")
         if self.payment_provider not in get_args(PaymentProviderName):
             raise SettingsError("PEILIAO_PAYMENT_PROVIDER must be sandbox, alipay or wechat")
+        if self.payout_provider not in get_args(PayoutProviderName):
+            raise SettingsError("PEILIAO_PAYOUT_PROVIDER must be sandbox or manual")
         if not (0 < self.port < 65536):
             raise SettingsError("PEILIAO_PORT must be 1..65535")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -190,6 +195,8 @@ class Settings:
                 problems.append(
                     "PEILIAO_PAYMENT_PROVIDER=sandbox takes no money; use alipay or wechat"
                 )
+            if self.payout_provider == "sandbox":
+                problems.append("PEILIAO_PAYOUT_PROVIDER=sandbox pays nobody; use manual")
             if self.sms_provider == "aliyun" and not (
                 self.aliyun_sms_access_key_id and self.aliyun_sms_access_key_secret
             ):

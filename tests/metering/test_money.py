@@ -274,3 +274,35 @@ async def test_an_account_created_by_a_rolled_back_transfer_still_works(money: M
     await money.fund(cust, 100)
     assert (await money.wallets.balance(cust)).wallet_fen == 100
     await money.check()
+
+
+async def test_first_top_ups_racing_to_create_the_clearing_account_all_succeed(
+    money: Money,
+) -> None:
+    """Concurrent first top-ups through one process's shared account cache all succeed.
+
+    bench/metering once hit the PostgreSQL interleaving where a transaction's UPDATE missed an
+    account another had just created but not committed, and was then reported as an overdraft;
+    this test exercises the path, though it does not force that exact interleaving."""
+    users = [await money.user() for _ in range(16)]
+    for i, u in enumerate(users):
+        await money.wallets.create_order(f"race{i}", u, "sandbox", 500)
+    for _ in range(3):
+        money.metering.ledger.forget()
+        async with money.db.writing() as s:  # start from no clearing account at all
+            from sqlalchemy import text
+
+            await s.execute(text("DELETE FROM entries"))
+            await s.execute(text("DELETE FROM transfers"))
+            await s.execute(text("DELETE FROM ledger_accounts"))
+        await asyncio.gather(
+            *(
+                money.wallets.credit_paid_order(
+                    f"race{i}", provider="sandbox", amount_fen=500, trade_no="t"
+                )
+                for i in range(len(users))
+            )
+        )
+        for u in users:
+            assert (await money.wallets.balance(u)).wallet_fen == 500
+        await money.check()

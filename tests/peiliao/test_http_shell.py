@@ -125,6 +125,7 @@ async def test_dev_outbox_is_404_outside_dev(
             "alipay_app_id": "2021000000000000",
             "alipay_private_key_file": "/dev/null",
             "alipay_public_key_file": "/dev/null",
+            "payout_provider": "manual",
         }
     )
     prod_like.validate()

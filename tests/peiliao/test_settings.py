@@ -16,6 +16,7 @@ PROD_OK = {
     "PEILIAO_ALIPAY_APP_ID": "2021000000000000",
     "PEILIAO_ALIPAY_PRIVATE_KEY_FILE": "/etc/peiliao/app-private.pem",
     "PEILIAO_ALIPAY_PUBLIC_KEY_FILE": "/etc/peiliao/alipay-public.pem",
+    "PEILIAO_PAYOUT_PROVIDER": "manual",
 }
 
 
@@ -73,6 +74,7 @@ def test_prod_with_real_providers_starts() -> None:
         ({"PEILIAO_ALIYUN_SMS_ACCESS_KEY_SECRET": ""}, "ACCESS_KEY_ID/_SECRET"),
         ({"PEILIAO_ALIPAY_PUBLIC_KEY_FILE": ""}, "required for alipay"),
         ({"PEILIAO_PAYMENT_PROVIDER": "wechat"}, "required for wechat"),
+        ({"PEILIAO_PAYOUT_PROVIDER": "sandbox"}, "PAYOUT_PROVIDER=sandbox"),
     ],
 )
 def test_prod_refuses_dev_defaults(change: dict[str, str], fragment: str) -> None:
