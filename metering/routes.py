@@ -21,6 +21,7 @@ from metering.errors import (
     InsufficientFunds,
     InvalidAmount,
     InvalidRates,
+    OfferRefused,
     OrderNotFound,
     PackageNotFound,
     PaymentRejected,
@@ -35,7 +36,7 @@ from metering.holds import budget_month
 from metering.payments import PaymentProvider, Sandbox
 from metering.payouts import PAYOUT_METHODS, Payouts, WithdrawalView
 from metering.service import MeteringService, SessionView
-from metering.tariff import Level, Rates
+from metering.tariff import Level, Mode, Rates
 from metering.wallet import PLATFORM_PACKAGES, Wallets
 from peiliao.errors import Forbidden, NotFound
 from peiliao.http.api import Api, Call, Strict
@@ -692,3 +693,74 @@ async def decide_withdrawal(call: Call) -> BaseModel:
         call.request.match_info["withdrawal_id"], call.user.user_id, body.approve, body.reason
     )
     return _withdrawal_out(w)
+
+
+class OfferIn(Strict):
+    kind: Literal["weekly", "monthly"]
+    mode: Literal["text", "voice", "video"]
+    minutes: Annotated[int, Field(ge=10, le=3000)]
+    price_fen: Fen
+
+
+class OfferOut(BaseModel):
+    id: str
+    companion_id: str
+    kind: str
+    mode: str
+    minutes: int
+    price_fen: int
+
+
+class OffersOut(BaseModel):
+    offers: list[OfferOut]
+
+
+@api.route(
+    "POST",
+    "/api/me/package-offers",
+    summary="Offer a weekly or monthly package (senior and gold companions)",
+    tags=["packages"],
+    body=OfferIn,
+    response=OfferOut,
+    status=201,
+    errors=[Forbidden, OfferRefused, RatesNotSet, InvalidAmount],
+)
+async def create_offer(call: Call) -> BaseModel:
+    body: OfferIn = call.body
+    offer = await call.request.app[WALLETS].create_offer(
+        _companion(call),
+        kind=body.kind,
+        mode=Mode(body.mode),
+        minutes=body.minutes,
+        price_fen=body.price_fen,
+    )
+    return OfferOut.model_validate(offer, from_attributes=True)
+
+
+@api.route(
+    "GET",
+    "/api/companions/{companion_id}/package-offers",
+    summary="A companion's packages for sale",
+    tags=["packages"],
+    auth="none",
+    response=OffersOut,
+)
+async def list_offers(call: Call) -> BaseModel:
+    rows = await call.request.app[WALLETS].offers(call.request.match_info["companion_id"])
+    return OffersOut(offers=[OfferOut.model_validate(o, from_attributes=True) for o in rows])
+
+
+@api.route(
+    "POST",
+    "/api/package-offers/{offer_id}/buy",
+    summary="Buy a companion's package",
+    tags=["packages"],
+    response=GrantOut,
+    status=201,
+    errors=[PackageNotFound, OfferRefused, InsufficientFunds, BudgetExceeded],
+)
+async def buy_offer(call: Call) -> BaseModel:
+    grant = await call.request.app[WALLETS].buy_offer(
+        call.user.user_id, call.request.match_info["offer_id"], f"g_{secrets.token_hex(10)}"
+    )
+    return GrantOut.model_validate(grant, from_attributes=True)

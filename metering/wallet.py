@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,20 +12,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from metering import accounts
 from metering.errors import (
+    BudgetExceeded,
     CouponUsed,
     InsufficientFunds,
     InvalidAmount,
+    OfferRefused,
     OrderNotFound,
     PackageNotFound,
     PaymentRejected,
+    RatesNotSet,
 )
 from metering.holds import budget_month, commit_budget
 from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
-from metering.tariff import Mode
+from metering.tariff import BASE_BOUNDS, Level, Mode, Rates
 from peiliao.clock import Clock
 from store import Database
-from store.models import CouponRedemption, MinuteGrant, PaymentOrder
+from store.models import CompanionRate, CouponRedemption, MinuteGrant, PackageOffer, PaymentOrder
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +37,7 @@ MAX_TOPUP_FEN = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
-class PackageOffer:
+class CatalogPackage:
     code: str
     mode: Mode
     minutes: int
@@ -42,15 +46,17 @@ class PackageOffer:
 
 
 #: Platform minute packages (e.g. 60 voice minutes for 45.00 CNY), used before wallet money.
-PLATFORM_PACKAGES: dict[str, PackageOffer] = {
+PLATFORM_PACKAGES: dict[str, CatalogPackage] = {
     p.code: p
     for p in (
-        PackageOffer("text-120", Mode.TEXT, 120, 6000, 30),
-        PackageOffer("voice-60", Mode.VOICE, 60, 4500, 30),
-        PackageOffer("voice-300", Mode.VOICE, 300, 19900, 90),
-        PackageOffer("video-30", Mode.VIDEO, 30, 4500, 30),
+        CatalogPackage("text-120", Mode.TEXT, 120, 6000, 30),
+        CatalogPackage("voice-60", Mode.VOICE, 60, 4500, 30),
+        CatalogPackage("voice-300", Mode.VOICE, 300, 19900, 90),
+        CatalogPackage("video-30", Mode.VIDEO, 30, 4500, 30),
     )
 }
+
+COMPANION_PACKAGE_DAYS = {"weekly": 7, "monthly": 30}
 
 #: The new-user trial: free voice minutes, funded by the platform; one per account.
 TRIAL_MINUTES = 3
@@ -169,8 +175,6 @@ class Wallets:
             expires_at=now + timedelta(days=offer.valid_days),
             created_at=now,
         )
-        from metering.errors import BudgetExceeded
-
         async with self._db.writing() as s:
             if await s.get(MinuteGrant, grant_id) is not None:
                 existing = await s.get(MinuteGrant, grant_id)
@@ -190,6 +194,98 @@ class Wallets:
                             (accounts.wallet(user_id), -offer.price_fen),
                             (accounts.package(grant_id), offer.price_fen),
                         ),
+                    ),
+                    now,
+                )
+            except Overdrawn as exc:
+                raise InsufficientFunds() from exc
+        return grant
+
+    # -- packages companions sell -----------------------------------------------------------------
+
+    async def create_offer(
+        self, companion_id: str, *, kind: str, mode: Mode, minutes: int, price_fen: int
+    ) -> PackageOffer:
+        """A senior or gold companion offers ``minutes`` of ``mode`` for a week or a month.
+
+        The price may not exceed paying per minute at the companion's own rate, nor fall below
+        the platform's minimum rate for the mode.
+        """
+        if kind not in COMPANION_PACKAGE_DAYS:
+            raise InvalidAmount("a companion package is weekly or monthly")
+        if not (10 <= minutes <= 3000):
+            raise InvalidAmount("a companion package is 10-3000 minutes")
+        async with self._db.writing() as s:
+            rates = await s.get(CompanionRate, companion_id)
+            if rates is None:
+                raise RatesNotSet()
+            if rates.level not in (Level.SENIOR.value, Level.GOLD.value):
+                raise OfferRefused("level_too_low", "senior and gold companions sell packages")
+            rate = Rates(
+                rates.text_fen_per_min, rates.voice_fen_per_min, rates.video_fen_per_min
+            ).for_mode(mode)
+            floor = BASE_BOUNDS[mode].min_fen * minutes
+            if not (floor <= price_fen <= rate * minutes):
+                raise OfferRefused(
+                    "offer_price_out_of_bounds",
+                    f"price must be {floor}..{rate * minutes} fen for {minutes} minutes",
+                )
+            offer = PackageOffer(
+                id=f"po_{secrets.token_hex(8)}",
+                companion_id=companion_id,
+                kind=kind,
+                mode=mode.value,
+                minutes=minutes,
+                price_fen=price_fen,
+                active=True,
+                created_at=self._clock.now(),
+            )
+            s.add(offer)
+        return offer
+
+    async def offers(self, companion_id: str) -> list[PackageOffer]:
+        async with self._db.reading() as s:
+            rows = await s.execute(
+                select(PackageOffer).where(
+                    PackageOffer.companion_id == companion_id, PackageOffer.active.is_(True)
+                )
+            )
+            return list(rows.scalars())
+
+    async def buy_offer(self, user_id: str, offer_id: str, grant_id: str) -> MinuteGrant:
+        now = self._clock.now()
+        async with self._db.writing() as s:
+            offer = await s.get(PackageOffer, offer_id)
+            if offer is None or not offer.active:
+                raise PackageNotFound()
+            if offer.companion_id == user_id:
+                raise OfferRefused("own_offer", "companions cannot buy their own packages")
+            if not await commit_budget(s, user_id, budget_month(now), offer.price_fen):
+                raise BudgetExceeded()
+            grant = MinuteGrant(
+                id=grant_id,
+                user_id=user_id,
+                kind="companion_package",
+                mode=offer.mode,
+                companion_id=offer.companion_id,
+                minutes_total=offer.minutes,
+                price_fen=offer.price_fen,
+                created_at=now,
+                expires_at=now + timedelta(days=COMPANION_PACKAGE_DAYS[offer.kind]),
+            )
+            s.add(grant)
+            await s.flush()
+            try:
+                await self._ledger.post(
+                    s,
+                    TransferSpec(
+                        TransferId(f"package:{grant_id}"),
+                        "package",
+                        legs(
+                            (accounts.wallet(user_id), -offer.price_fen),
+                            (accounts.package(grant_id), offer.price_fen),
+                        ),
+                        memo={"offer": offer_id},
                     ),
                     now,
                 )

@@ -165,6 +165,21 @@ class PaymentOrder(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
+class PackageOffer(Base):
+    """A weekly or monthly minute package a senior companion sells for themselves."""
+
+    __tablename__ = "package_offers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    companion_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # weekly | monthly
+    mode: Mapped[str] = mapped_column(String(8))
+    minutes: Mapped[int]
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class CouponRedemption(Base):
     """One row per (account, coupon): the primary key makes a coupon once-per-user, even when
     two redemptions race."""

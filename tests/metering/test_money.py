@@ -306,3 +306,40 @@ async def test_first_top_ups_racing_to_create_the_clearing_account_all_succeed(
         for u in users:
             assert (await money.wallets.balance(u)).wallet_fen == 500
         await money.check()
+
+
+async def test_companion_packages_are_for_seniors_priced_in_bounds_and_used_with_them_only(
+    money: Money,
+) -> None:
+    from metering.errors import OfferRefused
+    from metering.tariff import Level
+
+    newbie = await money.companion(voice=300)
+    senior = await money.companion(text=100, voice=400, video=800, level=Level.SENIOR)
+    other = await money.companion(voice=400)
+    with pytest.raises(OfferRefused) as low:
+        await money.wallets.create_offer(newbie, kind="weekly", mode=Mode.VOICE, minutes=60,
+                                         price_fen=9000)
+    assert low.value.code == "level_too_low"
+    for price in (60 * 400 + 1, 60 * 50 - 1):
+        with pytest.raises(OfferRefused):
+            await money.wallets.create_offer(senior, kind="weekly", mode=Mode.VOICE,
+                                             minutes=60, price_fen=price)
+    offer = await money.wallets.create_offer(senior, kind="monthly", mode=Mode.VOICE,
+                                             minutes=60, price_fen=18_000)
+    cust = await money.user()
+    await money.fund(cust, 20_000)
+    grant = await money.wallets.buy_offer(cust, offer.id, "gc1")
+    assert grant.companion_id == senior and grant.minutes_total == 60
+    # With another companion the package does not apply: the wallet pays.
+    await money.metering.open_session("cp0", cust, other, Mode.VOICE)
+    await talk(money, "cp0", 60)
+    assert (await money.metering.end("cp0", "hangup")).view.charged_fen == 400
+    # With the seller it does: 2 minutes of 18000/60 = 300 each, split at senior's 25 %.
+    await money.metering.open_session("cp1", cust, senior, Mode.VOICE)
+    await talk(money, "cp1", 120)
+    assert (await money.metering.end("cp1", "hangup")).view.charged_fen == 0
+    b = await bal(money, accounts.earn_pending(senior), accounts.package("gc1"))
+    assert b[accounts.earn_pending(senior)] == 2 * 225
+    assert b[accounts.package("gc1")] == 18_000 - 600
+    await money.check()
