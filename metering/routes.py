@@ -35,6 +35,7 @@ from metering.errors import (
 from metering.holds import budget_month
 from metering.payments import PaymentProvider, Sandbox
 from metering.payouts import PAYOUT_METHODS, Payouts, WithdrawalView
+from metering.runner import MeteringRunner
 from metering.service import MeteringService, SessionView
 from metering.tariff import Level, Mode, Rates
 from metering.wallet import PLATFORM_PACKAGES, Wallets
@@ -48,6 +49,7 @@ WALLETS = web.AppKey("wallets", Wallets)
 PROVIDER = web.AppKey("payment_provider", PaymentProvider)
 METERING_DB = web.AppKey("metering_db", Database)
 PAYOUTS = web.AppKey("payouts", Payouts)
+RUNNER = web.AppKey("metering_runner", MeteringRunner)
 PUBLIC_URL = web.AppKey("public_base_url", str)
 DEV = web.AppKey("metering_dev", bool)
 

@@ -24,6 +24,7 @@ from metering.payments import (
     sandbox_keys,
 )
 from metering.payouts import PayoutProvider, Payouts, SandboxPayouts, Sealer
+from metering.runner import MeteringRunner
 from metering.service import MeteringPolicy, MeteringService
 from metering.wallet import Wallets
 from peiliao import __name__ as _pkg
@@ -211,6 +212,9 @@ def create_app(
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
 
+    runner = MeteringRunner(metering, clock, heartbeat_interval_s=settings.heartbeat_interval_s)
+    app[metering_routes.RUNNER] = runner
+
     async def database(app_: web.Application) -> AsyncIterator[None]:
         if check_schema:
             await _check_schema(db)
@@ -218,7 +222,13 @@ def create_app(
         yield
         await db.dispose()
 
+    async def metering_runner(app_: web.Application) -> AsyncIterator[None]:
+        await runner.start()
+        yield
+        await runner.stop()
+
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(metering_runner)
     return app
 
 

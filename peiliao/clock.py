@@ -41,3 +41,19 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds
+
+
+class ScaledClock:
+    """Real time sped up ``speed`` times from an anchor: two processes given the same anchor
+    and speed agree on the time.  For crash tests that need minutes to pass in seconds."""
+
+    def __init__(self, anchor_epoch_s: float, speed: float) -> None:
+        self.anchor = anchor_epoch_s
+        self.speed = speed
+
+    def now(self) -> datetime:
+        real = time.time()
+        return datetime.fromtimestamp(self.anchor + (real - self.anchor) * self.speed, UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic() * self.speed

@@ -318,15 +318,18 @@ async def test_companion_packages_are_for_seniors_priced_in_bounds_and_used_with
     senior = await money.companion(text=100, voice=400, video=800, level=Level.SENIOR)
     other = await money.companion(voice=400)
     with pytest.raises(OfferRefused) as low:
-        await money.wallets.create_offer(newbie, kind="weekly", mode=Mode.VOICE, minutes=60,
-                                         price_fen=9000)
+        await money.wallets.create_offer(
+            newbie, kind="weekly", mode=Mode.VOICE, minutes=60, price_fen=9000
+        )
     assert low.value.code == "level_too_low"
     for price in (60 * 400 + 1, 60 * 50 - 1):
         with pytest.raises(OfferRefused):
-            await money.wallets.create_offer(senior, kind="weekly", mode=Mode.VOICE,
-                                             minutes=60, price_fen=price)
-    offer = await money.wallets.create_offer(senior, kind="monthly", mode=Mode.VOICE,
-                                             minutes=60, price_fen=18_000)
+            await money.wallets.create_offer(
+                senior, kind="weekly", mode=Mode.VOICE, minutes=60, price_fen=price
+            )
+    offer = await money.wallets.create_offer(
+        senior, kind="monthly", mode=Mode.VOICE, minutes=60, price_fen=18_000
+    )
     cust = await money.user()
     await money.fund(cust, 20_000)
     grant = await money.wallets.buy_offer(cust, offer.id, "gc1")
