@@ -67,6 +67,10 @@ class PaymentProvider(Protocol):
         """(status, content type, body) the provider expects back once a notice is handled."""
         ...
 
+    async def query(self, order_id: str) -> PaidNotice | None:
+        """Ask the provider about an order: what was paid, or ``None`` if not (yet) paid."""
+        ...
+
 
 def fen_to_yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
@@ -131,8 +135,10 @@ class AlipayStyle:
         gateway: str,
         private_key: rsa.RSAPrivateKey,
         provider_public_key: rsa.RSAPublicKey,
+        timeout_s: float = 10.0,
     ) -> None:
         self.name = name
+        self._timeout_s = timeout_s
         self._app_id = app_id
         self._gateway = gateway
         self._key = private_key
@@ -188,6 +194,37 @@ class AlipayStyle:
     def acknowledge(self) -> tuple[int, str, str]:
         return 200, "text/plain", "success"
 
+    async def query(self, order_id: str) -> PaidNotice | None:
+        """``alipay.trade.query``; the response node is verified against its ``sign``."""
+        params = {
+            "app_id": self._app_id,
+            "method": "alipay.trade.query",
+            "charset": "utf-8",
+            "sign_type": "RSA2",
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "biz_content": json.dumps({"out_trade_no": order_id}, separators=(",", ":")),
+        }
+        params["sign"] = rsa_sign(self._key, alipay_sign_content(params))
+        text = await _http("POST", self._gateway, self._timeout_s, data=params)
+        node = _raw_json_member(text, "alipay_trade_query_response")
+        try:
+            signature = json.loads(text)["sign"]
+            reply = json.loads(node)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PaymentRejected("malformed query response") from exc
+        if not rsa_verify(self._provider_key, node, signature):
+            raise PaymentRejected("bad signature on the query response")
+        if reply.get("code") != "10000" or reply.get("out_trade_no") != order_id:
+            return None
+        if reply.get("trade_status") not in ("TRADE_SUCCESS", "TRADE_FINISHED"):
+            return None
+        return PaidNotice(
+            order_id,
+            yuan_to_fen(str(reply.get("total_amount", ""))),
+            str(reply.get("trade_no", "")),
+        )
+
     # The gateway side, for the sandbox and for tests: what Alipay would post to us.
     def signed_notification(
         self,
@@ -228,9 +265,17 @@ class WechatPayV3:
         apiv3_key: str,
         platform_public_key: rsa.RSAPublicKey,
         clock_s: object = time.time,
+        merchant_key: rsa.RSAPrivateKey | None = None,
+        merchant_serial: str = "",
+        api_base: str = "https://api.mch.weixin.qq.com",
+        timeout_s: float = 10.0,
     ) -> None:
         if len(apiv3_key.encode()) != 32:
             raise ValueError("the WeChat APIv3 key is 32 bytes")
+        self._merchant_key = merchant_key
+        self._serial = merchant_serial
+        self._api_base = api_base.rstrip("/")
+        self._timeout_s = timeout_s
         self._mchid = mchid
         self._appid = appid
         self._aes = AESGCM(apiv3_key.encode())
@@ -295,6 +340,48 @@ class WechatPayV3:
     def acknowledge(self) -> tuple[int, str, str]:
         return 200, "application/json", '{"code":"SUCCESS","message":"成功"}'
 
+    def _check_signed(self, headers: dict[str, str], text: str) -> None:
+        h = {k.lower(): v for k, v in headers.items()}
+        try:
+            ts = int(h.get("wechatpay-timestamp", ""))
+        except ValueError as exc:
+            raise PaymentRejected("unsigned response") from exc
+        if abs(float(self._now()) - ts) > MAX_NOTIFY_AGE_S:  # type: ignore[operator]
+            raise PaymentRejected("stale response (replay?)")
+        message = f"{ts}\n{h.get('wechatpay-nonce', '')}\n{text}\n"
+        if not rsa_verify(self._platform_key, message, h.get("wechatpay-signature", "")):
+            raise PaymentRejected("bad signature")
+
+    async def query(self, order_id: str) -> PaidNotice | None:
+        """``GET /v3/pay/transactions/out-trade-no/{id}``, signed by the merchant key; the
+        answer's signature is checked with the platform key."""
+        if self._merchant_key is None:
+            raise PaymentRejected("no merchant key configured for queries")
+        path = f"/v3/pay/transactions/out-trade-no/{order_id}?mchid={self._mchid}"
+        ts, nonce = str(int(float(self._now()))), secrets.token_hex(16)  # type: ignore[operator]
+        signature = rsa_sign(self._merchant_key, f"GET\n{path}\n{ts}\n{nonce}\n\n")
+        auth = (
+            f'WECHATPAY2-SHA256-RSA2048 mchid="{self._mchid}",nonce_str="{nonce}",'
+            f'signature="{signature}",timestamp="{ts}",serial_no="{self._serial}"'
+        )
+        headers, text = await _http_with_headers(
+            "GET",
+            self._api_base + path,
+            self._timeout_s,
+            headers={"Authorization": auth, "Accept": "application/json"},
+        )
+        self._check_signed(headers, text)
+        try:
+            tx = json.loads(text)
+        except ValueError as exc:
+            raise PaymentRejected("malformed query response") from exc
+        if tx.get("trade_state") != "SUCCESS" or tx.get("out_trade_no") != order_id:
+            return None
+        total = tx.get("amount", {}).get("total")
+        if not isinstance(total, int) or total <= 0:
+            raise PaymentRejected("malformed amount")
+        return PaidNotice(order_id, total, str(tx.get("transaction_id")))
+
 
 def sandbox_keys(var_dir: Path) -> rsa.RSAPrivateKey:
     """The sandbox gateway's key pair: made once, kept under ``var/`` so that every process of
@@ -326,6 +413,8 @@ class Sandbox(AlipayStyle):
             provider_public_key=key.public_key(),
         )
         self.gateway_key = key
+        #: what this process's sandbox gateway has been paid (its "order query" answers)
+        self.paid: dict[str, int] = {}
 
     def instruct(
         self, order_id: str, amount_fen: int, subject: str, notify_url: str
@@ -333,6 +422,62 @@ class Sandbox(AlipayStyle):
         return PayInstruction(pay_url=f"{self._gateway}/{order_id}")
 
     def notification_for(self, order_id: str, amount_fen: int) -> bytes:
+        self.paid[order_id] = amount_fen
         return self.signed_notification(
             self.gateway_key, order_id, amount_fen, f"SB{secrets.token_hex(8)}"
         )
+
+    async def query(self, order_id: str) -> PaidNotice | None:
+        amount = self.paid.get(order_id)
+        return None if amount is None else PaidNotice(order_id, amount, f"SBQ{order_id}")
+
+
+def _raw_json_member(text: str, name: str) -> str:
+    """The exact text of a top-level object member: Alipay signs those bytes, not a re-dump."""
+    key = f'"{name}":'
+    start = text.find(key)
+    if start < 0:
+        raise PaymentRejected("malformed query response")
+    i = start + len(key)
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    if i >= len(text) or text[i] != "{":
+        raise PaymentRejected("malformed query response")
+    depth, in_str, escape = 0, False, False
+    for j in range(i, len(text)):
+        ch = text[j]
+        if in_str:
+            if escape:
+                escape = False
+            elif ch == "\\":
+                escape = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i : j + 1]
+    raise PaymentRejected("malformed query response")
+
+
+async def _http_with_headers(
+    method: str, url: str, timeout_s: float, **kwargs: object
+) -> tuple[dict[str, str], str]:
+    import aiohttp
+
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
+            http.request(method, url, **kwargs) as resp,  # type: ignore[arg-type]
+        ):
+            return dict(resp.headers), await resp.text()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise PaymentRejected("the payment provider did not answer") from exc
+
+
+async def _http(method: str, url: str, timeout_s: float, **kwargs: object) -> str:
+    return (await _http_with_headers(method, url, timeout_s, **kwargs))[1]

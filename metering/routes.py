@@ -256,6 +256,34 @@ async def get_topup(call: Call) -> BaseModel:
     )
 
 
+@api.route(
+    "POST",
+    "/api/wallet/topups/{order_id}/refresh",
+    summary="Ask the provider whether a top-up was paid (if its notification was lost)",
+    tags=["wallet"],
+    response=TopupOut,
+    errors=[OrderNotFound, PaymentRejected],
+)
+async def refresh_topup(call: Call) -> BaseModel:
+    app = call.request.app
+    order = await app[WALLETS].order(call.request.match_info["order_id"])
+    if order.user_id != call.user.user_id:
+        raise OrderNotFound()
+    if order.status != "paid" and order.provider == app[PROVIDER].name:
+        notice = await app[PROVIDER].query(order.id)
+        if notice is not None:
+            await app[WALLETS].credit_paid_order(
+                notice.order_id,
+                provider=order.provider,
+                amount_fen=notice.amount_fen,
+                trade_no=notice.trade_no,
+            )
+        order = await app[WALLETS].order(order.id)
+    return TopupOut(
+        order_id=order.id, provider=order.provider, amount_fen=order.amount_fen, status=order.status
+    )
+
+
 async def _handle_notice(app: web.Application, headers: dict[str, str], body: bytes) -> None:
     notice = app[PROVIDER].verify(headers, body)
     if notice is None:

@@ -245,3 +245,140 @@ async def test_rates_budget_packages_and_admin_refunds_need_the_right_role(
     assert resp.status == 409 and (await resp.json())["error"]["code"] == "coupon_already_used"
     grants = await (await client.get("/api/me/packages", headers=bearer(cust))).json()
     assert [g["minutes_total"] for g in grants["grants"]] == [3]
+
+
+# -- order queries against loopback stand-ins for the providers' APIs ---------------------------
+
+from aiohttp import web  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+
+from metering.payments import alipay_sign_content, rsa_verify  # noqa: E402
+
+MERCHANT = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+async def test_alipay_trade_query_is_signed_both_ways() -> None:
+    seen: list[dict[str, str]] = []
+
+    async def gateway(request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        seen.append(form)
+        assert rsa_verify(MERCHANT.public_key(), alipay_sign_content(form), form["sign"])
+        order = json.loads(form["biz_content"])["out_trade_no"]
+        node = json.dumps(
+            {
+                "code": "10000",
+                "msg": "Success",
+                "out_trade_no": order,
+                "trade_no": "2026T",
+                "trade_status": "TRADE_SUCCESS",
+                "total_amount": "45.00",
+            },
+            separators=(",", ":"),
+        )
+        sig = rsa_sign(KEY, node)  # Alipay's key signs the response node's exact text
+        return web.Response(
+            text='{"alipay_trade_query_response":' + node + f',"sign":"{sig}"}}',
+            content_type="application/json",
+        )
+
+    app = web.Application()
+    app.router.add_post("/gateway.do", gateway)
+    async with TestServer(app, host="127.0.0.1") as server:
+        a = AlipayStyle(
+            name="alipay",
+            app_id="2021001",
+            gateway=str(server.make_url("/gateway.do")),
+            private_key=MERCHANT,
+            provider_public_key=KEY.public_key(),
+        )
+        notice = await a.query("T77")
+        assert notice is not None and (notice.order_id, notice.amount_fen) == ("T77", 4500)
+        assert seen[0]["method"] == "alipay.trade.query"
+        forged = AlipayStyle(
+            name="alipay",
+            app_id="2021001",
+            gateway=str(server.make_url("/gateway.do")),
+            private_key=MERCHANT,
+            provider_public_key=OTHER.public_key(),
+        )
+        with pytest.raises(PaymentRejected):
+            await forged.query("T77")
+
+
+async def test_wechat_query_is_signed_both_ways() -> None:
+    async def api(request: web.Request) -> web.Response:
+        auth = request.headers["Authorization"]
+        fields = dict(p.split("=", 1) for p in auth.split(" ", 1)[1].split(","))
+        fields = {k: v.strip('"') for k, v in fields.items()}
+        path = request.path_qs
+        msg = f"GET\n{path}\n{fields['timestamp']}\n{fields['nonce_str']}\n\n"
+        if not rsa_verify(MERCHANT.public_key(), msg, fields["signature"]):
+            return web.Response(status=401)
+        body = json.dumps(
+            {
+                "mchid": "1900000001",
+                "out_trade_no": request.match_info["id"],
+                "transaction_id": "4200009",
+                "trade_state": "SUCCESS",
+                "amount": {"total": 1234},
+            }
+        )
+        ts = str(int(time.time()))
+        return web.Response(
+            text=body,
+            content_type="application/json",
+            headers={
+                "Wechatpay-Timestamp": ts,
+                "Wechatpay-Nonce": "xyz",
+                "Wechatpay-Signature": rsa_sign(KEY, f"{ts}\nxyz\n{body}\n"),
+            },
+        )
+
+    app = web.Application()
+    app.router.add_get("/v3/pay/transactions/out-trade-no/{id}", api)
+    async with TestServer(app, host="127.0.0.1") as server:
+        w = WechatPayV3(
+            mchid="1900000001",
+            appid="wx1",
+            apiv3_key=APIV3,
+            platform_public_key=KEY.public_key(),
+            merchant_key=MERCHANT,
+            merchant_serial="S1",
+            api_base=str(server.make_url("")),
+        )
+        notice = await w.query("T88")
+        assert notice is not None and (notice.order_id, notice.amount_fen) == ("T88", 1234)
+        bad = WechatPayV3(
+            mchid="1900000001",
+            appid="wx1",
+            apiv3_key=APIV3,
+            platform_public_key=OTHER.public_key(),
+            merchant_key=MERCHANT,
+            api_base=str(server.make_url("")),
+        )
+        with pytest.raises(PaymentRejected):
+            await bad.query("T88")
+
+
+async def test_refresh_reconciles_a_paid_order_whose_notice_was_lost(
+    client: TestClient, outbox: DevOutbox
+) -> None:
+    from metering.routes import PROVIDER
+
+    token = await login_cli(client, outbox, "13800000507")
+    order = await (
+        await client.post("/api/wallet/topups", json={"amount_fen": 700}, headers=bearer(token))
+    ).json()
+    refreshed = await client.post(
+        f"/api/wallet/topups/{order['order_id']}/refresh", headers=bearer(token)
+    )
+    assert (await refreshed.json()).get("status") == "created", await refreshed.text()
+    client.app[PROVIDER].paid[order["order_id"]] = 700  # paid at the gateway; notice lost
+    refreshed = await client.post(
+        f"/api/wallet/topups/{order['order_id']}/refresh", headers=bearer(token)
+    )
+    assert (await refreshed.json())["status"] == "paid"
+    assert (await (await client.get("/api/wallet", headers=bearer(token))).json())[
+        "wallet_fen"
+    ] == 700
