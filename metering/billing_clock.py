@@ -159,6 +159,8 @@ class Meter:
     end_reason: str | None = None
     now_ms: int = 0
     refunded: tuple[int, ...] = field(default=())
+    #: an end being carried out while minutes that began unheld are reserved: (at_ms, reason)
+    closing: tuple[int, str] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +175,7 @@ class Meter:
             "end_reason": self.end_reason,
             "now_ms": self.now_ms,
             "refunded": list(self.refunded),
+            "closing": list(self.closing) if self.closing else None,
         }
 
     @classmethod
@@ -189,6 +192,9 @@ class Meter:
             end_reason=data["end_reason"],
             now_ms=int(data["now_ms"]),
             refunded=tuple(int(m) for m in data.get("refunded", ())),
+            closing=(int(data["closing"][0]), str(data["closing"][1]))
+            if data.get("closing")
+            else None,
         )
 
 
@@ -263,6 +269,14 @@ def step(meter: Meter, event: Event, policy: Policy = Policy()) -> tuple[Meter, 
         raise MeterError("session_ended", "the session has ended")
     m = replace(meter, now_ms=max(meter.now_ms, event.at_ms))
     actions: list[Action] = []
+    if m.closing is not None:
+        # Ending: only the answers to the reservations the end asked for matter now.
+        match event:
+            case ReserveSucceeded(minute=k) if k == m.reserved + 1:
+                m = replace(m, reserved=k)
+            case ReserveFailed(minute=k) if k == m.reserved + 1:
+                m = replace(m, reserve_failed=True)
+        return _close(m, actions)
     match event:
         case MediaUp(at_ms=t):
             m = replace(m, media=_with_mark(m.media, t, True))
@@ -288,7 +302,9 @@ def step(meter: Meter, event: Event, policy: Policy = Policy()) -> tuple[Meter, 
                 actions.append(ReserveMinute(m.reserved + 1))
                 return m, actions
         case Ended(at_ms=t, reason=reason):
-            return _end(m, t, reason, actions)
+            if m.status is Status.PAUSED:
+                return _end(m, t, reason, actions)
+            return _close(replace(m, closing=(t, reason)), actions)
         case Tick():
             pass
     return _advance(m, actions, policy)
@@ -316,6 +332,19 @@ def _advance(m: Meter, actions: list[Action], policy: Policy) -> tuple[Meter, li
     if not m.reserve_failed and m.reserved == m.captured:
         actions.append(ReserveMinute(m.reserved + 1))
     return m, actions
+
+
+def _close(m: Meter, actions: list[Action]) -> tuple[Meter, list[Action]]:
+    """Carry out a pending end: a minute that began before the end but was not yet held (its
+    tick had not come) is owed all the same, so it is reserved first; only if that fails is the
+    bill capped at what was held."""
+    assert m.closing is not None
+    at_ms, reason = m.closing
+    owed = billed_minutes(connected_ms(m, at_ms))
+    if owed > m.reserved and not m.reserve_failed:
+        actions.append(ReserveMinute(m.reserved + 1))
+        return m, actions
+    return _end(replace(m, closing=None), at_ms, reason, actions)
 
 
 def _end(m: Meter, at_ms: int, reason: str, actions: list[Action]) -> tuple[Meter, list[Action]]:

@@ -149,6 +149,15 @@ def test_pause_happens_at_the_exact_boundary_and_resume_continues() -> None:
     assert acts[-1].billed_minutes == 2  # type: ignore[union-attr]
 
 
+def test_a_minute_begun_before_its_tick_is_still_billed_at_the_end() -> None:
+    """Regression (Hypothesis): hang-up 1 ms into minute 2, before minute 2's tick."""
+    _m, acts = drive([bc.MediaUp(0), bc.Ended(60_001, "x")], funds_minutes=5)
+    assert captured(acts) == [1, 2]
+    assert acts[-1] == bc.CloseSession(60_001, "x", 2)
+    _m, acts = drive([bc.MediaUp(0), bc.Ended(60_001, "x")], funds_minutes=0)
+    assert acts[-1] == bc.CloseSession(60_001, "x", 1)  # no money for it: capped at the hold
+
+
 def test_events_after_the_end_are_refused() -> None:
     m, _ = drive([bc.MediaUp(0), bc.Ended(10, "x")], funds_minutes=1)
     with pytest.raises(bc.MeterError) as err:
