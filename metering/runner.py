@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from metering.batch import TickBatcher
 from metering.errors import SessionEnded, SessionNotFound
 from metering.service import MeteringService, Notice, Update, to_ms
 from peiliao.clock import Clock
@@ -39,8 +40,11 @@ class MeteringRunner:
         heartbeat_interval_s: float = 30.0,
         notify: NoticeSink = _ignore,
         max_sessions: int = 50_000,
+        batcher: TickBatcher | None = None,
     ) -> None:
         self._service = service
+        # Ticks go through the batcher (group commit) when there is one.
+        self._tick = batcher.tick if batcher is not None else service.tick
         self._clock = clock
         self._heartbeat_s = heartbeat_interval_s
         self._notify = notify
@@ -106,7 +110,7 @@ class MeteringRunner:
                 # Nothing to bill until an edge event arrives; keep the task as the marker.
                 continue
         try:
-            update = await self._service.tick(session_id)
+            update = await self._tick(session_id)
         except (SessionEnded, SessionNotFound):
             self._timers.pop(session_id, None)
             return

@@ -14,6 +14,7 @@ from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
 from metering import routes as metering_routes
+from metering.batch import TickBatcher
 from metering.payments import (
     AlipayStyle,
     PaymentProvider,
@@ -212,7 +213,10 @@ def create_app(
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
 
-    runner = MeteringRunner(metering, clock, heartbeat_interval_s=settings.heartbeat_interval_s)
+    batcher = TickBatcher(metering)
+    runner = MeteringRunner(
+        metering, clock, heartbeat_interval_s=settings.heartbeat_interval_s, batcher=batcher
+    )
     app[metering_routes.RUNNER] = runner
 
     async def database(app_: web.Application) -> AsyncIterator[None]:
@@ -223,9 +227,11 @@ def create_app(
         await db.dispose()
 
     async def metering_runner(app_: web.Application) -> AsyncIterator[None]:
+        await batcher.start()
         await runner.start()
         yield
         await runner.stop()
+        await batcher.stop()
 
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(metering_runner)

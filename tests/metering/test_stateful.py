@@ -35,6 +35,7 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 
 from metering import billing_clock as bc
+from metering.batch import tick_batch
 from metering.check import check_ledger
 from metering.errors import (
     BudgetExceeded,
@@ -223,6 +224,15 @@ class LedgerMachine(RuleBasedStateMachine):
                     raise r
 
         self.run(go())
+
+    @rule(sids=st.lists(sessions, min_size=1, max_size=4))
+    def tick_batched(self, sids: list[str]) -> None:
+        """The set-based path, on possibly repeated sessions, interleaved with the rest."""
+        self._step()
+        outcome = self.run(tick_batch(self.metering, sids))
+        for r in outcome.results.values():
+            if isinstance(r, Exception) and not isinstance(r, SessionEnded):
+                raise r
 
     @rule(sid=sessions)
     def funds_added(self, sid: str) -> None:

@@ -1,0 +1,505 @@
+"""Ticks in batches: many sessions' minute charges in one transaction (group commit).
+
+A per-session tick costs ~20 statements; at 10,000 sessions ticking once a minute (167 ticks/s)
+that is more than one process can do.  Here the *steady state* of a session — capture minute k
+from its cash hold, reserve minute k+1 from promo credit and wallet — is done for a whole batch
+with a handful of set-based statements:
+
+1. lock the sessions (``ORDER BY id``), run the pure billing clock on each with the same
+   ``Tick``; a session whose actions are exactly ``[CaptureMinute(k), ReserveMinute(k+1)]`` is a
+   candidate, one with no actions only records the tick, anything else takes the slow path;
+2. load the candidates' holds (must be pending cash holds), their customers' usable grants (a
+   package or free minute would fund k+1: slow path), balances and budget rows, locked in id
+   order; fund k+1 in Python from those figures, customer by customer (a shortfall: slow path,
+   where the clock pauses the session);
+3. write: transfers, entries and holds as multi-row inserts, account deltas summed per account
+   and applied in account-id order (the lock order of every other writer), budget rows, sessions.
+
+The transfers are the same, with the same idempotency keys, as the per-session path would post
+(``capture:{s}:{k}``, ``hold:{s}:{k+1}``), so the two paths can interleave on one session and
+each minute is still charged once.  Sessions not handled here go through
+``MeteringService.apply`` one by one, after the batch commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from metering import accounts, billing_clock
+from metering.billing_clock import CaptureMinute, Meter, ReserveMinute
+from metering.commission import split
+from metering.errors import SessionEnded, SessionNotFound
+from metering.holds import budget_month, hold_id
+from metering.service import (
+    LOW_BALANCE_MINUTES,
+    MeteringService,
+    Notice,
+    SessionView,
+    Update,
+    to_ms,
+)
+from metering.tariff import billed_minutes
+from store.models import (
+    BudgetMonth,
+    CustomerSetting,
+    Entry,
+    Hold,
+    LedgerAccount,
+    MeteredSession,
+    MinuteGrant,
+    Transfer,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _Candidate:
+    row: MeteredSession
+    meter: Meter
+    minute: int  # the minute captured now; minute + 1 is reserved
+    hold: Hold | None = None
+    from_promo: int = 0
+    from_wallet: int = 0
+
+
+@dataclass
+class BatchResult:
+    #: per session: an ``Update`` or the exception its tick raised
+    results: dict[str, Any]
+    #: how many sessions the set-based path handled, and how many went one by one
+    fast: int = 0
+    slow: int = 0
+
+
+async def tick_batch(service: MeteringService, session_ids: list[str]) -> BatchResult:
+    """Tick every session in ``session_ids`` (duplicates tick once)."""
+    results: dict[str, Any] = {}
+    fast = 0
+    slow: list[str] = []
+    unique = sorted(set(session_ids))
+    db, ledger, clock = service._db, service.ledger, service._clock
+    now = clock.now()
+    now_ms = to_ms(now)
+    month = budget_month(now)
+    async with db.writing() as s:
+        rows = (
+            (
+                await s.execute(
+                    select(MeteredSession)
+                    .where(MeteredSession.id.in_(unique))
+                    .order_by(MeteredSession.id)
+                    .with_for_update()
+                )
+            )
+            .scalars()
+            .all()
+        )
+        found = {r.id for r in rows}
+        for sid in unique:
+            if sid not in found:
+                results[sid] = SessionNotFound()
+        candidates: list[_Candidate] = []
+        quiet: list[tuple[MeteredSession, Meter]] = []
+        for row in rows:
+            meter = Meter.from_json(row.meter)
+            if meter.status is billing_clock.Status.ENDED:
+                results[row.id] = SessionEnded()
+                continue
+            try:
+                after, actions = billing_clock.step(
+                    meter, billing_clock.Tick(now_ms), service._clock_policy
+                )
+            except billing_clock.MeterError:
+                slow.append(row.id)
+                continue
+            k = meter.captured + 1
+            if not actions:
+                quiet.append((row, after))
+            elif (
+                actions == [CaptureMinute(k), ReserveMinute(k + 1)]
+                and billed_minutes(billing_clock.connected_ms(after, after.now_ms)) == k
+            ):
+                # Exactly one minute due (a tick late by more than a minute owes several).
+                candidates.append(_Candidate(row, after, k))
+            else:
+                slow.append(row.id)
+
+        if candidates:
+            candidates = await _fund(s, candidates, month, now, slow)
+        if candidates:
+            await _write(s, ledger, candidates, month, now, now_ms)
+        fast = len(candidates)
+        for row, after in quiet:
+            row.meter = after.to_json()
+            row.heartbeat_at = now
+        views = await _views(s, [c.row for c in candidates] + [r for r, _ in quiet], now, month)
+        for c in candidates:
+            view = views[c.row.id]
+            notices = (Notice("low_balance", now_ms),) if view.low_balance else ()
+            results[c.row.id] = Update(
+                view, notices, billing_clock.next_tick_at_ms(c.meter, service._clock_policy)
+            )
+        for row, after in quiet:
+            results[row.id] = Update(
+                views[row.id], (), billing_clock.next_tick_at_ms(after, service._clock_policy)
+            )
+    for sid in slow:
+        try:
+            results[sid] = await service.apply(sid, billing_clock.Tick(to_ms(clock.now())))
+        except Exception as exc:  # reported to the waiting caller
+            results[sid] = exc
+    return BatchResult(results, fast, len(slow))
+
+
+async def _fund(
+    s: Any, candidates: list[_Candidate], month: str, now: Any, slow: list[str]
+) -> list[_Candidate]:
+    """Keep the candidates whose minute k is a pending cash hold and whose minute k+1 the
+    promo balance and wallet cover within the budget cap; send the others to the slow path."""
+    holds = {
+        h.id: h
+        for h in (
+            await s.execute(
+                select(Hold).where(Hold.id.in_([hold_id(c.row.id, c.minute) for c in candidates]))
+            )
+        ).scalars()
+    }
+    customers = sorted({c.row.customer_id for c in candidates})
+    granted = {
+        (g.user_id, g.mode, g.companion_id)
+        for g in (
+            await s.execute(
+                select(MinuteGrant).where(
+                    MinuteGrant.user_id.in_(customers),
+                    MinuteGrant.expires_at > now,
+                    MinuteGrant.expired_at.is_(None),
+                    MinuteGrant.minutes_held + MinuteGrant.minutes_used < MinuteGrant.minutes_total,
+                )
+            )
+        ).scalars()
+    }
+    money_ids = sorted(
+        {accounts.wallet(c) for c in customers} | {accounts.promo(c) for c in customers}
+    )
+    balance = {
+        r[0]: int(r[1])
+        for r in (
+            await s.execute(
+                select(LedgerAccount.id, LedgerAccount.balance_fen)
+                .where(LedgerAccount.id.in_(money_ids))
+                .order_by(LedgerAccount.id)
+                .with_for_update()
+            )
+        ).all()
+    }
+    caps = {
+        r[0]: r[1]
+        for r in (
+            await s.execute(
+                select(CustomerSetting.user_id, CustomerSetting.monthly_cap_fen).where(
+                    CustomerSetting.user_id.in_(customers)
+                )
+            )
+        ).all()
+    }
+    committed = {
+        r[0]: int(r[1])
+        for r in (
+            await s.execute(
+                select(BudgetMonth.user_id, BudgetMonth.committed_fen)
+                .where(BudgetMonth.user_id.in_(customers), BudgetMonth.month == month)
+                .order_by(BudgetMonth.user_id)
+                .with_for_update()
+            )
+        ).all()
+    }
+    kept = []
+    for c in candidates:
+        row, cust = c.row, c.row.customer_id
+        hold = holds.get(hold_id(row.id, c.minute))
+        if (
+            hold is None
+            or hold.status != "pending"
+            or hold.grant_id is not None
+            or (cust, row.mode, None) in granted
+            or (cust, row.mode, row.companion_id) in granted
+        ):
+            slow.append(row.id)
+            continue
+        price = row.rate_fen_per_min
+        promo = balance.get(accounts.promo(cust), 0)
+        wallet = balance.get(accounts.wallet(cust), 0)
+        a = min(price, promo)
+        b = price - a
+        cap = caps.get(cust)
+        if b > wallet or (cap is not None and b and committed.get(cust, 0) + b > cap):
+            slow.append(row.id)  # the slow path reserves, fails, and pauses as it should
+            continue
+        balance[accounts.promo(cust)] = promo - a
+        balance[accounts.wallet(cust)] = wallet - b
+        committed[cust] = committed.get(cust, 0) + b
+        c.hold, c.from_promo, c.from_wallet = hold, a, b
+        kept.append(c)
+    return kept
+
+
+async def _write(
+    s: Any, ledger: Any, candidates: list[_Candidate], month: str, now: Any, now_ms: int
+) -> None:
+    dialect_insert = (
+        postgresql.insert if s.get_bind().dialect.name == "postgresql" else (sqlite.insert)
+    )
+    transfers: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    deltas: dict[str, int] = {}
+    new_holds: list[dict[str, Any]] = []
+    budget: dict[str, int] = {}
+
+    def leg(transfer_id: str, account: str, amount: int) -> None:
+        if amount:
+            entries.append(
+                {"transfer_id": transfer_id, "account_id": account, "amount_fen": amount}
+            )
+            deltas[account] = deltas.get(account, 0) + amount
+
+    for c in candidates:
+        row, hold, k = c.row, c.hold, c.minute
+        assert hold is not None
+        cust, comp = row.customer_id, row.companion_id
+        cap_id = f"capture:{row.id}:{k}"
+        part = split(hold.amount_fen, row.commission_bp)
+        transfers.append(
+            {
+                "id": cap_id,
+                "kind": "capture",
+                "session_id": row.id,
+                "minute": k,
+                "created_at": now,
+                "memo": {},
+            }
+        )
+        leg(cap_id, accounts.held(cust), -hold.amount_fen)
+        leg(cap_id, accounts.earn_pending(comp), part.companion_fen)
+        leg(cap_id, accounts.PLATFORM_REVENUE, part.platform_fen)
+        price = c.from_promo + c.from_wallet
+        hid = hold_id(row.id, k + 1)
+        transfers.append(
+            {
+                "id": hid,
+                "kind": "hold",
+                "session_id": row.id,
+                "minute": k + 1,
+                "created_at": now,
+                "memo": {},
+            }
+        )
+        leg(hid, accounts.promo(cust), -c.from_promo)
+        leg(hid, accounts.wallet(cust), -c.from_wallet)
+        leg(hid, accounts.held(cust), price)
+        sources = [
+            [a, v]
+            for a, v in (
+                (accounts.promo(cust), c.from_promo),
+                (accounts.wallet(cust), c.from_wallet),
+            )
+            if v
+        ]
+        new_holds.append(
+            {
+                "id": hid,
+                "session_id": row.id,
+                "minute": k + 1,
+                "status": "pending",
+                "sources": sources,
+                "grant_id": None,
+                "amount_fen": price,
+                "budget_month": month if c.from_wallet else None,
+                "created_at": now,
+            }
+        )
+        if c.from_wallet:
+            budget[cust] = budget.get(cust, 0) + c.from_wallet
+
+    await ledger.ensure_accounts(s, deltas.keys())
+    inserted = (
+        (
+            await s.execute(
+                dialect_insert(Transfer)
+                .values(transfers)
+                .on_conflict_do_nothing()
+                .returning(Transfer.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if len(inserted) != len(transfers):
+        # Someone posted one of these already: the state we read is stale.  Abort the batch.
+        raise RuntimeError("batch transfer conflict")
+    await s.execute(insert(Entry), entries)
+    for account in sorted(deltas):  # one lock order for every writer
+        if deltas[account]:
+            await s.execute(
+                update(LedgerAccount)
+                .where(LedgerAccount.id == account)
+                .values(balance_fen=LedgerAccount.balance_fen + deltas[account])
+            )
+    await s.execute(
+        update(Hold)
+        .where(Hold.id.in_([c.hold.id for c in candidates if c.hold]), Hold.status == "pending")
+        .values(status="captured")
+    )
+    await s.execute(insert(Hold), new_holds)
+    if budget:
+        await s.execute(
+            dialect_insert(BudgetMonth)
+            .values([{"user_id": u, "month": month, "committed_fen": 0} for u in budget])
+            .on_conflict_do_nothing()
+        )
+        for user in sorted(budget):
+            await s.execute(
+                update(BudgetMonth)
+                .where(tuple_(BudgetMonth.user_id, BudgetMonth.month) == (user, month))
+                .values(committed_fen=BudgetMonth.committed_fen + budget[user])
+            )
+    for c in candidates:
+        after, actions = billing_clock.step(
+            c.meter, billing_clock.ReserveSucceeded(c.minute + 1, now_ms)
+        )
+        assert not actions, actions
+        c.meter = after
+        c.row.meter = after.to_json()
+        c.row.charged_fen += c.hold.amount_fen if c.hold else 0
+        c.row.billed_minutes = after.captured
+        c.row.heartbeat_at = now
+
+
+async def _views(
+    s: Any, rows: list[MeteredSession], now: Any, month: str
+) -> dict[str, SessionView]:
+    """Live views without package minutes (sessions with grants took the slow path)."""
+    if not rows:
+        return {}
+    await s.flush()
+    customers = sorted({r.customer_id for r in rows})
+    money_ids = [accounts.wallet(c) for c in customers] + [accounts.promo(c) for c in customers]
+    bal = {
+        r[0]: int(r[1])
+        for r in (
+            await s.execute(
+                select(LedgerAccount.id, LedgerAccount.balance_fen).where(
+                    LedgerAccount.id.in_(money_ids)
+                )
+            )
+        ).all()
+    }
+    caps = {
+        r[0]: r[1]
+        for r in (
+            await s.execute(
+                select(CustomerSetting.user_id, CustomerSetting.monthly_cap_fen).where(
+                    CustomerSetting.user_id.in_(customers)
+                )
+            )
+        ).all()
+    }
+    committed = {
+        r[0]: int(r[1])
+        for r in (
+            await s.execute(
+                select(BudgetMonth.user_id, BudgetMonth.committed_fen).where(
+                    BudgetMonth.user_id.in_(customers), BudgetMonth.month == month
+                )
+            )
+        ).all()
+    }
+    views = {}
+    for r in rows:
+        cust = r.customer_id
+        money = bal.get(accounts.wallet(cust), 0) + bal.get(accounts.promo(cust), 0)
+        affordable = money // r.rate_fen_per_min
+        cap = caps.get(cust)
+        if cap is not None:
+            affordable = min(affordable, max(0, cap - committed.get(cust, 0)) // r.rate_fen_per_min)
+        meter = Meter.from_json(r.meter)
+        held_ahead = max(0, meter.reserved - meter.captured)
+        left = affordable + held_ahead
+        views[r.id] = SessionView(
+            session_id=r.id,
+            status=r.status,
+            mode=r.mode,
+            rate_fen_per_min=r.rate_fen_per_min,
+            billed_minutes=r.billed_minutes,
+            charged_fen=r.charged_fen,
+            refunded_fen=r.refunded_fen,
+            balance_fen=money,
+            package_minutes=0,
+            minutes_left=left,
+            low_balance=left < LOW_BALANCE_MINUTES,
+            end_reason=r.end_reason,
+        )
+    return views
+
+
+class TickBatcher:
+    """Queues ticks and runs them in batches: whatever is queued when the worker is free goes
+    into the next transaction, so batches grow with load (group commit)."""
+
+    def __init__(
+        self, service: MeteringService, *, max_batch: int = 200, max_queue: int = 100_000
+    ) -> None:
+        self._service = service
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[str, asyncio.Future[Update]]] = asyncio.Queue(max_queue)
+        self._worker: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._worker = asyncio.create_task(self._work(), name="tick-batcher")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        while not self._queue.empty():
+            _, fut = self._queue.get_nowait()
+            if not fut.done():
+                fut.set_exception(RuntimeError("metering stopped"))
+
+    async def tick(self, session_id: str) -> Update:
+        fut: asyncio.Future[Update] = asyncio.get_running_loop().create_future()
+        await self._queue.put((session_id, fut))
+        return await fut
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            sids = [sid for sid, _ in batch]
+            try:
+                results = (await tick_batch(self._service, sids)).results
+            except Exception:
+                log.exception("tick_batch_failed", size=len(batch))
+                results = {}
+                for sid in set(sids):  # the per-session path, one by one
+                    try:
+                        results[sid] = await self._service.tick(sid)
+                    except Exception as exc:
+                        results[sid] = exc
+            for sid, fut in batch:
+                if fut.done():
+                    continue
+                outcome = results.get(sid, RuntimeError("no result"))
+                if isinstance(outcome, BaseException):
+                    fut.set_exception(outcome)
+                else:
+                    fut.set_result(outcome)
