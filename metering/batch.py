@@ -26,10 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from metering import accounts, billing_clock
@@ -59,15 +59,23 @@ from store.models import (
 
 log = structlog.get_logger(__name__)
 
+# Core tables: the set-based statements skip the ORM's per-object bookkeeping.
+_SESSIONS = cast(Table, MeteredSession.__table__)
+_HOLDS = cast(Table, Hold.__table__)
+_ACCOUNTS = cast(Table, LedgerAccount.__table__)
+_BUDGET = cast(Table, BudgetMonth.__table__)
+_ENTRIES = cast(Table, Entry.__table__)
+
 
 @dataclass
 class _Candidate:
-    row: MeteredSession
+    row: Any  # a Core row of metered_sessions (read-only)
     meter: Meter
     minute: int  # the minute captured now; minute + 1 is reserved
-    hold: Hold | None = None
+    hold: Any = None
     from_promo: int = 0
     from_wallet: int = 0
+    charged_fen: int = 0
 
 
 @dataclass
@@ -91,23 +99,19 @@ async def tick_batch(service: MeteringService, session_ids: list[str]) -> BatchR
     month = budget_month(now)
     async with db.writing() as s:
         rows = (
-            (
-                await s.execute(
-                    select(MeteredSession)
-                    .where(MeteredSession.id.in_(unique))
-                    .order_by(MeteredSession.id)
-                    .with_for_update()
-                )
+            await s.execute(
+                select(_SESSIONS)
+                .where(_SESSIONS.c.id.in_(unique))
+                .order_by(_SESSIONS.c.id)
+                .with_for_update()
             )
-            .scalars()
-            .all()
-        )
+        ).all()
         found = {r.id for r in rows}
         for sid in unique:
             if sid not in found:
                 results[sid] = SessionNotFound()
         candidates: list[_Candidate] = []
-        quiet: list[tuple[MeteredSession, Meter]] = []
+        quiet: list[tuple[Any, Meter]] = []
         for row in rows:
             meter = Meter.from_json(row.meter)
             if meter.status is billing_clock.Status.ENDED:
@@ -128,19 +132,50 @@ async def tick_batch(service: MeteringService, session_ids: list[str]) -> BatchR
                 and billed_minutes(billing_clock.connected_ms(after, after.now_ms)) == k
             ):
                 # Exactly one minute due (a tick late by more than a minute owes several).
-                candidates.append(_Candidate(row, after, k))
+                candidates.append(_Candidate(row, after, k, charged_fen=row.charged_fen))
             else:
                 slow.append(row.id)
 
+        figures = _Figures({}, {}, {})
+        if candidates or quiet:
+            candidates, figures = await _fund(
+                s, candidates, month, now, slow, [r.customer_id for r, _ in quiet]
+            )
         if candidates:
-            candidates = await _fund(s, candidates, month, now, slow)
-        if candidates:
-            await _write(s, ledger, candidates, month, now, now_ms)
+            await _write(s, ledger, candidates, month, now, now_ms, figures)
         fast = len(candidates)
-        for row, after in quiet:
-            row.meter = after.to_json()
-            row.heartbeat_at = now
-        views = await _views(s, [c.row for c in candidates] + [r for r, _ in quiet], now, month)
+        changes = [
+            {
+                "sid": c.row.id,
+                "meter": c.meter.to_json(),
+                "charged": c.charged_fen,
+                "billed": c.meter.captured,
+                "hb": now,
+            }
+            for c in candidates
+        ] + [
+            {
+                "sid": row.id,
+                "meter": after.to_json(),
+                "charged": row.charged_fen,
+                "billed": row.billed_minutes,
+                "hb": now,
+            }
+            for row, after in quiet
+        ]
+        if changes:
+            await s.execute(
+                update(_SESSIONS)
+                .where(_SESSIONS.c.id == bindparam("sid"))
+                .values(
+                    meter=bindparam("meter"),
+                    charged_fen=bindparam("charged"),
+                    billed_minutes=bindparam("billed"),
+                    heartbeat_at=bindparam("hb"),
+                ),
+                changes,
+            )
+        views = _views(changes, {r.id: r for r in rows}, figures)
         for c in candidates:
             view = views[c.row.id]
             notices = (Notice("low_balance", now_ms),) if view.low_balance else ()
@@ -159,20 +194,38 @@ async def tick_batch(service: MeteringService, session_ids: list[str]) -> BatchR
     return BatchResult(results, fast, len(slow))
 
 
+@dataclass
+class _Figures:
+    """Balances, caps and committed spend read under lock, updated as minutes are funded."""
+
+    balance: dict[str, int]
+    caps: dict[str, Any]
+    committed: dict[str, int]
+    had_budget_row: frozenset[str] = frozenset()
+
+
 async def _fund(
-    s: Any, candidates: list[_Candidate], month: str, now: Any, slow: list[str]
-) -> list[_Candidate]:
+    s: Any,
+    candidates: list[_Candidate],
+    month: str,
+    now: Any,
+    slow: list[str],
+    also: list[str],
+) -> tuple[list[_Candidate], _Figures]:
     """Keep the candidates whose minute k is a pending cash hold and whose minute k+1 the
-    promo balance and wallet cover within the budget cap; send the others to the slow path."""
+    promo balance and wallet cover within the budget cap; send the others to the slow path.
+    ``also``: more customers whose figures the caller needs (for live views)."""
     holds = {
         h.id: h
         for h in (
             await s.execute(
-                select(Hold).where(Hold.id.in_([hold_id(c.row.id, c.minute) for c in candidates]))
+                select(_HOLDS).where(
+                    _HOLDS.c.id.in_([hold_id(c.row.id, c.minute) for c in candidates])
+                )
             )
-        ).scalars()
+        ).all()
     }
-    customers = sorted({c.row.customer_id for c in candidates})
+    customers = sorted({c.row.customer_id for c in candidates} | set(also))
     granted = {
         (g.user_id, g.mode, g.companion_id)
         for g in (
@@ -221,6 +274,7 @@ async def _fund(
             )
         ).all()
     }
+    had_row = set(committed)
     kept = []
     for c in candidates:
         row, cust = c.row, c.row.customer_id
@@ -248,11 +302,17 @@ async def _fund(
         committed[cust] = committed.get(cust, 0) + b
         c.hold, c.from_promo, c.from_wallet = hold, a, b
         kept.append(c)
-    return kept
+    return kept, _Figures(balance, caps, committed, frozenset(had_row))
 
 
 async def _write(
-    s: Any, ledger: Any, candidates: list[_Candidate], month: str, now: Any, now_ms: int
+    s: Any,
+    ledger: Any,
+    candidates: list[_Candidate],
+    month: str,
+    now: Any,
+    now_ms: int,
+    figures: _Figures,
 ) -> None:
     dialect_insert = (
         postgresql.insert if s.get_bind().dialect.name == "postgresql" else (sqlite.insert)
@@ -344,101 +404,72 @@ async def _write(
     if len(inserted) != len(transfers):
         # Someone posted one of these already: the state we read is stale.  Abort the batch.
         raise RuntimeError("batch transfer conflict")
-    await s.execute(insert(Entry), entries)
-    for account in sorted(deltas):  # one lock order for every writer
-        if deltas[account]:
-            await s.execute(
-                update(LedgerAccount)
-                .where(LedgerAccount.id == account)
-                .values(balance_fen=LedgerAccount.balance_fen + deltas[account])
-            )
+    await s.execute(insert(_ENTRIES), entries)
+    # In account-id order: one lock order for every writer (executemany keeps list order).
     await s.execute(
-        update(Hold)
-        .where(Hold.id.in_([c.hold.id for c in candidates if c.hold]), Hold.status == "pending")
+        update(_ACCOUNTS)
+        .where(_ACCOUNTS.c.id == bindparam("aid"))
+        .values(balance_fen=_ACCOUNTS.c.balance_fen + bindparam("delta")),
+        [{"aid": a, "delta": deltas[a]} for a in sorted(deltas) if deltas[a]],
+    )
+    await s.execute(
+        update(_HOLDS)
+        .where(
+            _HOLDS.c.id.in_([c.hold.id for c in candidates if c.hold]), _HOLDS.c.status == "pending"
+        )
         .values(status="captured")
     )
-    await s.execute(insert(Hold), new_holds)
+    await s.execute(insert(_HOLDS), new_holds)
     if budget:
-        await s.execute(
-            dialect_insert(BudgetMonth)
-            .values([{"user_id": u, "month": month, "committed_fen": 0} for u in budget])
-            .on_conflict_do_nothing()
-        )
-        for user in sorted(budget):
+        missing = [u for u in budget if u not in figures.had_budget_row]
+        if missing:
             await s.execute(
-                update(BudgetMonth)
-                .where(tuple_(BudgetMonth.user_id, BudgetMonth.month) == (user, month))
-                .values(committed_fen=BudgetMonth.committed_fen + budget[user])
+                dialect_insert(BudgetMonth)
+                .values([{"user_id": u, "month": month, "committed_fen": 0} for u in missing])
+                .on_conflict_do_nothing()
             )
+        await s.execute(
+            update(_BUDGET)
+            .where(_BUDGET.c.user_id == bindparam("uid"), _BUDGET.c.month == month)
+            .values(committed_fen=_BUDGET.c.committed_fen + bindparam("delta")),
+            [{"uid": u, "delta": budget[u]} for u in sorted(budget)],
+        )
     for c in candidates:
         after, actions = billing_clock.step(
             c.meter, billing_clock.ReserveSucceeded(c.minute + 1, now_ms)
         )
         assert not actions, actions
         c.meter = after
-        c.row.meter = after.to_json()
-        c.row.charged_fen += c.hold.amount_fen if c.hold else 0
-        c.row.billed_minutes = after.captured
-        c.row.heartbeat_at = now
+        c.charged_fen += c.hold.amount_fen if c.hold else 0
 
 
-async def _views(
-    s: Any, rows: list[MeteredSession], now: Any, month: str
+def _views(
+    changes: list[dict[str, Any]], rows: dict[str, Any], figures: _Figures
 ) -> dict[str, SessionView]:
-    """Live views without package minutes (sessions with grants took the slow path)."""
-    if not rows:
-        return {}
-    await s.flush()
-    customers = sorted({r.customer_id for r in rows})
-    money_ids = [accounts.wallet(c) for c in customers] + [accounts.promo(c) for c in customers]
-    bal = {
-        r[0]: int(r[1])
-        for r in (
-            await s.execute(
-                select(LedgerAccount.id, LedgerAccount.balance_fen).where(
-                    LedgerAccount.id.in_(money_ids)
-                )
-            )
-        ).all()
-    }
-    caps = {
-        r[0]: r[1]
-        for r in (
-            await s.execute(
-                select(CustomerSetting.user_id, CustomerSetting.monthly_cap_fen).where(
-                    CustomerSetting.user_id.in_(customers)
-                )
-            )
-        ).all()
-    }
-    committed = {
-        r[0]: int(r[1])
-        for r in (
-            await s.execute(
-                select(BudgetMonth.user_id, BudgetMonth.committed_fen).where(
-                    BudgetMonth.user_id.in_(customers), BudgetMonth.month == month
-                )
-            )
-        ).all()
-    }
+    """Live views from the figures read under lock and updated as minutes were funded
+    (no package minutes: sessions with grants took the slow path)."""
     views = {}
-    for r in rows:
+    for change in changes:
+        r = rows[change["sid"]]
         cust = r.customer_id
-        money = bal.get(accounts.wallet(cust), 0) + bal.get(accounts.promo(cust), 0)
+        money = figures.balance.get(accounts.wallet(cust), 0) + figures.balance.get(
+            accounts.promo(cust), 0
+        )
         affordable = money // r.rate_fen_per_min
-        cap = caps.get(cust)
+        cap = figures.caps.get(cust)
         if cap is not None:
-            affordable = min(affordable, max(0, cap - committed.get(cust, 0)) // r.rate_fen_per_min)
-        meter = Meter.from_json(r.meter)
-        held_ahead = max(0, meter.reserved - meter.captured)
-        left = affordable + held_ahead
+            affordable = min(
+                affordable, max(0, cap - figures.committed.get(cust, 0)) // r.rate_fen_per_min
+            )
+        meter = change["meter"]
+        left = affordable + max(0, int(meter["reserved"]) - int(meter["captured"]))
         views[r.id] = SessionView(
             session_id=r.id,
             status=r.status,
             mode=r.mode,
             rate_fen_per_min=r.rate_fen_per_min,
-            billed_minutes=r.billed_minutes,
-            charged_fen=r.charged_fen,
+            billed_minutes=change["billed"],
+            charged_fen=change["charged"],
             refunded_fen=r.refunded_fen,
             balance_fen=money,
             package_minutes=0,
