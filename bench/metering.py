@@ -264,9 +264,19 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sessions:
             print(f"{kind}, {n} sessions:", file=sys.stderr)
             rows.append(asyncio.run(run_one(kind, n, args.window)))
-    cols = ["db", "sessions", "paced_ticks_per_s", "single_p50_ms", "single_p99_ms",
-            "batched_p50_ms", "batched_p99_ms", "single_over_batched_p99",
-            "burst_charges_per_s", "baseline_commit_ms", "ledger_check_ok"]
+    cols = [
+        "db",
+        "sessions",
+        "paced_ticks_per_s",
+        "single_p50_ms",
+        "single_p99_ms",
+        "batched_p50_ms",
+        "batched_p99_ms",
+        "single_over_batched_p99",
+        "burst_charges_per_s",
+        "baseline_commit_ms",
+        "ledger_check_ok",
+    ]
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
     print(" | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     print("-|-".join("-" * w for w in widths))

@@ -54,7 +54,7 @@ class PaidNotice:
 class PaymentProvider(Protocol):
     name: str
 
-    def instruct(
+    async def instruct(
         self, order_id: str, amount_fen: int, subject: str, notify_url: str
     ) -> PayInstruction: ...
 
@@ -144,7 +144,7 @@ class AlipayStyle:
         self._key = private_key
         self._provider_key = provider_public_key
 
-    def instruct(
+    async def instruct(
         self, order_id: str, amount_fen: int, subject: str, notify_url: str
     ) -> PayInstruction:
         params = {
@@ -282,24 +282,54 @@ class WechatPayV3:
         self._platform_key = platform_public_key
         self._now = clock_s
 
-    def instruct(
+    async def instruct(
         self, order_id: str, amount_fen: int, subject: str, notify_url: str
     ) -> PayInstruction:
-        # The real flow POSTs /v3/pay/transactions/native and shows the returned code_url as
-        # a QR code; the request body is this (signing the request is the HTTP client's job).
-        return PayInstruction(
-            qr_code=json.dumps(
-                {
-                    "appid": self._appid,
-                    "mchid": self._mchid,
-                    "description": subject,
-                    "out_trade_no": order_id,
-                    "notify_url": notify_url,
-                    "amount": {"total": amount_fen, "currency": "CNY"},
-                },
-                ensure_ascii=False,
-            )
+        """``POST /v3/pay/transactions/native``: the answer's ``code_url`` is shown as a QR code."""
+        body = json.dumps(
+            {
+                "appid": self._appid,
+                "mchid": self._mchid,
+                "description": subject,
+                "out_trade_no": order_id,
+                "notify_url": notify_url,
+                "amount": {"total": amount_fen, "currency": "CNY"},
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
+        _headers, text = await self._signed_call("POST", "/v3/pay/transactions/native", body)
+        try:
+            code_url = json.loads(text)["code_url"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PaymentRejected("the provider did not create the order") from exc
+        return PayInstruction(qr_code=str(code_url))
+
+    async def _signed_call(
+        self, method: str, path: str, body: str = ""
+    ) -> tuple[dict[str, str], str]:
+        """A merchant-signed API v3 request; the answer's platform signature is verified."""
+        if self._merchant_key is None:
+            raise PaymentRejected("no merchant key configured")
+        ts, nonce = str(int(float(self._now()))), secrets.token_hex(16)  # type: ignore[operator]
+        signature = rsa_sign(self._merchant_key, f"{method}\n{path}\n{ts}\n{nonce}\n{body}\n")
+        auth = (
+            f'WECHATPAY2-SHA256-RSA2048 mchid="{self._mchid}",nonce_str="{nonce}",'
+            f'signature="{signature}",timestamp="{ts}",serial_no="{self._serial}"'
+        )
+        headers, text = await _http_with_headers(
+            method,
+            self._api_base + path,
+            self._timeout_s,
+            headers={
+                "Authorization": auth,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
+            data=body.encode() if body else None,
+        )
+        self._check_signed(headers, text)
+        return headers, text
 
     def verify(self, headers: dict[str, str], body: bytes) -> PaidNotice | None:
         h = {k.lower(): v for k, v in headers.items()}
@@ -355,22 +385,8 @@ class WechatPayV3:
     async def query(self, order_id: str) -> PaidNotice | None:
         """``GET /v3/pay/transactions/out-trade-no/{id}``, signed by the merchant key; the
         answer's signature is checked with the platform key."""
-        if self._merchant_key is None:
-            raise PaymentRejected("no merchant key configured for queries")
         path = f"/v3/pay/transactions/out-trade-no/{order_id}?mchid={self._mchid}"
-        ts, nonce = str(int(float(self._now()))), secrets.token_hex(16)  # type: ignore[operator]
-        signature = rsa_sign(self._merchant_key, f"GET\n{path}\n{ts}\n{nonce}\n\n")
-        auth = (
-            f'WECHATPAY2-SHA256-RSA2048 mchid="{self._mchid}",nonce_str="{nonce}",'
-            f'signature="{signature}",timestamp="{ts}",serial_no="{self._serial}"'
-        )
-        headers, text = await _http_with_headers(
-            "GET",
-            self._api_base + path,
-            self._timeout_s,
-            headers={"Authorization": auth, "Accept": "application/json"},
-        )
-        self._check_signed(headers, text)
+        _headers, text = await self._signed_call("GET", path)
         try:
             tx = json.loads(text)
         except ValueError as exc:
@@ -416,7 +432,7 @@ class Sandbox(AlipayStyle):
         #: what this process's sandbox gateway has been paid (its "order query" answers)
         self.paid: dict[str, int] = {}
 
-    def instruct(
+    async def instruct(
         self, order_id: str, amount_fen: int, subject: str, notify_url: str
     ) -> PayInstruction:
         return PayInstruction(pay_url=f"{self._gateway}/{order_id}")

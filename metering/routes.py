@@ -223,7 +223,7 @@ async def create_topup(call: Call) -> BaseModel:
     order = await app[WALLETS].create_order(
         order_id, call.user.user_id, provider.name, body.amount_fen
     )
-    pay = provider.instruct(
+    pay = await provider.instruct(
         order_id,
         body.amount_fen,
         "陪聊余额充值",

@@ -140,6 +140,8 @@ def build_payments(s: Settings) -> PaymentProvider:
             platform_public_key=load_public_key(
                 Path(s.wechat_platform_public_key_file).read_bytes()
             ),
+            merchant_key=load_private_key(Path(s.wechat_merchant_private_key_file).read_bytes()),
+            merchant_serial=s.wechat_merchant_serial,
         )
     return Sandbox(sandbox_keys(Path(s.var_dir)), s.base_url)
 

@@ -87,6 +87,8 @@ class Settings:
     wechat_appid: str = ""
     wechat_apiv3_key: str = field(default="", repr=False)
     wechat_platform_public_key_file: str = ""
+    wechat_merchant_private_key_file: str = ""
+    wechat_merchant_serial: str = ""
     resume_grace_s: int = 60
     earnings_hold_s: int = 72 * 3600
     heartbeat_timeout_s: int = 120

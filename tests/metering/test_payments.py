@@ -57,8 +57,8 @@ def test_alipay_non_success_status_credits_nothing() -> None:
     assert a.verify({}, a.signed_notification(KEY, "T1", 100, "x", status="WAIT_BUYER_PAY")) is None
 
 
-def test_alipay_pay_url_is_signed() -> None:
-    url = alipay().instruct("T9", 4500, "充值", "https://peiliao.example/notify").pay_url
+async def test_alipay_pay_url_is_signed() -> None:
+    url = (await alipay().instruct("T9", 4500, "充值", "https://peiliao.example/notify")).pay_url
     assert url is not None and "sign=" in url and "alipay.trade.page.pay" in url
 
 
@@ -306,7 +306,7 @@ async def test_alipay_trade_query_is_signed_both_ways() -> None:
             await forged.query("T77")
 
 
-async def test_wechat_query_is_signed_both_ways() -> None:
+async def test_wechat_native_order_and_query_are_signed_both_ways() -> None:
     async def api(request: web.Request) -> web.Response:
         auth = request.headers["Authorization"]
         fields = dict(p.split("=", 1) for p in auth.split(" ", 1)[1].split(","))
@@ -335,8 +335,31 @@ async def test_wechat_query_is_signed_both_ways() -> None:
             },
         )
 
+    async def native(request: web.Request) -> web.Response:
+        fields = dict(
+            p.split("=", 1) for p in request.headers["Authorization"].split(" ", 1)[1].split(",")
+        )
+        fields = {k: v.strip('"') for k, v in fields.items()}
+        body = await request.text()
+        msg = f"POST\n{request.path_qs}\n{fields['timestamp']}\n{fields['nonce_str']}\n{body}\n"
+        if not rsa_verify(MERCHANT.public_key(), msg, fields["signature"]):
+            return web.Response(status=401)
+        assert json.loads(body)["amount"] == {"total": 4500, "currency": "CNY"}
+        answer = json.dumps({"code_url": "weixin://wxpay/bizpayurl?pr=abc"})
+        ts = str(int(time.time()))
+        return web.Response(
+            text=answer,
+            content_type="application/json",
+            headers={
+                "Wechatpay-Timestamp": ts,
+                "Wechatpay-Nonce": "n",
+                "Wechatpay-Signature": rsa_sign(KEY, f"{ts}\nn\n{answer}\n"),
+            },
+        )
+
     app = web.Application()
     app.router.add_get("/v3/pay/transactions/out-trade-no/{id}", api)
+    app.router.add_post("/v3/pay/transactions/native", native)
     async with TestServer(app, host="127.0.0.1") as server:
         w = WechatPayV3(
             mchid="1900000001",
@@ -349,6 +372,8 @@ async def test_wechat_query_is_signed_both_ways() -> None:
         )
         notice = await w.query("T88")
         assert notice is not None and (notice.order_id, notice.amount_fen) == ("T88", 1234)
+        pay = await w.instruct("T88", 4500, "充值", "https://peiliao.example/notify")
+        assert pay.qr_code == "weixin://wxpay/bizpayurl?pr=abc"
         bad = WechatPayV3(
             mchid="1900000001",
             appid="wx1",
