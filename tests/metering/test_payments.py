@@ -407,3 +407,51 @@ async def test_refresh_reconciles_a_paid_order_whose_notice_was_lost(
     assert (await (await client.get("/api/wallet", headers=bearer(token))).json())[
         "wallet_fen"
     ] == 700
+
+
+def test_providers_are_built_from_key_files(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import serialization
+
+    from peiliao.app import build_payments
+    from peiliao.settings import Settings
+
+    d = Path(str(tmp_path))
+    priv = d / "private.pem"
+    pub = d / "public.pem"
+    priv.write_bytes(
+        MERCHANT.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pub.write_bytes(
+        KEY.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    base = Settings(secret_key="s" * 40)
+    a = build_payments(
+        base.replace(
+            payment_provider="alipay",
+            alipay_app_id="2021001",
+            alipay_private_key_file=str(priv),
+            alipay_public_key_file=str(pub),
+        )
+    )
+    assert isinstance(a, AlipayStyle) and a.name == "alipay"
+    w = build_payments(
+        base.replace(
+            payment_provider="wechat",
+            wechat_mchid="1900000001",
+            wechat_apiv3_key=APIV3,
+            wechat_platform_public_key_file=str(pub),
+            wechat_merchant_private_key_file=str(priv),
+            wechat_merchant_serial="S1",
+        )
+    )
+    assert isinstance(w, WechatPayV3)
+    # The built provider verifies what the platform key signs.
+    assert w.verify(*wechat_notice("T5", 100, mchid="1900000001")) is not None
