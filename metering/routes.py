@@ -42,7 +42,14 @@ from metering.wallet import PLATFORM_PACKAGES, Wallets
 from peiliao.errors import Forbidden, NotFound
 from peiliao.http.api import Api, Call, Strict
 from store import Database
-from store.models import BudgetMonth, CompanionRate, Entry, MeteredSession, Transfer
+from store.models import (
+    BudgetMonth,
+    CompanionRate,
+    Entry,
+    MeteredSession,
+    PaymentOrder,
+    Transfer,
+)
 
 METERING = web.AppKey("metering", MeteringService)
 WALLETS = web.AppKey("wallets", Wallets)
@@ -173,6 +180,19 @@ class StatementOut(BaseModel):
     lines: list[StatementLine]
 
 
+def _topup_out(
+    order: PaymentOrder, pay_url: str | None = None, qr_code: str | None = None
+) -> TopupOut:
+    return TopupOut(
+        order_id=order.id,
+        provider=order.provider,
+        amount_fen=order.amount_fen,
+        status=order.status,
+        pay_url=pay_url,
+        qr_code=qr_code,
+    )
+
+
 def meter_out(v: SessionView) -> MeterOut:
     return MeterOut(**{f: getattr(v, f) for f in MeterOut.model_fields})
 
@@ -229,14 +249,7 @@ async def create_topup(call: Call) -> BaseModel:
         "陪聊余额充值",
         f"{app[PUBLIC_URL]}/api/payments/{provider.name}/notify",
     )
-    return TopupOut(
-        order_id=order.id,
-        provider=order.provider,
-        amount_fen=order.amount_fen,
-        status=order.status,
-        pay_url=pay.pay_url,
-        qr_code=pay.qr_code,
-    )
+    return _topup_out(order, pay.pay_url, pay.qr_code)
 
 
 @api.route(
@@ -251,9 +264,7 @@ async def get_topup(call: Call) -> BaseModel:
     order = await call.request.app[WALLETS].order(call.request.match_info["order_id"])
     if order.user_id != call.user.user_id:
         raise OrderNotFound()
-    return TopupOut(
-        order_id=order.id, provider=order.provider, amount_fen=order.amount_fen, status=order.status
-    )
+    return _topup_out(order)
 
 
 @api.route(
@@ -279,9 +290,7 @@ async def refresh_topup(call: Call) -> BaseModel:
                 trade_no=notice.trade_no,
             )
         order = await app[WALLETS].order(order.id)
-    return TopupOut(
-        order_id=order.id, provider=order.provider, amount_fen=order.amount_fen, status=order.status
-    )
+    return _topup_out(order)
 
 
 async def _handle_notice(app: web.Application, headers: dict[str, str], body: bytes) -> None:
@@ -333,9 +342,7 @@ async def sandbox_pay(call: Call) -> BaseModel:
     # The same path a real gateway's notification takes: signature, amount, idempotency.
     await _handle_notice(app, {}, provider.notification_for(order.id, order.amount_fen))
     order = await app[WALLETS].order(order.id)
-    return TopupOut(
-        order_id=order.id, provider=order.provider, amount_fen=order.amount_fen, status=order.status
-    )
+    return _topup_out(order)
 
 
 @api.route(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from metering import accounts
 from metering.errors import (
@@ -180,25 +181,7 @@ class Wallets:
                 existing = await s.get(MinuteGrant, grant_id)
                 assert existing is not None
                 return existing
-            if not await commit_budget(s, user_id, budget_month(now), offer.price_fen):
-                raise BudgetExceeded()
-            s.add(grant)
-            await s.flush()
-            try:
-                await self._ledger.post(
-                    s,
-                    TransferSpec(
-                        TransferId(f"package:{grant_id}"),
-                        "package",
-                        legs(
-                            (accounts.wallet(user_id), -offer.price_fen),
-                            (accounts.package(grant_id), offer.price_fen),
-                        ),
-                    ),
-                    now,
-                )
-            except Overdrawn as exc:
-                raise InsufficientFunds() from exc
+            await self._sell(s, grant, {"code": code}, now)
         return grant
 
     # -- packages companions sell -----------------------------------------------------------------
@@ -260,8 +243,6 @@ class Wallets:
                 raise PackageNotFound()
             if offer.companion_id == user_id:
                 raise OfferRefused("own_offer", "companions cannot buy their own packages")
-            if not await commit_budget(s, user_id, budget_month(now), offer.price_fen):
-                raise BudgetExceeded()
             grant = MinuteGrant(
                 id=grant_id,
                 user_id=user_id,
@@ -273,25 +254,34 @@ class Wallets:
                 created_at=now,
                 expires_at=now + timedelta(days=COMPANION_PACKAGE_DAYS[offer.kind]),
             )
-            s.add(grant)
-            await s.flush()
-            try:
-                await self._ledger.post(
-                    s,
-                    TransferSpec(
-                        TransferId(f"package:{grant_id}"),
-                        "package",
-                        legs(
-                            (accounts.wallet(user_id), -offer.price_fen),
-                            (accounts.package(grant_id), offer.price_fen),
-                        ),
-                        memo={"offer": offer_id},
-                    ),
-                    now,
-                )
-            except Overdrawn as exc:
-                raise InsufficientFunds() from exc
+            await self._sell(s, grant, {"offer": offer_id}, now)
         return grant
+
+    async def _sell(
+        self, s: AsyncSession, grant: MinuteGrant, memo: dict[str, str], now: datetime
+    ) -> None:
+        """Charge a package to the buyer's wallet inside ``s``: within the monthly budget,
+        never below zero, keyed by the grant."""
+        if not await commit_budget(s, grant.user_id, budget_month(now), grant.price_fen):
+            raise BudgetExceeded()
+        s.add(grant)
+        await s.flush()
+        try:
+            await self._ledger.post(
+                s,
+                TransferSpec(
+                    TransferId(f"package:{grant.id}"),
+                    "package",
+                    legs(
+                        (accounts.wallet(grant.user_id), -grant.price_fen),
+                        (accounts.package(grant.id), grant.price_fen),
+                    ),
+                    memo=memo,
+                ),
+                now,
+            )
+        except Overdrawn as exc:
+            raise InsufficientFunds() from exc
 
     async def redeem_trial(self, user_id: str, kind: str) -> str:
         """The one new-user trial coupon: ``minutes`` (free voice minutes) or ``amount``.
