@@ -41,6 +41,7 @@ from metering.ledger import TransferSpec, legs
 from metering.service import MeteringService
 from metering.tariff import Mode, Rates
 from peiliao.clock import FakeClock
+from peiliao.logs import configure_logging
 from store import Database
 from store.migrate import upgrade
 from store.models import User
@@ -181,21 +182,36 @@ async def setup(
     return metering, clock, sids
 
 
-async def paced(tick: Any, sids: list[str], n: int, window_s: float) -> list[float]:
-    """Ticks ``sids`` at N/60 per second, each at its due instant; latencies in ms."""
+async def paced(
+    tick: Any, sids: list[str], n: int, window_s: float, concurrency: int | None = None
+) -> tuple[list[float], int]:
+    """Ticks ``sids`` at N/60 per second, each at its due instant; latencies in ms and the
+    number of ticks that failed.  ``concurrency`` bounds ticks in flight (the per-session path
+    needs a connection each)."""
     rate = n / 60
     latencies: list[float] = []
+    failures = 0
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.05
+    gate = asyncio.Semaphore(concurrency) if concurrency else None
 
     async def one(i: int) -> None:
+        nonlocal failures
         due = start + i / rate
         await asyncio.sleep(max(0.0, due - loop.time()))
-        await tick(sids[i])
+        try:
+            if gate is None:
+                await tick(sids[i])
+            else:
+                async with gate:
+                    await tick(sids[i])
+        except Exception:
+            failures += 1
+            return
         latencies.append((loop.time() - due) * 1000)
 
     await asyncio.gather(*(one(i) for i in range(len(sids))))
-    return latencies
+    return latencies, failures
 
 
 async def burst(tick: Any, sids: list[str]) -> float:
@@ -216,11 +232,13 @@ async def run_one(kind: str, n: int, window_s: float) -> dict[str, Any]:
             single_set = sids[:per_window]
             batch_set = sids[per_window : 2 * per_window]
             burst_set = sids[2 * per_window :]
-            single = await paced(metering.tick, single_set, n, window_s)
+            single, single_failed = await paced(
+                metering.tick, single_set, n, window_s, concurrency=16
+            )
             batcher = TickBatcher(metering)
             await batcher.start()
             try:
-                batched = await paced(batcher.tick, batch_set, n, window_s)
+                batched, batched_failed = await paced(batcher.tick, batch_set, n, window_s)
                 burst_rate = await burst(batcher.tick, burst_set)
             finally:
                 await batcher.stop()
@@ -238,6 +256,8 @@ async def run_one(kind: str, n: int, window_s: float) -> dict[str, Any]:
                 "single_over_batched_p99": round(pct(single, 0.99) / pct(batched, 0.99), 1),
                 "burst_charges_per_s": round(burst_rate, 1),
                 "baseline_commit_ms": round(base_ms, 3),
+                "single_failed": single_failed,
+                "batched_failed": batched_failed,
                 "ledger_check_ok": report.ok,
             }
         finally:
@@ -259,11 +279,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=20.0, help="paced window, seconds")
     parser.add_argument("--out", default=str(RESULTS / "metering.json"))
     args = parser.parse_args(argv)
+    configure_logging(level="WARNING")  # the server's info lines are not what is measured
     rows = []
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:
+        out.write_text(
+            json.dumps(
+                {
+                    "bench": "metering",
+                    "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                    "target": "10,000 sessions: tick p99 < 50 ms",
+                    "results": rows,
+                },
+                indent=2,
+            )
+        )
+
     for kind in args.db:
         for n in args.sessions:
             print(f"{kind}, {n} sessions:", file=sys.stderr)
             rows.append(asyncio.run(run_one(kind, n, args.window)))
+            save()  # after each configuration: a later failure loses nothing
     cols = [
         "db",
         "sessions",
@@ -275,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         "single_over_batched_p99",
         "burst_charges_per_s",
         "baseline_commit_ms",
+        "single_failed",
+        "batched_failed",
         "ledger_check_ok",
     ]
     widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in cols]
@@ -282,21 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     print("-|-".join("-" * w for w in widths))
     for r in rows:
         print(" | ".join(str(r[c]).ljust(w) for c, w in zip(cols, widths, strict=True)))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "bench": "metering",
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "target": "10,000 sessions: tick p99 < 50 ms",
-                "results": rows,
-            },
-            indent=2,
-        )
-    )
     print(f"wrote {out}", file=sys.stderr)
-    return 0 if all(r["ledger_check_ok"] for r in rows) else 1
+    return 0 if all(r["ledger_check_ok"] and not r["batched_failed"] for r in rows) else 1
 
 
 if __name__ == "__main__":
