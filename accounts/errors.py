@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peiliao.errors import DomainError
+from peiliao.errors import CodedError, DomainError
 
 
 class InvalidPhone(DomainError):
@@ -11,23 +11,18 @@ class InvalidPhone(DomainError):
     default_message = "not a mainland mobile number (1[3-9] and 9 more digits)"
 
 
-class SmsRefused(DomainError):
+class SmsRefused(CodedError):
     """A send refused by a rate rule; ``code`` is the rule's own (see ``sms_policy.Refusal``)."""
 
     status = 429
 
     def __init__(self, code: str, retry_after_s: int, message: str) -> None:
-        super().__init__(message, retry_after_s=retry_after_s)
-        self.code = code  # type: ignore[misc]
+        super().__init__(code, message, retry_after_s=retry_after_s)
         self.retry_after_s = retry_after_s
 
 
-class CodeRejected(DomainError):
+class CodeRejected(CodedError):
     status = 400
-
-    def __init__(self, code: str, message: str, **details: object) -> None:
-        super().__init__(message, **details)
-        self.code = code  # type: ignore[misc]
 
 
 class PhoneLocked(DomainError):
@@ -42,12 +37,8 @@ class SmsUnavailable(DomainError):
     default_message = "the SMS provider did not accept the message; try again shortly"
 
 
-class InvalidProfile(DomainError):
+class InvalidProfile(CodedError):
     status = 400
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code  # type: ignore[misc]
 
 
 class InvalidImage(DomainError):

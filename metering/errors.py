@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peiliao.errors import DomainError
+from peiliao.errors import CodedError, DomainError
 
 
 class InsufficientFunds(DomainError):
@@ -23,12 +23,8 @@ class RatesNotSet(DomainError):
     default_message = "this companion has not set rates"
 
 
-class InvalidRates(DomainError):
+class InvalidRates(CodedError):
     status = 400
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code  # type: ignore[misc]
 
 
 class SessionNotFound(DomainError):
@@ -97,17 +93,9 @@ class OrderNotFound(DomainError):
     default_message = "no such payment order"
 
 
-class WithdrawalRefused(DomainError):
+class WithdrawalRefused(CodedError):
     status = 409
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code  # type: ignore[misc]
 
-
-class OfferRefused(DomainError):
+class OfferRefused(CodedError):
     status = 409
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code  # type: ignore[misc]

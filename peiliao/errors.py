@@ -27,6 +27,14 @@ class DomainError(Exception):
         return body
 
 
+class CodedError(DomainError):
+    """A refusal whose stable code is chosen where it is raised: a rule's own code."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code  # type: ignore[misc]
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
     status = 400
