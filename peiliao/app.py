@@ -24,11 +24,10 @@ from metering.payments import (
     load_public_key,
     sandbox_keys,
 )
-from metering.payouts import PayoutProvider, Payouts, SandboxPayouts, Sealer
+from metering.payouts import ManualPayouts, PayoutProvider, Payouts, SandboxPayouts, Sealer
 from metering.runner import MeteringRunner
 from metering.service import MeteringPolicy, MeteringService
 from metering.wallet import Wallets
-from peiliao import __name__ as _pkg
 from peiliao.clock import Clock, SystemClock
 from peiliao.errors import Unavailable
 from peiliao.http.api import AUTHENTICATOR, Api, Call
@@ -38,7 +37,7 @@ from peiliao.telemetry import PrometheusTelemetry
 from store import Database
 from store.migrate import current_revision, head_revision
 
-log = structlog.get_logger(_pkg)
+log = structlog.get_logger("peiliao")
 
 VERSION = "0.1.0"
 DB = web.AppKey("db", Database)
@@ -146,6 +145,10 @@ def build_payments(s: Settings) -> PaymentProvider:
     return Sandbox(sandbox_keys(Path(s.var_dir)), s.base_url)
 
 
+def build_payouts(s: Settings) -> PayoutProvider:
+    return ManualPayouts() if s.payout_provider == "manual" else SandboxPayouts()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -199,7 +202,7 @@ def create_app(
         db,
         clock,
         metering.ledger,
-        payouts or SandboxPayouts(),
+        payouts or build_payouts(settings),
         Sealer(settings.secret_key),
         review_above_fen=settings.withdraw_review_above_fen,
     )

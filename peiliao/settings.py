@@ -214,10 +214,14 @@ class Settings:
                 self.wechat_mchid
                 and len(self.wechat_apiv3_key) == 32
                 and self.wechat_platform_public_key_file
+                and self.wechat_merchant_private_key_file
+                and self.wechat_merchant_serial
             ):
                 problems.append(
-                    "PEILIAO_WECHAT_MCHID, a 32-byte PEILIAO_WECHAT_APIV3_KEY and "
-                    "PEILIAO_WECHAT_PLATFORM_PUBLIC_KEY_FILE are required for wechat"
+                    "PEILIAO_WECHAT_MCHID, a 32-byte PEILIAO_WECHAT_APIV3_KEY, "
+                    "PEILIAO_WECHAT_PLATFORM_PUBLIC_KEY_FILE, "
+                    "PEILIAO_WECHAT_MERCHANT_PRIVATE_KEY_FILE and PEILIAO_WECHAT_MERCHANT_SERIAL "
+                    "are required for wechat"
                 )
             if problems:
                 raise SettingsError("refusing to start in prod: " + "; ".join(problems))

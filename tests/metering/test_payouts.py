@@ -135,3 +135,12 @@ async def test_withdrawal_routes_are_for_companions_and_admins(
     resp = await client.post("/api/me/withdrawals", json={"amount_fen": 500}, headers=bearer(comp))
     assert resp.status == 409
     assert (await resp.json())["error"]["code"] == "insufficient_earnings"
+
+
+def test_the_payout_provider_setting_is_honoured() -> None:
+    """Regression: PEILIAO_PAYOUT_PROVIDER=manual was read and validated but not wired."""
+    from peiliao.app import build_payouts
+    from peiliao.settings import Settings
+
+    assert isinstance(build_payouts(Settings(payout_provider="manual")), ManualPayouts)
+    assert isinstance(build_payouts(Settings()), SandboxPayouts)

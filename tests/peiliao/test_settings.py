@@ -82,6 +82,25 @@ def test_prod_refuses_dev_defaults(change: dict[str, str], fragment: str) -> Non
         Settings.from_env({**PROD_OK, **change})
 
 
+def test_prod_wechat_needs_the_merchant_key_and_serial() -> None:
+    wechat = {
+        **PROD_OK,
+        "PEILIAO_PAYMENT_PROVIDER": "wechat",
+        "PEILIAO_WECHAT_MCHID": "1900000001",
+        "PEILIAO_WECHAT_APIV3_KEY": "k" * 32,
+        "PEILIAO_WECHAT_PLATFORM_PUBLIC_KEY_FILE": "/etc/peiliao/wechat-platform.pem",
+    }
+    with pytest.raises(SettingsError, match="MERCHANT_PRIVATE_KEY_FILE"):
+        Settings.from_env(wechat)
+    Settings.from_env(
+        {
+            **wechat,
+            "PEILIAO_WECHAT_MERCHANT_PRIVATE_KEY_FILE": "/etc/p/m.pem",
+            "PEILIAO_WECHAT_MERCHANT_SERIAL": "5157F09EFDC096DE15EBE81A47057A72",
+        }
+    )
+
+
 def test_secrets_do_not_print() -> None:
     s = Settings.from_env(PROD_OK)
     assert "a" * 48 not in repr(s) and "secret" not in repr(s).replace("secret_key", "")
