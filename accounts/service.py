@@ -71,6 +71,27 @@ class CodeSent:
     resend_after_s: int
 
 
+def new_user(
+    phone: str,
+    role: Role,
+    now: datetime,
+    *,
+    nickname: str | None = None,
+    tags: list[str] | None = None,
+) -> User:
+    """A new account: a random id, and never the phone number as its nickname."""
+    return User(
+        id=new_id("u"),
+        phone=phone,
+        role=role.value,
+        nickname=nickname or default_nickname(phone),
+        tags=tags or [],
+        avatar_version=0,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 class AccountService:
     def __init__(
         self,
@@ -187,21 +208,12 @@ class AccountService:
                 if not await repo.use_code(s, latest.id, now):
                     raise CodeRejected("code_invalid", "wrong or already used code")
                 user = await repo.user_by_phone(s, phone)
-                new_user = user is None
+                is_new = user is None
                 if user is None:
-                    user = User(
-                        id=new_id("u"),
-                        phone=phone,
-                        role=Role.CUSTOMER.value,
-                        nickname=default_nickname(phone),
-                        tags=[],
-                        avatar_version=0,
-                        created_at=now,
-                        updated_at=now,
-                    )
+                    user = new_user(phone, Role.CUSTOMER, now)
                     s.add(user)
                     await s.flush()
-                login = await self._open_session(s, user, client, user_agent, now, new_user)
+                login = await self._open_session(s, user, client, user_agent, now, is_new)
         # The guard's new counters are committed above whether or not the code was accepted.
         self._count(LOGINS, decision.result.value)
         if decision.result is sms_policy.VerifyResult.LOCKED:
@@ -355,16 +367,7 @@ class AccountService:
             user = await repo.user_by_phone(s, phone)
             created = user is None
             if user is None:
-                user = User(
-                    id=new_id("u"),
-                    phone=phone,
-                    role=role.value,
-                    nickname=nickname or default_nickname(phone),
-                    tags=tags or [],
-                    avatar_version=0,
-                    created_at=now,
-                    updated_at=now,
-                )
+                user = new_user(phone, role, now, nickname=nickname, tags=tags)
                 s.add(user)
             else:
                 user.role = role.value

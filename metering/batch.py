@@ -38,11 +38,11 @@ from metering.commission import split
 from metering.errors import SessionEnded, SessionNotFound
 from metering.holds import budget_month, hold_id
 from metering.service import (
-    LOW_BALANCE_MINUTES,
     MeteringService,
     Notice,
     SessionView,
     Update,
+    live_view,
     to_ms,
 )
 from metering.tariff import billed_minutes
@@ -452,30 +452,18 @@ def _views(
     for change in changes:
         r = rows[change["sid"]]
         cust = r.customer_id
-        money = figures.balance.get(accounts.wallet(cust), 0) + figures.balance.get(
-            accounts.promo(cust), 0
-        )
-        affordable = money // r.rate_fen_per_min
-        cap = figures.caps.get(cust)
-        if cap is not None:
-            affordable = min(
-                affordable, max(0, cap - figures.committed.get(cust, 0)) // r.rate_fen_per_min
-            )
         meter = change["meter"]
-        left = affordable + max(0, int(meter["reserved"]) - int(meter["captured"]))
-        views[r.id] = SessionView(
-            session_id=r.id,
-            status=r.status,
-            mode=r.mode,
-            rate_fen_per_min=r.rate_fen_per_min,
+        views[r.id] = live_view(
+            r,
             billed_minutes=change["billed"],
             charged_fen=change["charged"],
-            refunded_fen=r.refunded_fen,
-            balance_fen=money,
+            money_fen=figures.balance.get(accounts.wallet(cust), 0)
+            + figures.balance.get(accounts.promo(cust), 0),
             package_minutes=0,
-            minutes_left=left,
-            low_balance=left < LOW_BALANCE_MINUTES,
-            end_reason=r.end_reason,
+            cap_fen=figures.caps.get(cust),
+            committed_fen=figures.committed.get(cust, 0),
+            # a running session's pending holds are the minutes reserved but not captured
+            held_ahead=max(0, int(meter["reserved"]) - int(meter["captured"])),
         )
     return views
 

@@ -24,7 +24,7 @@ from metering import accounts
 from metering.commission import split
 from metering.ids import AccountId, TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, balance, balances, legs
-from store.models import BudgetMonth, CustomerSetting, Hold, MeteredSession, MinuteGrant
+from store.models import BudgetMonth, CustomerSetting, Entry, Hold, MeteredSession, MinuteGrant
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -312,8 +312,6 @@ async def refund_minute(
 
 
 async def _legs_of(s: AsyncSession, transfer_id: str) -> list[tuple[str, int]]:
-    from store.models import Entry
-
     rows = (
         await s.execute(
             select(Entry.account_id, Entry.amount_fen).where(Entry.transfer_id == transfer_id)

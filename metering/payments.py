@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
+import aiohttp
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -170,8 +171,6 @@ class AlipayStyle:
         return PayInstruction(pay_url=f"{self._gateway}?{urlencode(params)}")
 
     def verify(self, headers: dict[str, str], body: bytes) -> PaidNotice | None:
-        from urllib.parse import parse_qsl
-
         try:
             params = dict(parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -483,8 +482,6 @@ def _raw_json_member(text: str, name: str) -> str:
 async def _http_with_headers(
     method: str, url: str, timeout_s: float, **kwargs: object
 ) -> tuple[dict[str, str], str]:
-    import aiohttp
-
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,

@@ -32,8 +32,7 @@ from metering.errors import (
     SessionNotFound,
     WithdrawalRefused,
 )
-from metering.holds import budget_month
-from metering.payments import PaymentProvider, Sandbox
+from metering.payments import PaidNotice, PaymentProvider, Sandbox
 from metering.payouts import PAYOUT_METHODS, Payouts, WithdrawalView
 from metering.runner import MeteringRunner
 from metering.service import MeteringService, SessionView
@@ -43,7 +42,6 @@ from peiliao.errors import Forbidden, NotFound
 from peiliao.http.api import Api, Call, Strict
 from store import Database
 from store.models import (
-    BudgetMonth,
     CompanionRate,
     Entry,
     MeteredSession,
@@ -204,24 +202,13 @@ async def get_wallet(call: Call) -> BaseModel:
     app = call.request.app
     uid = call.user.user_id
     balance = await app[WALLETS].balance(uid)
-    async with app[METERING_DB].reading() as s:
-        from metering.holds import monthly_cap
-
-        cap = await monthly_cap(s, uid)
-        committed = (
-            await s.execute(
-                select(BudgetMonth.committed_fen).where(
-                    BudgetMonth.user_id == uid,
-                    BudgetMonth.month == budget_month(app[METERING]._clock.now()),
-                )
-            )
-        ).scalar_one_or_none()
+    cap, committed = await app[METERING].budget(uid)
     return WalletOut(
         wallet_fen=balance.wallet_fen,
         promo_fen=balance.promo_fen,
         held_fen=balance.held_fen,
         monthly_cap_fen=cap,
-        month_committed_fen=int(committed or 0),
+        month_committed_fen=committed,
     )
 
 
@@ -281,20 +268,17 @@ async def refresh_topup(call: Call) -> BaseModel:
     if order.user_id != call.user.user_id:
         raise OrderNotFound()
     if order.status != "paid" and order.provider == app[PROVIDER].name:
-        notice = await app[PROVIDER].query(order.id)
-        if notice is not None:
-            await app[WALLETS].credit_paid_order(
-                notice.order_id,
-                provider=order.provider,
-                amount_fen=notice.amount_fen,
-                trade_no=notice.trade_no,
-            )
+        await _credit(app, await app[PROVIDER].query(order.id))
         order = await app[WALLETS].order(order.id)
     return _topup_out(order)
 
 
 async def _handle_notice(app: web.Application, headers: dict[str, str], body: bytes) -> None:
-    notice = app[PROVIDER].verify(headers, body)
+    await _credit(app, app[PROVIDER].verify(headers, body))
+
+
+async def _credit(app: web.Application, notice: PaidNotice | None) -> None:
+    """Credit what the provider says was paid (a verified notice or an order query)."""
     if notice is None:
         return
     await app[WALLETS].credit_paid_order(

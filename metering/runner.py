@@ -99,16 +99,14 @@ class MeteringRunner:
             task.cancel()
 
     async def _tick_at(self, session_id: str, at_ms: int | None) -> None:
-        # No deadline (media down): wake at the next heartbeat anyway, to stay heartbeated.
-        while True:
-            now_ms = to_ms(self._clock.now())
-            due_ms = at_ms if at_ms is not None else now_ms + int(self._heartbeat_s * 1000)
-            if now_ms >= due_ms:
-                break
-            await asyncio.sleep(min((due_ms - now_ms) / 1000 / self._speed, self._heartbeat_s))
-            if at_ms is None:
-                # Nothing to bill until an edge event arrives; keep the task as the marker.
-                continue
+        if at_ms is None:
+            # Nothing to bill until an edge event (media up) re-tracks the session; until then
+            # this task only marks the session as ours, for the heartbeat.
+            await asyncio.Event().wait()
+            return
+        while (now_ms := to_ms(self._clock.now())) < at_ms:  # noqa: ASYNC110 (a deadline)
+            # In slices: the clock may run faster than real time, and no sleep is very long.
+            await asyncio.sleep(min((at_ms - now_ms) / 1000 / self._speed, self._heartbeat_s))
         try:
             update = await self._tick(session_id)
         except (SessionEnded, SessionNotFound):

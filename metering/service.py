@@ -12,10 +12,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metering import accounts, billing_clock, holds
@@ -34,12 +35,21 @@ from metering.errors import (
     SessionNotEnded,
     SessionNotFound,
 )
-from metering.ids import SessionId, TransferId
+from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
 from metering.tariff import Level, Mode, RateError, Rates, commission_bp, validate_rates
 from peiliao.clock import Clock
 from store import Database
-from store.models import CompanionRate, CustomerSetting, Hold, MeteredSession, MinuteGrant
+from store.models import (
+    BudgetMonth,
+    CompanionRate,
+    CustomerSetting,
+    Entry,
+    Hold,
+    MeteredSession,
+    MinuteGrant,
+    Transfer,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -88,13 +98,44 @@ class Update:
     next_tick_at_ms: int | None = None
 
 
+def live_view(
+    row: Any,
+    *,
+    billed_minutes: int,
+    charged_fen: int,
+    money_fen: int,
+    package_minutes: int,
+    cap_fen: int | None,
+    committed_fen: int,
+    held_ahead: int,
+) -> SessionView:
+    """The customer's live view of a session from its figures (pure): minutes left are the
+    minutes already held, the package minutes and what money buys within the monthly cap."""
+    affordable = money_fen // row.rate_fen_per_min
+    if cap_fen is not None:
+        affordable = min(affordable, max(0, cap_fen - committed_fen) // row.rate_fen_per_min)
+    minutes_left = affordable + package_minutes + held_ahead
+    return SessionView(
+        session_id=row.id,
+        status=row.status,
+        mode=row.mode,
+        rate_fen_per_min=row.rate_fen_per_min,
+        billed_minutes=billed_minutes,
+        charged_fen=charged_fen,
+        refunded_fen=row.refunded_fen,
+        balance_fen=money_fen,
+        package_minutes=package_minutes,
+        minutes_left=minutes_left,
+        low_balance=minutes_left < LOW_BALANCE_MINUTES,
+        end_reason=row.end_reason,
+    )
+
+
 def to_ms(t: datetime) -> int:
     return int(t.timestamp() * 1000)
 
 
 def from_ms(ms: int) -> datetime:
-    from datetime import UTC
-
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
@@ -329,11 +370,8 @@ class MeteringService:
         bal = await balances(s, [accounts.wallet(cust), accounts.promo(cust)])
         money = bal[accounts.wallet(cust)] + bal[accounts.promo(cust)]
         package_minutes = await self._package_minutes(s, row)
-        affordable = money // row.rate_fen_per_min
         cap = await holds.monthly_cap(s, cust)
-        if cap is not None:
-            committed = await self._committed(s, cust)
-            affordable = min(affordable, max(0, cap - committed) // row.rate_fen_per_min)
+        committed = 0 if cap is None else await self._committed(s, cust)
         held_ahead = (
             await s.execute(
                 select(func.count())
@@ -341,20 +379,15 @@ class MeteringService:
                 .where(Hold.session_id == row.id, Hold.status == "pending")
             )
         ).scalar_one()
-        minutes_left = affordable + package_minutes + int(held_ahead)
-        return SessionView(
-            session_id=row.id,
-            status=row.status,
-            mode=row.mode,
-            rate_fen_per_min=row.rate_fen_per_min,
+        return live_view(
+            row,
             billed_minutes=row.billed_minutes,
             charged_fen=row.charged_fen,
-            refunded_fen=row.refunded_fen,
-            balance_fen=money,
+            money_fen=money,
             package_minutes=package_minutes,
-            minutes_left=minutes_left,
-            low_balance=minutes_left < LOW_BALANCE_MINUTES,
-            end_reason=row.end_reason,
+            cap_fen=cap,
+            committed_fen=committed,
+            held_ahead=int(held_ahead),
         )
 
     async def _package_minutes(self, s: AsyncSession, row: MeteredSession) -> int:
@@ -383,8 +416,6 @@ class MeteringService:
         return int(value)
 
     async def _committed(self, s: AsyncSession, user_id: str) -> int:
-        from store.models import BudgetMonth
-
         value = (
             await s.execute(
                 select(BudgetMonth.committed_fen).where(
@@ -394,6 +425,11 @@ class MeteringService:
             )
         ).scalar_one_or_none()
         return int(value or 0)
+
+    async def budget(self, user_id: str) -> tuple[int | None, int]:
+        """The customer's monthly cap (``None``: no cap) and what this month has committed."""
+        async with self._db.reading() as s:
+            return await holds.monthly_cap(s, user_id), await self._committed(s, user_id)
 
     # -- refunds --------------------------------------------------------------------------------
 
@@ -414,8 +450,6 @@ class MeteringService:
             if row is None:
                 raise SessionNotFound()
             transfer_id = TransferId(f"refund:{session_id}:{key}")
-            from store.models import Transfer
-
             if await s.get(Transfer, transfer_id) is not None:
                 return await self._view(s, row)
             if row.status != "ended":
@@ -428,7 +462,8 @@ class MeteringService:
             per_minute = split(row.rate_fen_per_min, row.commission_bp)
             platform_part = amount_fen * per_minute.platform_fen // row.rate_fen_per_min
             companion_part = amount_fen - platform_part
-            promo_net = await self._promo_net(s, row)
+            # Promo credit this session still holds: spent minus already refunded.
+            promo_net = -await self._session_net(s, row.id, accounts.promo(row.customer_id))
             promo_part = amount_fen * promo_net // max(1, refundable)
             wallet_part = amount_fen - promo_part
             pending = (await balances(s, [accounts.earn_pending(row.companion_id)]))[
@@ -462,21 +497,17 @@ class MeteringService:
         log.info("session_refunded", session_id=session_id, amount_fen=amount_fen)
         return view
 
-    async def _promo_net(self, s: AsyncSession, row: MeteredSession) -> int:
-        """Promo balance this (ended) session still holds: spent minus already refunded."""
-        from store.models import Entry, Transfer
-
+    @staticmethod
+    async def _session_net(s: AsyncSession, session_id: str, account: str) -> int:
+        """What the session's transfers have added to (or, negative, taken from) ``account``."""
         value = (
             await s.execute(
                 select(func.coalesce(func.sum(Entry.amount_fen), 0))
                 .join(Transfer, Transfer.id == Entry.transfer_id)
-                .where(
-                    Transfer.session_id == row.id,
-                    Entry.account_id == accounts.promo(row.customer_id),
-                )
+                .where(Transfer.session_id == session_id, Entry.account_id == account)
             )
         ).scalar_one()
-        return -int(value)
+        return int(value)
 
     # -- budget ---------------------------------------------------------------------------------
 
@@ -518,7 +549,7 @@ class MeteringService:
                 assert row is not None
                 if row.settled_at is not None:
                     continue
-                net = await self._companion_net(s, row)
+                net = await self._session_net(s, sid, accounts.earn_pending(row.companion_id))
                 pending = (await balances(s, [accounts.earn_pending(row.companion_id)]))[
                     accounts.earn_pending(row.companion_id)
                 ]
@@ -539,21 +570,6 @@ class MeteringService:
                     )
                 row.settled_at = now
         return len(ids)
-
-    async def _companion_net(self, s: AsyncSession, row: MeteredSession) -> int:
-        from store.models import Entry, Transfer
-
-        value = (
-            await s.execute(
-                select(func.coalesce(func.sum(Entry.amount_fen), 0))
-                .join(Transfer, Transfer.id == Entry.transfer_id)
-                .where(
-                    Transfer.session_id == row.id,
-                    Entry.account_id == accounts.earn_pending(row.companion_id),
-                )
-            )
-        ).scalar_one()
-        return int(value)
 
     # -- crash safety ---------------------------------------------------------------------------
 
@@ -589,8 +605,6 @@ class MeteringService:
         now: the shell's tick does the billing; this only keeps them from being orphaned)."""
         if not session_ids:
             return
-        from sqlalchemy import update
-
         async with self._db.reading() as s:
             await s.execute(
                 update(MeteredSession)
@@ -600,9 +614,3 @@ class MeteringService:
                 )
                 .values(heartbeat_at=self._clock.now())
             )
-
-
-def session_id_ok(value: str) -> SessionId:
-    if not (1 <= len(value) <= 40) or not value.replace("_", "").replace("-", "").isalnum():
-        raise InvalidAmount("session ids are 1-40 letters, digits, '-' or '_'")
-    return SessionId(value)

@@ -177,9 +177,8 @@ class Wallets:
             created_at=now,
         )
         async with self._db.writing() as s:
-            if await s.get(MinuteGrant, grant_id) is not None:
-                existing = await s.get(MinuteGrant, grant_id)
-                assert existing is not None
+            existing = await s.get(MinuteGrant, grant_id)
+            if existing is not None:  # a retry of the same purchase
                 return existing
             await self._sell(s, grant, {"code": code}, now)
         return grant
