@@ -25,6 +25,8 @@ log = structlog.get_logger(__name__)
 
 #: Called with (session_id, notice) for what both sides must be told (paused, ended, …).
 NoticeSink = Callable[[str, Notice], Awaitable[None]]
+#: Called with every update delivered (live spend for the clients).
+UpdateSink = Callable[[str, Update], Awaitable[None]]
 
 
 async def _ignore(session_id: str, notice: Notice) -> None:
@@ -39,6 +41,7 @@ class MeteringRunner:
         *,
         heartbeat_interval_s: float = 30.0,
         notify: NoticeSink = _ignore,
+        observe: UpdateSink | None = None,
         max_sessions: int = 50_000,
         batcher: TickBatcher | None = None,
     ) -> None:
@@ -48,6 +51,7 @@ class MeteringRunner:
         self._clock = clock
         self._heartbeat_s = heartbeat_interval_s
         self._notify = notify
+        self._observe = observe
         self._max = max_sessions
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._background: asyncio.Task[None] | None = None
@@ -77,6 +81,11 @@ class MeteringRunner:
                 await self._notify(session_id, notice)
             except Exception:
                 log.exception("notice_failed", session_id=session_id, kind=notice.kind)
+        if self._observe is not None:
+            try:
+                await self._observe(session_id, update)
+            except Exception:
+                log.exception("update_sink_failed", session_id=session_id)
         self.track(session_id, update)
 
     def track(self, session_id: str, update: Update) -> None:

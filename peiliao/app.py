@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,7 +29,7 @@ from metering.payments import (
 )
 from metering.payouts import ManualPayouts, PayoutProvider, Payouts, SandboxPayouts, Sealer
 from metering.runner import MeteringRunner
-from metering.service import MeteringPolicy, MeteringService
+from metering.service import MeteringPolicy, MeteringService, Notice, Update
 from metering.wallet import Wallets
 from peiliao.clock import Clock, SystemClock
 from peiliao.errors import Unavailable
@@ -34,10 +37,25 @@ from peiliao.http.api import AUTHENTICATOR, Api, Call
 from peiliao.http.middleware import TELEMETRY, errors, request_context
 from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
+from signaling.calls import Blocks, CallService, NoBlocks
+from signaling.chat import ChatService, DeliverAll, Moderation
+from signaling.lifecycle import Policy as CallPolicy
+from signaling.limits import RateLimiter
+from signaling.presence import MemoryPresence, Presence, RedisPresence
+from signaling.server import Signaling, SocketEmitter, make_server
+from signaling.server import lifecycle_ctx as signaling_ctx
 from store import Database
 from store.migrate import current_revision, head_revision
 
 log = structlog.get_logger("peiliao")
+
+SIGNALING = web.AppKey("signaling", Signaling)
+
+
+def process_id() -> str:
+    """This server process, as other processes know it (metering's and calls' ``owner``)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
 
 VERSION = "0.1.0"
 DB = web.AppKey("db", Database)
@@ -157,6 +175,8 @@ def create_app(
     payments: PaymentProvider | None = None,
     payouts: PayoutProvider | None = None,
     check_schema: bool = True,
+    blocks: Blocks | None = None,
+    moderation: Moderation | None = None,
 ) -> web.Application:
     """Build the server.  Resources open in ``cleanup_ctx`` when the app starts, not here."""
     app = web.Application(
@@ -173,6 +193,7 @@ def create_app(
     )
     telemetry = PrometheusTelemetry()
     accounts = AccountService(db, sms, clock, settings, telemetry)
+    owner = process_id()
     metering = MeteringService(
         db,
         clock,
@@ -181,6 +202,7 @@ def create_app(
             earnings_hold_s=settings.earnings_hold_s,
             heartbeat_timeout_s=settings.heartbeat_timeout_s,
         ),
+        owner=owner,
     )
 
     app[SETTINGS] = settings
@@ -219,10 +241,62 @@ def create_app(
     _mount_web_client(app, settings.web_dist_dir)
 
     batcher = TickBatcher(metering)
+    calls: CallService | None = None  # built below; the runner's sinks reach it when it runs
+
+    async def notice(session_id: str, n: Notice) -> None:
+        assert calls is not None
+        await calls.on_notice(session_id, n)
+
+    async def observe(session_id: str, u: Update) -> None:
+        assert calls is not None
+        await calls.on_update(session_id, u)
+
     runner = MeteringRunner(
-        metering, clock, heartbeat_interval_s=settings.heartbeat_interval_s, batcher=batcher
+        metering,
+        clock,
+        heartbeat_interval_s=settings.heartbeat_interval_s,
+        batcher=batcher,
+        notify=notice,
+        observe=observe,
     )
     app[metering_routes.RUNNER] = runner
+
+    sio = make_server(settings)
+    presence: Presence = (
+        RedisPresence.from_url(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            device_ttl_ms=settings.presence_ttl_s * 1000,
+            claim_ttl_ms=settings.presence_ttl_s * 1000,
+        )
+        if settings.redis_url
+        else MemoryPresence()
+    )
+    emitter = SocketEmitter(sio)
+    calls = CallService(
+        db,
+        clock,
+        metering,
+        runner,
+        presence,
+        emitter,
+        blocks or NoBlocks(),
+        policy=CallPolicy(
+            ring_timeout_ms=settings.ring_timeout_s * 1000,
+            away_timeout_ms=settings.away_timeout_s * 1000,
+        ),
+        owner=owner,
+    )
+    chat = ChatService(
+        db,
+        clock,
+        emitter,
+        moderation or DeliverAll(),
+        RateLimiter(settings.chat_messages_burst, settings.chat_messages_per_s),
+    )
+    signaling = Signaling(settings, sio, accounts, calls, chat, presence)
+    sio.attach(app, socketio_path="socket.io")
+    app[SIGNALING] = signaling
 
     async def database(app_: web.Application) -> AsyncIterator[None]:
         if check_schema:
@@ -238,8 +312,13 @@ def create_app(
         await runner.stop()
         await batcher.stop()
 
+    async def drain(app_: web.Application) -> None:
+        await signaling.drain()
+
     app.cleanup_ctx.append(database)
     app.cleanup_ctx.append(metering_runner)
+    app.cleanup_ctx.append(signaling_ctx(signaling))
+    app.on_shutdown.append(drain)
     return app
 
 

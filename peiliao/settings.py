@@ -96,6 +96,21 @@ class Settings:
     withdraw_review_above_fen: int = 100_000
     payout_provider: PayoutProviderName = "sandbox"
 
+    # Signaling
+    redis_prefix: str = "peiliao:"
+    ring_timeout_s: int = 30
+    away_timeout_s: int = 120
+    drain_timeout_s: float = 60.0
+    sweep_interval_s: float = 1.0
+    socket_max_payload_bytes: int = 65_536
+    socket_ping_interval_s: int = 20
+    socket_ping_timeout_s: int = 20
+    socket_events_per_s: float = 20.0
+    socket_events_burst: int = 60
+    chat_messages_per_s: float = 2.0
+    chat_messages_burst: int = 10
+    presence_ttl_s: int = 90
+
     # Operations
     require_services: bool = False
 
@@ -184,6 +199,18 @@ class Settings:
             "earnings_hold_s",
             "heartbeat_timeout_s",
             "heartbeat_interval_s",
+            "ring_timeout_s",
+            "away_timeout_s",
+            "drain_timeout_s",
+            "sweep_interval_s",
+            "socket_max_payload_bytes",
+            "socket_ping_interval_s",
+            "socket_ping_timeout_s",
+            "socket_events_per_s",
+            "socket_events_burst",
+            "chat_messages_per_s",
+            "chat_messages_burst",
+            "presence_ttl_s",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be positive")

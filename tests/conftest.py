@@ -137,7 +137,11 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(db_target: DbTarget) -> Settings:
     return Settings(
-        env="dev", database_url=db_target.url, secret_key=TEST_SECRET, web_dist_dir="/nonexistent"
+        env="dev",
+        database_url=db_target.url,
+        secret_key=TEST_SECRET,
+        web_dist_dir="/nonexistent",
+        drain_timeout_s=1.0,
     )
 
 
@@ -154,3 +158,32 @@ async def client(
     app = create_app(settings, clock=clock, sms=outbox)
     async with TestClient(TestServer(app)) as c:
         yield c
+
+
+REDIS_URL = os.environ.get("PEILIAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    url: str
+    prefix: str  # every key this test makes starts with it; they are deleted at the end
+
+
+@pytest.fixture
+def redis_target() -> Iterator[RedisTarget]:
+    """The real Redis, with a key prefix of this test's own (a sync fixture, so that async
+    fixtures can ask for it through ``request.getfixturevalue``)."""
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        r.ping()
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        r.close()
+        service_missing("Redis", exc)
+    prefix = f"peiliao-test:{os.getpid()}:{secrets.token_hex(4)}:"
+    yield RedisTarget(REDIS_URL, prefix)
+    keys = list(r.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        r.delete(*keys)
+    r.close()

@@ -10,6 +10,7 @@ from store.models.accounts import (
     User,
 )
 from store.models.base import Base, UtcDateTime
+from store.models.calls import Call, Message
 from store.models.ledger import (
     BudgetMonth,
     CompanionRate,
@@ -32,6 +33,7 @@ __all__ = [
     "Avatar",
     "Base",
     "BudgetMonth",
+    "Call",
     "CompanionRate",
     "CouponRedemption",
     "CustomerSetting",
@@ -39,6 +41,7 @@ __all__ = [
     "Hold",
     "IpGuard",
     "LedgerAccount",
+    "Message",
     "MeteredSession",
     "MinuteGrant",
     "PackageOffer",

@@ -1,0 +1,558 @@
+"""Calls: the shell around the pure lifecycle (``signaling.lifecycle``).
+
+Every event on a call is one database transaction that locks the call's row, runs
+``lifecycle.step`` and saves the result; what the step asks for (stop ringing, start, pause or end
+billing, free the companion) is carried out after the commit, and both sides are told.  If this
+process dies between the commit and those actions, the sweep (``sweep``, run by every process)
+reconciles a call with its metered session: an ended call whose session still runs is settled,
+an active call whose session metering ended (no money, server lost) is ended.
+
+Which process does what, with several processes: the one that takes ``call:request`` rings;
+the one where the companion accepts becomes the call's ``owner``: it runs the billing clock
+(``MeteringRunner``) and keeps the companion's claim alive in Redis.  Time-outs (ring, away) are
+found by whichever process sweeps first; the row lock makes that safe.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from accounts.roles import Role
+from accounts.service import Principal
+from metering.errors import SessionEnded, SessionNotFound
+from metering.runner import MeteringRunner
+from metering.service import MeteringService, Notice, Update, from_ms, to_ms
+from metering.tariff import Mode
+from peiliao.clock import Clock
+from peiliao.errors import DomainError
+from signaling import lifecycle
+from signaling.errors import (
+    AlreadyInCall,
+    Blocked,
+    CallNotFound,
+    CallRefused,
+    CompanionBusy,
+    CompanionOffline,
+    Draining,
+    NotCallable,
+    NotParticipant,
+)
+from signaling.lifecycle import EndReason, Side, Status
+from signaling.presence import ONLINE, Presence
+from store import Database
+from store.models import Call as CallRow
+from store.models import MeteredSession, User
+
+log = structlog.get_logger(__name__)
+
+
+class Emitter(Protocol):
+    """Where events to clients go (the Socket.IO server, across processes via its manager)."""
+
+    async def to_user(self, user_id: str, event: str, data: dict[str, Any]) -> None: ...
+
+    async def presence_changed(self, user_id: str, status: str) -> None: ...
+
+
+class Blocks(Protocol):
+    """Whether either of two users blocked the other (filled in by the Moderation issue)."""
+
+    async def between(self, a: str, b: str) -> bool: ...
+
+
+class NoBlocks:
+    """Nobody has blocked anybody: blocks are stored by the Moderation issue, which passes its
+    own ``Blocks`` to ``create_app``; until then this is the honest answer."""
+
+    async def between(self, a: str, b: str) -> bool:
+        return False
+
+
+def side_of(row: CallRow, user_id: str) -> Side | None:
+    if user_id == row.customer_id:
+        return Side.CUSTOMER
+    if user_id == row.companion_id:
+        return Side.COMPANION
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    row_id: str
+    customer_id: str
+    companion_id: str
+    mode: str
+    before: lifecycle.Call
+    after: lifecycle.Call
+    actions: list[lifecycle.Action]
+    view: dict[str, Any]
+
+
+class CallService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        metering: MeteringService,
+        runner: MeteringRunner,
+        presence: Presence,
+        emitter: Emitter,
+        blocks: Blocks,
+        *,
+        policy: lifecycle.Policy | None = None,
+        owner: str = "local",
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._metering = metering
+        self._runner = runner
+        self._presence = presence
+        self._emit = self.emitter = emitter
+        self._blocks = blocks
+        self.policy = policy or lifecycle.Policy()
+        self.owner = owner
+        self.draining = False
+
+    def _now_ms(self) -> int:
+        return to_ms(self._clock.now())
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def request(
+        self, who: Principal, companion_id: str, mode: Mode, request_key: str
+    ) -> dict[str, Any]:
+        """Ring ``companion_id`` for a ``mode`` session, the first minute reserved; or refuse
+        with nothing held.  A resent request (same ``request_key``) returns the same call."""
+        async with self._db.reading() as s:
+            existing = await s.scalar(
+                select(CallRow).where(
+                    CallRow.customer_id == who.user_id, CallRow.request_key == request_key
+                )
+            )
+            if existing is not None:
+                return await self._view(s, existing)
+            companion = await s.get(User, companion_id)
+            mine = await s.scalar(
+                select(CallRow.id).where(
+                    CallRow.customer_id == who.user_id, CallRow.status != "ended"
+                )
+            )
+        if self.draining:
+            raise Draining()
+        if who.role is not Role.CUSTOMER:
+            raise NotCallable("only customers can request sessions")
+        if companion is None or companion.role != Role.COMPANION or companion_id == who.user_id:
+            raise NotCallable()
+        if mine is not None:
+            raise AlreadyInCall()
+        if await self._blocks.between(who.user_id, companion_id):
+            raise Blocked()
+        status = (await self._presence.statuses([companion_id]))[companion_id]
+        if status != ONLINE:
+            raise CompanionBusy() if status == "busy" else CompanionOffline()
+        call_id = "call_" + uuid.uuid4().hex
+        if await self._presence.claim(companion_id, call_id) != call_id:
+            raise CompanionBusy()
+        try:
+            return await self._ring(who, companion_id, mode, request_key, call_id)
+        except BaseException:
+            await self._presence.release(companion_id, call_id)
+            raise
+
+    async def _ring(
+        self, who: Principal, companion_id: str, mode: Mode, request_key: str, call_id: str
+    ) -> dict[str, Any]:
+        now = self._clock.now()
+        state = lifecycle.ringing(to_ms(now), self.policy)
+        # Reserve minute 1 first: no money, no ringing (and nothing written by a refusal).
+        opened = await self._metering.open_session(call_id, who.user_id, companion_id, mode)
+        try:
+            async with self._db.writing() as s:
+                row = CallRow(
+                    id=call_id,
+                    customer_id=who.user_id,
+                    companion_id=companion_id,
+                    request_key=request_key,
+                    mode=mode.value,
+                    rate_fen_per_min=opened.rate_fen_per_min,
+                    status=state.status.value,
+                    state=state.to_json(),
+                    check_at=from_ms(state.ring_deadline_ms),
+                    owner=self.owner,
+                    created_at=now,
+                )
+                s.add(row)
+                await s.flush()
+                view = await self._view(s, row)
+        except IntegrityError:
+            await self._metering.end(call_id, EndReason.UNFUNDED.value)  # release minute 1
+            async with self._db.reading() as s:
+                again = await s.scalar(
+                    select(CallRow).where(
+                        CallRow.customer_id == who.user_id, CallRow.request_key == request_key
+                    )
+                )
+                if again is not None:  # the same request, sent twice at once
+                    return await self._view(s, again)
+                mine = await s.scalar(
+                    select(CallRow.id).where(
+                        CallRow.customer_id == who.user_id, CallRow.status != "ended"
+                    )
+                )
+            raise AlreadyInCall() if mine else CompanionBusy() from None
+        log.info("call_ringing", call_id=call_id, mode=mode.value, user_id=who.user_id)
+        await self._emit.presence_changed(companion_id, "busy")
+        await self._emit.to_user(companion_id, "call:incoming", view)
+        await self._emit.to_user(who.user_id, "call:update", view)
+        return view
+
+    # -- participants' events ---------------------------------------------------------------
+
+    async def accept(self, who: Principal, call_id: str, device: str) -> dict[str, Any]:
+        return await self._act(
+            who, call_id, Side.COMPANION, lambda now: lifecycle.Accept(device, now)
+        )
+
+    async def decline(self, who: Principal, call_id: str) -> dict[str, Any]:
+        return await self._act(who, call_id, Side.COMPANION, lifecycle.Decline)
+
+    async def cancel(self, who: Principal, call_id: str) -> dict[str, Any]:
+        return await self._act(who, call_id, Side.CUSTOMER, lifecycle.Cancel)
+
+    async def hangup(self, who: Principal, call_id: str) -> dict[str, Any]:
+        return await self._act(who, call_id, None, lambda now, side: lifecycle.Hangup(side, now))
+
+    async def get(self, who: Principal, call_id: str) -> dict[str, Any]:
+        async with self._db.reading() as s:
+            row = await s.get(CallRow, call_id)
+            if row is None:
+                raise CallNotFound()
+            if side_of(row, who.user_id) is None and who.role is not Role.ADMIN:
+                raise NotParticipant()
+            return await self._view(s, row)
+
+    async def open_call_of(self, user_id: str) -> dict[str, Any] | None:
+        """The user's ringing or active call, if any (a reconnecting client resumes it)."""
+        async with self._db.reading() as s:
+            row = await s.scalar(
+                select(CallRow).where(
+                    (CallRow.customer_id == user_id) | (CallRow.companion_id == user_id),
+                    CallRow.status != "ended",
+                )
+            )
+            return await self._view(s, row) if row is not None else None
+
+    async def terminate(self, call_id: str, reason: EndReason) -> dict[str, Any]:
+        """End a call from outside its participants: metering, moderation, an admin, drain."""
+        return await self._apply(call_id, lambda row, now: lifecycle.Terminate(reason, now))
+
+    async def away(self, user_id: str) -> None:
+        """Every device of ``user_id`` disconnected: pause their open call's billing."""
+        await self._presence_event(user_id, lifecycle.Away)
+
+    async def back(self, user_id: str) -> None:
+        await self._presence_event(user_id, lifecycle.Back)
+
+    async def _presence_event(
+        self, user_id: str, make: Callable[[Side, int], lifecycle.Event]
+    ) -> None:
+        view = await self.open_call_of(user_id)
+        if view is None or view["status"] != Status.ACTIVE:
+            return
+        try:
+            await self._apply(
+                view["call_id"], lambda row, now: make(side_of(row, user_id) or Side.CUSTOMER, now)
+            )
+        except CallRefused:
+            return
+
+    async def _act(
+        self, who: Principal, call_id: str, side: Side | None, make: Callable[..., Any]
+    ) -> dict[str, Any]:
+        def event(row: CallRow, now: int) -> lifecycle.Event:
+            mine = side_of(row, who.user_id)
+            if mine is None:
+                raise NotParticipant()
+            if side is not None and mine is not side:
+                raise NotParticipant(f"only the {side.value} may do this")
+            made: lifecycle.Event = make(now) if side is not None else make(now, mine)
+            return made
+
+        return await self._apply(call_id, event)
+
+    # -- the one place where a call changes ---------------------------------------------------
+
+    async def _apply(
+        self, call_id: str, event_of: Callable[[CallRow, int], lifecycle.Event]
+    ) -> dict[str, Any]:
+        now_ms = self._now_ms()
+        async with self._db.writing() as s:
+            row = await s.get(CallRow, call_id, with_for_update=True)
+            if row is None:
+                raise CallNotFound()
+            event = event_of(row, now_ms)
+            before = lifecycle.Call.from_json(row.state)
+            try:
+                after, actions = lifecycle.step(before, event, self.policy)
+            except lifecycle.CallError as exc:
+                raise CallRefused(exc.code, exc.message) from None
+            if after != before:
+                self._save(row, after, actions)
+            view = await self._view(s, row)
+            t = Transition(
+                row.id, row.customer_id, row.companion_id, row.mode, before, after, actions, view
+            )
+        if after != before:
+            log.info(
+                "call_changed",
+                call_id=call_id,
+                on=type(event).__name__,
+                status=after.status.value,
+                end_reason=after.end_reason.value if after.end_reason else None,
+            )
+            await self._carry_out(t)
+        return view
+
+    def _save(self, row: CallRow, after: lifecycle.Call, actions: list[lifecycle.Action]) -> None:
+        row.state = after.to_json()
+        row.status = after.status.value
+        deadline = lifecycle.next_deadline_ms(after, self.policy)
+        row.check_at = from_ms(deadline) if deadline is not None else None
+        if after.accepted_ms is not None and row.accepted_at is None:
+            row.accepted_at = from_ms(after.accepted_ms)
+            row.owner = self.owner  # the accepting process runs the billing clock
+        if after.ended_ms is not None:
+            row.ended_at = from_ms(after.ended_ms)
+            row.end_reason = after.end_reason.value if after.end_reason else None
+
+    async def _carry_out(self, t: Transition) -> None:
+        text = t.mode == Mode.TEXT
+        for action in t.actions:
+            try:
+                match action:
+                    case lifecycle.StopRinging():
+                        await self._emit.to_user(t.companion_id, "call:ring_stop", t.view)
+                    case lifecycle.StartBilling():
+                        if text:  # text is connected from accept to end
+                            await self._deliver(t.row_id, await self._metering.media_up(t.row_id))
+                        else:  # voice/video: media reports flow; until then only heartbeat
+                            view = await self._metering.view(t.row_id)
+                            self._runner.track(t.row_id, Update(view))
+                    case lifecycle.PauseBilling():
+                        await self._deliver(t.row_id, await self._metering.media_down(t.row_id))
+                    case lifecycle.ResumeBilling():
+                        if text:
+                            await self._deliver(t.row_id, await self._metering.media_up(t.row_id))
+                    case lifecycle.EndBilling(reason):
+                        await self._end_billing(t.row_id, reason.value)
+                    case lifecycle.ReleaseCompanion():
+                        await self._presence.release(t.companion_id, t.row_id)
+                        status = (await self._presence.statuses([t.companion_id]))[t.companion_id]
+                        await self._emit.presence_changed(t.companion_id, status)
+            except (SessionEnded, SessionNotFound):
+                continue  # metering ended it already (funds, recovery): nothing to do
+            except Exception:
+                # The sweep reconciles the call with its metered session later.
+                log.exception("call_action_failed", call_id=t.row_id, action=repr(action))
+        for user in (t.customer_id, t.companion_id):
+            await self._emit.to_user(user, "call:update", t.view)
+
+    async def _end_billing(self, call_id: str, reason: str) -> None:
+        try:
+            update = await self._metering.end(call_id, reason)
+        except SessionEnded:
+            self._runner.untrack(call_id)
+            return
+        await self._deliver(call_id, update)
+
+    async def _deliver(self, call_id: str, update: Update) -> None:
+        await self._runner.deliver(call_id, update)
+
+    # -- metering's side ----------------------------------------------------------------------
+
+    async def on_notice(self, call_id: str, notice: Notice) -> None:
+        """Metering's notices: paused / resumed / low balance go to both sides; ``ended`` (the
+        grace for a top-up ran out, or the session was recovered) ends the call."""
+        async with self._db.reading() as s:
+            row = await s.get(CallRow, call_id)
+        if row is None:
+            return
+        payload = {"call_id": call_id, "kind": notice.kind, "reason": notice.reason}
+        for user in (row.customer_id, row.companion_id):
+            await self._emit.to_user(user, "session:notice", payload)
+        if notice.kind == "ended" and row.status != Status.ENDED:
+            await self.terminate(call_id, EndReason.FUNDS)
+
+    async def on_update(self, call_id: str, update: Update) -> None:
+        """Live spend: the customer sees the full view, the companion the billed minutes."""
+        v = update.view
+        async with self._db.reading() as s:
+            row = await s.get(CallRow, call_id)
+        if row is None:
+            return
+        await self._emit.to_user(
+            row.customer_id,
+            "session:meter",
+            {
+                "call_id": call_id,
+                "status": v.status,
+                "rate_fen_per_min": v.rate_fen_per_min,
+                "billed_minutes": v.billed_minutes,
+                "charged_fen": v.charged_fen,
+                "balance_fen": v.balance_fen,
+                "package_minutes": v.package_minutes,
+                "minutes_left": v.minutes_left,
+                "low_balance": v.low_balance,
+            },
+        )
+        await self._emit.to_user(
+            row.companion_id,
+            "session:meter",
+            {
+                "call_id": call_id,
+                "status": v.status,
+                "rate_fen_per_min": v.rate_fen_per_min,
+                "billed_minutes": v.billed_minutes,
+            },
+        )
+
+    # -- housekeeping -----------------------------------------------------------------------
+
+    async def sweep(self, limit: int = 200) -> int:
+        """Ring and away time-outs that are due, and calls out of step with their metered
+        session.  Safe in every process at once.  Returns how many calls it changed."""
+        now = self._clock.now()
+        changed = 0
+        async with self._db.reading() as s:
+            due = (
+                await s.scalars(
+                    select(CallRow.id)
+                    .where(CallRow.status != "ended", CallRow.check_at <= now)
+                    .limit(limit)
+                )
+            ).all()
+            # Ended calls whose billing did not end (the process died between the two).
+            unsettled = (
+                await s.execute(
+                    select(CallRow.id, CallRow.end_reason)
+                    .join(MeteredSession, MeteredSession.id == CallRow.id)
+                    .where(CallRow.status == "ended", MeteredSession.status != "ended")
+                    .limit(limit)
+                )
+            ).all()
+            # Open calls whose billing metering ended (funds past the grace, server lost).
+            orphaned = (
+                await s.scalars(
+                    select(CallRow.id)
+                    .join(MeteredSession, MeteredSession.id == CallRow.id)
+                    .where(CallRow.status != "ended", MeteredSession.status == "ended")
+                    .limit(limit)
+                )
+            ).all()
+        for call_id in due:
+            try:
+                await self._apply(call_id, _timeouts)
+                changed += 1
+            except DomainError:
+                continue
+        for call_id, reason in unsettled:
+            await self._end_billing(call_id, reason or "ended")
+            changed += 1
+        for call_id in orphaned:
+            await self.terminate(call_id, EndReason.FUNDS)
+            changed += 1
+        return changed
+
+    async def keep_claims(self) -> None:
+        """Keep the companions of this process's open calls claimed (Redis claims expire)."""
+        async with self._db.reading() as s:
+            rows = (
+                await s.execute(
+                    select(CallRow.id, CallRow.companion_id).where(
+                        CallRow.status != "ended", CallRow.owner == self.owner
+                    )
+                )
+            ).all()
+        for call_id, companion_id in rows:
+            if not await self._presence.keep(companion_id, call_id):
+                await self._presence.claim(companion_id, call_id)
+
+    async def drain(self) -> list[str]:
+        """End this process's open calls (final billing); refuse new ones from now on."""
+        self.draining = True
+        async with self._db.reading() as s:
+            ids = (
+                await s.scalars(
+                    select(CallRow.id).where(CallRow.status != "ended", CallRow.owner == self.owner)
+                )
+            ).all()
+        for call_id in ids:
+            try:
+                await self.terminate(call_id, EndReason.DRAIN)
+            except DomainError:
+                continue
+        return list(ids)
+
+    async def open_owned(self) -> int:
+        async with self._db.reading() as s:
+            return len(
+                (
+                    await s.scalars(
+                        select(CallRow.id).where(
+                            CallRow.status != "ended", CallRow.owner == self.owner
+                        )
+                    )
+                ).all()
+            )
+
+    # -- views -------------------------------------------------------------------------------
+
+    async def _view(self, s: Any, row: CallRow) -> dict[str, Any]:
+        names = dict(
+            (
+                await s.execute(
+                    select(User.id, User.nickname).where(
+                        User.id.in_([row.customer_id, row.companion_id])
+                    )
+                )
+            ).all()
+        )
+        return call_view(row, names)
+
+
+def _timeouts(row: CallRow, now_ms: int) -> lifecycle.Event:
+    if row.status == Status.RINGING:
+        return lifecycle.RingTimeout(now_ms)
+    return lifecycle.AwayCheck(now_ms)
+
+
+def call_view(row: CallRow, names: dict[str, str]) -> dict[str, Any]:
+    """What both participants see of a call (no phone numbers, no balances)."""
+    c = lifecycle.Call.from_json(row.state)
+    return {
+        "call_id": row.id,
+        "status": c.status.value,
+        "mode": row.mode,
+        "rate_fen_per_min": row.rate_fen_per_min,
+        "customer": {"id": row.customer_id, "nickname": names.get(row.customer_id, "")},
+        "companion": {"id": row.companion_id, "nickname": names.get(row.companion_id, "")},
+        "created_ms": c.created_ms,
+        "ring_deadline_ms": c.ring_deadline_ms,
+        "accepted_ms": c.accepted_ms,
+        "accepted_device": c.accepted_device,
+        "ended_ms": c.ended_ms,
+        "end_reason": c.end_reason.value if c.end_reason else None,
+        "ended_by": c.ended_by,
+        "away": {
+            "customer": c.customer_away_ms is not None,
+            "companion": c.companion_away_ms is not None,
+        },
+        "last_seq": row.last_seq,
+    }

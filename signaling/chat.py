@@ -1,0 +1,231 @@
+"""Text chat inside a call: stored, ordered by a per-call sequence number, delivered to every
+device of both sides, with history paging, delivery and read receipts, typing indicators, a
+per-user rate limit and the moderation hook every message passes before delivery.
+
+Sequence numbers come from the call row (``last_seq``), incremented under its row lock, so they
+are gap-free and ordered across processes.  A message is idempotent on the sender's
+``client_id``: a resend (after a reconnect, say) returns the stored message and delivers nothing
+twice.  A client that reconnects asks for history after the last ``seq`` it saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import select
+
+from accounts.roles import Role
+from accounts.service import Principal
+from peiliao.clock import Clock
+from peiliao.errors import RateLimited
+from signaling.calls import Emitter, side_of
+from signaling.errors import CallNotFound, MessageBlocked, NotChatting, NotParticipant
+from signaling.lifecycle import Side, Status
+from signaling.limits import RateLimiter
+from store import Database
+from store.models import Call as CallRow
+from store.models import Message
+
+log = structlog.get_logger(__name__)
+
+MAX_MESSAGE_CHARS = 2000
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What moderation decided about one message."""
+
+    action: str  # allow | mask | review | block
+    text: str  # what is delivered (masked when action is mask)
+    categories: tuple[str, ...] = field(default=())
+    reason: str = ""
+
+
+class Moderation(Protocol):
+    """The hook every chat message passes before delivery (the Moderation issue fills it)."""
+
+    async def review(self, sender: Principal, call_id: str, text: str) -> Verdict: ...
+
+
+class DeliverAll:
+    """The hook until rules exist: every message is delivered as written."""
+
+    async def review(self, sender: Principal, call_id: str, text: str) -> Verdict:
+        return Verdict("allow", text)
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    return {
+        "call_id": m.call_id,
+        "seq": m.seq,
+        "sender_id": m.sender_id,
+        "client_id": m.client_id,
+        "text": m.body,
+        "moderation": m.action,
+        "sent_ms": int(m.created_at.timestamp() * 1000),
+    }
+
+
+class ChatService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        emitter: Emitter,
+        moderation: Moderation,
+        limiter: RateLimiter,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._emit = emitter
+        self._moderation = moderation
+        self._limiter = limiter
+
+    async def send(self, who: Principal, call_id: str, client_id: str, text: str) -> dict[str, Any]:
+        """Store and deliver one message; the stored message (a resend returns the first)."""
+        if not self._limiter.allow(f"chat:{who.user_id}"):
+            raise RateLimited("you are sending messages too fast; wait a moment")
+        async with self._db.reading() as s:
+            row = await s.get(CallRow, call_id)
+            if row is None:
+                raise CallNotFound()
+            if side_of(row, who.user_id) is None:
+                raise NotParticipant()
+            existing = await s.scalar(
+                select(Message).where(
+                    Message.call_id == call_id,
+                    Message.sender_id == who.user_id,
+                    Message.client_id == client_id,
+                )
+            )
+            if existing is not None:
+                return message_view(existing)
+            if row.status != Status.ACTIVE:
+                raise NotChatting()
+        verdict = await self._moderation.review(who, call_id, text)
+        if verdict.action == "block":
+            log.info(
+                "message_blocked",
+                call_id=call_id,
+                user_id=who.user_id,
+                categories=verdict.categories,
+            )
+            raise MessageBlocked(verdict.reason or None, categories=list(verdict.categories))
+        async with self._db.writing() as s:
+            row = await s.get(CallRow, call_id, with_for_update=True)
+            assert row is not None
+            existing = await s.scalar(
+                select(Message).where(
+                    Message.call_id == call_id,
+                    Message.sender_id == who.user_id,
+                    Message.client_id == client_id,
+                )
+            )
+            if existing is not None:  # the same message, sent twice at once
+                return message_view(existing)
+            if row.status != Status.ACTIVE:
+                raise NotChatting()
+            row.last_seq += 1
+            message = Message(
+                call_id=call_id,
+                seq=row.last_seq,
+                sender_id=who.user_id,
+                client_id=client_id,
+                body=verdict.text,
+                action=verdict.action,
+                created_at=self._clock.now(),
+            )
+            s.add(message)
+            await s.flush()
+            view = message_view(message)
+            customer, companion = row.customer_id, row.companion_id
+        for user in (customer, companion):
+            await self._emit.to_user(user, "chat:message", view)
+        return view
+
+    async def history(
+        self,
+        who: Principal,
+        call_id: str,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """A page of messages, oldest first: after ``after_seq`` (catching up), or before
+        ``before_seq`` (scrolling back), or the latest ``limit``."""
+        limit = max(1, min(limit, MAX_PAGE))
+        async with self._db.reading() as s:
+            row = await self._readable(s, who, call_id)
+            q = select(Message).where(Message.call_id == call_id)
+            if after_seq is not None:
+                q = q.where(Message.seq > after_seq).order_by(Message.seq).limit(limit)
+                messages = list((await s.scalars(q)).all())
+            else:
+                if before_seq is not None:
+                    q = q.where(Message.seq < before_seq)
+                q = q.order_by(Message.seq.desc()).limit(limit)
+                messages = list(reversed((await s.scalars(q)).all()))
+            return {
+                "call_id": call_id,
+                "messages": [message_view(m) for m in messages],
+                "last_seq": row.last_seq,
+                "receipts": receipts(row),
+            }
+
+    async def mark(self, who: Principal, call_id: str, seq: int, kind: str) -> dict[str, Any]:
+        """A delivery or read receipt up to ``seq`` (only moves forward)."""
+        async with self._db.writing() as s:
+            row = await s.get(CallRow, call_id, with_for_update=True)
+            if row is None:
+                raise CallNotFound()
+            side = side_of(row, who.user_id)
+            if side is None:
+                raise NotParticipant()
+            seq = min(seq, row.last_seq)
+            attr = f"{side.value}_{kind}_seq"
+            moved = seq > getattr(row, attr)
+            if moved:
+                setattr(row, attr, seq)
+                if kind == "read" and seq > getattr(row, f"{side.value}_delivered_seq"):
+                    setattr(row, f"{side.value}_delivered_seq", seq)
+            out = {"call_id": call_id, "receipts": receipts(row)}
+            other = row.companion_id if side is Side.CUSTOMER else row.customer_id
+        if moved:
+            await self._emit.to_user(other, "chat:receipt", out)
+        return out
+
+    async def typing(self, who: Principal, call_id: str) -> dict[str, Any]:
+        if not self._limiter.allow(f"typing:{who.user_id}"):
+            raise RateLimited()
+        async with self._db.reading() as s:
+            row = await s.get(CallRow, call_id)
+            if row is None:
+                raise CallNotFound()
+            side = side_of(row, who.user_id)
+            if side is None:
+                raise NotParticipant()
+            if row.status != Status.ACTIVE:
+                raise NotChatting()
+            other = row.companion_id if side is Side.CUSTOMER else row.customer_id
+        await self._emit.to_user(other, "chat:typing", {"call_id": call_id, "user_id": who.user_id})
+        return {"call_id": call_id}
+
+    @staticmethod
+    async def _readable(s: Any, who: Principal, call_id: str) -> CallRow:
+        row: CallRow | None = await s.get(CallRow, call_id)
+        if row is None:
+            raise CallNotFound()
+        if side_of(row, who.user_id) is None and who.role is not Role.ADMIN:
+            raise NotParticipant()
+        return row
+
+
+def receipts(row: CallRow) -> dict[str, dict[str, int]]:
+    return {
+        "customer": {"delivered": row.customer_delivered_seq, "read": row.customer_read_seq},
+        "companion": {"delivered": row.companion_delivered_seq, "read": row.companion_read_seq},
+    }

@@ -1,0 +1,90 @@
+"""The payload of every client → server Socket.IO event (validated with pydantic, strictly: no
+unknown fields, no coercion).  ``docs/protocol.md`` documents them with the server → client
+events; a test keeps the two in step."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from peiliao.http.api import Strict
+
+CallId = Annotated[str, Field(pattern=r"^call_[0-9a-f]{32}$")]
+UserIdField = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+ClientKey = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+class PresenceSet(Strict):
+    accepting: bool
+
+
+class PresenceWatch(Strict):
+    user_ids: Annotated[list[UserIdField], Field(min_length=1, max_length=50)]
+
+
+class CallRequest(Strict):
+    companion_id: UserIdField
+    mode: Literal["text", "voice", "video"]
+    #: the client's idempotency key: a resent request returns the same call
+    request_id: ClientKey
+
+
+class CallRef(Strict):
+    call_id: CallId
+
+
+class ChatSend(Strict):
+    call_id: CallId
+    #: the client's id of this message: a resend is stored and delivered once
+    client_id: ClientKey
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ChatHistory(Strict):
+    call_id: CallId
+    after_seq: Seq | None = None
+    before_seq: Seq | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class ChatMark(Strict):
+    call_id: CallId
+    seq: Seq
+
+
+#: every client → server event and its payload model (None: no payload)
+EVENTS: dict[str, type[Strict] | None] = {
+    "presence:set": PresenceSet,
+    "presence:watch": PresenceWatch,
+    "presence:unwatch": PresenceWatch,
+    "call:request": CallRequest,
+    "call:accept": CallRef,
+    "call:decline": CallRef,
+    "call:cancel": CallRef,
+    "call:hangup": CallRef,
+    "call:get": CallRef,
+    "call:current": None,
+    "chat:send": ChatSend,
+    "chat:history": ChatHistory,
+    "chat:delivered": ChatMark,
+    "chat:read": ChatMark,
+    "chat:typing": CallRef,
+    "admin:end": CallRef,
+}
+
+#: every server → client event
+SERVER_EVENTS = (
+    "session:hello",
+    "call:incoming",
+    "call:update",
+    "call:ring_stop",
+    "chat:message",
+    "chat:receipt",
+    "chat:typing",
+    "session:meter",
+    "session:notice",
+    "presence:update",
+    "server:draining",
+)

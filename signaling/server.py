@@ -1,0 +1,356 @@
+"""The Socket.IO adapter: python-socketio's ``AsyncServer`` on the aiohttp app.
+
+Every client → server event (``signaling.protocol.EVENTS``) goes through one wrapper that checks
+who is connected, rate-limits the socket, validates the payload strictly and answers with an ack
+``{"ok": true, ...}`` or ``{"ok": false, "error": {"code", "message"}}``; an unknown event gets an
+``unknown_event`` ack, and nothing a client sends can raise out of a handler.
+
+Rooms: ``user:{id}`` holds every device of a user (calls, chat and meter events go there);
+``presence:{id}`` holds the sockets watching a companion's status.  With ``PEILIAO_REDIS_URL``,
+``AsyncRedisManager`` carries emits to sockets on other processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import socketio
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from accounts.roles import Role
+from accounts.routes import SESSION_COOKIE
+from accounts.service import AccountService, Principal
+from metering.tariff import Mode
+from peiliao.errors import DomainError, Forbidden, RateLimited, Unauthenticated
+from peiliao.settings import Settings
+from signaling import protocol
+from signaling.calls import CallService
+from signaling.chat import ChatService
+from signaling.lifecycle import EndReason
+from signaling.limits import RateLimiter
+from signaling.presence import Presence
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Principal, str, Any], Awaitable[dict[str, Any]]]
+
+
+def error(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+class SocketEmitter:
+    """``signaling.calls.Emitter`` over the Socket.IO server (and its manager)."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self._sio = sio
+
+    async def to_user(self, user_id: str, event: str, data: dict[str, Any]) -> None:
+        await self._sio.emit(event, data, room=f"user:{user_id}")
+
+    async def presence_changed(self, user_id: str, status: str) -> None:
+        await self._sio.emit(
+            "presence:update", {"user_id": user_id, "status": status}, room=f"presence:{user_id}"
+        )
+
+
+def make_server(settings: Settings) -> socketio.AsyncServer:
+    manager = None
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(
+            settings.redis_url, channel=f"{settings.redis_prefix}socketio"
+        )
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        # Larger packets close the connection (engine.io's limit), before any parsing.
+        max_http_buffer_size=settings.socket_max_payload_bytes,
+        ping_interval=settings.socket_ping_interval_s,
+        ping_timeout=settings.socket_ping_timeout_s,
+        # Cookie-authenticated sockets: only pages of our own origin may open them.
+        cors_allowed_origins=None,
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _call(
+    get: Callable[[Principal, str, Any], Awaitable[dict[str, Any]]],
+) -> Handler:
+    async def handler(who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        return {"call": await get(who, sid, p)}
+
+    return handler
+
+
+class Signaling:
+    """The handlers, this process's sockets, and the background work (sweep, refresh, drain)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sio: socketio.AsyncServer,
+        accounts: AccountService,
+        calls: CallService,
+        chat: ChatService,
+        presence: Presence,
+    ) -> None:
+        self.settings = settings
+        self.sio = sio
+        self._accounts = accounts
+        self.calls = calls
+        self.chat = chat
+        self.presence = presence
+        self._who: dict[str, Principal] = {}  # sid → principal, sockets of this process
+        self._local: dict[str, set[str]] = {}  # user id → sids on this process
+        self._flood = RateLimiter(settings.socket_events_burst, settings.socket_events_per_s)
+        self._refused: dict[str, int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._handlers: dict[str, Handler] = {
+            "presence:set": self._presence_set,
+            "presence:watch": self._presence_watch,
+            "presence:unwatch": self._presence_unwatch,
+            "call:request": self._call_request,
+            "call:accept": self._call_accept,
+            "call:decline": _call(lambda who, sid, p: calls.decline(who, p.call_id)),
+            "call:cancel": _call(lambda who, sid, p: calls.cancel(who, p.call_id)),
+            "call:hangup": _call(lambda who, sid, p: calls.hangup(who, p.call_id)),
+            "call:get": _call(lambda who, sid, p: calls.get(who, p.call_id)),
+            "call:current": self._call_current,
+            "chat:send": self._chat_send,
+            "chat:history": lambda who, sid, p: chat.history(
+                who, p.call_id, after_seq=p.after_seq, before_seq=p.before_seq, limit=p.limit
+            ),
+            "chat:delivered": lambda who, sid, p: chat.mark(who, p.call_id, p.seq, "delivered"),
+            "chat:read": lambda who, sid, p: chat.mark(who, p.call_id, p.seq, "read"),
+            "chat:typing": lambda who, sid, p: chat.typing(who, p.call_id),
+            "admin:end": self._admin_end,
+        }
+        assert set(self._handlers) == set(protocol.EVENTS), "every event has one handler"
+        sio.on("connect", self._connect)
+        sio.on("disconnect", self._disconnect)
+        sio.on("*", self._unknown)
+        for name in self._handlers:
+            sio.on(name, self._wrap(name))
+
+    # -- connection ---------------------------------------------------------------------------
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token:
+            request = environ.get("aiohttp.request")
+            token = request.cookies.get(SESSION_COOKIE) if request is not None else None
+        if self.calls.draining:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "draining", "message": "this server is shutting down; reconnect"}
+            )
+        try:
+            who = await self._accounts.authenticate(token or "")
+        except Unauthenticated as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
+        self._who[sid] = who
+        self._local.setdefault(who.user_id, set()).add(sid)
+        await self.sio.enter_room(sid, f"user:{who.user_id}")
+        devices = await self.presence.device_up(who.user_id, sid)
+        if devices == 1:
+            await self.calls.back(who.user_id)
+            await self._announce_presence(who)
+        log.info("socket_connected", user_id=who.user_id, devices=devices)
+        # A reconnecting client learns its open call, and catches up on chat from last_seq.
+        await self.sio.emit(
+            "session:hello",
+            {
+                "user_id": who.user_id,
+                "role": who.role.value,
+                "device": sid,
+                "call": await self.calls.open_call_of(who.user_id),
+            },
+            to=sid,
+        )
+
+    async def _disconnect(self, sid: str, reason: Any = None) -> None:
+        who = self._who.pop(sid, None)
+        self._flood.forget(sid)
+        self._refused.pop(sid, None)
+        if who is None:
+            return
+        sids = self._local.get(who.user_id, set())
+        sids.discard(sid)
+        if not sids:
+            self._local.pop(who.user_id, None)
+        try:
+            devices = await self.presence.device_down(who.user_id, sid)
+            if devices == 0:
+                await self.calls.away(who.user_id)
+                await self._announce_presence(who)
+        except Exception:
+            log.exception("disconnect_failed", user_id=who.user_id)
+        log.info("socket_disconnected", user_id=who.user_id, reason=str(reason))
+
+    async def _announce_presence(self, who: Principal) -> None:
+        if who.role is Role.COMPANION:
+            status = (await self.presence.statuses([who.user_id]))[who.user_id]
+            await self.calls.emitter.presence_changed(who.user_id, status)
+
+    # -- the wrapper --------------------------------------------------------------------------
+
+    def _wrap(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+        model = protocol.EVENTS[name]
+        handler = self._handlers[name]
+
+        async def run(sid: str, *args: Any) -> dict[str, Any]:
+            who = self._who.get(sid)
+            if who is None:
+                return error("unauthenticated", "connect with a valid token first")
+            if not self._flood.allow(sid):
+                return await self._flooding(sid)
+            try:
+                payload: BaseModel | None = None
+                if model is not None:
+                    if len(args) != 1:
+                        return error("invalid_input", f"{name} takes exactly one object")
+                    payload = model.model_validate(args[0])
+                elif args not in ((), (None,), ({},)):
+                    return error("invalid_input", f"{name} takes no payload")
+                async with asyncio.timeout(self.settings.db_timeout_s * 3):
+                    result = await handler(who, sid, payload)
+                return {"ok": True, **result}
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "payload"
+                return error("invalid_input", f"{where}: {first['msg']}")
+            except DomainError as exc:
+                return {"ok": False, "error": exc.to_dict()}
+            except TimeoutError:
+                log.warning("socket_event_timeout", socket_event=name, user_id=who.user_id)
+                return error("timeout", "the server took too long; try again")
+            except Exception:
+                log.exception("socket_event_failed", socket_event=name, user_id=who.user_id)
+                return error("internal", "something went wrong on our side; try again")
+
+        return run
+
+    async def _flooding(self, sid: str) -> dict[str, Any]:
+        self._refused[sid] = self._refused.get(sid, 0) + 1
+        if self._refused[sid] > self.settings.socket_events_burst:
+            log.warning(
+                "socket_flood_disconnect", user_id=getattr(self._who.get(sid), "user_id", None)
+            )
+            await self.sio.disconnect(sid)
+        return {"ok": False, "error": RateLimited("too many events; slow down").to_dict()}
+
+    async def _unknown(self, event: Any, sid: str, *args: Any) -> dict[str, Any]:
+        if sid not in self._who:
+            return error("unauthenticated", "connect with a valid token first")
+        if not self._flood.allow(sid):
+            return await self._flooding(sid)
+        return error("unknown_event", f"no such event: {str(event)[:64]!r}")
+
+    # -- handlers -----------------------------------------------------------------------------
+
+    async def _presence_set(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        if who.role is not Role.COMPANION:
+            raise Forbidden("only companions take orders")
+        await self.presence.set_accepting(who.user_id, p.accepting)
+        status = (await self.presence.statuses([who.user_id]))[who.user_id]
+        await self.calls.emitter.presence_changed(who.user_id, status)
+        return {"status": status}
+
+    async def _presence_watch(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        ids = list(dict.fromkeys(p.user_ids))
+        for uid in ids:
+            await self.sio.enter_room(sid, f"presence:{uid}")
+        return {"statuses": await self.presence.statuses(ids)}
+
+    async def _presence_unwatch(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        for uid in p.user_ids:
+            await self.sio.leave_room(sid, f"presence:{uid}")
+        return {}
+
+    async def _call_request(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        return {"call": await self.calls.request(who, p.companion_id, Mode(p.mode), p.request_id)}
+
+    async def _call_accept(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        return {"call": await self.calls.accept(who, p.call_id, sid)}
+
+    async def _chat_send(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        return {"message": await self.chat.send(who, p.call_id, p.client_id, p.text)}
+
+    async def _call_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        return {"call": await self.calls.open_call_of(who.user_id)}
+
+    async def _admin_end(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        if who.role is not Role.ADMIN:
+            raise Forbidden("only admins can end someone else's session")
+        return {"call": await self.calls.terminate(p.call_id, EndReason.ADMIN)}
+
+    # -- background ---------------------------------------------------------------------------
+
+    async def _sweeping(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.sweep_interval_s)
+            try:
+                await self.calls.sweep()
+            except Exception:
+                log.exception("call_sweep_failed")
+
+    async def _refreshing(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.presence_ttl_s / 3)
+            try:
+                await self.presence.refresh(self._local)
+                await self.calls.keep_claims()
+            except Exception:
+                log.exception("presence_refresh_failed")
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._sweeping(), name="call-sweep"),
+            asyncio.create_task(self._refreshing(), name="presence-refresh"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def drain(self) -> None:
+        """Stop taking calls; let this process's calls go on for the drain time-out; then end
+        them with final billing and tell every client here to reconnect elsewhere."""
+        self.calls.draining = True
+        await self._to_local(
+            "server:draining",
+            {"reconnect": True, "deadline_s": self.settings.drain_timeout_s},
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.drain_timeout_s
+        while loop.time() < deadline and await self.calls.open_owned() > 0:  # noqa: ASYNC110 (polls the database)
+            await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
+        ended = await self.calls.drain()
+        log.info("signaling_drained", ended_calls=len(ended))
+        for sid in list(self._who):
+            with contextlib.suppress(Exception):
+                await self.sio.disconnect(sid)
+
+    async def _to_local(self, event: str, data: dict[str, Any]) -> None:
+        for sid in list(self._who):
+            with contextlib.suppress(Exception):
+                await self.sio.emit(event, data, to=sid)
+
+
+def lifecycle_ctx(signaling: Signaling) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        await signaling.start()
+        yield
+        await signaling.stop()
+        await signaling.presence.close()
+
+    return ctx
