@@ -15,6 +15,7 @@ found by whichever process sweeps first; the row lock makes that safe.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,6 +120,7 @@ class CallService:
         self.policy = policy or lifecycle.Policy()
         self.owner = owner
         self.draining = False
+        self._requests: dict[str, asyncio.Lock] = {}
 
     def _now_ms(self) -> int:
         return to_ms(self._clock.now())
@@ -130,6 +132,19 @@ class CallService:
     ) -> dict[str, Any]:
         """Ring ``companion_id`` for a ``mode`` session, the first minute reserved; or refuse
         with nothing held.  A resent request (same ``request_key``) returns the same call."""
+        # One request of a customer at a time in this process, so that a resend waits for the
+        # first and finds its call (across processes, the unique request key decides).
+        lock = self._requests.setdefault(who.user_id, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._request(who, companion_id, mode, request_key)
+        finally:
+            if not lock.locked() and not lock._waiters:
+                self._requests.pop(who.user_id, None)
+
+    async def _request(
+        self, who: Principal, companion_id: str, mode: Mode, request_key: str
+    ) -> dict[str, Any]:
         async with self._db.reading() as s:
             existing = await s.scalar(
                 select(CallRow).where(
@@ -216,9 +231,12 @@ class CallService:
     # -- participants' events ---------------------------------------------------------------
 
     async def accept(self, who: Principal, call_id: str, device: str) -> dict[str, Any]:
-        return await self._act(
+        view = await self._act(
             who, call_id, Side.COMPANION, lambda now: lifecycle.Accept(device, now)
         )
+        if view["status"] != Status.ACTIVE:  # it had rung out: the accept timed it out
+            raise CallRefused("call_ended", f"the call has ended ({view['end_reason']})")
+        return view
 
     async def decline(self, who: Principal, call_id: str) -> dict[str, Any]:
         return await self._act(who, call_id, Side.COMPANION, lifecycle.Decline)

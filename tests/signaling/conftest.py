@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +78,7 @@ class Person:
 class Rig:
     app: Any
     http: TestClient  # type: ignore[type-arg]
-    clock: FakeClock
+    clock: Any  # FakeClock, or a ScaledClock where billing must run by itself
     outbox: DevOutbox
     db: Database
     url: str
@@ -128,17 +129,34 @@ class Rig:
         return self.app[SIGNALING]
 
 
+RigFactory = Callable[..., AbstractAsyncContextManager[Rig]]
+
+
 @pytest.fixture
-async def rig(
-    db: Database, settings: Settings, clock: FakeClock, outbox: DevOutbox
-) -> AsyncIterator[Rig]:
-    app = create_app(settings.replace(sweep_interval_s=0.05), clock=clock, sms=outbox)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as http:
-        rig = Rig(app, http, clock, outbox, db, str(http.make_url("/")).rstrip("/"))
+def make_rig(db: Database, settings: Settings, outbox: DevOutbox) -> RigFactory:
+    """A rig with other settings or another clock (a ``ScaledClock`` lets billing run)."""
+
+    @asynccontextmanager
+    async def make(clock: Any, **changes: Any) -> AsyncIterator[Rig]:
+        app = create_app(
+            settings.replace(**({"sweep_interval_s": 0.05} | changes)), clock=clock, sms=outbox
+        )
+        async with TestClient(TestServer(app, host="127.0.0.1")) as http:
+            rig = Rig(app, http, clock, outbox, db, str(http.make_url("/")).rstrip("/"))
+            try:
+                yield rig
+            finally:
+                for sock in rig.socks:
+                    if sock.sio.connected:
+                        await sock.sio.disconnect()
+
+    return make
+
+
+@pytest.fixture
+async def rig(make_rig: RigFactory, clock: FakeClock) -> AsyncIterator[Rig]:
+    async with make_rig(clock) as rig:
         yield rig
-        for sock in rig.socks:
-            if sock.sio.connected:
-                await sock.sio.disconnect()
 
 
 def request_id() -> str:
