@@ -43,7 +43,7 @@ class Sock:
     def sid(self) -> str:
         return str(self.sio.get_sid())
 
-    async def call(self, event: str, data: Any = None, timeout: float = 10) -> Any:
+    async def call(self, event: str, data: Any = None, timeout: float = 10) -> Any:  # noqa: ASYNC109
         return await self.sio.call(event, data, timeout=timeout)
 
     async def ok(self, event: str, data: Any = None) -> Any:
@@ -52,7 +52,10 @@ class Sock:
         return ack
 
     async def wait(
-        self, event: str, pred: Callable[[Any], bool] = lambda d: True, timeout: float = 10
+        self,
+        event: str,
+        pred: Callable[[Any], bool] = lambda d: True,
+        timeout: float = 10,  # noqa: ASYNC109
     ) -> Any:
         """The first recorded ``event`` whose data satisfies ``pred`` (waiting for it)."""
         async with asyncio.timeout(timeout):
