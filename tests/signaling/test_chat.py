@@ -30,7 +30,7 @@ def msg(call_id: str, n: int, text: str | None = None) -> dict[str, str]:
 
 
 async def test_messages_are_ordered_and_reach_every_device(rig: Rig) -> None:
-    cust, cust_sock, comp, comp_sock, call_id = await active_text_call(rig)
+    cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig)
     cust_tablet = await rig.connect(cust, "tablet")
     acks = await asyncio.gather(
         *(cust_sock.ok("chat:send", msg(call_id, n)) for n in range(5)),
@@ -132,7 +132,7 @@ async def test_no_messages_before_accept_or_after_the_end(rig: Rig) -> None:
 
 
 async def test_reconnect_resumes_the_session_and_catches_up(rig: Rig) -> None:
-    cust, cust_sock, comp, comp_sock, call_id = await active_text_call(rig)
+    cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig)
     await cust_sock.ok("chat:send", msg(call_id, 1))
     await cust_sock.sio.disconnect()
     away = await comp_sock.wait("call:update", lambda d: d["away"]["customer"])
@@ -154,7 +154,7 @@ async def test_reconnect_resumes_the_session_and_catches_up(rig: Rig) -> None:
 
 
 async def test_away_past_the_time_out_ends_and_settles(rig: Rig) -> None:
-    cust, cust_sock, comp, comp_sock, call_id = await active_text_call(rig)
+    cust, cust_sock, _comp, comp_sock, _call_id = await active_text_call(rig)
     rig.clock.advance(70)  # 70 s connected: 2 minutes
     await comp_sock.sio.disconnect()
     await cust_sock.wait("call:update", lambda d: d["away"]["companion"])
@@ -171,7 +171,7 @@ async def test_running_out_of_money_pauses_then_ends(make_rig: RigFactory) -> No
     grace; both sides are told, and the customer pays exactly 2 minutes."""
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
     async with make_rig(clock, resume_grace_s=30) as rig:
-        cust, cust_sock, comp, comp_sock, call_id = await active_text_call(rig, fund_fen=200)
+        cust, cust_sock, _comp, comp_sock, _call_id = await active_text_call(rig, fund_fen=200)
         meter = await cust_sock.wait("session:meter", timeout=10)
         assert meter["rate_fen_per_min"] == 100
         for sock in (cust_sock, comp_sock):
