@@ -74,12 +74,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _configure_logs(settings)
     app = create_app(settings)
     freeze_startup_heap()
+    asyncio.run(_serve(app, settings))
+    return 0
+
+
+async def _serve(app: Any, settings: Settings) -> None:
+    """Serve until SIGTERM or SIGINT, then drain *while still serving*: running sessions go on
+    (their sockets stay open) for the drain time-out, new ones are refused, then they are ended
+    with final billing and the server stops.  (``web.run_app`` would close every connection
+    before the app's shutdown hooks run.)"""
+    import signal
+
+    from aiohttp import web
+
+    from peiliao.app import SIGNALING
+
+    # After the drain every session is settled and every socket told to go; the server then
+    # waits this long for their connections to close before it cancels them.
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=3)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
     print(
         f"peiliao: serving on http://{settings.host}:{settings.port} (env={settings.env})",
         file=sys.stderr,
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
-    return 0
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        print("peiliao: draining", file=sys.stderr)
+        await app[SIGNALING].drain()
+    finally:
+        await runner.cleanup()
 
 
 async def _with_db(settings: Settings, work: Any) -> Any:

@@ -325,6 +325,8 @@ class Signaling:
     async def drain(self) -> None:
         """Stop taking calls; let this process's calls go on for the drain time-out; then end
         them with final billing and tell every client here to reconnect elsewhere."""
+        if self.calls.draining:
+            return  # drained already (by the serve command, before the app's shutdown hook)
         self.calls.draining = True
         await self._to_local(
             "server:draining",

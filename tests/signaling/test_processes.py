@@ -1,0 +1,274 @@
+"""Several real ``peiliao serve`` processes on one PostgreSQL database and the real Redis: a
+customer on process A calls a companion on process B; SIGTERM drains a process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select, update
+
+from metering.check import check_ledger
+from metering.service import MeteringService
+from metering.tariff import Rates
+from metering.wallet import Wallets
+from peiliao.clock import SystemClock
+from store import Database
+from store.models import Call, User
+from tests.conftest import TEST_SECRET, RedisTarget
+from tests.signaling.conftest import Sock, request_id
+
+pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("processes")]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    port: int
+    proc: subprocess.Popen[str]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def spawn(db_url: str, redis: RedisTarget, **extra: str) -> Server:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PEILIAO_ENV": "dev",
+        "PEILIAO_DATABASE_URL": db_url,
+        "PEILIAO_REDIS_URL": redis.url,
+        "PEILIAO_REDIS_PREFIX": redis.prefix,
+        "PEILIAO_SECRET_KEY": TEST_SECRET,
+        "PEILIAO_WEB_DIST_DIR": "/nonexistent",
+        "PEILIAO_SWEEP_INTERVAL_S": "0.2",
+        "PEILIAO_LOG_LEVEL": "WARNING",
+        **{f"PEILIAO_{k.upper()}": v for k, v in extra.items()},
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "peiliao.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return Server(port, proc)
+
+
+async def ready(server: Server) -> None:
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if server.proc.poll() is not None:
+                raise AssertionError(
+                    f"server exited: {server.proc.stdout.read() if server.proc.stdout else ''}"
+                )
+            try:
+                async with http.get(server.url + "/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("server did not start")
+
+
+def stop(server: Server) -> None:
+    if server.proc.poll() is None:
+        server.proc.kill()
+    server.proc.wait(10)
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    return pg_database
+
+
+@pytest.fixture
+def servers(pg_url: str, redis_target: RedisTarget) -> Iterator[tuple[Server, Server]]:
+    a, b = spawn(pg_url, redis_target), spawn(pg_url, redis_target, drain_timeout_s="1.0")
+    try:
+        yield a, b
+    finally:
+        stop(a)
+        stop(b)
+
+
+@dataclass
+class World:
+    db: Database
+    metering: MeteringService
+    wallets: Wallets
+
+
+@pytest.fixture
+async def world(pg_url: str) -> AsyncIterator[World]:
+    db = Database(pg_url)
+    ms = MeteringService(db, SystemClock())
+    yield World(db, ms, Wallets(db, SystemClock(), ms.ledger))
+    await db.dispose()
+
+
+async def login(
+    server: Server, world: World, role: str = "customer", fund_fen: int = 0
+) -> tuple[str, str]:
+    phone = "15" + "".join(secrets.choice("0123456789") for _ in range(9))
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.url + "/api/auth/sms-code", json={"phone": phone}) as r:
+            assert r.status == 200, await r.text()
+        async with http.get(server.url + "/api/dev/sms-outbox", params={"phone": phone}) as r:
+            code = (await r.json())["messages"][0]["code"]
+        async with http.post(
+            server.url + "/api/auth/login", json={"phone": phone, "code": code, "client": "cli"}
+        ) as r:
+            body = await r.json()
+    token, uid = body["token"], body["user"]["id"]
+    if role != "customer":
+        async with world.db.writing() as s:
+            await s.execute(update(User).where(User.id == uid).values(role=role))
+    if role == "companion":
+        await world.metering.set_rates(uid, Rates(100, 300, 600))
+    if fund_fen:
+        order = "o_" + secrets.token_hex(6)
+        await world.wallets.create_order(order, uid, "sandbox", fund_fen)
+        await world.wallets.credit_paid_order(
+            order, provider="sandbox", amount_fen=fund_fen, trade_no="t"
+        )
+    return uid, token
+
+
+async def connect(server: Server, token: str, name: str) -> Sock:
+    sock = Sock(name)
+    await sock.sio.connect(
+        server.url, auth={"token": token}, transports=["websocket"], wait_timeout=5
+    )
+    return sock
+
+
+async def test_customer_on_a_calls_companion_on_b_through_redis(
+    servers: tuple[Server, Server], world: World
+) -> None:
+    a, b = servers
+    await asyncio.gather(ready(a), ready(b))
+    cust, cust_token = await login(a, world, fund_fen=1000)
+    _rival, rival_token = await login(b, world, fund_fen=1000)
+    comp, comp_token = await login(b, world, "companion")
+    comp_sock = await connect(b, comp_token, "companion@B")
+    cust_sock = await connect(a, cust_token, "customer@A")
+    rival_sock = await connect(b, rival_token, "rival@B")
+    socks = [comp_sock, cust_sock, rival_sock]
+    try:
+        watched = await cust_sock.ok("presence:watch", {"user_ids": [comp]})
+        assert watched["statuses"] == {comp: "offline"}  # connected, not accepting yet
+        await comp_sock.ok("presence:set", {"accepting": True})
+        await cust_sock.wait("presence:update", lambda d: d["status"] == "online")  # B → A
+
+        acks = await asyncio.gather(
+            cust_sock.call(
+                "call:request", {"companion_id": comp, "mode": "text", "request_id": request_id()}
+            ),
+            rival_sock.call(
+                "call:request", {"companion_id": comp, "mode": "text", "request_id": request_id()}
+            ),
+        )
+        assert sorted(x["ok"] for x in acks) == [False, True]  # one claim, across processes
+        assert next(x for x in acks if not x["ok"])["error"]["code"] == "companion_busy"
+        if not acks[0]["ok"]:  # the rival (on B) won: let it go, then call from A
+            await rival_sock.ok("call:cancel", {"call_id": acks[1]["call"]["call_id"]})
+            await cust_sock.wait("presence:update", lambda d: d["status"] == "online")
+            acks = (
+                await cust_sock.ok(
+                    "call:request",
+                    {"companion_id": comp, "mode": "text", "request_id": request_id()},
+                ),
+            )
+        call_id = acks[0]["call"]["call_id"]
+        incoming = await comp_sock.wait("call:incoming", lambda d: d["call_id"] == call_id)  # A → B
+        assert incoming["customer"]["id"] == cust
+        await comp_sock.ok("call:accept", {"call_id": call_id})
+        await cust_sock.wait(
+            "call:update", lambda d: d["call_id"] == call_id and d["status"] == "active"
+        )
+
+        await cust_sock.ok(
+            "chat:send", {"call_id": call_id, "client_id": "from-a-01", "text": "来自A"}
+        )
+        await comp_sock.ok(
+            "chat:send", {"call_id": call_id, "client_id": "from-b-01", "text": "来自B"}
+        )
+        got_b = await comp_sock.wait("chat:message", lambda d: d["text"] == "来自A")
+        got_a = await cust_sock.wait("chat:message", lambda d: d["text"] == "来自B")
+        assert (got_b["seq"], got_a["seq"]) == (1, 2)
+        await cust_sock.wait("session:meter", lambda d: d["call_id"] == call_id)  # B's runner → A
+
+        await cust_sock.ok("call:hangup", {"call_id": call_id})
+        await comp_sock.wait(
+            "call:update", lambda d: d["call_id"] == call_id and d["status"] == "ended"
+        )
+        balance = await world.wallets.balance(cust)
+        assert (balance.wallet_fen, balance.held_fen) == (900, 0)  # a few seconds: one minute
+        assert (await check_ledger(world.db)).ok
+    finally:
+        for s in socks:
+            if s.sio.connected:
+                await s.sio.disconnect()
+
+
+async def test_sigterm_drains_then_settles(servers: tuple[Server, Server], world: World) -> None:
+    a, b = servers
+    await asyncio.gather(ready(a), ready(b))
+    cust, cust_token = await login(a, world, fund_fen=1000)
+    comp, comp_token = await login(b, world, "companion")
+    comp_sock = await connect(b, comp_token, "companion@B")
+    cust_sock = await connect(b, cust_token, "customer@B")
+    await comp_sock.ok("presence:set", {"accepting": True})
+    call_id = (
+        await cust_sock.ok(
+            "call:request", {"companion_id": comp, "mode": "text", "request_id": request_id()}
+        )
+    )["call"]["call_id"]
+    await comp_sock.ok("call:accept", {"call_id": call_id})
+    b.proc.send_signal(signal.SIGTERM)
+    notice = await cust_sock.wait("server:draining")
+    assert notice["reconnect"] is True
+    # during the drain the session goes on
+    await cust_sock.ok(
+        "chat:send", {"call_id": call_id, "client_id": "during-drain", "text": "还在吗"}
+    )
+    try:
+        code = b.proc.wait(20)
+    except subprocess.TimeoutExpired:
+        b.proc.kill()
+        out = b.proc.communicate()[0]
+        raise AssertionError(f"B did not stop after SIGTERM:\n{out[-4000:]}") from None
+    assert code == 0
+    async with world.db.reading() as s:
+        row = (await s.scalars(select(Call).where(Call.id == call_id))).one()
+    assert (row.status, row.end_reason) == ("ended", "drain")
+    balance = await world.wallets.balance(cust)
+    assert (balance.wallet_fen, balance.held_fen) == (900, 0)
+    assert (await check_ledger(world.db)).ok
+    # process A still serves
+    other = await connect(a, cust_token, "customer@A")
+    assert (await other.ok("call:current"))["call"] is None
+    await other.sio.disconnect()
