@@ -65,7 +65,6 @@ def freeze_startup_heap() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
 
     from peiliao.app import create_app
 
