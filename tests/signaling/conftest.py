@@ -20,6 +20,7 @@ from metering.tariff import Rates
 from peiliao.app import SIGNALING, create_app
 from peiliao.clock import FakeClock
 from peiliao.settings import Settings
+from signaling.protocol import SERVER_EVENTS
 from store import Database
 from store.models import User
 from tests.support import bearer, login_cli
@@ -152,6 +153,9 @@ def make_rig(db: Database, settings: Settings, outbox: DevOutbox) -> RigFactory:
                 for sock in rig.socks:
                     if sock.sio.connected:
                         await sock.sio.disconnect()
+            # every event the server sent is one docs/protocol.md documents
+            sent = {name for sock in rig.socks for name, _ in sock.events}
+            assert sent <= set(SERVER_EVENTS), sent - set(SERVER_EVENTS)
 
     return make
 
