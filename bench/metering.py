@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS / "metering.json"))
     args = parser.parse_args(argv)
     configure_logging(level="WARNING")  # the server's info lines are not what is measured
-    rows = []
+    rows: list[dict[str, Any]] = []
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
 

@@ -406,7 +406,7 @@ class CallService:
         for user in (row.customer_id, row.companion_id):
             await self._emit.to_user(user, "session:notice", payload)
         if notice.kind == "ended" and row.status != Status.ENDED:
-            await self.terminate(call_id, EndReason.FUNDS)
+            await self.terminate(call_id, _ended_by_metering(notice.reason))
 
     async def on_update(self, call_id: str, update: Update) -> None:
         """Live spend: the customer sees the full view, the companion the billed minutes."""
@@ -467,8 +467,8 @@ class CallService:
             ).all()
             # Open calls whose billing metering ended (funds past the grace, server lost).
             orphaned = (
-                await s.scalars(
-                    select(CallRow.id)
+                await s.execute(
+                    select(CallRow.id, MeteredSession.end_reason)
                     .join(MeteredSession, MeteredSession.id == CallRow.id)
                     .where(CallRow.status != "ended", MeteredSession.status == "ended")
                     .limit(limit)
@@ -483,8 +483,8 @@ class CallService:
         for call_id, reason in unsettled:
             await self._end_billing(call_id, reason or "ended")
             changed += 1
-        for call_id in orphaned:
-            await self.terminate(call_id, EndReason.FUNDS)
+        for call_id, reason in orphaned:
+            await self.terminate(call_id, _ended_by_metering(reason or ""))
             changed += 1
         return changed
 
@@ -543,6 +543,11 @@ class CallService:
             ).all()
         )
         return call_view(row, names)
+
+
+def _ended_by_metering(reason: str) -> EndReason:
+    """Why a call ends when metering ended its session first."""
+    return EndReason.SERVER_LOST if reason == "server_lost" else EndReason.FUNDS
 
 
 def _timeouts(row: CallRow, now_ms: int) -> lifecycle.Event:

@@ -48,11 +48,19 @@ class EndReason(StrEnum):
     MODERATION = "moderation"
     ADMIN = "admin"
     DRAIN = "drain"  # the server process was shutting down
+    SERVER_LOST = "server_lost"  # the process running it died; another one settled it
 
 
 #: reasons an active call can be ended by something other than its two participants
 SYSTEM_REASONS = frozenset(
-    {EndReason.FUNDS, EndReason.MODERATION, EndReason.ADMIN, EndReason.DRAIN, EndReason.AWAY}
+    {
+        EndReason.FUNDS,
+        EndReason.MODERATION,
+        EndReason.ADMIN,
+        EndReason.DRAIN,
+        EndReason.AWAY,
+        EndReason.SERVER_LOST,
+    }
 )
 
 

@@ -334,10 +334,15 @@ class Signaling:
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.drain_timeout_s
-        while loop.time() < deadline and await self.calls.open_owned() > 0:  # noqa: ASYNC110 (polls the database)
-            await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
-        ended = await self.calls.drain()
-        log.info("signaling_drained", ended_calls=len(ended))
+        try:
+            while loop.time() < deadline and await self.calls.open_owned() > 0:  # noqa: ASYNC110 (polls the database)
+                await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
+            ended = await self.calls.drain()
+            log.info("signaling_drained", ended_calls=len(ended))
+        except Exception:
+            # The database is gone: the sweep of another process (or of this one on restart)
+            # settles these calls from their metered sessions.
+            log.exception("signaling_drain_failed")
         for sid in list(self._who):
             with contextlib.suppress(Exception):
                 await self.sio.disconnect(sid)

@@ -12,7 +12,7 @@ DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
 def test_every_client_event_and_field_is_documented() -> None:
     for event, model in EVENTS.items():
         assert f"`{event}`" in DOC, event
-        for name in (model.model_fields if model else {}):
+        for name in model.model_fields if model else {}:
             assert name in DOC, (event, name)
 
 
