@@ -77,6 +77,7 @@ async def seed(db: Database, n: int) -> tuple[list[tuple[str, str]], list[tuple[
     now = clock.now()
     metering = MeteringService(db, clock)
     people: dict[str, list[tuple[str, str]]] = {"customer": [], "companion": []}
+    logins: list[AuthSession] = []
     async with db.writing() as s:
         for role, prefix in (("customer", "13"), ("companion", "19")):
             for i in range(n):
@@ -94,7 +95,7 @@ async def seed(db: Database, n: int) -> tuple[list[tuple[str, str]], list[tuple[
                         updated_at=now,
                     )
                 )
-                s.add(
+                logins.append(
                     AuthSession(
                         id=f"s_{uid}",
                         token_hash=hash_token(token),
@@ -106,6 +107,8 @@ async def seed(db: Database, n: int) -> tuple[list[tuple[str, str]], list[tuple[
                     )
                 )
                 people[role].append((uid, token))
+        await s.flush()  # the users before their logins (foreign keys)
+        s.add_all(logins)
     for uid, _ in people["companion"]:
         await metering.set_rates(uid, Rates(60, 150, 300))
     for lo in range(0, n, 500):
@@ -301,7 +304,7 @@ async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> di
                 while (due := start + k * interval_s) < end:
                     await asyncio.sleep(max(0.0, due - loop.time()))
                     sender = sides[k % 2]
-                    cid = f"b{i}-{k}"
+                    cid = f"bench-{i:05d}-{k:05d}"
                     chat.sent_at[cid] = time.perf_counter()
                     try:
                         ack = await sender.sio.call(

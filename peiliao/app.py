@@ -290,6 +290,7 @@ def create_app(
     chat = ChatService(
         db,
         clock,
+        calls,
         emitter,
         moderation or DeliverAll(),
         RateLimiter(settings.chat_messages_burst, settings.chat_messages_per_s),

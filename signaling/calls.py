@@ -53,6 +53,8 @@ from store.models import MeteredSession, User
 
 log = structlog.get_logger(__name__)
 
+_PARTICIPANTS_CACHED = 50_000
+
 
 class Emitter(Protocol):
     """Where events to clients go (the Socket.IO server, across processes via its manager)."""
@@ -121,6 +123,7 @@ class CallService:
         self.owner = owner
         self.draining = False
         self._requests: dict[str, asyncio.Lock] = {}
+        self._participants: dict[str, tuple[str, str]] = {}
 
     def _now_ms(self) -> int:
         return to_ms(self._clock.now())
@@ -393,6 +396,26 @@ class CallService:
     async def _deliver(self, call_id: str, update: Update) -> None:
         await self._runner.deliver(call_id, update)
 
+    async def participants(self, call_id: str) -> tuple[str, str]:
+        """(customer, companion) of a call; they never change, so this process remembers them
+        (bounded) and asks the database only once per call."""
+        hit = self._participants.get(call_id)
+        if hit is not None:
+            return hit
+        async with self._db.reading() as s:
+            row = (
+                await s.execute(
+                    select(CallRow.customer_id, CallRow.companion_id).where(CallRow.id == call_id)
+                )
+            ).first()
+        if row is None:
+            raise CallNotFound()
+        pair = (str(row[0]), str(row[1]))
+        if len(self._participants) >= _PARTICIPANTS_CACHED:
+            self._participants.pop(next(iter(self._participants)))
+        self._participants[call_id] = pair
+        return pair
+
     # -- metering's side ----------------------------------------------------------------------
 
     async def on_notice(self, call_id: str, notice: Notice) -> None:
@@ -411,12 +434,12 @@ class CallService:
     async def on_update(self, call_id: str, update: Update) -> None:
         """Live spend: the customer sees the full view, the companion the billed minutes."""
         v = update.view
-        async with self._db.reading() as s:
-            row = await s.get(CallRow, call_id)
-        if row is None:
+        try:
+            customer_id, companion_id = await self.participants(call_id)
+        except CallNotFound:
             return
         await self._emit.to_user(
-            row.customer_id,
+            customer_id,
             "session:meter",
             {
                 "call_id": call_id,
@@ -431,7 +454,7 @@ class CallService:
             },
         )
         await self._emit.to_user(
-            row.companion_id,
+            companion_id,
             "session:meter",
             {
                 "call_id": call_id,

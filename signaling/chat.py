@@ -20,10 +20,12 @@ from accounts.roles import Role
 from accounts.service import Principal
 from peiliao.clock import Clock
 from peiliao.errors import RateLimited
-from signaling.calls import Emitter, side_of
+from signaling.calls import CallService, Emitter, side_of
 from signaling.errors import CallNotFound, MessageBlocked, NotChatting, NotParticipant
 from signaling.lifecycle import Side, Status
 from signaling.limits import RateLimiter
+from signaling.message_batch import MessageWriter
+from signaling.message_batch import message_view as _view
 from store import Database
 from store.models import Call as CallRow
 from store.models import Message
@@ -58,15 +60,7 @@ class DeliverAll:
 
 
 def message_view(m: Message) -> dict[str, Any]:
-    return {
-        "call_id": m.call_id,
-        "seq": m.seq,
-        "sender_id": m.sender_id,
-        "client_id": m.client_id,
-        "text": m.body,
-        "moderation": m.action,
-        "sent_ms": int(m.created_at.timestamp() * 1000),
-    }
+    return _view(m.call_id, m.seq, m.sender_id, m.client_id, m.body, m.action, m.created_at)
 
 
 class ChatService:
@@ -74,37 +68,26 @@ class ChatService:
         self,
         db: Database,
         clock: Clock,
+        calls: CallService,
         emitter: Emitter,
         moderation: Moderation,
         limiter: RateLimiter,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._calls = calls
         self._emit = emitter
         self._moderation = moderation
         self._limiter = limiter
+        self.writer = MessageWriter(db, clock.now, self._deliver)
 
     async def send(self, who: Principal, call_id: str, client_id: str, text: str) -> dict[str, Any]:
-        """Store and deliver one message; the stored message (a resend returns the first)."""
+        """Moderate, store and deliver one message; the stored message (a resend returns the
+        first).  Messages are stored in batches (``MessageWriter``)."""
         if not self._limiter.allow(f"chat:{who.user_id}"):
             raise RateLimited("you are sending messages too fast; wait a moment")
-        async with self._db.reading() as s:
-            row = await s.get(CallRow, call_id)
-            if row is None:
-                raise CallNotFound()
-            if side_of(row, who.user_id) is None:
-                raise NotParticipant()
-            existing = await s.scalar(
-                select(Message).where(
-                    Message.call_id == call_id,
-                    Message.sender_id == who.user_id,
-                    Message.client_id == client_id,
-                )
-            )
-            if existing is not None:
-                return message_view(existing)
-            if row.status != Status.ACTIVE:
-                raise NotChatting()
+        if who.user_id not in await self._calls.participants(call_id):
+            raise NotParticipant()
         verdict = await self._moderation.review(who, call_id, text)
         if verdict.action == "block":
             log.info(
@@ -114,37 +97,13 @@ class ChatService:
                 categories=verdict.categories,
             )
             raise MessageBlocked(verdict.reason or None, categories=list(verdict.categories))
-        async with self._db.writing() as s:
-            row = await s.get(CallRow, call_id, with_for_update=True)
-            assert row is not None
-            existing = await s.scalar(
-                select(Message).where(
-                    Message.call_id == call_id,
-                    Message.sender_id == who.user_id,
-                    Message.client_id == client_id,
-                )
-            )
-            if existing is not None:  # the same message, sent twice at once
-                return message_view(existing)
-            if row.status != Status.ACTIVE:
-                raise NotChatting()
-            row.last_seq += 1
-            message = Message(
-                call_id=call_id,
-                seq=row.last_seq,
-                sender_id=who.user_id,
-                client_id=client_id,
-                body=verdict.text,
-                action=verdict.action,
-                created_at=self._clock.now(),
-            )
-            s.add(message)
-            await s.flush()
-            view = message_view(message)
-            customer, companion = row.customer_id, row.companion_id
-        for user in (customer, companion):
+        return await self.writer.write(
+            call_id, who.user_id, client_id, verdict.text, verdict.action
+        )
+
+    async def _deliver(self, customer_id: str, companion_id: str, view: dict[str, Any]) -> None:
+        for user in (customer_id, companion_id):
             await self._emit.to_user(user, "chat:message", view)
-        return view
 
     async def history(
         self,

@@ -309,6 +309,7 @@ class Signaling:
                 log.exception("presence_refresh_failed")
 
     async def start(self) -> None:
+        await self.chat.writer.start()
         self._tasks = [
             asyncio.create_task(self._sweeping(), name="call-sweep"),
             asyncio.create_task(self._refreshing(), name="presence-refresh"),
@@ -321,6 +322,7 @@ class Signaling:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await self.chat.writer.stop()
 
     async def drain(self) -> None:
         """Stop taking calls; let this process's calls go on for the drain time-out; then end
