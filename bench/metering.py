@@ -40,8 +40,8 @@ from metering.ids import TransferId
 from metering.ledger import TransferSpec, legs
 from metering.service import MeteringService
 from metering.tariff import Mode, Rates
-from peiliao.cli import freeze_startup_heap
 from peiliao.clock import FakeClock
+from peiliao.heap import freeze_now
 from peiliao.logs import configure_logging
 from store import Database
 from store.migrate import upgrade
@@ -226,7 +226,7 @@ async def run_one(kind: str, n: int, window_s: float) -> dict[str, Any]:
         db, pg_name = await make_db(kind, Path(tmp))
         try:
             base_ms = await baseline_commit_ms(db)
-            freeze_startup_heap()  # as `peiliao serve` does once the app is built
+            freeze_now()  # as `peiliao serve` does once the app is built (peiliao/heap.py)
             t = time.perf_counter()
             metering, _clock, sids = await setup(db, n, progress=True)
             setup_s = time.perf_counter() - t

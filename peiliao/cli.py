@@ -54,16 +54,6 @@ def _configure_logs(settings: Settings) -> None:
     configure_logging(level=settings.log_level, json_logs=settings.json_logs)
 
 
-def freeze_startup_heap() -> None:
-    """Move everything alive after start-up (modules, the app, SQLAlchemy's mappers: hundreds of
-    thousands of objects) out of the collector's reach.  A full collection otherwise walks them
-    all: 30-40 ms stalls of the event loop, which were the slowest ticks in bench/metering."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
 
     from peiliao.app import create_app
@@ -72,7 +62,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     _configure_logs(settings)
     app = create_app(settings)
-    freeze_startup_heap()
     asyncio.run(_serve(app, settings))
     return 0
 
@@ -87,11 +76,14 @@ async def _serve(app: Any, settings: Settings) -> None:
     from aiohttp import web
 
     from peiliao.app import SIGNALING
+    from peiliao.heap import HeapPolicy
 
     # After the drain every session is settled and every socket told to go; the server then
     # waits this long for their connections to close before it cancels them.
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=3)
     await runner.setup()
+    heap = HeapPolicy(settings.gc_full_interval_s)
+    await heap.start()  # once the app is built: see peiliao/heap.py
     await web.TCPSite(runner, settings.host, settings.port).start()
     print(
         f"peiliao: serving on http://{settings.host}:{settings.port} (env={settings.env})",
@@ -106,6 +98,7 @@ async def _serve(app: Any, settings: Settings) -> None:
         print("peiliao: draining", file=sys.stderr)
         await app[SIGNALING].drain()
     finally:
+        await heap.stop()
         await runner.cleanup()
 
 

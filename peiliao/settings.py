@@ -113,6 +113,7 @@ class Settings:
 
     # Operations
     require_services: bool = False
+    gc_full_interval_s: int = 600
 
     @property
     def is_dev(self) -> bool:
@@ -211,6 +212,7 @@ class Settings:
             "chat_messages_per_s",
             "chat_messages_burst",
             "presence_ttl_s",
+            "gc_full_interval_s",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
