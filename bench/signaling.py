@@ -9,8 +9,10 @@ For each set-up the benchmark seeds N customers (funded, with login tokens) and 
 2. *pair*: companions go online, each customer requests its companion, the companion accepts:
    N active text sessions, each billed per minute;
 3. *chat*: for ``--window`` seconds every session sends one message every ``--interval``
-   seconds (customer and companion taking turns, at random phases); latency is from the
-   sender's ``emit`` to the other side's ``chat:message``, both measured here on one clock.
+   seconds (customer and companion taking turns, at random phases), each message preceded by
+   a typing indicator; latency is from the sender's ``emit`` to the other side's
+   ``chat:message`` (or ``chat:typing``), both measured here on one clock.  Typing indicators
+   are the baseline: the same path, nothing stored.
 
 With two processes, every customer is on process A and every companion on process B, so every
 message crosses processes through Redis.  Target: N = 1,000 on one process, delivery p99 < 50 ms.
@@ -195,6 +197,10 @@ class Chat:
     sent_at: dict[str, float] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
     failures: int = 0
+    #: the baseline: typing indicators take the same path (auth, limits, a read, the fan-out to
+    #: the other side) but store nothing
+    typing_sent_at: dict[str, float] = field(default_factory=dict)
+    typing_ms: list[float] = field(default_factory=list)
 
 
 async def make_client(url: str, user_id: str, token: str, chat: Chat) -> Client:
@@ -207,11 +213,17 @@ async def make_client(url: str, user_id: str, token: str, chat: Chat) -> Client:
             if t0 is not None:
                 chat.latencies_ms.append((time.perf_counter() - t0) * 1000)
 
+    async def on_typing(data: dict[str, Any]) -> None:
+        t0 = chat.typing_sent_at.pop(data["call_id"], None)
+        if t0 is not None:
+            chat.typing_ms.append((time.perf_counter() - t0) * 1000)
+
     async def on_incoming(data: dict[str, Any]) -> None:
         client.incoming.put_nowait(data)
 
     sio.on("chat:message", on_message)
     sio.on("call:incoming", on_incoming)
+    sio.on("chat:typing", on_typing)
     await sio.connect(url, auth={"token": token}, transports=["websocket"], wait_timeout=30)
     return client
 
@@ -305,6 +317,11 @@ async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> di
                 while (due := start + k * interval_s) < end:
                     await asyncio.sleep(max(0.0, due - loop.time()))
                     sender = sides[k % 2]
+                    chat.typing_sent_at[call_id] = time.perf_counter()
+                    try:
+                        await sender.sio.call("chat:typing", {"call_id": call_id}, timeout=30)
+                    except Exception:
+                        chat.failures += 1
                     cid = f"bench-{i:05d}-{k:05d}"
                     chat.sent_at[cid] = time.perf_counter()
                     try:
@@ -348,6 +365,15 @@ async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> di
                 "messages_per_s": round(len(lat) / window_s, 1),
                 "delivery_p50_ms": round(statistics.median(lat), 2) if lat else None,
                 "delivery_p99_ms": round(pct(lat, 0.99), 2) if lat else None,
+                "typing_p50_ms": round(statistics.median(chat.typing_ms), 2)
+                if chat.typing_ms
+                else None,
+                "typing_p99_ms": round(pct(chat.typing_ms, 0.99), 2) if chat.typing_ms else None,
+                "delivery_over_typing_p50": (
+                    round(statistics.median(lat) / statistics.median(chat.typing_ms), 2)
+                    if lat and chat.typing_ms
+                    else None
+                ),
                 "undelivered": len(chat.sent_at),
                 "failed_sends": chat.failures,
             }
