@@ -124,6 +124,7 @@ class CallService:
         self.draining = False
         self._requests: dict[str, asyncio.Lock] = {}
         self._participants: dict[str, tuple[str, str]] = {}
+        self._status: dict[str, str] = {}
 
     def _now_ms(self) -> int:
         return to_ms(self._clock.now())
@@ -327,6 +328,7 @@ class CallService:
             if after != before:
                 self._save(row, after, actions)
             view = await self._view(s, row)
+            self._remember_status(row.id, row.status)
             t = Transition(
                 row.id, row.customer_id, row.companion_id, row.mode, before, after, actions, view
             )
@@ -405,7 +407,9 @@ class CallService:
         async with self._db.reading() as s:
             row = (
                 await s.execute(
-                    select(CallRow.customer_id, CallRow.companion_id).where(CallRow.id == call_id)
+                    select(CallRow.customer_id, CallRow.companion_id, CallRow.status).where(
+                        CallRow.id == call_id
+                    )
                 )
             ).first()
         if row is None:
@@ -414,7 +418,27 @@ class CallService:
         if len(self._participants) >= _PARTICIPANTS_CACHED:
             self._participants.pop(next(iter(self._participants)))
         self._participants[call_id] = pair
+        self._remember_status(call_id, str(row[2]))
         return pair
+
+    async def active_status(self, call_id: str) -> str:
+        """The call's status for ephemeral things (typing indicators): "active" as this process
+        last saw it is trusted (it may have ended elsewhere a moment ago); anything else is read
+        again, since another process may have just accepted it."""
+        status = self._status.get(call_id)
+        if status == Status.ACTIVE:
+            return status
+        async with self._db.reading() as s:
+            fresh = await s.scalar(select(CallRow.status).where(CallRow.id == call_id))
+        if fresh is None:
+            raise CallNotFound()
+        self._remember_status(call_id, fresh)
+        return str(fresh)
+
+    def _remember_status(self, call_id: str, status: str) -> None:
+        if call_id not in self._status and len(self._status) >= _PARTICIPANTS_CACHED:
+            self._status.pop(next(iter(self._status)))
+        self._status[call_id] = status
 
     # -- metering's side ----------------------------------------------------------------------
 

@@ -160,16 +160,13 @@ class ChatService:
     async def typing(self, who: Principal, call_id: str) -> dict[str, Any]:
         if not self._limiter.allow(f"typing:{who.user_id}"):
             raise RateLimited()
-        async with self._db.reading() as s:
-            row = await s.get(CallRow, call_id)
-            if row is None:
-                raise CallNotFound()
-            side = side_of(row, who.user_id)
-            if side is None:
-                raise NotParticipant()
-            if row.status != Status.ACTIVE:
-                raise NotChatting()
-            other = row.companion_id if side is Side.CUSTOMER else row.customer_id
+        # Ephemeral: answered from this process's memory of the call (no database read).
+        customer_id, companion_id = await self._calls.participants(call_id)
+        if who.user_id not in (customer_id, companion_id):
+            raise NotParticipant()
+        if await self._calls.active_status(call_id) != Status.ACTIVE:
+            raise NotChatting()
+        other = companion_id if who.user_id == customer_id else customer_id
         await self._emit.to_user(other, "chat:typing", {"call_id": call_id, "user_id": who.user_id})
         return {"call_id": call_id}
 
