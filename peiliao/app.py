@@ -37,6 +37,7 @@ from peiliao.http.api import AUTHENTICATOR, Api, Call
 from peiliao.http.middleware import TELEMETRY, errors, request_context
 from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
+from signaling import routes as signaling_routes
 from signaling.calls import Blocks, CallService, NoBlocks
 from signaling.chat import ChatService, DeliverAll, Moderation
 from signaling.lifecycle import Policy as CallPolicy
@@ -236,6 +237,7 @@ def create_app(
     api.include(system)
     api.include(account_routes.api)
     api.include(metering_routes.api)
+    api.include(signaling_routes.api)
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
@@ -298,6 +300,7 @@ def create_app(
     signaling = Signaling(settings, sio, accounts, calls, chat, presence)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = signaling
+    app[signaling_routes.CALLS] = calls
 
     async def database(app_: web.Application) -> AsyncIterator[None]:
         if check_schema:

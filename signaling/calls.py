@@ -116,7 +116,7 @@ class CallService:
         self._clock = clock
         self._metering = metering
         self._runner = runner
-        self._presence = presence
+        self._presence = self.presence = presence
         self._emit = self.emitter = emitter
         self._blocks = blocks
         self.policy = policy or lifecycle.Policy()

@@ -285,3 +285,37 @@ async def test_admin_ends_a_session_and_participants_cannot(rig: Rig) -> None:
     assert ended["call"]["end_reason"] == "admin"
     await cust_sock.wait("call:update", lambda d: d["status"] == "ended")
     await assert_nothing_held(rig, cust, 900)
+
+
+async def test_presence_over_http_for_listings(rig: Rig) -> None:
+    comp, _ = await rig.online_companion()
+    offline = await rig.person("companion")
+    viewer = await rig.person()
+    resp = await rig.http.get(
+        f"/api/presence?ids={comp.user_id},{offline.user_id}", headers=bearer(viewer.token)
+    )
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["statuses"] == {comp.user_id: "online", offline.user_id: "offline"}
+    bad = await rig.http.get("/api/presence?ids=a;b", headers=bearer(viewer.token))
+    assert bad.status == 400
+    assert (await rig.http.get(f"/api/presence?ids={comp.user_id}")).status == 401
+
+
+async def test_end_vs_tick_at_the_same_moment(rig: Rig) -> None:
+    """A hang-up racing the minute-1 tick: minute 1 is charged once, minute 2's reservation
+    (if the tick made it) is released, and the ledger balances."""
+    from metering.routes import METERING
+
+    cust = await rig.person(fund_fen=1000)
+    comp, comp_sock = await rig.online_companion()
+    cust_sock = await rig.connect(cust)
+    call_id = await ring(rig, cust_sock, comp)
+    await comp_sock.ok("call:accept", {"call_id": call_id})
+    rig.clock.advance(60)
+    _tick, hangup = await asyncio.gather(
+        rig.app[METERING].tick(call_id),
+        cust_sock.call("call:hangup", {"call_id": call_id}),
+        return_exceptions=True,
+    )
+    assert hangup["ok"], hangup
+    await assert_nothing_held(rig, cust, 900)

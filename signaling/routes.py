@@ -1,0 +1,39 @@
+"""HTTP adapter for signaling: companions' online state for listings (live updates come over
+Socket.IO with ``presence:watch``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from peiliao.http.api import Api, Call, Strict
+from signaling.calls import CallService
+
+CALLS = web.AppKey("calls", CallService)
+
+api = Api()
+
+
+class PresenceQuery(Strict):
+    #: comma-separated user ids, at most 50
+    ids: Annotated[str, Field(min_length=1, max_length=50 * 33, pattern=r"^[A-Za-z0-9_,-]+$")]
+
+
+class PresenceOut(BaseModel):
+    statuses: dict[str, str]
+
+
+@api.route(
+    "GET",
+    "/api/presence",
+    summary="Online state (online, busy, offline) of up to 50 users",
+    tags=["presence"],
+    query=PresenceQuery,
+    response=PresenceOut,
+)
+async def get_presence(call: Call) -> BaseModel:
+    q: PresenceQuery = call.query
+    ids = list(dict.fromkeys(i for i in q.ids.split(",") if i))[:50]
+    return PresenceOut(statuses=await call.request.app[CALLS].presence.statuses(ids))
