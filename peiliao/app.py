@@ -31,6 +31,8 @@ from metering.payouts import ManualPayouts, PayoutProvider, Payouts, SandboxPayo
 from metering.runner import MeteringRunner
 from metering.service import MeteringPolicy, MeteringService, Notice, Update
 from metering.wallet import Wallets
+from moderation import routes as moderation_routes
+from moderation.blocks import BlockService
 from peiliao.clock import Clock, SystemClock
 from peiliao.errors import Unavailable
 from peiliao.http.api import AUTHENTICATOR, Api, Call
@@ -38,7 +40,7 @@ from peiliao.http.middleware import TELEMETRY, errors, request_context
 from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
 from signaling import routes as signaling_routes
-from signaling.calls import Blocks, CallService, NoBlocks
+from signaling.calls import Blocks, CallService
 from signaling.chat import ChatService, DeliverAll, Moderation
 from signaling.lifecycle import Policy as CallPolicy
 from signaling.limits import RateLimiter
@@ -238,6 +240,7 @@ def create_app(
     api.include(account_routes.api)
     api.include(metering_routes.api)
     api.include(signaling_routes.api)
+    api.include(moderation_routes.api)
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
@@ -275,6 +278,8 @@ def create_app(
         else MemoryPresence()
     )
     emitter = SocketEmitter(sio)
+    block_service = BlockService(db, clock)
+    app[moderation_routes.BLOCKS] = block_service
     calls = CallService(
         db,
         clock,
@@ -282,7 +287,7 @@ def create_app(
         runner,
         presence,
         emitter,
-        blocks or NoBlocks(),
+        blocks or block_service,
         policy=CallPolicy(
             ring_timeout_ms=settings.ring_timeout_s * 1000,
             away_timeout_ms=settings.away_timeout_s * 1000,

@@ -65,17 +65,9 @@ class Emitter(Protocol):
 
 
 class Blocks(Protocol):
-    """Whether either of two users blocked the other (filled in by the Moderation issue)."""
+    """Whether either of two users blocked the other (``moderation.blocks.BlockService``)."""
 
     async def between(self, a: str, b: str) -> bool: ...
-
-
-class NoBlocks:
-    """Nobody has blocked anybody: blocks are stored by the Moderation issue, which passes its
-    own ``Blocks`` to ``create_app``; until then this is the honest answer."""
-
-    async def between(self, a: str, b: str) -> bool:
-        return False
 
 
 def side_of(row: CallRow, user_id: str) -> Side | None:

@@ -27,11 +27,13 @@ from store.models.ledger import (
     Transfer,
     Withdrawal,
 )
+from store.models.moderation import Block
 
 __all__ = [
     "AuthSession",
     "Avatar",
     "Base",
+    "Block",
     "BudgetMonth",
     "Call",
     "CompanionRate",

@@ -1,0 +1,70 @@
+"""Blocks: a user blocks another; from then on neither can call the other (``between``, which
+signaling asks before anything rings).  Blocking twice or unblocking someone not blocked is a
+no-op: both are idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+
+from moderation.errors import CannotBlockSelf, UserNotFound
+from peiliao.clock import Clock
+from store import Database
+from store.models import Block, User
+
+MAX_BLOCKS_LISTED = 500
+
+
+class BlockService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def block(self, blocker_id: str, blocked_id: str) -> None:
+        if blocker_id == blocked_id:
+            raise CannotBlockSelf()
+        async with self._db.writing() as s:
+            if await s.get(User, blocked_id) is None:
+                raise UserNotFound()
+            if await s.get(Block, (blocker_id, blocked_id)) is None:
+                s.add(
+                    Block(
+                        blocker_id=blocker_id, blocked_id=blocked_id, created_at=self._clock.now()
+                    )
+                )
+
+    async def unblock(self, blocker_id: str, blocked_id: str) -> None:
+        async with self._db.writing() as s:
+            await s.execute(
+                delete(Block).where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+            )
+
+    async def blocked_by(self, blocker_id: str) -> list[tuple[str, str, datetime]]:
+        """(user id, nickname, since) of everyone ``blocker_id`` blocked, newest first."""
+        async with self._db.reading() as s:
+            rows = (
+                await s.execute(
+                    select(Block.blocked_id, User.nickname, Block.created_at)
+                    .join(User, User.id == Block.blocked_id)
+                    .where(Block.blocker_id == blocker_id)
+                    .order_by(Block.created_at.desc())
+                    .limit(MAX_BLOCKS_LISTED)
+                )
+            ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def between(self, a: str, b: str) -> bool:
+        """Whether either of ``a`` and ``b`` blocked the other (``signaling.calls.Blocks``)."""
+        async with self._db.reading() as s:
+            found = await s.scalar(
+                select(Block.blocker_id)
+                .where(
+                    or_(
+                        (Block.blocker_id == a) & (Block.blocked_id == b),
+                        (Block.blocker_id == b) & (Block.blocked_id == a),
+                    )
+                )
+                .limit(1)
+            )
+        return found is not None
