@@ -1,0 +1,125 @@
+"""Every private aiortc name the relay relies on, in one place (aiortc 1.16.0, pinned).
+
+aiortc has no public API for taking RTP packets off a receiver before its jitter buffer, nor for
+sending pre-built packets on a sender; ``docs/media-research.md`` shows where each hook sits and
+why.  ``check()`` asserts that every name still exists and is called at start-up and by a test,
+so an aiortc upgrade fails loudly instead of silently forwarding nothing.  mypy does not model
+name mangling, hence ``getattr``/``setattr`` with string names.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiortc
+from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtp import RtpPacket
+
+SUPPORTED_AIORTC = "1.16.0"
+
+_JITTER = "_RTCRtpReceiver__jitter_buffer"
+_HISTORY = "_RTCRtpSender__rtp_history"
+_SR_FIELDS = (
+    "_RTCRtpSender__ntp_timestamp",
+    "_RTCRtpSender__rtp_timestamp",
+    "_RTCRtpSender__octet_count",
+    "_RTCRtpSender__packet_count",
+)
+
+
+class AiortcDrift(RuntimeError):
+    """The installed aiortc lacks a private name the relay relies on."""
+
+
+def check() -> None:
+    """Fail loudly if aiortc is not the version whose internals the relay was built on."""
+    if aiortc.__version__ != SUPPORTED_AIORTC:
+        raise AiortcDrift(
+            f"aiortc {aiortc.__version__} is installed; media/ relies on the internals of "
+            f"{SUPPORTED_AIORTC} (see docs/media-research.md): pin it or port the hooks"
+        )
+    params = inspect.signature(RTCRtpReceiver._handle_rtp_packet).parameters
+    if list(params)[:3] != ["self", "packet", "arrival_time_ms"]:
+        raise AiortcDrift("RTCRtpReceiver._handle_rtp_packet changed its signature")
+    for owner, name in (
+        (RTCRtpReceiver, "_send_rtcp_pli"),
+        (RTCRtpSender, "_handle_rtcp_packet"),
+        (RTCRtpSender, "_retransmit"),
+        (RTCDtlsTransport, "_send_rtp"),
+    ):
+        if not callable(getattr(owner, name, None)):
+            raise AiortcDrift(f"{owner.__name__}.{name} is gone")
+    source = inspect.getsource(RTCRtpReceiver.__init__) + inspect.getsource(
+        RTCRtpReceiver._handle_rtp_packet
+    )
+    if "__jitter_buffer" not in source:
+        raise AiortcDrift("RTCRtpReceiver no longer has the jitter buffer the tap replaces")
+    sender_source = inspect.getsource(RTCRtpSender)
+    for name in (_HISTORY, *_SR_FIELDS):
+        if name.replace("_RTCRtpSender", "") not in sender_source:
+            raise AiortcDrift(f"RTCRtpSender no longer has {name}")
+
+
+class _Tap:
+    """Stands in for the receiver's jitter buffer: keeps each packet for the forwarder."""
+
+    def __init__(self) -> None:
+        self.packets: list[RtpPacket] = []
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        self.packets.append(packet)
+        return False, None  # no PLI request, no frame to decode
+
+
+def tap_receiver(receiver: RTCRtpReceiver, forward: Callable[[RtpPacket], Awaitable[None]]) -> None:
+    """Hand every RTP packet of ``receiver`` to ``forward``: after SRTP, RTX unwrapping, NACK
+    and receiver statistics (which keep running), instead of the jitter buffer and decoder."""
+    tap = _Tap()
+    setattr(receiver, _JITTER, tap)
+    original = receiver._handle_rtp_packet
+
+    async def handle(packet: RtpPacket, arrival_time_ms: int) -> None:
+        await original(packet, arrival_time_ms=arrival_time_ms)
+        queued, tap.packets = tap.packets, []
+        for p in queued:
+            await forward(p)
+
+    setattr(receiver, "_handle_rtp_packet", handle)  # noqa: B010 (a method, not a field)
+
+
+def intercept_sender_rtcp(
+    sender: RTCRtpSender, on_packet: Callable[[Any], Awaitable[None]]
+) -> None:
+    """Let ``on_packet`` see every RTCP packet routed to ``sender`` (PLI/FIR for the source),
+    before aiortc's own handling (NACK → RTX from the history, RTT from reports)."""
+    original = sender._handle_rtcp_packet
+
+    async def handle(packet: Any) -> None:
+        await on_packet(packet)
+        await original(packet)
+
+    setattr(sender, "_handle_rtcp_packet", handle)  # noqa: B010
+
+
+def remember_sent(sender: RTCRtpSender, packet: RtpPacket, ntp_time: int) -> None:
+    """Record a packet we sent on ``sender``'s behalf: in its retransmission history (so a NACK
+    is answered with RTX) and in its sender-report counters."""
+    from aiortc.rtp import RTP_HISTORY_SIZE
+
+    getattr(sender, _HISTORY)[packet.sequence_number % RTP_HISTORY_SIZE] = packet
+    ntp, rtp, octets, count = _SR_FIELDS
+    setattr(sender, ntp, ntp_time)
+    setattr(sender, rtp, packet.timestamp)
+    setattr(sender, octets, getattr(sender, octets) + len(packet.payload))
+    setattr(sender, count, getattr(sender, count) + 1)
+
+
+async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
+    await sender.transport._send_rtp(data)
+
+
+async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
+    await receiver._send_rtcp_pli(media_ssrc)
