@@ -9,18 +9,31 @@ Nothing is decoded.  Each packet keeps its payload and marker; what changes per 
 - header extensions are written with the leg's own ids: mid, a fresh abs-send-time (the
   subscriber's bandwidth estimate), the source's audio level.
 Sent packets go into the leg sender's retransmission history, so aiortc answers the subscriber's
-NACKs with RTX by itself.
+NACKs with RTX by itself.  The subscriber's keyframe requests (PLI, FIR) go back to the source,
+throttled; a keyframe is also requested when the subscriber starts receiving.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aiortc import RTCRtpParameters, RTCRtpTransceiver
 from aiortc.clock import current_ntp_time
 from aiortc.codecs import is_rtx
-from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RTCP_RTPFB_NACK,
+    HeaderExtensions,
+    HeaderExtensionsMap,
+    RtcpPsfbPacket,
+    RtcpRtpfbPacket,
+    RtpPacket,
+)
 
 from media import rtc_internals
 
@@ -42,8 +55,21 @@ class Forward:
     """Forwards what arrives on ``source`` (a receiving transceiver) out of ``target`` (a
     sending transceiver on another peer connection)."""
 
-    def __init__(self, source: RTCRtpTransceiver, target: RTCRtpTransceiver) -> None:
+    def __init__(
+        self,
+        source: RTCRtpTransceiver,
+        target: RTCRtpTransceiver,
+        *,
+        keyframe_interval_s: float = 0.5,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
         self._target = target
+        self._keyframe_interval_s = keyframe_interval_s
+        self._now = now
+        self._last_keyframe_request = -math.inf
+        self._source_ssrc: int | None = None
+        self.keyframe_requests = 0
         self._in_codec = {c.payloadType: c for c in source._codecs if not is_rtx(c)}
         self._out_pt = {codec_key(c): c.payloadType for c in target._codecs if not is_rtx(c)}
         self._ext = HeaderExtensionsMap()
@@ -52,8 +78,46 @@ class Forward:
         self._ts_offset = secrets.randbits(32)
         self.forwarded = 0
         self.dropped = 0
+        self.pass_filter: Callable[[RtpPacket], bool] | None = None  # tests: simulated loss
+        if source.kind == "video":
+            # The subscriber's keyframe requests go to the source (aiortc drops them on a
+            # sender that has no encoder).
+            rtc_internals.intercept_sender_rtcp(target.sender, self._subscriber_rtcp)
+
+    async def _subscriber_rtcp(self, packet: Any) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+            await self.request_keyframe()
+        elif (
+            isinstance(packet, RtcpRtpfbPacket)
+            and packet.fmt == RTCP_RTPFB_NACK
+            and any(not rtc_internals.was_sent(self._target.sender, seq) for seq in packet.lost)
+        ):
+            # A NACK for a packet this leg never sent (lost upstream for good): no RTX can
+            # repair it, so the subscriber needs a keyframe (as SFUs do; aiortc's own receiver
+            # would otherwise wait for its jitter buffer to overflow).
+            await self.request_keyframe()
+
+    async def request_keyframe(self) -> None:
+        """Ask the source for a keyframe (at most one request per ``keyframe_interval_s``:
+        several subscribers may ask at once, and aiortc does not throttle)."""
+        now = self._now()
+        if (
+            self._source_ssrc is None
+            or now - self._last_keyframe_request < self._keyframe_interval_s
+        ):
+            return
+        self._last_keyframe_request = now
+        self.keyframe_requests += 1
+        await rtc_internals.request_keyframe(self._source.receiver, self._source_ssrc)
 
     async def packet(self, p: RtpPacket) -> None:
+        if self._source_ssrc is None:
+            self._source_ssrc = p.ssrc
+            if self._source.kind == "video":
+                await self.request_keyframe()  # the subscriber starts receiving: decode at once
+        if self.pass_filter is not None and not self.pass_filter(p):
+            self.dropped += 1
+            return
         sender = self._target.sender
         codec = self._in_codec.get(p.payload_type)
         pt = self._out_pt.get(codec_key(codec)) if codec is not None else None

@@ -117,6 +117,14 @@ def remember_sent(sender: RTCRtpSender, packet: RtpPacket, ntp_time: int) -> Non
     setattr(sender, count, getattr(sender, count) + 1)
 
 
+def was_sent(sender: RTCRtpSender, sequence_number: int) -> bool:
+    """Whether ``sender``'s retransmission history still holds this packet (RTX can repair it)."""
+    from aiortc.rtp import RTP_HISTORY_SIZE
+
+    held = getattr(sender, _HISTORY).get(sequence_number % RTP_HISTORY_SIZE)
+    return held is not None and held.sequence_number == sequence_number
+
+
 async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
     await sender.transport._send_rtp(data)
 

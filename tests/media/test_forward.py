@@ -131,3 +131,137 @@ def test_the_aiortc_internals_the_relay_needs_are_there(monkeypatch: pytest.Monk
     monkeypatch.setattr(aiortc, "__version__", "1.17.0")
     with pytest.raises(rtc_internals.AiortcDrift):
         rtc_internals.check()
+
+
+class Pattern(MediaStreamTrack):
+    """A moving test pattern, 320×240 at 30 fps."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._n = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.VideoFrame:
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        wait = self._start + self._n / 30 - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        img = np.zeros((240, 320, 3), dtype=np.uint8)
+        x = (self._n * 4) % 320
+        img[:, x : x + 20] = 255
+        img[(self._n * 2) % 240, :] = (0, 255, 0)
+        frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+        frame.pts = self._n * 3000
+        frame.time_base = fractions.Fraction(1, 90_000)
+        self._n += 1
+        return frame
+
+
+def vp8_only(transceiver: Any) -> None:
+    caps = RTCRtpSender.getCapabilities("video").codecs
+    transceiver.setCodecPreferences(
+        [c for c in caps if c.mimeType.lower() in ("video/vp8", "video/rtx")]
+    )
+
+
+def vp8_keyframe(payload: bytes) -> bool:
+    """Whether an RTP payload starts a VP8 keyframe (RFC 7741 §4.2, §4.3; RFC 6386 §9.1)."""
+    first = payload[0]
+    start, partition = bool(first & 0x10), first & 0x07
+    i = 1
+    if first & 0x80:  # X: extension byte
+        ext = payload[i]
+        i += 1
+        if ext & 0x80:  # I: picture id, 7 or 15 bits
+            i += 2 if payload[i] & 0x80 else 1
+        if ext & 0x40:  # L: TL0PICIDX
+            i += 1
+        if ext & 0x30:  # T or K
+            i += 1
+    return start and partition == 0 and not (payload[i] & 0x01)
+
+
+async def test_a_subscribers_keyframe_request_reaches_the_source_within_a_second() -> None:
+    """The callee sends a PLI (as a browser does after loss it cannot repair); the relay passes
+    it to the caller, and a keyframe crosses the relay within 1 s."""
+    config = RTCConfiguration(iceServers=[])
+    caller, relay_in, relay_out, callee = (RTCPeerConnection(config) for _ in range(4))
+    listeners: list[asyncio.Future[None]] = []
+    decoded: list[float] = []
+    keyframes: list[float] = []
+    loop = asyncio.get_running_loop()
+    try:
+        caller.addTrack(Pattern())
+        inbound = relay_in.addTransceiver("video", direction="recvonly")
+        vp8_only(inbound)
+        outbound = relay_out.addTransceiver(Parked("video"), direction="sendonly")
+        vp8_only(outbound)
+
+        @callee.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            async def watch() -> None:
+                while True:
+                    await track.recv()
+                    decoded.append(loop.time())
+
+            listeners.append(asyncio.ensure_future(watch()))
+
+        await connect(caller, relay_in)
+        await connect(relay_out, callee)
+        forward = Forward(inbound, outbound, keyframe_interval_s=0.2)
+
+        async def watch_keyframes(p: Any) -> None:
+            if vp8_keyframe(p.payload):
+                keyframes.append(loop.time())
+            await forward.packet(p)
+
+        rtc_internals.tap_receiver(inbound.receiver, watch_keyframes)
+        for _ in range(100):
+            if len(decoded) >= 15:
+                break
+            await asyncio.sleep(0.05)
+        assert len(decoded) >= 15, "video did not start"
+        assert keyframes, "no keyframe at the start"
+        assert forward.keyframe_requests >= 1  # asked for when the subscriber started
+        await asyncio.sleep(0.5)
+        before = len(keyframes)
+        asked_at = loop.time()
+        receiver = callee.getTransceivers()[0].receiver
+        await receiver._send_rtcp_pli(outbound.sender._ssrc)  # what a browser does
+        for _ in range(20):
+            if len(keyframes) > before:
+                break
+            await asyncio.sleep(0.05)
+        assert len(keyframes) > before, "no keyframe after the subscriber's PLI"
+        assert keyframes[before] - asked_at < 1.0
+        assert forward.keyframe_requests >= 2
+
+        # A packet lost for good before the relay (dropped here): the subscriber's NACK for it
+        # finds nothing to retransmit, so the relay asks the source for a keyframe itself.
+        await asyncio.sleep(0.3)
+        requests, before = forward.keyframe_requests, len(keyframes)
+        dropped = [False]
+
+        def lose_one(p: Any) -> bool:
+            if not dropped[0] and not vp8_keyframe(p.payload):
+                dropped[0] = True
+                return False
+            return True
+
+        forward.pass_filter = lose_one
+        lost_at = loop.time()
+        for _ in range(20):
+            if len(keyframes) > before:
+                break
+            await asyncio.sleep(0.05)
+        assert forward.keyframe_requests > requests, "the NACK for a lost packet asked nothing"
+        assert len(keyframes) > before and keyframes[before] - lost_at < 1.0
+    finally:
+        for task in listeners:
+            task.cancel()
+        for pc in (caller, relay_in, relay_out, callee):
+            await pc.close()
