@@ -239,30 +239,9 @@ async def _fund(
             )
         ).scalars()
     }
-    money_ids = sorted(
-        {accounts.wallet(c) for c in customers} | {accounts.promo(c) for c in customers}
-    )
-    balance = {
-        r[0]: int(r[1])
-        for r in (
-            await s.execute(
-                select(LedgerAccount.id, LedgerAccount.balance_fen)
-                .where(LedgerAccount.id.in_(money_ids))
-                .order_by(LedgerAccount.id)
-                .with_for_update()
-            )
-        ).all()
-    }
-    caps = {
-        r[0]: r[1]
-        for r in (
-            await s.execute(
-                select(CustomerSetting.user_id, CustomerSetting.monthly_cap_fen).where(
-                    CustomerSetting.user_id.in_(customers)
-                )
-            )
-        ).all()
-    }
+    # Lock order, the same as every other writer's: budget rows, then every account this batch
+    # may touch, in account-id order, in one statement (PostgreSQL would otherwise deadlock
+    # with a package purchase or a refund taking the same rows in another order).
     committed = {
         r[0]: int(r[1])
         for r in (
@@ -271,6 +250,35 @@ async def _fund(
                 .where(BudgetMonth.user_id.in_(customers), BudgetMonth.month == month)
                 .order_by(BudgetMonth.user_id)
                 .with_for_update()
+            )
+        ).all()
+    }
+    money_ids = {accounts.wallet(c) for c in customers} | {accounts.promo(c) for c in customers}
+    touched = (
+        money_ids
+        | {accounts.held(c.row.customer_id) for c in candidates}
+        | {accounts.earn_pending(c.row.companion_id) for c in candidates}
+        | ({accounts.PLATFORM_REVENUE} if candidates else set())
+    )
+    balance = {
+        r[0]: int(r[1])
+        for r in (
+            await s.execute(
+                select(LedgerAccount.id, LedgerAccount.balance_fen)
+                .where(LedgerAccount.id.in_(sorted(touched)))
+                .order_by(LedgerAccount.id)
+                .with_for_update()
+            )
+        ).all()
+        if r[0] in money_ids
+    }
+    caps = {
+        r[0]: r[1]
+        for r in (
+            await s.execute(
+                select(CustomerSetting.user_id, CustomerSetting.monthly_cap_fen).where(
+                    CustomerSetting.user_id.in_(customers)
+                )
             )
         ).all()
     }

@@ -278,7 +278,7 @@ class CallService:
         self, user_id: str, make: Callable[[Side, int], lifecycle.Event]
     ) -> None:
         view = await self.open_call_of(user_id)
-        if view is None or view["status"] != Status.ACTIVE:
+        if view is None:
             return
         try:
             await self._apply(
@@ -349,19 +349,26 @@ class CallService:
 
     async def _carry_out(self, t: Transition) -> None:
         text = t.mode == Mode.TEXT
+        # Accepted while the customer was away: connected, but billing starts paused (media up
+        # and down at one instant would be ambiguous to the billing clock, so neither is sent).
+        paused_at_start = any(isinstance(a, lifecycle.StartBilling) for a in t.actions) and any(
+            isinstance(a, lifecycle.PauseBilling) for a in t.actions
+        )
         for action in t.actions:
             try:
                 match action:
                     case lifecycle.StopRinging():
                         await self._emit.to_user(t.companion_id, "call:ring_stop", t.view)
                     case lifecycle.StartBilling():
-                        if text:  # text is connected from accept to end
+                        if text and not paused_at_start:  # text: connected from accept to end
                             await self._deliver(t.row_id, await self._metering.media_up(t.row_id))
                         else:  # voice/video: media reports flow; until then only heartbeat
                             view = await self._metering.view(t.row_id)
                             self._runner.track(t.row_id, Update(view))
                     case lifecycle.PauseBilling():
-                        await self._deliver(t.row_id, await self._metering.media_down(t.row_id))
+                        if not paused_at_start:
+                            update = await self._metering.media_down(t.row_id)
+                            await self._deliver(t.row_id, update)
                     case lifecycle.ResumeBilling():
                         if text:
                             await self._deliver(t.row_id, await self._metering.media_up(t.row_id))

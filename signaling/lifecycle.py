@@ -242,6 +242,11 @@ def step(call: Call, event: Event, policy: Policy) -> tuple[Call, list[Action]]:
                 after = replace(
                     call, status=Status.ACTIVE, accepted_ms=at_ms, accepted_device=device
                 )
+                if call.customer_away_ms is not None:
+                    # The customer left while it rang: connected, but not billed until back
+                    # (and ended if not back within the away time-out, counted from now).
+                    after = replace(after, customer_away_ms=at_ms)
+                    return after, [StopRinging(), StartBilling(), PauseBilling()]
                 return after, [StopRinging(), StartBilling()]
             if status is Status.ACTIVE:
                 if call.accepted_device == device:
@@ -273,12 +278,19 @@ def step(call: Call, event: Event, policy: Policy) -> tuple[Call, list[Action]]:
                 return _end(call, reason, side.value, at_ms)
             return call, []
         case Away(side, at_ms):
+            if status is Status.RINGING and side is Side.CUSTOMER:
+                # Remembered, so that an accept does not start billing an absent customer.
+                if call.customer_away_ms is None:
+                    return replace(call, customer_away_ms=at_ms), []
+                return call, []
             if status is not Status.ACTIVE or call.away_since(side) is not None:
                 return call, []
             other = Side.COMPANION if side is Side.CUSTOMER else Side.CUSTOMER
             already_paused = call.away_since(other) is not None
             return _set_away(call, side, at_ms), [] if already_paused else [PauseBilling()]
         case Back(side, at_ms):
+            if status is Status.RINGING and call.away_since(side) is not None:
+                return _set_away(call, side, None), []
             if status is not Status.ACTIVE or call.away_since(side) is None:
                 return call, []
             since = call.away_since(side)

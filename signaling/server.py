@@ -141,6 +141,8 @@ class Signaling:
     # -- connection ---------------------------------------------------------------------------
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if sid in self._who:
+            return  # a client's own event named "connect" reaches this handler too: ignored
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
             request = environ.get("aiohttp.request")
@@ -155,30 +157,45 @@ class Signaling:
             raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
         self._who[sid] = who
         self._local.setdefault(who.user_id, set()).add(sid)
-        await self.sio.enter_room(sid, f"user:{who.user_id}")
-        devices = await self.presence.device_up(who.user_id, sid)
-        if devices == 1:
-            await self.calls.back(who.user_id)
-            await self._announce_presence(who)
-        log.info("socket_connected", user_id=who.user_id, devices=devices)
-        # A reconnecting client learns its open call, and catches up on chat from last_seq.
-        await self.sio.emit(
-            "session:hello",
-            {
+        try:
+            await self.sio.enter_room(sid, f"user:{who.user_id}")
+            devices = await self.presence.device_up(who.user_id, sid)
+            if devices == 1:
+                await self.calls.back(who.user_id)
+                await self._announce_presence(who)
+            # A reconnecting client learns its open call, and catches up from its last seq.
+            hello = {
                 "user_id": who.user_id,
                 "role": who.role.value,
                 "device": sid,
                 "call": await self.calls.open_call_of(who.user_id),
-            },
-            to=sid,
-        )
+            }
+        except Exception:
+            # A refused connection gets no disconnect event: undo the registration here, or
+            # the device would count as connected for ever.
+            log.exception("socket_connect_failed", user_id=who.user_id)
+            await self._forget(sid, who)
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "internal", "message": "could not connect you; try again"}
+            ) from None
+        log.info("socket_connected", user_id=who.user_id, devices=devices)
+        await self.sio.emit("session:hello", hello, to=sid)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
-        who = self._who.pop(sid, None)
+        if self.sio.manager.is_connected(sid, "/"):
+            # A client's own event named "disconnect" reaches this handler too; the real one
+            # comes after python-socketio has marked the socket gone.
+            return
+        who = self._who.get(sid)
         self._flood.forget(sid)
         self._refused.pop(sid, None)
         if who is None:
             return
+        await self._forget(sid, who)
+        log.info("socket_disconnected", user_id=who.user_id, reason=str(reason))
+
+    async def _forget(self, sid: str, who: Principal) -> None:
+        self._who.pop(sid, None)
         sids = self._local.get(who.user_id, set())
         sids.discard(sid)
         if not sids:
@@ -190,7 +207,6 @@ class Signaling:
                 await self._announce_presence(who)
         except Exception:
             log.exception("disconnect_failed", user_id=who.user_id)
-        log.info("socket_disconnected", user_id=who.user_id, reason=str(reason))
 
     async def _announce_presence(self, who: Principal) -> None:
         if who.role is Role.COMPANION:

@@ -225,3 +225,25 @@ async def fuzz_rig(make_rig: RigFactory, clock: FakeClock) -> Any:
         await comp_sock.ok("call:accept", {"call_id": call_id})
         stranger = await rig.connect(await rig.person(), "fuzzer")
         yield {"rig": rig, "stranger": stranger, "customer": cust_sock, "call_id": call_id}
+
+
+async def test_events_named_like_the_lifecycle_handlers_do_nothing(rig: Rig) -> None:
+    """A client emitting "disconnect" or "connect" itself must not run those handlers: it would
+    mark itself away (billing paused) while still connected, or register under another user."""
+    cust = await rig.person(fund_fen=1000)
+    comp, comp_sock = await rig.online_companion()
+    other = await rig.person()
+    cust_sock = await rig.connect(cust)
+    call_id = (
+        await cust_sock.ok(
+            "call:request",
+            {"companion_id": comp.user_id, "mode": "text", "request_id": request_id()},
+        )
+    )["call"]["call_id"]
+    await comp_sock.ok("call:accept", {"call_id": call_id})
+    await cust_sock.sio.emit("disconnect", "x")
+    await cust_sock.sio.emit("connect", {"token": other.token})
+    await asyncio.sleep(0.3)
+    call = (await comp_sock.ok("call:get", {"call_id": call_id}))["call"]
+    assert call["away"] == {"customer": False, "companion": False}
+    assert (await cust_sock.ok("call:current"))["call"]["call_id"] == call_id  # still the customer

@@ -319,3 +319,18 @@ async def test_end_vs_tick_at_the_same_moment(rig: Rig) -> None:
     )
     assert hangup["ok"], hangup
     await assert_nothing_held(rig, cust, 900)
+
+
+async def test_a_customer_gone_while_it_rings_is_not_billed(rig: Rig) -> None:
+    cust = await rig.person(fund_fen=1000)
+    comp, comp_sock = await rig.online_companion()
+    cust_sock = await rig.connect(cust)
+    call_id = await ring(rig, cust_sock, comp)
+    await cust_sock.sio.disconnect()
+    await asyncio.sleep(0.2)
+    ack = await comp_sock.ok("call:accept", {"call_id": call_id})
+    assert ack["call"]["away"]["customer"] is True
+    rig.clock.advance(121)
+    ended = await comp_sock.wait("call:update", lambda d: d["status"] == "ended")
+    assert ended["end_reason"] == "away"
+    await assert_nothing_held(rig, cust, 1000)

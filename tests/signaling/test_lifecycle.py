@@ -196,9 +196,21 @@ def test_both_sides_away_the_earliest_counts() -> None:
     assert actions == [ResumeBilling()]
 
 
-def test_away_while_ringing_is_ignored() -> None:
+def test_a_customer_gone_while_it_rings_is_not_billed_on_accept() -> None:
+    call, actions = step(ringing(T0, P), Away(Side.CUSTOMER, T0 + 1_000), P)
+    assert actions == [] and call.customer_away_ms == T0 + 1_000
+    active_call, actions = step(call, Accept("d1", T0 + 5_000), P)
+    assert actions == [StopRinging(), StartBilling(), PauseBilling()]
+    assert active_call.customer_away_ms == T0 + 5_000  # the away time-out counts from accept
+    assert next_deadline_ms(active_call, P) == T0 + 125_000
+    back, actions = step(call, Back(Side.CUSTOMER, T0 + 2_000), P)
+    assert actions == [] and back.customer_away_ms is None
+    assert step(back, Accept("d1", T0 + 5_000), P)[1] == [StopRinging(), StartBilling()]
+
+
+def test_companion_away_while_ringing_is_ignored() -> None:
     call = ringing(T0, P)
-    assert step(call, Away(Side.CUSTOMER, T0 + 1), P) == (call, [])
+    assert step(call, Away(Side.COMPANION, T0 + 1), P) == (call, [])
 
 
 def test_json_round_trip() -> None:
