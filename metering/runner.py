@@ -44,6 +44,7 @@ class MeteringRunner:
         observe: UpdateSink | None = None,
         max_sessions: int = 50_000,
         batcher: TickBatcher | None = None,
+        idle_poll_s: float = 5.0,
     ) -> None:
         self._service = service
         # Ticks go through the batcher (group commit) when there is one.
@@ -53,6 +54,7 @@ class MeteringRunner:
         self._notify = notify
         self._observe = observe
         self._max = max_sessions
+        self._idle_poll_s = idle_poll_s
         self._timers: dict[str, asyncio.Task[None]] = {}
         self._background: asyncio.Task[None] | None = None
         # A clock may run faster than real time (tests); delays scale by its speed.
@@ -76,6 +78,12 @@ class MeteringRunner:
 
     async def deliver(self, session_id: str, update: Update) -> None:
         """Tell both sides what an update says, then schedule the session's next tick."""
+        await self.announce(session_id, update)
+        self.track(session_id, update)
+
+    async def announce(self, session_id: str, update: Update) -> None:
+        """Tell both sides what an update says, without running the session here (another
+        process runs its billing clock)."""
         for notice in update.notices:
             try:
                 await self._notify(session_id, notice)
@@ -86,7 +94,6 @@ class MeteringRunner:
                 await self._observe(session_id, update)
             except Exception:
                 log.exception("update_sink_failed", session_id=session_id)
-        self.track(session_id, update)
 
     def track(self, session_id: str, update: Update) -> None:
         """Run this session: tick it when its billing clock next needs it."""
@@ -108,11 +115,18 @@ class MeteringRunner:
             task.cancel()
 
     async def _tick_at(self, session_id: str, at_ms: int | None) -> None:
-        if at_ms is None:
-            # Nothing to bill until an edge event (media up) re-tracks the session; until then
-            # this task only marks the session as ours, for the heartbeat.
-            await asyncio.Event().wait()
-            return
+        while at_ms is None:
+            # Nothing to bill until an edge event (media up).  It may be applied by another
+            # process (the other participant's), so look at the session now and then; the
+            # task also marks the session as ours, for the heartbeat.
+            await asyncio.sleep(self._idle_poll_s / self._speed)
+            try:
+                at_ms = await self._service.next_tick_at(session_id)
+            except (SessionEnded, SessionNotFound):
+                self._timers.pop(session_id, None)
+                return
+            except Exception:
+                log.exception("idle_poll_failed", session_id=session_id)
         while (now_ms := to_ms(self._clock.now())) < at_ms:  # noqa: ASYNC110 (a deadline)
             # In slices: the clock may run faster than real time, and no sleep is very long.
             await asyncio.sleep(min((at_ms - now_ms) / 1000 / self._speed, self._heartbeat_s))

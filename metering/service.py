@@ -358,6 +358,20 @@ class MeteringService:
             )
         return notices
 
+    async def next_tick_at(self, session_id: str) -> int | None:
+        """When the session's billing clock next needs a tick (None: not until an edge event);
+        :class:`SessionEnded` once it has ended.  A read: no lock, nothing written."""
+        async with self._db.reading() as s:
+            meter_json = await s.scalar(
+                select(MeteredSession.meter).where(MeteredSession.id == session_id)
+            )
+        if meter_json is None:
+            raise SessionNotFound()
+        meter = Meter.from_json(meter_json)
+        if meter.status is billing_clock.Status.ENDED:
+            raise SessionEnded()
+        return billing_clock.next_tick_at_ms(meter, self._clock_policy)
+
     async def view(self, session_id: str) -> SessionView:
         async with self._db.reading() as s:
             row = await s.get(MeteredSession, session_id)

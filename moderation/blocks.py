@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from moderation.errors import CannotBlockSelf, UserNotFound
 from peiliao.clock import Clock
@@ -24,15 +25,20 @@ class BlockService:
     async def block(self, blocker_id: str, blocked_id: str) -> None:
         if blocker_id == blocked_id:
             raise CannotBlockSelf()
-        async with self._db.writing() as s:
-            if await s.get(User, blocked_id) is None:
-                raise UserNotFound()
-            if await s.get(Block, (blocker_id, blocked_id)) is None:
-                s.add(
-                    Block(
-                        blocker_id=blocker_id, blocked_id=blocked_id, created_at=self._clock.now()
+        try:
+            async with self._db.writing() as s:
+                if await s.get(User, blocked_id) is None:
+                    raise UserNotFound()
+                if await s.get(Block, (blocker_id, blocked_id)) is None:
+                    s.add(
+                        Block(
+                            blocker_id=blocker_id,
+                            blocked_id=blocked_id,
+                            created_at=self._clock.now(),
+                        )
                     )
-                )
+        except IntegrityError:
+            return  # the same block, sent twice at once: blocked either way
 
     async def unblock(self, blocker_id: str, blocked_id: str) -> None:
         async with self._db.writing() as s:

@@ -53,6 +53,7 @@ from store.models import MeteredSession, User
 
 log = structlog.get_logger(__name__)
 
+_OPEN = (Status.RINGING.value, Status.ACTIVE.value)
 _PARTICIPANTS_CACHED = 50_000
 
 
@@ -88,6 +89,7 @@ class Transition:
     after: lifecycle.Call
     actions: list[lifecycle.Action]
     view: dict[str, Any]
+    owner: str = ""
 
 
 class CallService:
@@ -117,6 +119,7 @@ class CallService:
         self._requests: dict[str, asyncio.Lock] = {}
         self._participants: dict[str, tuple[str, str]] = {}
         self._status: dict[str, str] = {}
+        self._carrying: set[asyncio.Task[None]] = set()
 
     def _now_ms(self) -> int:
         return to_ms(self._clock.now())
@@ -174,7 +177,10 @@ class CallService:
         try:
             return await self._ring(who, companion_id, mode, request_key, call_id)
         except BaseException:
-            await self._presence.release(companion_id, call_id)
+            async with self._db.reading() as s:
+                stored = await s.get(CallRow, call_id)
+            if stored is None:  # the call was never written: nothing holds the companion
+                await self._presence.release(companion_id, call_id)
             raise
 
     async def _ring(
@@ -184,6 +190,30 @@ class CallService:
         state = lifecycle.ringing(to_ms(now), self.policy)
         # Reserve minute 1 first: no money, no ringing (and nothing written by a refusal).
         opened = await self._metering.open_session(call_id, who.user_id, companion_id, mode)
+        try:
+            return await self._store_ringing(
+                who, companion_id, mode, request_key, call_id, opened, state, now
+            )
+        except BaseException:
+            # Whatever stopped the call being written, minute 1 must not stay held (if the call
+            # was written after all, the sweep settles it with the call).
+            async with self._db.reading() as s:
+                written = await s.get(CallRow, call_id)
+            if written is None:
+                await asyncio.shield(self._metering.end(call_id, EndReason.UNFUNDED.value))
+            raise
+
+    async def _store_ringing(
+        self,
+        who: Principal,
+        companion_id: str,
+        mode: Mode,
+        request_key: str,
+        call_id: str,
+        opened: Any,
+        state: lifecycle.Call,
+        now: Any,
+    ) -> dict[str, Any]:
         try:
             async with self._db.writing() as s:
                 row = CallRow(
@@ -203,7 +233,6 @@ class CallService:
                 await s.flush()
                 view = await self._view(s, row)
         except IntegrityError:
-            await self._metering.end(call_id, EndReason.UNFUNDED.value)  # release minute 1
             async with self._db.reading() as s:
                 again = await s.scalar(
                     select(CallRow).where(
@@ -322,7 +351,15 @@ class CallService:
             view = await self._view(s, row)
             self._remember_status(row.id, row.status)
             t = Transition(
-                row.id, row.customer_id, row.companion_id, row.mode, before, after, actions, view
+                row.id,
+                row.customer_id,
+                row.companion_id,
+                row.mode,
+                before,
+                after,
+                actions,
+                view,
+                row.owner,
             )
         if after != before:
             log.info(
@@ -332,7 +369,12 @@ class CallService:
                 status=after.status.value,
                 end_reason=after.end_reason.value if after.end_reason else None,
             )
-            await self._carry_out(t)
+            # Committed: what it asks for must happen even if the caller's wait is cancelled
+            # (a handler time-out, a disconnect), so it runs in a task of its own.
+            task = asyncio.create_task(self._carry_out(t), name=f"call-actions-{call_id}")
+            self._carrying.add(task)
+            task.add_done_callback(self._carrying.discard)
+            await asyncio.shield(task)
         return view
 
     def _save(self, row: CallRow, after: lifecycle.Call, actions: list[lifecycle.Action]) -> None:
@@ -361,17 +403,19 @@ class CallService:
                         await self._emit.to_user(t.companion_id, "call:ring_stop", t.view)
                     case lifecycle.StartBilling():
                         if text and not paused_at_start:  # text: connected from accept to end
-                            await self._deliver(t.row_id, await self._metering.media_up(t.row_id))
-                        else:  # voice/video: media reports flow; until then only heartbeat
+                            update = await self._metering.media_up(t.row_id)
+                            await self._deliver(t.row_id, update, t.owner)
+                        elif t.owner == self.owner:  # voice/video: media reports the flow
                             view = await self._metering.view(t.row_id)
                             self._runner.track(t.row_id, Update(view))
                     case lifecycle.PauseBilling():
                         if not paused_at_start:
                             update = await self._metering.media_down(t.row_id)
-                            await self._deliver(t.row_id, update)
+                            await self._deliver(t.row_id, update, t.owner)
                     case lifecycle.ResumeBilling():
                         if text:
-                            await self._deliver(t.row_id, await self._metering.media_up(t.row_id))
+                            update = await self._metering.media_up(t.row_id)
+                            await self._deliver(t.row_id, update, t.owner)
                     case lifecycle.EndBilling(reason):
                         await self._end_billing(t.row_id, reason.value)
                     case lifecycle.ReleaseCompanion():
@@ -394,8 +438,14 @@ class CallService:
             return
         await self._deliver(call_id, update)
 
-    async def _deliver(self, call_id: str, update: Update) -> None:
-        await self._runner.deliver(call_id, update)
+    async def _deliver(self, call_id: str, update: Update, owner: str | None = None) -> None:
+        """Pass a metering update on: the call's owner runs its billing clock; another process
+        that applied an event only tells both sides (the owner's runner picks the change up)."""
+        if owner is None or owner == self.owner:
+            await self._runner.deliver(call_id, update)
+        else:
+            self._runner.untrack(call_id)
+            await self._runner.announce(call_id, update)
 
     async def participants(self, call_id: str) -> tuple[str, str]:
         """(customer, companion) of a call; they never change, so this process remembers them
@@ -498,7 +548,7 @@ class CallService:
             due = (
                 await s.scalars(
                     select(CallRow.id)
-                    .where(CallRow.status != "ended", CallRow.check_at <= now)
+                    .where(CallRow.status.in_(_OPEN), CallRow.check_at <= now)
                     .limit(limit)
                 )
             ).all()
@@ -520,18 +570,27 @@ class CallService:
                     .limit(limit)
                 )
             ).all()
+        # One call's failure must not stop the others (nor the next sweep).
         for call_id in due:
             try:
                 await self._apply(call_id, _timeouts)
                 changed += 1
             except DomainError:
                 continue
+            except Exception:
+                log.exception("sweep_timeout_failed", call_id=call_id)
         for call_id, reason in unsettled:
-            await self._end_billing(call_id, reason or "ended")
-            changed += 1
+            try:
+                await self._end_billing(call_id, reason or "ended")
+                changed += 1
+            except Exception:
+                log.exception("sweep_settle_failed", call_id=call_id)
         for call_id, reason in orphaned:
-            await self.terminate(call_id, _ended_by_metering(reason or ""))
-            changed += 1
+            try:
+                await self.terminate(call_id, _ended_by_metering(reason or ""))
+                changed += 1
+            except Exception:
+                log.exception("sweep_end_failed", call_id=call_id)
         return changed
 
     async def keep_claims(self) -> None:
@@ -545,8 +604,8 @@ class CallService:
                 )
             ).all()
         for call_id, companion_id in rows:
-            if not await self._presence.keep(companion_id, call_id):
-                await self._presence.claim(companion_id, call_id)
+            # Only extend: re-claiming could take back a companion the call just released.
+            await self._presence.keep(companion_id, call_id)
 
     async def drain(self) -> list[str]:
         """End this process's open calls (final billing); refuse new ones from now on."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from peiliao.http.api import Strict
 
@@ -47,6 +47,12 @@ class ChatHistory(Strict):
     after_seq: Seq | None = None
     before_seq: Seq | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+    @model_validator(mode="after")
+    def one_cursor(self) -> ChatHistory:
+        if self.after_seq is not None and self.before_seq is not None:
+            raise ValueError("give after_seq or before_seq, not both")
+        return self
 
 
 class ChatMark(Strict):

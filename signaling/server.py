@@ -225,6 +225,7 @@ class Signaling:
                 return error("unauthenticated", "connect with a valid token first")
             if not self._flood.allow(sid):
                 return await self._flooding(sid)
+            self._refused.pop(sid, None)  # only refusals in a row count towards a disconnect
             try:
                 payload: BaseModel | None = None
                 if model is not None:
@@ -260,7 +261,15 @@ class Signaling:
             await self.sio.disconnect(sid)
         return {"ok": False, "error": RateLimited("too many events; slow down").to_dict()}
 
-    async def _unknown(self, event: Any, sid: str, *args: Any) -> dict[str, Any]:
+    async def _unknown(self, *args: Any) -> dict[str, Any]:
+        # python-socketio calls the catch-all with (event, sid, *data) for an unknown event, but
+        # with (sid, *data) for an event literally named "*".
+        if len(args) >= 2 and isinstance(args[1], str) and args[1] in self._who:
+            event, sid = args[0], args[1]
+        elif args and isinstance(args[0], str) and args[0] in self._who:
+            event, sid = "*", args[0]
+        else:
+            return error("unauthenticated", "connect with a valid token first")
         if sid not in self._who:
             return error("unauthenticated", "connect with a valid token first")
         if not self._flood.allow(sid):

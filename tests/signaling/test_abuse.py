@@ -111,6 +111,8 @@ async def test_authorization_matrix(rig: Rig, event: str) -> None:
 async def test_unknown_events_and_wrong_shapes(rig: Rig) -> None:
     sock = await rig.connect(await rig.person())
     assert (await sock.call("call:explode", {"x": 1}))["error"]["code"] == "unknown_event"
+    assert (await sock.call("*", {}))["error"]["code"] == "unknown_event"  # the catch-all's name
+    assert (await sock.call("*"))["error"]["code"] == "unknown_event"
     assert (await sock.call("call:get", "not an object"))["error"]["code"] == "invalid_input"
     assert (await sock.call("call:get", {"call_id": "call_x"}))["error"]["code"] == "invalid_input"
     assert (await sock.call("call:get", {"call_id": "call_" + "0" * 32, "more": 1}))["error"][
@@ -247,3 +249,11 @@ async def test_events_named_like_the_lifecycle_handlers_do_nothing(rig: Rig) -> 
     call = (await comp_sock.ok("call:get", {"call_id": call_id}))["call"]
     assert call["away"] == {"customer": False, "companion": False}
     assert (await cust_sock.ok("call:current"))["call"]["call_id"] == call_id  # still the customer
+
+
+async def test_history_takes_one_cursor(rig: Rig) -> None:
+    sock = await rig.connect(await rig.person())
+    ack = await sock.call(
+        "chat:history", {"call_id": "call_" + "0" * 32, "after_seq": 1, "before_seq": 5}
+    )
+    assert ack["error"]["code"] == "invalid_input"
