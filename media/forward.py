@@ -84,6 +84,10 @@ class Forward:
             # sender that has no encoder).
             rtc_internals.intercept_sender_rtcp(target.sender, self._subscriber_rtcp)
 
+    @property
+    def target(self) -> RTCRtpTransceiver:
+        return self._target
+
     async def _subscriber_rtcp(self, packet: Any) -> None:
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             await self.request_keyframe()

@@ -16,6 +16,7 @@ from accounts import routes as account_routes
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from media.rooms import Rooms
 from metering import routes as metering_routes
 from metering.batch import TickBatcher
 from metering.payments import (
@@ -302,7 +303,9 @@ def create_app(
         moderation or DeliverAll(),
         RateLimiter(settings.chat_messages_burst, settings.chat_messages_per_s),
     )
-    signaling = Signaling(settings, sio, accounts, calls, chat, presence)
+    rooms = Rooms()
+    calls.on_end.append(rooms.close)
+    signaling = Signaling(settings, sio, accounts, calls, chat, presence, rooms)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = signaling
     app[signaling_routes.CALLS] = calls

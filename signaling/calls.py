@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -120,6 +120,8 @@ class CallService:
         self._participants: dict[str, tuple[str, str]] = {}
         self._status: dict[str, str] = {}
         self._carrying: set[asyncio.Task[None]] = set()
+        #: called with the call id when a call ends (the media relay closes its room)
+        self.on_end: list[Callable[[str], Awaitable[None]]] = []
 
     def _now_ms(self) -> int:
         return to_ms(self._clock.now())
@@ -418,6 +420,8 @@ class CallService:
                             await self._deliver(t.row_id, update, t.owner)
                     case lifecycle.EndBilling(reason):
                         await self._end_billing(t.row_id, reason.value)
+                        for hook in self.on_end:
+                            await hook(t.row_id)
                     case lifecycle.ReleaseCompanion():
                         await self._presence.release(t.companion_id, t.row_id)
                         status = (await self._presence.statuses([t.companion_id]))[t.companion_id]

@@ -60,6 +60,12 @@ class ChatMark(Strict):
     seq: Seq
 
 
+class MediaOffer(Strict):
+    call_id: CallId
+    #: the client's SDP offer, with its candidates (no trickle yet)
+    sdp: Annotated[str, Field(min_length=10, max_length=60_000)]
+
+
 #: every client → server event and its payload model (None: no payload)
 EVENTS: dict[str, type[Strict] | None] = {
     "presence:set": PresenceSet,
@@ -78,6 +84,7 @@ EVENTS: dict[str, type[Strict] | None] = {
     "chat:read": ChatMark,
     "chat:typing": CallRef,
     "admin:end": CallRef,
+    "media:offer": MediaOffer,
 }
 
 #: every server → client event

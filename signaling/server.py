@@ -25,12 +25,14 @@ from pydantic import BaseModel, ValidationError
 from accounts.roles import Role
 from accounts.routes import SESSION_COOKIE
 from accounts.service import AccountService, Principal
+from media.rooms import Rooms
 from metering.tariff import Mode
-from peiliao.errors import DomainError, Forbidden, RateLimited, Unauthenticated
+from peiliao.errors import CodedError, DomainError, Forbidden, RateLimited, Unauthenticated
 from peiliao.settings import Settings
 from signaling import protocol
 from signaling.calls import CallService
 from signaling.chat import ChatService
+from signaling.errors import NotChatting, NotParticipant
 from signaling.lifecycle import EndReason
 from signaling.limits import RateLimiter
 from signaling.presence import Presence
@@ -99,8 +101,10 @@ class Signaling:
         calls: CallService,
         chat: ChatService,
         presence: Presence,
+        rooms: Rooms | None = None,
     ) -> None:
         self.settings = settings
+        self.rooms = rooms
         self.sio = sio
         self._accounts = accounts
         self.calls = calls
@@ -130,6 +134,7 @@ class Signaling:
             "chat:read": lambda who, sid, p: chat.mark(who, p.call_id, p.seq, "read"),
             "chat:typing": lambda who, sid, p: chat.typing(who, p.call_id),
             "admin:end": self._admin_end,
+            "media:offer": self._media_offer,
         }
         assert set(self._handlers) == set(protocol.EVENTS), "every event has one handler"
         sio.on("connect", self._connect)
@@ -309,6 +314,24 @@ class Signaling:
     async def _call_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         return {"call": await self.calls.open_call_of(who.user_id)}
 
+    async def _media_offer(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        if who.user_id not in await self.calls.participants(p.call_id):
+            raise NotParticipant()
+        call = await self.calls.get(who, p.call_id)
+        if call["status"] != "active":
+            raise NotChatting("media can be negotiated only once the call is accepted")
+        if call["mode"] not in ("voice", "video"):
+            raise CodedError("not_a_media_call", "this is a text session")
+        if self.rooms is None:
+            raise CodedError("media_unavailable", "this server does not relay media")
+        try:
+            sdp = await self.rooms.answer(p.call_id, call["mode"], who.user_id, p.sdp)
+        except ValueError as exc:
+            raise CodedError(
+                "invalid_sdp", f"the offer could not be used: {str(exc)[:200]}"
+            ) from None
+        return {"sdp": sdp, "type": "answer"}
+
     async def _admin_end(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         if who.role is not Role.ADMIN:
             raise Forbidden("only admins can end someone else's session")
@@ -348,6 +371,8 @@ class Signaling:
                 await task
         self._tasks = []
         await self.chat.writer.stop()
+        if self.rooms is not None:
+            await self.rooms.close_all()
 
     async def drain(self) -> None:
         """Stop taking calls; let this process's calls go on for the drain time-out; then end

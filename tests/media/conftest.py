@@ -6,6 +6,10 @@ from __future__ import annotations
 import aioice.ice
 import pytest
 
+from tests.signaling.conftest import make_rig, rig
+
+__all__ = ["make_rig", "rig"]
+
 
 @pytest.fixture(autouse=True)
 def loopback_ice(monkeypatch: pytest.MonkeyPatch) -> None:

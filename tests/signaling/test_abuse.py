@@ -16,11 +16,19 @@ from peiliao.clock import FakeClock
 from signaling.protocol import EVENTS
 from tests.signaling.conftest import Rig, RigFactory, Sock, request_id
 
+# media:offer has its own authorization tests (tests/media/test_negotiation.py)
 CALL_EVENTS = [
     e
     for e in EVENTS
     if e
-    not in ("presence:set", "presence:watch", "presence:unwatch", "call:request", "call:current")
+    not in (
+        "presence:set",
+        "presence:watch",
+        "presence:unwatch",
+        "call:request",
+        "call:current",
+        "media:offer",
+    )
 ]
 RINGING_EVENTS = {"call:accept", "call:decline", "call:cancel"}
 

@@ -1,0 +1,96 @@
+"""A voice call through the real server: each participant negotiates with the server over
+Socket.IO (``media:offer``) and hears the other's tone, forwarded by the relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from tests.media.test_forward import RATE, Tone, dominant_hz
+from tests.signaling.conftest import Rig, Sock, request_id
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def negotiate(sock: Sock, call_id: str, pc: RTCPeerConnection) -> dict[str, object]:
+    await pc.setLocalDescription(await pc.createOffer())
+    ack = await sock.call("media:offer", {"call_id": call_id, "sdp": pc.localDescription.sdp})
+    if ack["ok"]:
+        await pc.setRemoteDescription(RTCSessionDescription(ack["sdp"], "answer"))
+    return dict(ack)
+
+
+def listen(
+    pc: RTCPeerConnection, heard: list[np.ndarray], tasks: list[asyncio.Future[None]]
+) -> None:
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        async def run() -> None:
+            while True:
+                frame = await track.recv()
+                heard.append(frame.to_ndarray().reshape(-1)[:: len(frame.layout.channels)])
+
+        tasks.append(asyncio.ensure_future(run()))
+
+
+async def test_a_voice_call_each_side_hears_the_others_tone(rig: Rig) -> None:
+    cust = await rig.person(fund_fen=10_000)
+    comp, comp_sock = await rig.online_companion()
+    cust_sock = await rig.connect(cust)
+    call_id = (
+        await cust_sock.ok(
+            "call:request",
+            {"companion_id": comp.user_id, "mode": "voice", "request_id": request_id()},
+        )
+    )["call"]["call_id"]
+    config = RTCConfiguration(iceServers=[])
+    cust_pc, comp_pc = RTCPeerConnection(config), RTCPeerConnection(config)
+    tasks: list[asyncio.Future[None]] = []
+    heard_by_cust: list[np.ndarray] = []
+    heard_by_comp: list[np.ndarray] = []
+    try:
+        cust_pc.addTrack(Tone(440.0))
+        comp_pc.addTrack(Tone(660.0))
+        listen(cust_pc, heard_by_cust, tasks)
+        listen(comp_pc, heard_by_comp, tasks)
+        early = await negotiate(cust_sock, call_id, cust_pc)
+        assert early["error"]["code"] == "call_not_active"  # type: ignore[index]
+        cust_pc = RTCPeerConnection(config)  # a fresh offer after the refusal
+        cust_pc.addTrack(Tone(440.0))
+        listen(cust_pc, heard_by_cust, tasks)
+        await comp_sock.ok("call:accept", {"call_id": call_id})
+        stranger = await rig.connect(await rig.person())
+        stranger_pc = RTCPeerConnection(config)
+        stranger_pc.addTrack(Tone(880.0))
+        refused = await negotiate(stranger, call_id, stranger_pc)
+        await stranger_pc.close()
+        assert refused["error"]["code"] == "not_participant"  # type: ignore[index]
+        bad = await stranger.call("media:offer", {"call_id": call_id, "sdp": "v=0 garbage"})
+        assert bad["error"]["code"] == "not_participant"
+        junk = await cust_sock.call("media:offer", {"call_id": call_id, "sdp": "v=0 garbage here"})
+        assert not junk["ok"] and junk["error"]["code"] != "internal"
+
+        assert (await negotiate(cust_sock, call_id, cust_pc))["ok"]
+        assert (await negotiate(comp_sock, call_id, comp_pc))["ok"]
+        for _ in range(100):
+            if sum(map(len, heard_by_cust)) >= RATE and sum(map(len, heard_by_comp)) >= RATE:
+                break
+            await asyncio.sleep(0.05)
+        last = RATE // 2
+        assert (
+            abs(dominant_hz(np.concatenate(heard_by_cust)[-last:].astype(float), RATE) - 660) < 10
+        )
+        assert (
+            abs(dominant_hz(np.concatenate(heard_by_comp)[-last:].astype(float), RATE) - 440) < 10
+        )
+        await cust_sock.ok("call:hangup", {"call_id": call_id})
+        await asyncio.sleep(0.2)
+        assert rig.signaling.rooms.get(call_id) is None  # the room closed with the call
+    finally:
+        for task in tasks:
+            task.cancel()
+        for pc in (cust_pc, comp_pc):
+            await pc.close()
