@@ -120,6 +120,12 @@ class Room:
         for key, forwards in self._forwards.items():
             self._forwards[key] = [f for f in forwards if id(f.target) not in gone]
 
+    def flowing(self, now: float, silence_s: float) -> bool:
+        """Media arrives from every participant (at least two) within ``silence_s``."""
+        return len(self.participants) >= 2 and all(
+            now - p.last_rx < silence_s for p in self.participants.values()
+        )
+
     async def close(self) -> None:
         async with self._lock:
             for p in self.participants.values():

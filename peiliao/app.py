@@ -43,6 +43,7 @@ from peiliao.telemetry import PrometheusTelemetry
 from signaling import routes as signaling_routes
 from signaling.calls import Blocks, CallService
 from signaling.chat import ChatService, DeliverAll, Moderation
+from signaling.lifecycle import EndReason
 from signaling.lifecycle import Policy as CallPolicy
 from signaling.limits import RateLimiter
 from signaling.presence import MemoryPresence, Presence, RedisPresence
@@ -303,7 +304,17 @@ def create_app(
         moderation or DeliverAll(),
         RateLimiter(settings.chat_messages_burst, settings.chat_messages_per_s),
     )
-    rooms = Rooms()
+
+    async def media_lost(call_id: str) -> None:
+        assert calls is not None
+        await calls.terminate(call_id, EndReason.MEDIA_LOST)
+
+    rooms = Rooms(
+        on_flow=calls.media_flow,
+        on_lost=media_lost,
+        silence_s=settings.media_silence_s,
+        lost_s=settings.media_lost_s,
+    )
     calls.on_end.append(rooms.close)
     signaling = Signaling(settings, sio, accounts, calls, chat, presence, rooms)
     sio.attach(app, socketio_path="socket.io")

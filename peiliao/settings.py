@@ -111,6 +111,10 @@ class Settings:
     chat_messages_burst: int = 10
     presence_ttl_s: int = 90
 
+    # Media
+    media_silence_s: float = 10.0
+    media_lost_s: float = 60.0
+
     # Operations
     require_services: bool = False
     gc_full_interval_s: int = 600
@@ -212,6 +216,8 @@ class Settings:
             "chat_messages_per_s",
             "chat_messages_burst",
             "presence_ttl_s",
+            "media_silence_s",
+            "media_lost_s",
             "gc_full_interval_s",
         ):
             if getattr(self, name) <= 0:

@@ -298,6 +298,20 @@ class CallService:
         """End a call from outside its participants: metering, moderation, an admin, drain."""
         return await self._apply(call_id, lambda row, now: lifecycle.Terminate(reason, now))
 
+    async def media_flow(self, call_id: str, flowing: bool) -> None:
+        """The relay's report on a voice or video call: media now flows both ways (bill), or
+        has stopped from one side (pause; both sides are told the peer is reconnecting)."""
+        async with self._db.reading() as s:
+            owner = await s.scalar(select(CallRow.owner).where(CallRow.id == call_id))
+        step = self._metering.media_up if flowing else self._metering.media_down
+        try:
+            update = await step(call_id)
+        except (SessionEnded, SessionNotFound):
+            return
+        await self._deliver(call_id, update, owner)
+        for user in await self.participants(call_id):
+            await self._emit.to_user(user, "media:state", {"call_id": call_id, "flowing": flowing})
+
     async def away(self, user_id: str) -> None:
         """Every device of ``user_id`` disconnected: pause their open call's billing."""
         await self._presence_event(user_id, lifecycle.Away)

@@ -49,6 +49,7 @@ class EndReason(StrEnum):
     ADMIN = "admin"
     DRAIN = "drain"  # the server process was shutting down
     SERVER_LOST = "server_lost"  # the process running it died; another one settled it
+    MEDIA_LOST = "media_lost"  # a voice/video participant's media stopped past the time-out
 
 
 #: reasons an active call can be ended by something other than its two participants
@@ -60,6 +61,7 @@ SYSTEM_REASONS = frozenset(
         EndReason.DRAIN,
         EndReason.AWAY,
         EndReason.SERVER_LOST,
+        EndReason.MEDIA_LOST,
     }
 )
 

@@ -100,4 +100,5 @@ SERVER_EVENTS = (
     "session:notice",
     "presence:update",
     "server:draining",
+    "media:state",
 )

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
+from peiliao.clock import FakeClock
 from tests.media.test_forward import RATE, Tone, dominant_hz
-from tests.signaling.conftest import Rig, Sock, request_id
+from tests.signaling.conftest import Rig, RigFactory, Sock, request_id
+from tests.support import bearer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -94,3 +96,43 @@ async def test_a_voice_call_each_side_hears_the_others_tone(rig: Rig) -> None:
             task.cancel()
         for pc in (cust_pc, comp_pc):
             await pc.close()
+
+
+async def test_billed_while_media_flows_paused_on_silence_ended_when_lost(
+    make_rig: RigFactory, clock: FakeClock
+) -> None:
+    async with make_rig(clock, media_silence_s=1.0, media_lost_s=2.0) as rig:
+        cust = await rig.person(fund_fen=10_000)
+        comp, comp_sock = await rig.online_companion()
+        cust_sock = await rig.connect(cust)
+        call_id = (
+            await cust_sock.ok(
+                "call:request",
+                {"companion_id": comp.user_id, "mode": "voice", "request_id": request_id()},
+            )
+        )["call"]["call_id"]
+        await comp_sock.ok("call:accept", {"call_id": call_id})
+        config = RTCConfiguration(iceServers=[])
+        cust_pc, comp_pc = RTCPeerConnection(config), RTCPeerConnection(config)
+        try:
+            cust_pc.addTrack(Tone(440.0))
+            comp_pc.addTrack(Tone(660.0))
+            assert (await negotiate(cust_sock, call_id, cust_pc))["ok"]
+            assert (await negotiate(comp_sock, call_id, comp_pc))["ok"]
+            await cust_sock.wait("media:state", lambda d: d["flowing"], timeout=10)
+            meter = await cust_sock.wait("session:meter", timeout=10)
+            assert meter["rate_fen_per_min"] == 300
+            clock.advance(30)  # 30 s of media both ways
+            await cust_pc.close()  # the customer's media stops
+            await comp_sock.wait("media:state", lambda d: not d["flowing"], timeout=5)
+            clock.advance(100)  # not billed while paused
+            ended = await comp_sock.wait(
+                "call:update", lambda d: d["status"] == "ended", timeout=10
+            )
+            assert ended["end_reason"] == "media_lost"
+            wallet = await (await rig.http.get("/api/wallet", headers=bearer(cust.token))).json()
+            assert (wallet["wallet_fen"], wallet["held_fen"]) == (10_000 - 300, 0)
+            assert rig.signaling.rooms.get(call_id) is None
+        finally:
+            for pc in (cust_pc, comp_pc):
+                await pc.close()
