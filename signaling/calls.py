@@ -612,18 +612,25 @@ class CallService:
         return changed
 
     async def keep_claims(self) -> None:
-        """Keep the companions of this process's open calls claimed (Redis claims expire)."""
+        """For this process's open calls: keep their companions claimed (Redis claims expire),
+        and mark away a side whose every device is gone without a disconnect reaching us (the
+        process holding its sockets died: its devices expired in Redis)."""
         async with self._db.reading() as s:
             rows = (
                 await s.execute(
-                    select(CallRow.id, CallRow.companion_id).where(
-                        CallRow.status != "ended", CallRow.owner == self.owner
-                    )
+                    select(
+                        CallRow.id, CallRow.customer_id, CallRow.companion_id, CallRow.state
+                    ).where(CallRow.status.in_(_OPEN), CallRow.owner == self.owner)
                 )
             ).all()
-        for call_id, companion_id in rows:
+        for call_id, customer_id, companion_id, state in rows:
             # Only extend: re-claiming could take back a companion the call just released.
             await self._presence.keep(companion_id, call_id)
+            call = lifecycle.Call.from_json(state)
+            for side, user in ((Side.CUSTOMER, customer_id), (Side.COMPANION, companion_id)):
+                if call.away_since(side) is None and await self._presence.devices(user) == 0:
+                    log.warning("devices_vanished", call_id=call_id, user_id=user)
+                    await self.away(user)
 
     async def drain(self) -> list[str]:
         """End this process's open calls (final billing); refuse new ones from now on."""

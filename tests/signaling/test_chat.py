@@ -182,3 +182,13 @@ async def test_running_out_of_money_pauses_then_ends(make_rig: RigFactory) -> No
         w = await (await rig.http.get("/api/wallet", headers=bearer(cust.token))).json()
         assert (w["wallet_fen"], w["held_fen"]) == (0, 0)
         assert (await check_ledger(rig.db)).ok
+
+
+async def test_a_side_whose_devices_vanished_is_marked_away(rig: Rig) -> None:
+    """The process holding the customer's sockets died: no disconnect reached the owner, but
+    the devices are gone from presence; the owner's periodic check marks the customer away."""
+    cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig)
+    await rig.signaling.presence.device_down(cust.user_id, cust_sock.sid)  # expired, silently
+    await rig.signaling.calls.keep_claims()
+    away = await comp_sock.wait("call:update", lambda d: d["away"]["customer"])
+    assert away["call_id"] == call_id and away["status"] == "active"
