@@ -64,6 +64,8 @@ class Room:
         #: (source user, kind) → the forwards carrying it to the others
         self._forwards: dict[tuple[str, str], list[Forward]] = {}
         self._lock = asyncio.Lock()
+        #: no money for the next minute: nothing is forwarded either way until it resumes
+        self.paused = False
 
     async def answer(self, user_id: str, offer_sdp: str) -> str:
         """Take ``user_id``'s offer; the server's answer SDP.  A new offer from the same user
@@ -97,7 +99,9 @@ class Room:
 
         async def fan_out(packet: RtpPacket) -> None:
             source.rx_packets[kind] += 1
-            source.last_rx = loop.time()
+            source.last_rx = loop.time()  # still arriving: the media is alive, only held back
+            if self.paused:
+                return
             for forward in self._forwards.get((source.user_id, kind), ()):
                 await forward.packet(packet)
 

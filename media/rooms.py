@@ -81,6 +81,13 @@ class Rooms:
             except Exception:
                 log.exception("media_monitor_failed", call_id=room.call_id)
 
+    async def billing_notice(self, call_id: str, kind: str) -> None:
+        """Metering paused the call for lack of money: stop forwarding both ways; resumed:
+        forward again (the clients were told by ``session:notice``)."""
+        room = self._rooms.get(call_id)
+        if room is not None and kind in ("paused", "resumed"):
+            room.paused = kind == "paused"
+
     async def close(self, call_id: str) -> None:
         room = self._rooms.pop(call_id, None)
         monitor = self._monitors.pop(call_id, None)

@@ -28,6 +28,7 @@ from metering.errors import (
     RatesNotSet,
     RefundTooLarge,
     RefundUncovered,
+    SessionEnded,
     SessionNotEnded,
     SessionNotFound,
     WithdrawalRefused,
@@ -281,12 +282,35 @@ async def _credit(app: web.Application, notice: PaidNotice | None) -> None:
     """Credit what the provider says was paid (a verified notice or an order query)."""
     if notice is None:
         return
-    await app[WALLETS].credit_paid_order(
+    order, credited = await app[WALLETS].credit_paid_order(
         notice.order_id,
         provider=app[PROVIDER].name,
         amount_fen=notice.amount_fen,
         trade_no=notice.trade_no,
     )
+    if credited:
+        await funds_arrived(app, order.user_id)
+
+
+async def funds_arrived(app: web.Application, user_id: str) -> None:
+    """Money (a top-up, a package, a coupon) reached ``user_id``: their sessions paused for
+    lack of it try to reserve their next minute again and, if they can, resume.  Both sides are
+    told through the runner; the runner that runs each session picks up its new state."""
+    async with app[METERING_DB].reading() as s:
+        sids = (
+            await s.scalars(
+                select(MeteredSession.id).where(
+                    MeteredSession.customer_id == user_id,
+                    MeteredSession.status.in_(("running", "paused")),
+                )
+            )
+        ).all()
+    for sid in sids:
+        try:
+            update = await app[METERING].funds_added(sid)
+        except (SessionEnded, SessionNotFound):
+            continue
+        await app[RUNNER].announce(sid, update)
 
 
 @api.route(
@@ -382,6 +406,7 @@ async def buy_package(call: Call) -> BaseModel:
     grant = await call.request.app[WALLETS].buy_package(
         call.user.user_id, body.code, f"g_{secrets.token_hex(10)}"
     )
+    await funds_arrived(call.request.app, call.user.user_id)
     return GrantOut.model_validate(grant, from_attributes=True)
 
 
@@ -409,6 +434,7 @@ async def my_packages(call: Call) -> BaseModel:
 async def redeem_trial(call: Call) -> BaseModel:
     body: TrialIn = call.body
     await call.request.app[WALLETS].redeem_trial(call.user.user_id, body.kind)
+    await funds_arrived(call.request.app, call.user.user_id)
     return OkOut()
 
 
@@ -784,4 +810,5 @@ async def buy_offer(call: Call) -> BaseModel:
     grant = await call.request.app[WALLETS].buy_offer(
         call.user.user_id, call.request.match_info["offer_id"], f"g_{secrets.token_hex(10)}"
     )
+    await funds_arrived(call.request.app, call.user.user_id)
     return GrantOut.model_validate(grant, from_attributes=True)

@@ -316,6 +316,7 @@ def create_app(
         lost_s=settings.media_lost_s,
     )
     calls.on_end.append(rooms.close)
+    calls.on_notice_hooks.append(rooms.billing_notice)
     signaling = Signaling(settings, sio, accounts, calls, chat, presence, rooms)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = signaling

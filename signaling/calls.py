@@ -122,6 +122,8 @@ class CallService:
         self._carrying: set[asyncio.Task[None]] = set()
         #: called with the call id when a call ends (the media relay closes its room)
         self.on_end: list[Callable[[str], Awaitable[None]]] = []
+        #: called with (call id, notice kind) for metering's notices (the relay pauses)
+        self.on_notice_hooks: list[Callable[[str, str], Awaitable[None]]] = []
 
     def _now_ms(self) -> int:
         return to_ms(self._clock.now())
@@ -519,6 +521,8 @@ class CallService:
         payload = {"call_id": call_id, "kind": notice.kind, "reason": notice.reason}
         for user in (row.customer_id, row.companion_id):
             await self._emit.to_user(user, "session:notice", payload)
+        for hook in self.on_notice_hooks:
+            await hook(call_id, notice.kind)
         if notice.kind == "ended" and row.status != Status.ENDED:
             await self.terminate(call_id, _ended_by_metering(notice.reason))
 

@@ -136,3 +136,52 @@ async def test_billed_while_media_flows_paused_on_silence_ended_when_lost(
         finally:
             for pc in (cust_pc, comp_pc):
                 await pc.close()
+
+
+async def test_no_money_stops_forwarding_both_ways_until_a_top_up(make_rig: RigFactory) -> None:
+    """At 60× speed: one voice minute of money; when the session pauses the relay stops
+    forwarding both ways; a top-up resumes the session and the media."""
+    from peiliao.clock import ScaledClock
+
+    clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
+    async with make_rig(clock, resume_grace_s=120) as rig:
+        cust = await rig.person(fund_fen=300)  # the first voice minute only
+        comp, comp_sock = await rig.online_companion()
+        cust_sock = await rig.connect(cust)
+        call_id = (
+            await cust_sock.ok(
+                "call:request",
+                {"companion_id": comp.user_id, "mode": "voice", "request_id": request_id()},
+            )
+        )["call"]["call_id"]
+        await comp_sock.ok("call:accept", {"call_id": call_id})
+        config = RTCConfiguration(iceServers=[])
+        cust_pc, comp_pc = RTCPeerConnection(config), RTCPeerConnection(config)
+        tasks: list[asyncio.Future[None]] = []
+        heard_by_cust: list[np.ndarray] = []
+        heard_by_comp: list[np.ndarray] = []
+        try:
+            cust_pc.addTrack(Tone(440.0))
+            comp_pc.addTrack(Tone(660.0))
+            listen(cust_pc, heard_by_cust, tasks)
+            listen(comp_pc, heard_by_comp, tasks)
+            assert (await negotiate(cust_sock, call_id, cust_pc))["ok"]
+            assert (await negotiate(comp_sock, call_id, comp_pc))["ok"]
+            await comp_sock.wait("session:notice", lambda d: d["kind"] == "paused", timeout=20)
+            await asyncio.sleep(0.3)  # what was in flight arrives
+            held = (len(heard_by_cust), len(heard_by_comp))
+            await asyncio.sleep(0.6)
+            assert (len(heard_by_cust), len(heard_by_comp)) == held  # nothing forwarded
+            await rig.fund(cust.token, 3000)
+            await comp_sock.wait("session:notice", lambda d: d["kind"] == "resumed", timeout=10)
+            for _ in range(40):
+                if len(heard_by_cust) > held[0] + 10 and len(heard_by_comp) > held[1] + 10:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(heard_by_cust) > held[0] + 10 and len(heard_by_comp) > held[1] + 10
+            await cust_sock.ok("call:hangup", {"call_id": call_id})
+        finally:
+            for task in tasks:
+                task.cancel()
+            for pc in (cust_pc, comp_pc):
+                await pc.close()

@@ -192,3 +192,20 @@ async def test_a_side_whose_devices_vanished_is_marked_away(rig: Rig) -> None:
     await rig.signaling.calls.keep_claims()
     away = await comp_sock.wait("call:update", lambda d: d["away"]["customer"])
     assert away["call_id"] == call_id and away["status"] == "active"
+
+
+async def test_a_top_up_while_paused_resumes_the_session(make_rig: RigFactory) -> None:
+    """At 60× speed: the money runs out, the session pauses; the customer tops up through the
+    payment flow within the grace, and it resumes (both sides told) instead of ending."""
+    clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
+    async with make_rig(clock, resume_grace_s=60) as rig:
+        cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig, fund_fen=200)
+        for sock in (cust_sock, comp_sock):
+            await sock.wait("session:notice", lambda d: d["kind"] == "paused", timeout=20)
+        await rig.fund(cust.token, 1000)
+        for sock in (cust_sock, comp_sock):
+            await sock.wait("session:notice", lambda d: d["kind"] == "resumed", timeout=10)
+        call = (await cust_sock.ok("call:get", {"call_id": call_id}))["call"]
+        assert call["status"] == "active"
+        await cust_sock.ok("call:hangup", {"call_id": call_id})
+        assert (await check_ledger(rig.db)).ok
