@@ -409,27 +409,23 @@ class CallService:
 
     async def _carry_out(self, t: Transition) -> None:
         text = t.mode == Mode.TEXT
-        # Accepted while the customer was away: connected, but billing starts paused (media up
-        # and down at one instant would be ambiguous to the billing clock, so neither is sent).
-        paused_at_start = any(isinstance(a, lifecycle.StartBilling) for a in t.actions) and any(
-            isinstance(a, lifecycle.PauseBilling) for a in t.actions
-        )
         for action in t.actions:
             try:
                 match action:
                     case lifecycle.StopRinging():
                         await self._emit.to_user(t.companion_id, "call:ring_stop", t.view)
-                    case lifecycle.StartBilling():
-                        if text and not paused_at_start:  # text: connected from accept to end
+                    case lifecycle.StartBilling(paused):
+                        # Text is connected from accept to end (unless it starts paused: the
+                        # customer's return sends media up); voice/video: media reports flow.
+                        if text and not paused:
                             update = await self._metering.media_up(t.row_id)
                             await self._deliver(t.row_id, update, t.owner)
-                        elif t.owner == self.owner:  # voice/video: media reports the flow
+                        elif t.owner == self.owner:
                             view = await self._metering.view(t.row_id)
                             self._runner.track(t.row_id, Update(view))
                     case lifecycle.PauseBilling():
-                        if not paused_at_start:
-                            update = await self._metering.media_down(t.row_id)
-                            await self._deliver(t.row_id, update, t.owner)
+                        update = await self._metering.media_down(t.row_id)
+                        await self._deliver(t.row_id, update, t.owner)
                     case lifecycle.ResumeBilling():
                         if text:
                             update = await self._metering.media_up(t.row_id)

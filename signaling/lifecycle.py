@@ -190,7 +190,10 @@ class StopRinging:
 
 @dataclass(frozen=True, slots=True)
 class StartBilling:
-    """The call is connected: the billing clock may run (for text, from now on)."""
+    """The call is connected: the billing clock may run (for text, from now on).  ``paused``:
+    accepted while the customer was away, so connected time counts only once they are back."""
+
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +251,7 @@ def step(call: Call, event: Event, policy: Policy) -> tuple[Call, list[Action]]:
                     # The customer left while it rang: connected, but not billed until back
                     # (and ended if not back within the away time-out, counted from now).
                     after = replace(after, customer_away_ms=at_ms)
-                    return after, [StopRinging(), StartBilling(), PauseBilling()]
+                    return after, [StopRinging(), StartBilling(paused=True)]
                 return after, [StopRinging(), StartBilling()]
             if status is Status.ACTIVE:
                 if call.accepted_device == device:

@@ -200,7 +200,7 @@ def test_a_customer_gone_while_it_rings_is_not_billed_on_accept() -> None:
     call, actions = step(ringing(T0, P), Away(Side.CUSTOMER, T0 + 1_000), P)
     assert actions == [] and call.customer_away_ms == T0 + 1_000
     active_call, actions = step(call, Accept("d1", T0 + 5_000), P)
-    assert actions == [StopRinging(), StartBilling(), PauseBilling()]
+    assert actions == [StopRinging(), StartBilling(paused=True)]
     assert active_call.customer_away_ms == T0 + 5_000  # the away time-out counts from accept
     assert next_deadline_ms(active_call, P) == T0 + 125_000
     back, actions = step(call, Back(Side.CUSTOMER, T0 + 2_000), P)
@@ -255,6 +255,8 @@ def test_any_sequence_keeps_the_invariants(seq: list[object]) -> None:
         for a in actions:
             if isinstance(a, StartBilling):
                 started += 1
+                assert not paused
+                paused = a.paused
             elif isinstance(a, EndBilling):
                 ended += 1
                 assert a.reason is call.end_reason
