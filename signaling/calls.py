@@ -159,7 +159,7 @@ class CallService:
             companion = await s.get(User, companion_id)
             mine = await s.scalar(
                 select(CallRow.id).where(
-                    CallRow.customer_id == who.user_id, CallRow.status != "ended"
+                    CallRow.customer_id == who.user_id, CallRow.status.in_(_OPEN)
                 )
             )
         if self.draining:
@@ -247,7 +247,7 @@ class CallService:
                     return await self._view(s, again)
                 mine = await s.scalar(
                     select(CallRow.id).where(
-                        CallRow.customer_id == who.user_id, CallRow.status != "ended"
+                        CallRow.customer_id == who.user_id, CallRow.status.in_(_OPEN)
                     )
                 )
             raise AlreadyInCall() if mine else CompanionBusy() from None
@@ -291,7 +291,7 @@ class CallService:
             row = await s.scalar(
                 select(CallRow).where(
                     (CallRow.customer_id == user_id) | (CallRow.companion_id == user_id),
-                    CallRow.status != "ended",
+                    CallRow.status.in_(_OPEN),
                 )
             )
             return await self._view(s, row) if row is not None else None
@@ -584,7 +584,7 @@ class CallService:
                 await s.execute(
                     select(CallRow.id, MeteredSession.end_reason)
                     .join(MeteredSession, MeteredSession.id == CallRow.id)
-                    .where(CallRow.status != "ended", MeteredSession.status == "ended")
+                    .where(CallRow.status.in_(_OPEN), MeteredSession.status == "ended")
                     .limit(limit)
                 )
             ).all()
@@ -635,26 +635,22 @@ class CallService:
     async def drain(self) -> list[str]:
         """End this process's open calls (final billing); refuse new ones from now on."""
         self.draining = True
-        async with self._db.reading() as s:
-            ids = (
-                await s.scalars(
-                    select(CallRow.id).where(CallRow.status != "ended", CallRow.owner == self.owner)
-                )
-            ).all()
+        ids = await self.open_owned()
         for call_id in ids:
             try:
                 await self.terminate(call_id, EndReason.DRAIN)
             except DomainError:
                 continue
-        return list(ids)
+        return ids
 
-    async def open_owned(self) -> int:
+    async def open_owned(self) -> list[str]:
+        """The ringing and active calls this process owns."""
         async with self._db.reading() as s:
-            return len(
+            return list(
                 (
                     await s.scalars(
                         select(CallRow.id).where(
-                            CallRow.status != "ended", CallRow.owner == self.owner
+                            CallRow.status.in_(_OPEN), CallRow.owner == self.owner
                         )
                     )
                 ).all()

@@ -387,7 +387,7 @@ class Signaling:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.drain_timeout_s
         try:
-            while loop.time() < deadline and await self.calls.open_owned() > 0:  # noqa: ASYNC110 (polls the database)
+            while loop.time() < deadline and await self.calls.open_owned():  # noqa: ASYNC110 (polls the database)
                 await asyncio.sleep(min(0.5, max(0.0, deadline - loop.time())))
             ended = await self.calls.drain()
             log.info("signaling_drained", ended_calls=len(ended))
