@@ -41,7 +41,8 @@ class Parked(MediaStreamTrack):
         await asyncio.Future()
 
 
-def _prefer_forwardable(transceiver: RTCRtpTransceiver, kind: str) -> None:
+def prefer_forwardable(transceiver: RTCRtpTransceiver, kind: str) -> None:
+    """Offer or accept only the codecs the relay forwards as they are (Opus; VP8 with RTX)."""
     caps = RTCRtpSender.getCapabilities(kind).codecs
     transceiver.setCodecPreferences([c for c in caps if c.mimeType.lower() in FORWARDABLE[kind]])
 
@@ -79,7 +80,7 @@ class Room:
             transceivers = {}
             for kind in self.kinds:
                 t = pc.addTransceiver(Parked(kind), direction="sendrecv")
-                _prefer_forwardable(t, kind)
+                prefer_forwardable(t, kind)
                 transceivers[kind] = t
             try:
                 await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))

@@ -16,7 +16,7 @@ from typing import Any
 import aiortc
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcdtlstransport import RTCDtlsTransport
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 
 SUPPORTED_AIORTC = "1.16.0"
 
@@ -107,8 +107,6 @@ def intercept_sender_rtcp(
 def remember_sent(sender: RTCRtpSender, packet: RtpPacket, ntp_time: int) -> None:
     """Record a packet we sent on ``sender``'s behalf: in its retransmission history (so a NACK
     is answered with RTX) and in its sender-report counters."""
-    from aiortc.rtp import RTP_HISTORY_SIZE
-
     getattr(sender, _HISTORY)[packet.sequence_number % RTP_HISTORY_SIZE] = packet
     ntp, rtp, octets, count = _SR_FIELDS
     setattr(sender, ntp, ntp_time)
@@ -119,8 +117,6 @@ def remember_sent(sender: RTCRtpSender, packet: RtpPacket, ntp_time: int) -> Non
 
 def was_sent(sender: RTCRtpSender, sequence_number: int) -> bool:
     """Whether ``sender``'s retransmission history still holds this packet (RTX can repair it)."""
-    from aiortc.rtp import RTP_HISTORY_SIZE
-
     held = getattr(sender, _HISTORY).get(sequence_number % RTP_HISTORY_SIZE)
     return held is not None and held.sequence_number == sequence_number
 

@@ -15,11 +15,11 @@ from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
     RTCPeerConnection,
-    RTCRtpSender,
 )
 
 from media import rtc_internals
 from media.forward import Forward
+from media.room import Parked, prefer_forwardable
 
 pytestmark = pytest.mark.timeout(60)
 RATE = 48_000
@@ -52,25 +52,9 @@ class Tone(MediaStreamTrack):
         return frame
 
 
-class Parked(MediaStreamTrack):
-    """A sender's track that never yields: the relay sends this sender's packets itself."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-
-    async def recv(self) -> Any:
-        await asyncio.Future()
-
-
 def dominant_hz(pcm: np.ndarray, rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(pcm * np.hanning(len(pcm))))
     return float(np.fft.rfftfreq(len(pcm), 1 / rate)[int(np.argmax(spectrum[1:])) + 1])
-
-
-def opus_only(transceiver: Any) -> None:
-    caps = RTCRtpSender.getCapabilities("audio").codecs
-    transceiver.setCodecPreferences([c for c in caps if c.mimeType.lower() == "audio/opus"])
 
 
 async def connect(offerer: RTCPeerConnection, answerer: RTCPeerConnection) -> None:
@@ -89,9 +73,9 @@ async def test_the_callee_hears_the_callers_tone_through_the_relay() -> None:
         # The relay answers the caller: its receiving transceiver exists (Opus only) before the
         # offer is applied, so the preferences hold.
         inbound = relay_in.addTransceiver("audio", direction="recvonly")
-        opus_only(inbound)
+        prefer_forwardable(inbound, "audio")
         outbound = relay_out.addTransceiver(Parked("audio"), direction="sendonly")
-        opus_only(outbound)
+        prefer_forwardable(outbound, "audio")
         heard: list[np.ndarray] = []
         listeners: list[asyncio.Future[None]] = []
 
@@ -161,13 +145,6 @@ class Pattern(MediaStreamTrack):
         return frame
 
 
-def vp8_only(transceiver: Any) -> None:
-    caps = RTCRtpSender.getCapabilities("video").codecs
-    transceiver.setCodecPreferences(
-        [c for c in caps if c.mimeType.lower() in ("video/vp8", "video/rtx")]
-    )
-
-
 def vp8_keyframe(payload: bytes) -> bool:
     """Whether an RTP payload starts a VP8 keyframe (RFC 7741 §4.2, §4.3; RFC 6386 §9.1)."""
     first = payload[0]
@@ -197,9 +174,9 @@ async def test_a_subscribers_keyframe_request_reaches_the_source_within_a_second
     try:
         caller.addTrack(Pattern())
         inbound = relay_in.addTransceiver("video", direction="recvonly")
-        vp8_only(inbound)
+        prefer_forwardable(inbound, "video")
         outbound = relay_out.addTransceiver(Parked("video"), direction="sendonly")
-        vp8_only(outbound)
+        prefer_forwardable(outbound, "video")
 
         @callee.on("track")
         def on_track(track: MediaStreamTrack) -> None:

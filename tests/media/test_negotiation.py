@@ -102,16 +102,7 @@ async def test_billed_while_media_flows_paused_on_silence_ended_when_lost(
     make_rig: RigFactory, clock: FakeClock
 ) -> None:
     async with make_rig(clock, media_silence_s=1.0, media_lost_s=2.0) as rig:
-        cust = await rig.person(fund_fen=10_000)
-        comp, comp_sock = await rig.online_companion()
-        cust_sock = await rig.connect(cust)
-        call_id = (
-            await cust_sock.ok(
-                "call:request",
-                {"companion_id": comp.user_id, "mode": "voice", "request_id": request_id()},
-            )
-        )["call"]["call_id"]
-        await comp_sock.ok("call:accept", {"call_id": call_id})
+        cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call("voice", fund_fen=10_000)
         config = RTCConfiguration(iceServers=[])
         cust_pc, comp_pc = RTCPeerConnection(config), RTCPeerConnection(config)
         try:
@@ -145,16 +136,10 @@ async def test_no_money_stops_forwarding_both_ways_until_a_top_up(make_rig: RigF
 
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
     async with make_rig(clock, resume_grace_s=120) as rig:
-        cust = await rig.person(fund_fen=300)  # the first voice minute only
-        comp, comp_sock = await rig.online_companion()
-        cust_sock = await rig.connect(cust)
-        call_id = (
-            await cust_sock.ok(
-                "call:request",
-                {"companion_id": comp.user_id, "mode": "voice", "request_id": request_id()},
-            )
-        )["call"]["call_id"]
-        await comp_sock.ok("call:accept", {"call_id": call_id})
+        cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call(
+            "voice",
+            fund_fen=300,  # the first voice minute only
+        )
         config = RTCConfiguration(iceServers=[])
         cust_pc, comp_pc = RTCPeerConnection(config), RTCPeerConnection(config)
         tasks: list[asyncio.Future[None]] = []

@@ -128,6 +128,22 @@ class Rig:
         await sock.ok("presence:set", {"accepting": True})
         return comp, sock
 
+    async def active_call(
+        self, mode: str = "text", fund_fen: int = 10_000
+    ) -> tuple[Person, Sock, Person, Sock, str]:
+        """A funded customer's call to an online companion, accepted: (customer, their socket,
+        companion, their socket, call id)."""
+        cust = await self.person(fund_fen=fund_fen)
+        comp, comp_sock = await self.online_companion()
+        cust_sock = await self.connect(cust, "customer")
+        ack = await cust_sock.ok(
+            "call:request",
+            {"companion_id": comp.user_id, "mode": mode, "request_id": request_id()},
+        )
+        call_id: str = ack["call"]["call_id"]
+        await comp_sock.ok("call:accept", {"call_id": call_id})
+        return cust, cust_sock, comp, comp_sock, call_id
+
     @property
     def signaling(self) -> Any:
         return self.app[SIGNALING]

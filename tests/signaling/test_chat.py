@@ -7,22 +7,8 @@ import asyncio
 
 from metering.check import check_ledger
 from peiliao.clock import FakeClock, ScaledClock
-from tests.signaling.conftest import Person, Rig, RigFactory, Sock, request_id
+from tests.signaling.conftest import Rig, RigFactory, request_id
 from tests.support import bearer
-
-
-async def active_text_call(
-    rig: Rig, fund_fen: int = 10_000
-) -> tuple[Person, Sock, Person, Sock, str]:
-    cust = await rig.person(fund_fen=fund_fen)
-    comp, comp_sock = await rig.online_companion()
-    cust_sock = await rig.connect(cust, "customer")
-    ack = await cust_sock.ok(
-        "call:request", {"companion_id": comp.user_id, "mode": "text", "request_id": request_id()}
-    )
-    call_id: str = ack["call"]["call_id"]
-    await comp_sock.ok("call:accept", {"call_id": call_id})
-    return cust, cust_sock, comp, comp_sock, call_id
 
 
 def msg(call_id: str, n: int, text: str | None = None) -> dict[str, str]:
@@ -30,7 +16,7 @@ def msg(call_id: str, n: int, text: str | None = None) -> dict[str, str]:
 
 
 async def test_messages_are_ordered_and_reach_every_device(rig: Rig) -> None:
-    cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig)
+    cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call()
     cust_tablet = await rig.connect(cust, "tablet")
     acks = await asyncio.gather(
         *(cust_sock.ok("chat:send", msg(call_id, n)) for n in range(5)),
@@ -48,7 +34,7 @@ async def test_messages_are_ordered_and_reach_every_device(rig: Rig) -> None:
 
 
 async def test_a_resent_message_is_stored_and_delivered_once(rig: Rig) -> None:
-    _, cust_sock, _, comp_sock, call_id = await active_text_call(rig)
+    _, cust_sock, _, comp_sock, call_id = await rig.active_call()
     first, second = await asyncio.gather(
         cust_sock.ok("chat:send", msg(call_id, 1)), cust_sock.ok("chat:send", msg(call_id, 1))
     )
@@ -64,7 +50,7 @@ async def test_history_pages_both_ways(make_rig: RigFactory, clock: FakeClock) -
 
 
 async def history_pages(rig: Rig) -> None:
-    _, cust_sock, _, _, call_id = await active_text_call(rig)
+    _, cust_sock, _, _, call_id = await rig.active_call()
     for n in range(25):
         await cust_sock.ok("chat:send", msg(call_id, n))
     latest = await cust_sock.ok("chat:history", {"call_id": call_id, "limit": 10})
@@ -76,7 +62,7 @@ async def history_pages(rig: Rig) -> None:
 
 
 async def test_receipts_only_move_forward(rig: Rig) -> None:
-    _, cust_sock, _, comp_sock, call_id = await active_text_call(rig)
+    _, cust_sock, _, comp_sock, call_id = await rig.active_call()
     for n in range(3):
         await cust_sock.ok("chat:send", msg(call_id, n))
     await comp_sock.ok("chat:delivered", {"call_id": call_id, "seq": 3})
@@ -90,7 +76,7 @@ async def test_receipts_only_move_forward(rig: Rig) -> None:
 
 
 async def test_typing_reaches_the_other_side_only(rig: Rig) -> None:
-    cust, cust_sock, _, comp_sock, call_id = await active_text_call(rig)
+    cust, cust_sock, _, comp_sock, call_id = await rig.active_call()
     await cust_sock.ok("chat:typing", {"call_id": call_id})
     typing = await comp_sock.wait("chat:typing")
     assert typing == {"call_id": call_id, "user_id": cust.user_id}
@@ -98,7 +84,7 @@ async def test_typing_reaches_the_other_side_only(rig: Rig) -> None:
 
 
 async def test_message_limits(rig: Rig) -> None:
-    _, cust_sock, _, comp_sock, call_id = await active_text_call(rig)
+    _, cust_sock, _, comp_sock, call_id = await rig.active_call()
     ack = await cust_sock.call("chat:send", msg(call_id, 1, "字" * 2001))
     assert ack["error"]["code"] == "invalid_input"
     ok = await cust_sock.ok("chat:send", msg(call_id, 2, "字" * 2000))
@@ -132,7 +118,7 @@ async def test_no_messages_before_accept_or_after_the_end(rig: Rig) -> None:
 
 
 async def test_reconnect_resumes_the_session_and_catches_up(rig: Rig) -> None:
-    cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig)
+    cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call()
     await cust_sock.ok("chat:send", msg(call_id, 1))
     await cust_sock.sio.disconnect()
     away = await comp_sock.wait("call:update", lambda d: d["away"]["customer"])
@@ -154,7 +140,7 @@ async def test_reconnect_resumes_the_session_and_catches_up(rig: Rig) -> None:
 
 
 async def test_away_past_the_time_out_ends_and_settles(rig: Rig) -> None:
-    cust, cust_sock, _comp, comp_sock, _call_id = await active_text_call(rig)
+    cust, cust_sock, _comp, comp_sock, _call_id = await rig.active_call()
     rig.clock.advance(70)  # 70 s connected: 2 minutes
     await comp_sock.sio.disconnect()
     await cust_sock.wait("call:update", lambda d: d["away"]["companion"])
@@ -171,7 +157,7 @@ async def test_running_out_of_money_pauses_then_ends(make_rig: RigFactory) -> No
     grace; both sides are told, and the customer pays exactly 2 minutes."""
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
     async with make_rig(clock, resume_grace_s=30) as rig:
-        cust, cust_sock, _comp, comp_sock, _call_id = await active_text_call(rig, fund_fen=200)
+        cust, cust_sock, _comp, comp_sock, _call_id = await rig.active_call(fund_fen=200)
         meter = await cust_sock.wait("session:meter", timeout=10)
         assert meter["rate_fen_per_min"] == 100
         for sock in (cust_sock, comp_sock):
@@ -187,7 +173,7 @@ async def test_running_out_of_money_pauses_then_ends(make_rig: RigFactory) -> No
 async def test_a_side_whose_devices_vanished_is_marked_away(rig: Rig) -> None:
     """The process holding the customer's sockets died: no disconnect reached the owner, but
     the devices are gone from presence; the owner's periodic check marks the customer away."""
-    cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig)
+    cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call()
     await rig.signaling.presence.device_down(cust.user_id, cust_sock.sid)  # expired, silently
     await rig.signaling.calls.keep_claims()
     away = await comp_sock.wait("call:update", lambda d: d["away"]["customer"])
@@ -199,7 +185,7 @@ async def test_a_top_up_while_paused_resumes_the_session(make_rig: RigFactory) -
     payment flow within the grace, and it resumes (both sides told) instead of ending."""
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
     async with make_rig(clock, resume_grace_s=60) as rig:
-        cust, cust_sock, _comp, comp_sock, call_id = await active_text_call(rig, fund_fen=200)
+        cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call(fund_fen=200)
         for sock in (cust_sock, comp_sock):
             await sock.wait("session:notice", lambda d: d["kind"] == "paused", timeout=20)
         await rig.fund(cust.token, 1000)
