@@ -79,6 +79,16 @@ def side_of(row: CallRow, user_id: str) -> Side | None:
     return None
 
 
+async def readable_call(s: Any, who: Principal, call_id: str) -> CallRow:
+    """The call, for a participant or an admin (read-only); else a refusal."""
+    row: CallRow | None = await s.get(CallRow, call_id)
+    if row is None:
+        raise CallNotFound()
+    if side_of(row, who.user_id) is None and who.role is not Role.ADMIN:
+        raise NotParticipant()
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     row_id: str
@@ -278,12 +288,7 @@ class CallService:
 
     async def get(self, who: Principal, call_id: str) -> dict[str, Any]:
         async with self._db.reading() as s:
-            row = await s.get(CallRow, call_id)
-            if row is None:
-                raise CallNotFound()
-            if side_of(row, who.user_id) is None and who.role is not Role.ADMIN:
-                raise NotParticipant()
-            return await self._view(s, row)
+            return await self._view(s, await readable_call(s, who, call_id))
 
     async def open_call_of(self, user_id: str) -> dict[str, Any] | None:
         """The user's ringing or active call, if any (a reconnecting client resumes it)."""

@@ -16,11 +16,10 @@ from typing import Any, Protocol
 import structlog
 from sqlalchemy import select
 
-from accounts.roles import Role
 from accounts.service import Principal
 from peiliao.clock import Clock
 from peiliao.errors import RateLimited
-from signaling.calls import CallService, Emitter, side_of
+from signaling.calls import CallService, Emitter, readable_call, side_of
 from signaling.errors import CallNotFound, MessageBlocked, NotChatting, NotParticipant
 from signaling.lifecycle import Side, Status
 from signaling.limits import RateLimiter
@@ -118,7 +117,7 @@ class ChatService:
         ``before_seq`` (scrolling back), or the latest ``limit``."""
         limit = max(1, min(limit, MAX_PAGE))
         async with self._db.reading() as s:
-            row = await self._readable(s, who, call_id)
+            row = await readable_call(s, who, call_id)
             q = select(Message).where(Message.call_id == call_id)
             if after_seq is not None:
                 q = q.where(Message.seq > after_seq).order_by(Message.seq).limit(limit)
@@ -169,15 +168,6 @@ class ChatService:
         other = companion_id if who.user_id == customer_id else customer_id
         await self._emit.to_user(other, "chat:typing", {"call_id": call_id, "user_id": who.user_id})
         return {"call_id": call_id}
-
-    @staticmethod
-    async def _readable(s: Any, who: Principal, call_id: str) -> CallRow:
-        row: CallRow | None = await s.get(CallRow, call_id)
-        if row is None:
-            raise CallNotFound()
-        if side_of(row, who.user_id) is None and who.role is not Role.ADMIN:
-            raise NotParticipant()
-        return row
 
 
 def receipts(row: CallRow) -> dict[str, dict[str, int]]:
