@@ -62,6 +62,7 @@ class Forward:
         *,
         keyframe_interval_s: float = 0.5,
         now: Callable[[], float] = time.monotonic,
+        after: Forward | None = None,
     ) -> None:
         self._source = source
         self._target = target
@@ -76,6 +77,10 @@ class Forward:
         self._ext.configure(RTCRtpParameters(headerExtensions=target._headerExtensions))
         self._seq_offset = secrets.randbits(16)
         self._ts_offset = secrets.randbits(32)
+        #: the forward this one replaces on the same target (a slot given to a new source):
+        #: continue its sequence numbers and timestamps, so the subscriber sees one stream
+        self._after = after
+        self.last_out: tuple[int, int, float] | None = None  # (seq, timestamp, when)
         self.forwarded = 0
         self.dropped = 0
         self.pass_filter: Callable[[RtpPacket], bool] | None = None  # tests: simulated loss
@@ -87,6 +92,21 @@ class Forward:
     @property
     def target(self) -> RTCRtpTransceiver:
         return self._target
+
+    @property
+    def source(self) -> RTCRtpTransceiver:
+        return self._source
+
+    def _continue(self, p: RtpPacket, codec: Any) -> None:
+        previous = self._after.last_out if self._after is not None else None
+        self._after = None
+        if previous is None:
+            return
+        seq, ts, when = previous
+        elapsed = max(self._now() - when, 0.001)
+        self._seq_offset = (seq + 1 - p.sequence_number) & 0xFFFF
+        ticks = int(elapsed * codec.clockRate) if codec is not None else 0
+        self._ts_offset = (ts + ticks - p.timestamp) & 0xFFFFFFFF
 
     async def _subscriber_rtcp(self, packet: Any) -> None:
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
@@ -117,6 +137,7 @@ class Forward:
     async def packet(self, p: RtpPacket) -> None:
         if self._source_ssrc is None:
             self._source_ssrc = p.ssrc
+            self._continue(p, self._in_codec.get(p.payload_type))
             if self._source.kind == "video":
                 await self.request_keyframe()  # the subscriber starts receiving: decode at once
         if self.pass_filter is not None and not self.pass_filter(p):
@@ -149,3 +170,4 @@ class Forward:
             self.dropped += 1  # the subscriber's transport is closing
             return
         self.forwarded += 1
+        self.last_out = (out.sequence_number, out.timestamp, self._now())

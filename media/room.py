@@ -1,33 +1,60 @@
 """A call's media: one server-side peer connection per participant; what each one sends is
 forwarded, packet by packet, to every other participant (``media.forward``).
 
-Each participant offers; the server answers with one transceiver per kind (audio, and video for
-video calls), ``sendrecv``: the server receives that participant's media on it and sends the
-other participant's media back on it.  Codecs are limited to what can be forwarded as it is:
-Opus, and one video codec (VP8), so both legs use identical payload formats.
+A room holds N participants (1:1 is N = 2; a group voice room is a host and up to 8 others).
+Each participant offers; the server answers on the participant's own m-lines, ``sendrecv`` on its
+side, so the negotiated direction of each m-line is the participant's choice:
+- the participant's **first** m-line of a kind carries what they send (microphone, camera);
+- every m-line of a kind is a **slot** the server sends one other participant's media on.  In a
+  1:1 call the first m-line is also the only slot; a group member offers one m-line per other
+  participant it wants to hear (up to ``MAX_SLOTS``; ``recvonly`` beyond the first).  Slots are
+  assigned in join order and kept while their source stays; ``on_slots`` reports each
+  participant's slot map (mid → source user) whenever it changes.
+Codecs are limited to what can be forwarded as it is (Opus; VP8 with RTX), so every leg uses the
+same payload formats.
+
+Renegotiation: a new offer with the same ICE credentials is applied to the participant's peer
+connection (directions for camera on/off, more slots); one with new credentials (an ICE restart,
+a reloaded page) replaces the peer connection.  Trickled candidates that arrive before their
+offer wait for it.  Liveness: a participant is alive while their RTP arrives, or — when they
+declared everything muted — while their RTCP does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc import (
     MediaStreamTrack,
-    RTCConfiguration,
+    RTCIceCandidate,
     RTCPeerConnection,
     RTCRtpSender,
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc import sdp as aiortc_sdp
 from aiortc.rtp import RtpPacket
 
 from media import rtc_internals
 from media.forward import Forward
+from media.ice import IcePolicy, PortsExhausted
 
 FORWARDABLE = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
+#: m-lines of one kind a participant may offer: a room holds at most MAX_SLOTS + 1 people
+MAX_SLOTS = 8
+#: trickled candidates kept for an offer that has not arrived yet
+MAX_PENDING_CANDIDATES = 64
+
+SlotSink = Callable[[str, list[dict[str, str]]], Awaitable[None]]
+
+
+class BadOffer(ValueError):
+    """The offer cannot be used (not SDP, media this session does not carry, too many slots)."""
 
 
 class Parked(MediaStreamTrack):
@@ -47,94 +74,336 @@ def prefer_forwardable(transceiver: RTCRtpTransceiver, kind: str) -> None:
     transceiver.setCodecPreferences([c for c in caps if c.mimeType.lower() in FORWARDABLE[kind]])
 
 
+@dataclass(frozen=True)
+class Offer:
+    sdp: str
+    counts: dict[str, int]
+    ufrag: str | None
+
+    @classmethod
+    def read(cls, sdp: str, kinds: tuple[str, ...]) -> Offer:
+        try:
+            description = aiortc_sdp.SessionDescription.parse(sdp)
+        except Exception:
+            raise BadOffer("not an SDP offer") from None
+        counts = dict.fromkeys(kinds, 0)
+        for media in description.media:
+            if media.kind not in kinds:
+                raise BadOffer(f"this session carries {' and '.join(kinds)}, not {media.kind}")
+            counts[media.kind] += 1
+        if not any(counts.values()):
+            raise BadOffer("the offer has no audio or video")
+        if max(counts.values()) > MAX_SLOTS:
+            raise BadOffer(f"at most {MAX_SLOTS} m-lines of one kind")
+        ice = description.media[0].ice
+        return cls(sdp, counts, ice.usernameFragment if ice is not None else None)
+
+
 @dataclass
 class Participant:
     user_id: str
     pc: RTCPeerConnection
-    transceivers: dict[str, RTCRtpTransceiver]
+    #: by kind, in m-line order: [0] carries what the participant sends; each is a slot
+    transceivers: dict[str, list[RTCRtpTransceiver]]
+    ufrag: str | None
+    order: int
     rx_packets: dict[str, int] = field(default_factory=lambda: {"audio": 0, "video": 0})
-    last_rx: float = 0.0
+    last_rx: float = -math.inf
+    last_rtcp: float = -math.inf
+    muted: dict[str, bool] = field(default_factory=lambda: {"audio": False, "video": False})
+    #: (kind, slot index) → the user whose media that slot carries
+    slots: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def alive(self, now: float, silence_s: float) -> bool:
+        if now - self.last_rx < silence_s:
+            return True
+        return all(self.muted.values()) and now - self.last_rtcp < silence_s
+
+    def slot_map(self) -> list[dict[str, str]]:
+        return [
+            {"kind": kind, "mid": str(self.transceivers[kind][i].mid), "user_id": source}
+            for (kind, i), source in sorted(self.slots.items())
+        ]
+
+
+async def _no_slots(user_id: str, slots: list[dict[str, str]]) -> None:
+    return None
 
 
 class Room:
-    def __init__(self, call_id: str, kinds: tuple[str, ...], ice: RTCConfiguration) -> None:
+    def __init__(
+        self,
+        call_id: str,
+        kinds: tuple[str, ...],
+        ice: IcePolicy | None = None,
+        *,
+        on_slots: SlotSink = _no_slots,
+    ) -> None:
         self.call_id = call_id
         self.kinds = kinds
-        self._ice = ice
+        self._ice = ice or IcePolicy()
+        self._on_slots = on_slots
         self.participants: dict[str, Participant] = {}
         #: (source user, kind) → the forwards carrying it to the others
         self._forwards: dict[tuple[str, str], list[Forward]] = {}
+        #: id(target transceiver) → the forward sending on it
+        self._legs: dict[int, Forward] = {}
+        #: id(target transceiver) → the last forward that sent on it (its successor continues)
+        self._retired: dict[int, Forward] = {}
+        self._pending: dict[str, list[RTCIceCandidate | None]] = {}
+        self._joined = 0
         self._lock = asyncio.Lock()
+        self._closed = False
         #: no money for the next minute: nothing is forwarded either way until it resumes
         self.paused = False
 
-    async def answer(self, user_id: str, offer_sdp: str) -> str:
-        """Take ``user_id``'s offer; the server's answer SDP.  A new offer from the same user
-        replaces their previous peer connection."""
-        async with self._lock:
-            old = self.participants.pop(user_id, None)
-            if old is not None:
-                self._unlink(old)
-                await old.pc.close()
-            pc = RTCPeerConnection(self._ice)
-            transceivers = {}
-            for kind in self.kinds:
-                t = pc.addTransceiver(Parked(kind), direction="sendrecv")
-                prefer_forwardable(t, kind)
-                transceivers[kind] = t
-            try:
-                await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
-                await pc.setLocalDescription(await pc.createAnswer())
-            except Exception:
-                await pc.close()
-                raise
-            participant = Participant(user_id, pc, transceivers)
-            self.participants[user_id] = participant
-            for kind, t in transceivers.items():
-                rtc_internals.tap_receiver(t.receiver, self._fan_out(participant, kind))
-            self._link()
-            return str(pc.localDescription.sdp)
+    # -- negotiation ---------------------------------------------------------------------------
 
-    def _fan_out(self, source: Participant, kind: str) -> Any:
+    async def answer(self, user_id: str, offer_sdp: str) -> str:
+        """Take ``user_id``'s offer; the server's answer SDP."""
+        offer = Offer.read(offer_sdp, self.kinds)
+        async with self._lock:
+            if self._closed:
+                raise BadOffer("the session's media has ended")
+            current = self.participants.get(user_id)
+            if (
+                current is not None
+                and offer.ufrag is not None
+                and current.ufrag == offer.ufrag
+                and current.pc.connectionState not in ("closed", "failed")
+            ):
+                sdp = await self._renegotiate(current, offer)
+            else:
+                if current is not None:
+                    self._leave(current)
+                    await current.pc.close()
+                sdp = await self._join(user_id, offer)
+            await self._link()
+            await self._flush_candidates(user_id)
+            return self._ice.announce(sdp)
+
+    def _add_transceiver(self, pc: RTCPeerConnection, kind: str) -> RTCRtpTransceiver:
+        t = pc.addTransceiver(Parked(kind), direction="sendrecv")
+        prefer_forwardable(t, kind)
+        return t
+
+    async def _join(self, user_id: str, offer: Offer) -> str:
+        pc = self._ice.peer_connection()
+        transceivers = {
+            kind: [self._add_transceiver(pc, kind) for _ in range(offer.counts[kind])]
+            for kind in self.kinds
+        }
+        self._ice.bind(pc)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except PortsExhausted:
+            await pc.close()
+            raise
+        except Exception as exc:
+            await pc.close()
+            raise BadOffer(str(exc)[:200] or type(exc).__name__) from None
+        self._joined += 1
+        participant = Participant(user_id, pc, transceivers, offer.ufrag, self._joined)
+        self.participants[user_id] = participant
         loop = asyncio.get_running_loop()
+        for kind, ts in transceivers.items():
+            for t in ts:
+                self._tap(participant, kind, t)
+        # Every m-line is bundled on the first one's transport: its RTCP is the participant's.
+        first = next(t for ts in transceivers.values() for t in ts)
+
+        def heard() -> None:
+            participant.last_rtcp = loop.time()
+
+        rtc_internals.watch_rtcp(first.receiver.transport, heard)
+        return str(pc.localDescription.sdp)
+
+    async def _renegotiate(self, participant: Participant, offer: Offer) -> str:
+        pc = participant.pc
+        added: list[tuple[str, RTCRtpTransceiver]] = []
+        for kind in self.kinds:
+            while len(participant.transceivers[kind]) < offer.counts[kind]:
+                t = self._add_transceiver(pc, kind)
+                participant.transceivers[kind].append(t)
+                added.append((kind, t))
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as exc:
+            raise BadOffer(str(exc)[:200] or type(exc).__name__) from None
+        for kind, t in added:
+            self._tap(participant, kind, t)
+        return str(pc.localDescription.sdp)
+
+    def _tap(self, source: Participant, kind: str, transceiver: RTCRtpTransceiver) -> None:
+        loop = asyncio.get_running_loop()
+        sends = transceiver is source.transceivers[kind][0]
 
         async def fan_out(packet: RtpPacket) -> None:
             source.rx_packets[kind] += 1
             source.last_rx = loop.time()  # still arriving: the media is alive, only held back
-            if self.paused:
+            if self.paused or not sends:
                 return
             for forward in self._forwards.get((source.user_id, kind), ()):
                 await forward.packet(packet)
 
-        return fan_out
+        rtc_internals.tap_receiver(transceiver.receiver, fan_out)
 
-    def _link(self) -> None:
-        for src in self.participants.values():
-            for dst in self.participants.values():
-                if src is dst:
-                    continue
-                for kind in self.kinds:
-                    forwards = self._forwards.setdefault((src.user_id, kind), [])
-                    if not any(f.target is dst.transceivers[kind] for f in forwards):
-                        forwards.append(Forward(src.transceivers[kind], dst.transceivers[kind]))
+    async def _link(self) -> None:
+        """Give each participant's free slots to the others (in join order), and make sure every
+        slot has its forward."""
+        by_order = sorted(self.participants.values(), key=lambda p: p.order)
+        for dst in by_order:
+            before = dict(dst.slots)
+            for kind in self.kinds:
+                slots = dst.transceivers[kind]
+                for (k, i), held in list(dst.slots.items()):
+                    if k == kind and (held not in self.participants or i >= len(slots)):
+                        del dst.slots[(k, i)]
+                carried = {held for (k, _), held in dst.slots.items() if k == kind}
+                free = [i for i in range(len(slots)) if (kind, i) not in dst.slots]
+                for src in by_order:
+                    if not free:
+                        break
+                    if src is dst or src.user_id in carried or not src.transceivers[kind]:
+                        continue
+                    dst.slots[(kind, free.pop(0))] = src.user_id
+                for i, target in enumerate(slots):
+                    source_id = dst.slots.get((kind, i))
+                    self._leg(source_id, kind, target)
+            if dst.slots != before:
+                await self._on_slots(dst.user_id, dst.slot_map())
 
-    def _unlink(self, old: Participant) -> None:
+    def _leg(self, source_id: str | None, kind: str, target: RTCRtpTransceiver) -> None:
+        """Make ``target`` carry ``source_id``'s media of ``kind`` (None: nothing)."""
+        current = self._legs.get(id(target))
+        source = self.participants.get(source_id) if source_id is not None else None
+        source_t = source.transceivers[kind][0] if source is not None else None
+        if current is not None and current.source is source_t:
+            return
+        if current is not None:
+            self._retire(current)
+        if source is None or source_t is None:
+            return
+        forward = Forward(source_t, target, after=self._retired.pop(id(target), None))
+        self._legs[id(target)] = forward
+        self._forwards.setdefault((source.user_id, kind), []).append(forward)
+
+    def _retire(self, forward: Forward) -> None:
+        """Stop ``forward``; remember it as the last stream on its target, so whatever that
+        slot carries next continues its numbering."""
+        self._legs.pop(id(forward.target), None)
+        for forwards in self._forwards.values():
+            if forward in forwards:
+                forwards.remove(forward)
+        self._retired[id(forward.target)] = forward
+
+    def _leave(self, old: Participant) -> None:
+        self.participants.pop(old.user_id, None)
         for kind in self.kinds:
+            for forward in list(self._forwards.get((old.user_id, kind), [])):
+                self._retire(forward)  # what ``old`` sent to the others
             self._forwards.pop((old.user_id, kind), None)
-        gone = {id(t) for t in old.transceivers.values()}
-        for key, forwards in self._forwards.items():
-            self._forwards[key] = [f for f in forwards if id(f.target) not in gone]
+        for ts in old.transceivers.values():
+            for t in ts:
+                leg = self._legs.get(id(t))
+                if leg is not None:
+                    self._retire(leg)  # what the others sent to ``old``
+                self._retired.pop(id(t), None)
+
+    async def leave(self, user_id: str) -> None:
+        """``user_id`` leaves the room (a group member hanging up): their slots go to nobody,
+        the others' slots carrying them are freed."""
+        async with self._lock:
+            participant = self.participants.get(user_id)
+            if participant is None:
+                return
+            self._leave(participant)
+            self._pending.pop(user_id, [])
+            await participant.pc.close()
+            await self._link()
+
+    # -- trickle ICE, mute ---------------------------------------------------------------------
+
+    async def candidate(
+        self,
+        user_id: str,
+        candidate: str | None,
+        sdp_mid: str | None,
+        sdp_mline_index: int | None,
+        ufrag: str | None = None,
+    ) -> None:
+        """A trickled candidate of ``user_id`` (None: end of candidates).  One for an offer the
+        room has not seen yet (another ``ufrag``, or no offer so far) waits for it."""
+        parsed = _parse_candidate(candidate, sdp_mid, sdp_mline_index)
+        async with self._lock:
+            participant = self.participants.get(user_id)
+            if participant is None or (ufrag is not None and ufrag != participant.ufrag):
+                pending = self._pending.setdefault(user_id, [])
+                if len(pending) >= MAX_PENDING_CANDIDATES:
+                    raise BadOffer("too many candidates before the offer")
+                pending.append(parsed)
+                return
+            await _add_candidate(participant.pc, parsed)
+
+    async def _flush_candidates(self, user_id: str) -> None:
+        participant = self.participants[user_id]
+        for parsed in self._pending.pop(user_id, []):
+            with contextlib.suppress(Exception):  # one stale candidate must not fail the offer
+                await _add_candidate(participant.pc, parsed)
+
+    def mute(self, user_id: str, audio: bool, video: bool) -> bool:
+        """Record what ``user_id`` says they muted; whether they are in the room."""
+        participant = self.participants.get(user_id)
+        if participant is None:
+            return False
+        participant.muted = {"audio": audio, "video": video}
+        return True
+
+    # -- state ---------------------------------------------------------------------------------
 
     def flowing(self, now: float, silence_s: float) -> bool:
-        """Media arrives from every participant (at least two) within ``silence_s``."""
+        """Every participant (at least two) is alive within ``silence_s``."""
         return len(self.participants) >= 2 and all(
-            now - p.last_rx < silence_s for p in self.participants.values()
+            p.alive(now, silence_s) for p in self.participants.values()
         )
 
     async def close(self) -> None:
         async with self._lock:
+            self._closed = True
             for p in self.participants.values():
                 with contextlib.suppress(Exception):
                     await p.pc.close()
             self.participants.clear()
             self._forwards.clear()
+            self._legs.clear()
+            self._retired.clear()
+            self._pending.clear()
+
+
+def _parse_candidate(
+    candidate: str | None, sdp_mid: str | None, sdp_mline_index: int | None
+) -> RTCIceCandidate | None:
+    if candidate is None or not candidate.strip():
+        return None  # end of candidates
+    text = candidate.strip()
+    if text.startswith("candidate:"):
+        text = text[len("candidate:") :]
+    try:
+        parsed = aiortc_sdp.candidate_from_sdp(text)
+    except (AssertionError, ValueError, IndexError):
+        raise BadOffer("not an ICE candidate") from None
+    if sdp_mid is None and sdp_mline_index is None:
+        sdp_mline_index = 0
+    parsed.sdpMid = sdp_mid
+    parsed.sdpMLineIndex = sdp_mline_index
+    return parsed
+
+
+async def _add_candidate(pc: RTCPeerConnection, parsed: RTCIceCandidate | None) -> None:
+    try:
+        await pc.addIceCandidate(parsed)
+    except ValueError as exc:
+        # aioice refuses a candidate after end-of-candidates, or one it cannot use.
+        raise BadOffer(f"candidate refused: {str(exc)[:120]}") from None

@@ -11,9 +11,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
-from aiortc import RTCConfiguration
 
-from media.room import Room
+from media.ice import IcePolicy
+from media.room import Room, SlotSink
 
 log = structlog.get_logger(__name__)
 
@@ -29,15 +29,17 @@ async def _nothing(*args: object) -> None:
 class Rooms:
     def __init__(
         self,
-        ice: RTCConfiguration | None = None,
+        ice: IcePolicy | None = None,
         *,
         on_flow: FlowSink = _nothing,
         on_lost: LostSink = _nothing,
+        on_slots: Callable[[str, str, list[dict[str, str]]], Awaitable[None]] = _nothing,
         silence_s: float = 10.0,
         lost_s: float = 60.0,
         check_s: float = 0.5,
     ) -> None:
-        self._ice = ice or RTCConfiguration(iceServers=[])
+        self.ice = ice or IcePolicy()
+        self.on_slots = on_slots
         self._rooms: dict[str, Room] = {}
         self._monitors: dict[str, asyncio.Task[None]] = {}
         self._lock = asyncio.Lock()
@@ -51,17 +53,47 @@ class Rooms:
         return self._rooms.get(call_id)
 
     async def answer(self, call_id: str, mode: str, user_id: str, offer_sdp: str) -> str:
+        room = await self._room(call_id, mode)
+        return await room.answer(user_id, offer_sdp)
+
+    async def _room(self, call_id: str, mode: str) -> Room:
         async with self._lock:
             room = self._rooms.get(call_id)
             if room is None:
                 if len(self._rooms) >= MAX_ROOMS:
                     raise RuntimeError("this process holds as many media rooms as it can")
                 kinds = ("audio", "video") if mode == "video" else ("audio",)
-                room = self._rooms[call_id] = Room(call_id, kinds, self._ice)
+                room = self._rooms[call_id] = Room(
+                    call_id, kinds, self.ice, on_slots=self._slot_sink(call_id)
+                )
                 self._monitors[call_id] = asyncio.create_task(
                     self._monitor(room), name=f"media-monitor-{call_id}"
                 )
-        return await room.answer(user_id, offer_sdp)
+        return room
+
+    def _slot_sink(self, call_id: str) -> SlotSink:
+        async def sink(user_id: str, slots: list[dict[str, str]]) -> None:
+            await self.on_slots(call_id, user_id, slots)
+
+        return sink
+
+    async def candidate(
+        self,
+        call_id: str,
+        mode: str,
+        user_id: str,
+        candidate: str | None,
+        sdp_mid: str | None,
+        sdp_mline_index: int | None,
+        ufrag: str | None,
+    ) -> None:
+        """A participant's trickled candidate (it may overtake its offer: it waits for it)."""
+        room = await self._room(call_id, mode)
+        await room.candidate(user_id, candidate, sdp_mid, sdp_mline_index, ufrag)
+
+    def mute(self, call_id: str, user_id: str, audio: bool, video: bool) -> bool:
+        room = self._rooms.get(call_id)
+        return room is not None and room.mute(user_id, audio, video)
 
     async def _monitor(self, room: Room) -> None:
         loop = asyncio.get_running_loop()
@@ -76,7 +108,11 @@ class Rooms:
                     flowing, since = state, now
                     await self.on_flow(room.call_id, flowing)
                 elif not flowing and now - since >= self._lost_s:
-                    await self.on_lost(room.call_id)
+                    try:
+                        await self.on_lost(room.call_id)
+                    finally:
+                        # The call ends (or has ended elsewhere): the room goes either way.
+                        await self.close(room.call_id)
                     return
             except Exception:
                 log.exception("media_monitor_failed", call_id=room.call_id)
@@ -87,6 +123,8 @@ class Rooms:
         room = self._rooms.get(call_id)
         if room is not None and kind in ("paused", "resumed"):
             room.paused = kind == "paused"
+        elif kind == "ended":
+            await self.close(call_id)
 
     async def close(self, call_id: str) -> None:
         room = self._rooms.pop(call_id, None)

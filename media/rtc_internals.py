@@ -13,9 +13,11 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aioice.ice
 import aiortc
-from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 
 SUPPORTED_AIORTC = "1.16.0"
@@ -57,6 +59,14 @@ def check() -> None:
     )
     if "__jitter_buffer" not in source:
         raise AiortcDrift("RTCRtpReceiver no longer has the jitter buffer the tap replaces")
+    if not hasattr(aioice.ice.Connection, "get_component_candidates") or "_protocols" not in (
+        inspect.getsource(aioice.ice.Connection.__init__)
+    ):
+        raise AiortcDrift("aioice's Connection no longer gathers host candidates as expected")
+    if "self._connection" not in inspect.getsource(RTCIceGatherer.__init__):
+        raise AiortcDrift("RTCIceGatherer no longer keeps its aioice Connection")
+    if not callable(getattr(RTCDtlsTransport, "_handle_rtcp_data", None)):
+        raise AiortcDrift("RTCDtlsTransport._handle_rtcp_data is gone")
     sender_source = inspect.getsource(RTCRtpSender)
     for name in (_HISTORY, *_SR_FIELDS):
         if name.replace("_RTCRtpSender", "") not in sender_source:
@@ -127,3 +137,25 @@ async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
 
 async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
     await receiver._send_rtcp_pli(media_ssrc)
+
+
+def ice_connections(pc: RTCPeerConnection) -> list[Any]:
+    """The aioice ``Connection`` of each of ``pc``'s transports (before bundling, one per
+    transceiver; they gather only once ``setLocalDescription`` runs)."""
+    seen: dict[int, Any] = {}
+    for t in pc.getTransceivers():
+        connection = t.receiver.transport.transport.iceGatherer._connection
+        seen[id(connection)] = connection
+    return list(seen.values())
+
+
+def watch_rtcp(transport: RTCDtlsTransport, on_rtcp: Callable[[], None]) -> None:
+    """Call ``on_rtcp()`` for every RTCP datagram arriving on ``transport`` (the peer is there,
+    even when it sends no media)."""
+    original = transport._handle_rtcp_data
+
+    async def handle(data: bytes) -> None:
+        on_rtcp()
+        await original(data)
+
+    setattr(transport, "_handle_rtcp_data", handle)  # noqa: B010

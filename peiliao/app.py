@@ -16,6 +16,7 @@ from accounts import routes as account_routes
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from media.ice import IcePolicy
 from media.rooms import Rooms
 from metering import routes as metering_routes
 from metering.batch import TickBatcher
@@ -35,7 +36,7 @@ from metering.wallet import Wallets
 from moderation import routes as moderation_routes
 from moderation.blocks import BlockService
 from peiliao.clock import Clock, SystemClock
-from peiliao.errors import Unavailable
+from peiliao.errors import DomainError, Unavailable
 from peiliao.http.api import AUTHENTICATOR, Api, Call
 from peiliao.http.middleware import TELEMETRY, errors, request_context
 from peiliao.settings import Settings
@@ -46,6 +47,7 @@ from signaling.chat import ChatService, DeliverAll, Moderation
 from signaling.lifecycle import EndReason
 from signaling.lifecycle import Policy as CallPolicy
 from signaling.limits import RateLimiter
+from signaling.media_route import MediaRoute, RedisMediaRoute
 from signaling.presence import MemoryPresence, Presence, RedisPresence
 from signaling.server import Signaling, SocketEmitter, make_server
 from signaling.server import lifecycle_ctx as signaling_ctx
@@ -309,15 +311,35 @@ def create_app(
         assert calls is not None
         await calls.terminate(call_id, EndReason.MEDIA_LOST)
 
+    async def media_slots(call_id: str, user_id: str, slots: list[dict[str, str]]) -> None:
+        await emitter.to_user(user_id, "media:slots", {"call_id": call_id, "slots": slots})
+
     rooms = Rooms(
+        IcePolicy.from_settings(settings),
         on_flow=calls.media_flow,
         on_lost=media_lost,
+        on_slots=media_slots,
         silence_s=settings.media_silence_s,
         lost_s=settings.media_lost_s,
     )
-    calls.on_end.append(rooms.close)
+    media_route = (
+        RedisMediaRoute.from_url(rooms, owner, settings.redis_url, settings.redis_prefix)
+        if settings.redis_url
+        else MediaRoute(rooms, owner)
+    )
+
+    async def close_media(call_id: str) -> None:
+        # The room lives on the call's owner, which may be another process.
+        _, mode, home = await calls.media_home(call_id)
+        if mode in ("voice", "video"):
+            try:
+                await media_route.call(home, "close", call_id=call_id)
+            except DomainError as exc:
+                log.warning("media_close_failed", call_id=call_id, code=exc.code)
+
+    calls.on_end.append(close_media)
     calls.on_notice_hooks.append(rooms.billing_notice)
-    signaling = Signaling(settings, sio, accounts, calls, chat, presence, rooms)
+    signaling = Signaling(settings, sio, accounts, calls, chat, presence, media_route)
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = signaling
     app[signaling_routes.CALLS] = calls

@@ -9,6 +9,8 @@ which variable is wrong and what to do about it.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Literal, get_args
@@ -114,6 +116,13 @@ class Settings:
     # Media
     media_silence_s: float = 10.0
     media_lost_s: float = 60.0
+    ice_host_addresses: str = ""
+    ice_public_ip: str = ""
+    ice_udp_ports: str = ""
+    ice_stun_urls: str = ""
+    ice_turn_urls: str = ""
+    ice_turn_secret: str = field(default="", repr=False)
+    ice_turn_ttl_s: int = 3600
 
     # Operations
     require_services: bool = False
@@ -218,10 +227,38 @@ class Settings:
             "presence_ttl_s",
             "media_silence_s",
             "media_lost_s",
+            "ice_turn_ttl_s",
             "gc_full_interval_s",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
+        try:
+            parse_port_range(self.ice_udp_ports)
+        except ValueError as exc:
+            raise SettingsError(f"PEILIAO_ICE_UDP_PORTS: {exc}") from None
+        for address in filter(None, (a.strip() for a in self.ice_host_addresses.split(","))):
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise SettingsError(
+                    f"PEILIAO_ICE_HOST_ADDRESSES: {address!r} is not an IP address"
+                ) from None
+        if self.ice_public_ip:
+            try:
+                ipaddress.ip_address(self.ice_public_ip)
+            except ValueError:
+                raise SettingsError("PEILIAO_ICE_PUBLIC_IP must be an IP address") from None
+        if self.ice_turn_urls and not self.ice_turn_secret:
+            raise SettingsError(
+                "PEILIAO_ICE_TURN_URLS needs PEILIAO_ICE_TURN_SECRET (the TURN server's "
+                "static-auth-secret) to issue credentials"
+            )
+        for url in filter(None, (u.strip() for u in self.ice_stun_urls.split(","))):
+            if not url.startswith("stun:"):
+                raise SettingsError(f"PEILIAO_ICE_STUN_URLS: {url!r} must start with stun:")
+        for url in filter(None, (u.strip() for u in self.ice_turn_urls.split(","))):
+            if not url.startswith(("turn:", "turns:")):
+                raise SettingsError(f"PEILIAO_ICE_TURN_URLS: {url!r} must start with turn:/turns:")
         if self.env == "prod":
             problems = []
             if self.secret_key == DEFAULT_SECRET_KEY:
@@ -284,3 +321,16 @@ def _parse(cls: type[Settings], name: str, raw: str) -> object:
     except ValueError:
         raise SettingsError(f"{env_name}={raw!r} is not a valid {annotation}") from None
     return text
+
+
+def parse_port_range(text: str) -> tuple[int, int] | None:
+    """``"40000-40999"`` → (40000, 40999); ``""`` → None (any port)."""
+    if not text.strip():
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a port range like 40000-40999")
+    low, high = int(match[1]), int(match[2])
+    if not (1024 <= low <= high <= 65535):
+        raise ValueError(f"{text!r}: the range must lie within 1024-65535, low to high")
+    return low, high

@@ -135,7 +135,7 @@ class CallService:
         #: called with (call id, notice kind) for metering's notices (the relay pauses)
         self.on_notice_hooks: list[Callable[[str, str], Awaitable[None]]] = []
 
-    def _now_ms(self) -> int:
+    def now_ms(self) -> int:
         return to_ms(self._clock.now())
 
     # -- requests ---------------------------------------------------------------------------
@@ -358,7 +358,7 @@ class CallService:
     async def _apply(
         self, call_id: str, event_of: Callable[[CallRow, int], lifecycle.Event]
     ) -> dict[str, Any]:
-        now_ms = self._now_ms()
+        now_ms = self.now_ms()
         async with self._db.writing() as s:
             row = await s.get(CallRow, call_id, with_for_update=True)
             if row is None:
@@ -490,6 +490,19 @@ class CallService:
         self._participants[call_id] = pair
         self._remember_status(call_id, str(row[2]))
         return pair
+
+    async def media_home(self, call_id: str) -> tuple[str, str, str]:
+        """(status, mode, owner) of a call, for media signaling: its room lives on the owner
+        (the accepting process).  Read fresh each time: a handful of media messages per call."""
+        async with self._db.reading() as s:
+            row = (
+                await s.execute(
+                    select(CallRow.status, CallRow.mode, CallRow.owner).where(CallRow.id == call_id)
+                )
+            ).first()
+        if row is None:
+            raise CallNotFound()
+        return (str(row[0]), str(row[1]), str(row[2] or ""))
 
     async def active_status(self, call_id: str) -> str:
         """The call's status for ephemeral things (typing indicators): "active" as this process

@@ -66,6 +66,22 @@ class MediaOffer(Strict):
     sdp: Annotated[str, Field(min_length=10, max_length=60_000)]
 
 
+class MediaCandidate(Strict):
+    call_id: CallId
+    #: an ``a=candidate`` value as the browser gives it (``candidate:…``); null or "" ends them
+    candidate: Annotated[str, Field(max_length=1_000)] | None
+    sdp_mid: Annotated[str, Field(max_length=32)] | None = None
+    sdp_mline_index: Annotated[int, Field(ge=0, le=63)] | None = None
+    #: the ICE ufrag of the offer it belongs to (a candidate may overtake a new offer)
+    ufrag: Annotated[str, Field(max_length=256)] | None = None
+
+
+class MediaMute(Strict):
+    call_id: CallId
+    audio: bool
+    video: bool
+
+
 #: every client → server event and its payload model (None: no payload)
 EVENTS: dict[str, type[Strict] | None] = {
     "presence:set": PresenceSet,
@@ -85,6 +101,9 @@ EVENTS: dict[str, type[Strict] | None] = {
     "chat:typing": CallRef,
     "admin:end": CallRef,
     "media:offer": MediaOffer,
+    "media:candidate": MediaCandidate,
+    "media:mute": MediaMute,
+    "media:config": CallRef,
 }
 
 #: every server → client event
@@ -101,4 +120,6 @@ SERVER_EVENTS = (
     "presence:update",
     "server:draining",
     "media:state",
+    "media:slots",
+    "media:peer",
 )

@@ -35,6 +35,7 @@ from signaling.chat import ChatService
 from signaling.errors import NotChatting, NotParticipant
 from signaling.lifecycle import EndReason
 from signaling.limits import RateLimiter
+from signaling.media_route import MediaRoute
 from signaling.presence import Presence
 
 log = structlog.get_logger(__name__)
@@ -101,10 +102,11 @@ class Signaling:
         calls: CallService,
         chat: ChatService,
         presence: Presence,
-        rooms: Rooms | None = None,
+        media: MediaRoute | None = None,
     ) -> None:
         self.settings = settings
-        self.rooms = rooms
+        self.media = media
+        self.rooms: Rooms | None = media.rooms if media is not None else None
         self.sio = sio
         self._accounts = accounts
         self.calls = calls
@@ -135,6 +137,9 @@ class Signaling:
             "chat:typing": lambda who, sid, p: chat.typing(who, p.call_id),
             "admin:end": self._admin_end,
             "media:offer": self._media_offer,
+            "media:candidate": self._media_candidate,
+            "media:mute": self._media_mute,
+            "media:config": self._media_config,
         }
         assert set(self._handlers) == set(protocol.EVENTS), "every event has one handler"
         sio.on("connect", self._connect)
@@ -314,23 +319,68 @@ class Signaling:
     async def _call_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         return {"call": await self.calls.open_call_of(who.user_id)}
 
+    async def _media_call(self, who: Principal, call_id: str) -> tuple[str, str]:
+        """(mode, owner) of an active voice/video call ``who`` takes part in."""
+        if who.user_id not in await self.calls.participants(call_id):
+            raise NotParticipant()
+        status, mode, owner = await self.calls.media_home(call_id)
+        if status != "active":
+            raise NotChatting("media can be negotiated only once the call is accepted")
+        if mode not in ("voice", "video"):
+            raise CodedError("not_a_media_call", "this is a text session")
+        if self.media is None:
+            raise CodedError("media_unavailable", "this server does not relay media")
+        return mode, owner
+
     async def _media_offer(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        mode, owner = await self._media_call(who, p.call_id)
+        assert self.media is not None
+        return await self.media.call(
+            owner, "answer", call_id=p.call_id, mode=mode, user_id=who.user_id, sdp=p.sdp
+        )
+
+    async def _media_candidate(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        mode, owner = await self._media_call(who, p.call_id)
+        assert self.media is not None
+        return await self.media.call(
+            owner,
+            "candidate",
+            call_id=p.call_id,
+            mode=mode,
+            user_id=who.user_id,
+            candidate=p.candidate,
+            sdp_mid=p.sdp_mid,
+            sdp_mline_index=p.sdp_mline_index,
+            ufrag=p.ufrag,
+        )
+
+    async def _media_mute(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        _, owner = await self._media_call(who, p.call_id)
+        assert self.media is not None
+        await self.media.call(
+            owner, "mute", call_id=p.call_id, user_id=who.user_id, audio=p.audio, video=p.video
+        )
+        state = {"call_id": p.call_id, "user_id": who.user_id, "audio": p.audio, "video": p.video}
+        for user in await self.calls.participants(p.call_id):
+            if user != who.user_id:
+                await self.sio.emit("media:peer", state, room=f"user:{user}")
+        return {}
+
+    async def _media_config(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        """The ICE servers for this call's peer connection, with TURN credentials for ``who``
+        (while it rings, too: a client may prepare its connection before the answer)."""
         if who.user_id not in await self.calls.participants(p.call_id):
             raise NotParticipant()
-        call = await self.calls.get(who, p.call_id)
-        if call["status"] != "active":
-            raise NotChatting("media can be negotiated only once the call is accepted")
-        if call["mode"] not in ("voice", "video"):
+        status, mode, _ = await self.calls.media_home(p.call_id)
+        if status not in ("ringing", "active"):
+            raise CodedError("call_ended", "this call has ended")
+        if mode not in ("voice", "video"):
             raise CodedError("not_a_media_call", "this is a text session")
-        if self.rooms is None:
+        ice = self.media.rooms.ice if self.media is not None else None
+        if ice is None:
             raise CodedError("media_unavailable", "this server does not relay media")
-        try:
-            sdp = await self.rooms.answer(p.call_id, call["mode"], who.user_id, p.sdp)
-        except ValueError as exc:
-            raise CodedError(
-                "invalid_sdp", f"the offer could not be used: {str(exc)[:200]}"
-            ) from None
-        return {"sdp": sdp, "type": "answer"}
+        now_s = self.calls.now_ms() // 1000
+        return {"ice_servers": ice.client_servers(who.user_id, now_s), "ttl_s": ice.turn_ttl_s}
 
     async def _admin_end(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         if who.role is not Role.ADMIN:
@@ -358,6 +408,8 @@ class Signaling:
 
     async def start(self) -> None:
         await self.chat.writer.start()
+        if self.media is not None:
+            await self.media.start()
         self._tasks = [
             asyncio.create_task(self._sweeping(), name="call-sweep"),
             asyncio.create_task(self._refreshing(), name="presence-refresh"),
@@ -371,8 +423,9 @@ class Signaling:
                 await task
         self._tasks = []
         await self.chat.writer.stop()
-        if self.rooms is not None:
-            await self.rooms.close_all()
+        if self.media is not None:
+            await self.media.stop()
+            await self.media.rooms.close_all()
 
     async def drain(self) -> None:
         """Stop taking calls; let this process's calls go on for the drain time-out; then end

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
+from media.ice import turn_credentials
+from metering.service import to_ms
 from peiliao.clock import FakeClock
 from tests.media.test_forward import RATE, Tone, dominant_hz
 from tests.signaling.conftest import Rig, RigFactory, Sock, request_id
@@ -165,6 +167,105 @@ async def test_no_money_stops_forwarding_both_ways_until_a_top_up(make_rig: RigF
                 await asyncio.sleep(0.05)
             assert len(heard_by_cust) > held[0] + 10 and len(heard_by_comp) > held[1] + 10
             await cust_sock.ok("call:hangup", {"call_id": call_id})
+        finally:
+            for task in tasks:
+                task.cancel()
+            for pc in (cust_pc, comp_pc):
+                await pc.close()
+
+
+async def test_trickled_candidates_ice_config_slots_and_mute_over_the_socket(
+    make_rig: RigFactory, clock: FakeClock
+) -> None:
+    secret = "coturn-static-auth-secret"
+    async with make_rig(
+        clock,
+        ice_stun_urls="stun:stun.example.org:3478",
+        ice_turn_urls="turn:turn.example.org:3478",
+        ice_turn_secret=secret,
+        ice_turn_ttl_s=900,
+    ) as rig:
+        cust, cust_sock, comp, comp_sock, call_id = await rig.active_call("voice", fund_fen=10_000)
+        config = await cust_sock.ok("media:config", {"call_id": call_id})
+        stun, turn = config["ice_servers"]
+        assert stun == {"urls": ["stun:stun.example.org:3478"]}
+        expires = to_ms(clock.now()) // 1000 + 900
+        assert turn["username"] == f"{expires}:{cust.user_id}"
+        assert turn["credential"] == turn_credentials(secret, cust.user_id, expires)[1]
+        outsiders = [
+            await rig.connect(await rig.person(fund_fen=1000)),
+            (await rig.online_companion())[1],
+            await rig.connect(await rig.person("admin")),
+        ]
+        attempts = {
+            "media:config": {"call_id": call_id},
+            "media:offer": {"call_id": call_id, "sdp": "v=0 an offer of some sort"},
+            "media:candidate": {"call_id": call_id, "candidate": None},
+            "media:mute": {"call_id": call_id, "audio": True, "video": True},
+        }
+        for outsider in outsiders:
+            for event, body in attempts.items():
+                refused = await outsider.call(event, body)
+                assert refused["error"]["code"] == "not_participant", (event, refused)
+
+        rtc = RTCConfiguration(iceServers=[])
+        cust_pc, comp_pc = RTCPeerConnection(rtc), RTCPeerConnection(rtc)
+        tasks: list[asyncio.Future[None]] = []
+        heard_by_cust: list[np.ndarray] = []
+        heard_by_comp: list[np.ndarray] = []
+        try:
+            cust_pc.addTrack(Tone(440.0))
+            comp_pc.addTrack(Tone(660.0))
+            listen(cust_pc, heard_by_cust, tasks)
+            listen(comp_pc, heard_by_comp, tasks)
+            # The customer trickles: an offer without candidates, candidates on their own
+            # (the first one before the offer).
+            await cust_pc.setLocalDescription(await cust_pc.createOffer())
+            lines = cust_pc.localDescription.sdp.splitlines()
+            cands = [line[2:] for line in lines if line.startswith("a=candidate")]
+            ufrag = next(line.split(":", 1)[1] for line in lines if line.startswith("a=ice-ufrag"))
+
+            def trickle(c: str | None) -> dict[str, object]:
+                return {"call_id": call_id, "candidate": c, "sdp_mid": "0", "ufrag": ufrag}
+
+            await cust_sock.ok("media:candidate", trickle(cands[0]))
+            bare = "".join(
+                line + "\r\n" for line in lines if not line.startswith(("a=candidate", "a=end-of"))
+            )
+            ack = await cust_sock.ok("media:offer", {"call_id": call_id, "sdp": bare})
+            await cust_pc.setRemoteDescription(RTCSessionDescription(ack["sdp"], "answer"))
+            for c in cands[1:]:
+                await cust_sock.ok("media:candidate", trickle(c))
+            await cust_sock.ok("media:candidate", trickle(None))
+            bad = await cust_sock.call("media:candidate", trickle("candidate:nonsense"))
+            assert bad["error"]["code"] == "invalid_sdp"
+            assert (await negotiate(comp_sock, call_id, comp_pc))["ok"]
+            slots = await cust_sock.wait("media:slots", timeout=5)
+            assert slots == {
+                "call_id": call_id,
+                "slots": [{"kind": "audio", "mid": "0", "user_id": comp.user_id}],
+            }
+            for _ in range(100):
+                if sum(map(len, heard_by_cust)) >= RATE and sum(map(len, heard_by_comp)) >= RATE:
+                    break
+                await asyncio.sleep(0.05)
+            heard = np.concatenate(heard_by_comp)[-RATE // 2 :].astype(float)
+            assert abs(dominant_hz(heard, RATE) - 440) < 10
+
+            await cust_sock.ok("media:mute", {"call_id": call_id, "audio": True, "video": False})
+            peer = await comp_sock.wait("media:peer", timeout=5)
+            assert peer == {
+                "call_id": call_id,
+                "user_id": cust.user_id,
+                "audio": True,
+                "video": False,
+            }
+            assert rig.signaling.rooms is not None
+            room = rig.signaling.rooms.get(call_id)
+            assert room is not None and room.participants[cust.user_id].muted["audio"]
+            await cust_sock.ok("call:hangup", {"call_id": call_id})
+            late = await cust_sock.call("media:candidate", trickle(cands[0]))
+            assert late["error"]["code"] == "call_not_active"
         finally:
             for task in tasks:
                 task.cancel()
