@@ -363,6 +363,17 @@ class Room:
 
     # -- state ---------------------------------------------------------------------------------
 
+    async def set_paused(self, paused: bool) -> None:
+        """Hold everything back (no money for the next minute), or forward again: then every
+        subscriber's video decoder needs a fresh keyframe, since it missed the frames between."""
+        resumed = self.paused and not paused
+        self.paused = paused
+        if resumed:
+            for (_, kind), forwards in list(self._forwards.items()):
+                if kind == "video":
+                    for forward in forwards:
+                        await forward.request_keyframe()
+
     def flowing(self, now: float, silence_s: float) -> bool:
         """Every participant (at least two) is alive within ``silence_s``."""
         return len(self.participants) >= 2 and all(

@@ -122,7 +122,7 @@ class Rooms:
         forward again (the clients were told by ``session:notice``)."""
         room = self._rooms.get(call_id)
         if room is not None and kind in ("paused", "resumed"):
-            room.paused = kind == "paused"
+            await room.set_paused(kind == "paused")
         elif kind == "ended":
             await self.close(call_id)
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import av
 import numpy as np
 import pytest
 from aiortc import (
@@ -20,6 +21,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCRtpTransceiver,
     RTCSessionDescription,
+    VideoStreamTrack,
 )
 
 from media.ice import IcePolicy, PortsExhausted, turn_credentials
@@ -304,3 +306,76 @@ def test_turn_credentials_follow_the_turn_rest_scheme() -> None:
     assert turn["username"] == "1600:u_42"
     assert turn["credential"] == turn_credentials(secret, "u_42", 1600)[1]
     assert IcePolicy().client_servers("u", 0) == []
+
+
+class Pattern(VideoStreamTrack):
+    """A moving bar, 320×240 at the track's own 30 fps pacing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        img = np.zeros((240, 320, 3), dtype=np.uint8)
+        img[:, (self.n * 4) % 320 : (self.n * 4) % 320 + 16] = 255
+        self.n += 1
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+def count_frames(pc: RTCPeerConnection, frames: list[int], tasks: list[asyncio.Task[None]]) -> None:
+    for t in pc.getTransceivers():
+        if t.kind == "video" and t.receiver.track is not None:
+            track = t.receiver.track
+
+            async def run(track=track) -> None:  # type: ignore[no-untyped-def]
+                while True:
+                    await track.recv()
+                    frames[0] += 1
+
+            tasks.append(asyncio.create_task(run()))
+
+
+async def test_video_crosses_the_relay_and_the_camera_turns_off_and_on_by_renegotiation() -> None:
+    room = recording_room(("audio", "video"))
+    pcs = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)]
+    frames = [[0], [0]]
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        for i, pc in enumerate(pcs):
+            pc.addTransceiver(Tone(440.0 + 220 * i), direction="sendrecv")
+            pc.addTransceiver(Pattern(), direction="sendrecv")
+            await pc.setLocalDescription(await pc.createOffer())
+            answer = await room.answer(f"u{i}", pc.localDescription.sdp)
+            assert "VP8" in answer and "H264" not in answer  # only what forwards as it is
+            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+            count_frames(pc, frames[i], tasks)
+        await until(lambda: frames[0][0] >= 30 and frames[1][0] >= 30, 20)
+        # u0's camera off: its video m-line becomes recvonly, on the same connection.
+        server_pc = room.participants["u0"].pc
+        video = next(t for t in pcs[0].getTransceivers() if t.kind == "video")
+        video.direction = "recvonly"
+        await pcs[0].setLocalDescription(await pcs[0].createOffer())
+        answer = await room.answer("u0", pcs[0].localDescription.sdp)
+        await pcs[0].setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        assert room.participants["u0"].pc is server_pc
+        video_section = answer[answer.index("m=video") :]
+        assert "a=sendonly" in video_section  # the server still sends u1's camera to u0
+        mark = frames[0][0]
+        await until(lambda: frames[0][0] >= mark + 20)  # u0 still sees u1
+        # ...and back on.
+        video.direction = "sendrecv"
+        await pcs[0].setLocalDescription(await pcs[0].createOffer())
+        answer = await room.answer("u0", pcs[0].localDescription.sdp)
+        await pcs[0].setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        assert "a=sendrecv" in answer[answer.index("m=video") :]
+        mark = frames[1][0]
+        await until(lambda: frames[1][0] >= mark + 20)  # u1 sees u0 again
+    finally:
+        for task in tasks:
+            task.cancel()
+        for pc in pcs:
+            await pc.close()
+        await room.close()
