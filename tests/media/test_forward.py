@@ -91,6 +91,10 @@ async def test_the_callee_hears_the_callers_tone_through_the_relay() -> None:
 
         await connect(caller, relay_in)
         await connect(relay_out, callee)
+        for _ in range(200):  # the outgoing leg is up before anything is forwarded on it
+            if relay_out.connectionState == "connected":
+                break
+            await asyncio.sleep(0.02)
         forward = Forward(inbound, outbound)
         rtc_internals.tap_receiver(inbound.receiver, forward.packet)
         for _ in range(100):
