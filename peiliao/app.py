@@ -16,6 +16,8 @@ from accounts import routes as account_routes
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from catalog import routes as catalog_routes
+from catalog.listing import Catalog
 from media.ice import IcePolicy
 from media.rooms import Rooms
 from metering import routes as metering_routes
@@ -245,6 +247,7 @@ def create_app(
     api.include(metering_routes.api)
     api.include(signaling_routes.api)
     api.include(moderation_routes.api)
+    api.include(catalog_routes.api)
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
@@ -284,6 +287,7 @@ def create_app(
     emitter = SocketEmitter(sio)
     block_service = BlockService(db, clock)
     app[moderation_routes.BLOCKS] = block_service
+    app[catalog_routes.CATALOG] = Catalog(db, presence)
     calls = CallService(
         db,
         clock,

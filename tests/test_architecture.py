@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ["accounts", "store", "signaling", "media", "metering", "moderation"]
+DOMAINS = ["accounts", "store", "signaling", "media", "metering", "moderation", "catalog"]
 PURE_MODULES = [
     "accounts/phone.py",
     "accounts/sms_policy.py",

@@ -1,0 +1,118 @@
+"""HTTP adapter for the catalog: browse companions, open one."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from accounts.routes import user_out
+from catalog.listing import BadCursor, Catalog, Listed, by_presence
+from peiliao.errors import CodedError, DomainError
+from peiliao.http.api import Api, Call, Strict
+
+CATALOG = web.AppKey("catalog", Catalog)
+
+api = Api()
+
+
+class CompanionNotFound(DomainError):
+    code = "companion_not_found"
+    status = 404
+    default_message = "no such companion"
+
+
+class ListQuery(Strict):
+    q: Annotated[str, Field(max_length=40)] = ""
+    mode: Literal["text", "voice", "video"] | None = None
+    #: with ``mode``: at most this price per minute
+    max_fen: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    online: bool = False
+    #: ``new`` (most recently joined first) or ``online`` (online, then busy, then offline,
+    #: within the page)
+    sort: Literal["new", "online"] = "online"
+    cursor: Annotated[str, Field(max_length=200)] | None = None
+    limit: Annotated[int, Field(ge=1, le=50)] = 20
+
+
+class RatesView(BaseModel):
+    text: int
+    voice: int
+    video: int
+
+
+class CompanionOut(BaseModel):
+    id: str
+    nickname: str
+    tags: list[str]
+    avatar_url: str | None
+    level: str
+    #: fen per minute, by mode
+    rates: RatesView
+    status: str
+
+
+class CompanionsOut(BaseModel):
+    companions: list[CompanionOut]
+    next_cursor: str | None
+
+
+def companion_out(x: Listed) -> CompanionOut:
+    public = user_out(x.user)
+    return CompanionOut(
+        id=public.id,
+        nickname=public.nickname,
+        tags=public.tags,
+        avatar_url=public.avatar_url,
+        level=x.rates.level,
+        rates=RatesView(
+            text=x.rates.text_fen_per_min,
+            voice=x.rates.voice_fen_per_min,
+            video=x.rates.video_fen_per_min,
+        ),
+        status=x.status,
+    )
+
+
+@api.route(
+    "GET",
+    "/api/companions",
+    summary="Browse companions: search by nickname, price cap per mode, online now",
+    tags=["catalog"],
+    auth="none",
+    query=ListQuery,
+    response=CompanionsOut,
+)
+async def list_companions(call: Call) -> BaseModel:
+    q: ListQuery = call.query
+    try:
+        listed, cursor = await call.request.app[CATALOG].page(
+            q=q.q.strip(),
+            mode=q.mode,
+            max_fen=q.max_fen,
+            online=q.online,
+            cursor=q.cursor,
+            limit=q.limit,
+        )
+    except BadCursor as exc:
+        raise CodedError("invalid_cursor", str(exc)) from None
+    if q.sort == "online":
+        listed = by_presence(listed)
+    return CompanionsOut(companions=[companion_out(x) for x in listed], next_cursor=cursor)
+
+
+@api.route(
+    "GET",
+    "/api/companions/{companion_id}",
+    summary="One companion: profile, prices, online state",
+    tags=["catalog"],
+    auth="none",
+    response=CompanionOut,
+    errors=[CompanionNotFound],
+)
+async def get_companion(call: Call) -> BaseModel:
+    found = await call.request.app[CATALOG].one(call.request.match_info["companion_id"][:32])
+    if found is None:
+        raise CompanionNotFound()
+    return companion_out(found)
