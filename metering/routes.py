@@ -462,6 +462,26 @@ async def get_rates(call: Call) -> BaseModel:
     return _rates_out(row)
 
 
+class MyRatesOut(BaseModel):
+    #: null until the companion sets prices
+    rates: RatesOut | None
+
+
+@api.route(
+    "GET",
+    "/api/me/rates",
+    summary="My prices (companions), or null before they are set",
+    tags=["rates"],
+    response=MyRatesOut,
+)
+async def get_my_rates(call: Call) -> BaseModel:
+    try:
+        row = await call.request.app[METERING].rates_of(call.user.user_id)
+    except RatesNotSet:
+        return MyRatesOut(rates=None)
+    return MyRatesOut(rates=_rates_out(row))
+
+
 @api.route(
     "PUT",
     "/api/me/rates",

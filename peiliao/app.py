@@ -395,5 +395,9 @@ def _mount_web_client(app: web.Application, dist_dir: str) -> None:
         return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
 
     app.router.add_get("/", index_page)
+    # The client's own routes (history mode): a reload or a shared link gets the app itself.
+    for prefix in ("login", "companions", "call", "wallet", "studio", "admin"):
+        app.router.add_get(f"/{prefix}", index_page)
+        app.router.add_get(f"/{prefix}/{{rest:.*}}", index_page)
     if (dist / "assets").is_dir():
         app.router.add_static("/assets", dist / "assets", append_version=False)

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from peiliao.settings import Settings, SettingsError
@@ -273,6 +274,120 @@ def cmd_ledger_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_caller(args: argparse.Namespace) -> int:
+    try:
+        from media.caller import main as caller_main
+    except ImportError as exc:  # numpy comes with the dev extra
+        raise SystemExit(
+            f"peiliao: the caller needs {exc.name}; install the dev extra: pip install -e '.[dev]'"
+        ) from None
+    return caller_main(args)
+
+
+def _video_size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        raise argparse.ArgumentTypeError("give WIDTHxHEIGHT, e.g. 640x480") from None
+    if size[0] % 8 or size[1] % 8 or not (320 <= size[0] <= 1920 and 240 <= size[1] <= 1080):
+        raise argparse.ArgumentTypeError("multiples of 8, from 320x240 to 1920x1080")
+    return size
+
+
+def _add_caller(sub: Any) -> None:
+    caller = sub.add_parser(
+        "caller",
+        help="headless test caller (developers, load tests, CI)",
+        description="A client that talks to a server as a browser does (HTTP API, Socket.IO, "
+        "WebRTC) and sends synthetic media: a tone of its own and a moving test pattern. It "
+        "measures what it receives (the peer's tone, decoded frames, RTT, jitter, loss), reads "
+        "what the session was billed, and exits 1 when the call failed or nothing arrived.",
+    )
+    roles = caller.add_subparsers(dest="caller_command", required=True, metavar="SUBCOMMAND")
+    answer = roles.add_parser(
+        "answer",
+        help="be a companion: go online and accept calls",
+        description="Log in as a companion, go online (accepting), accept incoming calls and "
+        "take part until the customer hangs up. Prints its user id for `caller call`.",
+    )
+    answer.add_argument(
+        "--seconds", type=float, help="stay up at most this long (default: until interrupted)"
+    )
+    answer.add_argument("--once", action="store_true", help="exit after one session")
+    call = roles.add_parser(
+        "call",
+        help="be a customer: call a companion",
+        description="Log in as a customer, call a companion, send media (or chat) for "
+        "--seconds, hang up, and report what was received and billed.",
+    )
+    call.add_argument(
+        "--companion-id",
+        required=True,
+        help="the companion's user id (the server has no lookup by phone: `caller answer` "
+        "prints its id, `peiliao seed --demo` lists the demo companions)",
+    )
+    call.add_argument("--mode", choices=["text", "voice", "video"], default="voice", help="(voice)")
+    call.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="how long media (or chat) goes on once connected, then hang up (default 10)",
+    )
+    call.add_argument(
+        "--top-up",
+        type=int,
+        metavar="FEN",
+        help="if the balance is short, top up FEN through the sandbox (dev servers)",
+    )
+    call.add_argument(
+        "--wait-online-s",
+        type=float,
+        default=0.0,
+        help="wait this long for the companion to be online (default: call at once)",
+    )
+    for p in (answer, call):
+        p.add_argument(
+            "--server", default="http://127.0.0.1:8080", help="the server (http://127.0.0.1:8080)"
+        )
+        p.add_argument("--phone", required=True, help="whose account: a mainland mobile number")
+        p.add_argument(
+            "--token",
+            help="a login token, written --token=TOKEN (default: a kept login, else the dev SMS "
+            "outbox)",
+        )
+        p.add_argument(
+            "--token-cache",
+            metavar="FILE",
+            default=str(Path.home() / ".cache" / "peiliao" / "caller-tokens.json"),
+            help="where logins are kept between runs (a phone gets one code a minute, ten a day)",
+        )
+        p.add_argument("--no-token-cache", action="store_true", help="keep no login")
+        p.add_argument("--json", action="store_true", help="one JSON summary on stdout")
+        p.add_argument("--media", metavar="FILE", help="send this file (looped) instead")
+        p.add_argument(
+            "--size",
+            type=_video_size,
+            default=(640, 480),
+            metavar="WxH",
+            help="the test pattern's size (640x480)",
+        )
+        p.add_argument("--fps", type=float, default=15.0, help="the test pattern's rate (15)")
+        p.add_argument(
+            "--chat-interval-s",
+            type=float,
+            default=1.0,
+            help="text sessions: seconds between messages (1)",
+        )
+        p.add_argument(
+            "--ice-loopback",
+            action="store_true",
+            help="host candidates on 127.0.0.1 only (a server on this machine that offers "
+            "loopback candidates, e.g. the test rig)",
+        )
+        p.set_defaults(func=cmd_caller)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="peiliao",
@@ -338,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
         "JSON report; exits 1 on any violation.",
     )
     check.set_defaults(func=cmd_ledger_check)
+
+    _add_caller(sub)
     return parser
 
 

@@ -29,7 +29,7 @@ async def test_companions_with_prices_are_listed_with_their_state(rig: Rig) -> N
     await rig.person()  # a customer: not listed
     a = await named(rig, "Alice_100%", Rates(100, 300, 600))
     b = await named(rig, "Bob", Rates(200, 500, 900))
-    comp, sock = await rig.online_companion()
+    comp, _sock = await rig.online_companion()
     body = await listing(rig)
     rows = body["companions"]
     assert isinstance(rows, list)

@@ -1,5 +1,11 @@
 import { createApp } from "vue";
 import App from "./App.vue";
 import { i18n } from "./i18n";
+import { router } from "./router";
+import { restore } from "./lib/session";
 
-createApp(App).use(i18n).mount("#app");
+restore()
+  .catch(() => {})
+  .finally(() => {
+    createApp(App).use(i18n).use(router).mount("#app");
+  });

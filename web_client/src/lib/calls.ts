@@ -1,0 +1,134 @@
+// The call store: the current call's state (folded by callstate.reduce from server events), the
+// media link of a voice/video call, and the actions a person takes.
+import { reactive, ref } from "vue";
+import { initial, reduce, type CallEvent, type CallState } from "./callstate";
+import { MediaLink } from "./media";
+import { ask, on } from "./realtime";
+import type { CallObject, ChatMessage, Mode } from "./types";
+
+export const current = reactive<{ state: CallState }>({ state: initial() });
+/** calls ringing this companion (every device shows them until one answers) */
+export const incoming = ref<CallObject[]>([]);
+export const media = ref<MediaLink | null>(null);
+export const mediaState = ref<RTCPeerConnectionState | "idle">("idle");
+
+function apply(event: CallEvent): void {
+  current.state = reduce(current.state, event);
+  const call = current.state.call;
+  if (call?.status === "ended") stopMedia();
+}
+
+let wired = false;
+
+export function wire(me: () => string | null): void {
+  if (wired) return;
+  wired = true;
+  on("session:hello", (d: { call: CallObject | null }) => {
+    if (d.call) {
+      adopt(d.call, me());
+      void catchUp(d.call.call_id);
+    }
+  });
+  on("call:incoming", (c: CallObject) => {
+    incoming.value = [...incoming.value.filter((x) => x.call_id !== c.call_id), c];
+  });
+  on("call:ring_stop", (c: CallObject) => {
+    incoming.value = incoming.value.filter((x) => x.call_id !== c.call_id);
+  });
+  on("call:update", (c: CallObject) => {
+    if (c.status !== "ringing") incoming.value = incoming.value.filter((x) => x.call_id !== c.call_id);
+    if (current.state.call?.call_id === c.call_id || (c.status === "active" && c.accepted_device === socketId())) {
+      adopt(c, me());
+    }
+  });
+  on("session:meter", (m) => apply({ type: "meter", meter: m }));
+  on("session:notice", (n) => apply({ type: "notice", call_id: n.call_id, kind: n.kind, reason: n.reason }));
+  on("media:state", (d) => apply({ type: "media", call_id: d.call_id, flowing: d.flowing }));
+  on("media:peer", (d) => apply({ type: "peer", call_id: d.call_id, audio: d.audio, video: d.video }));
+  on("chat:message", (m: ChatMessage) => apply({ type: "message", message: m }));
+}
+
+let sid: () => string | undefined = () => undefined;
+export function setSocketId(f: () => string | undefined): void {
+  sid = f;
+}
+function socketId(): string | undefined {
+  return sid();
+}
+
+function adopt(call: CallObject, me: string | null): void {
+  apply({ type: "call", call });
+  if (call.status === "active" && call.mode !== "text" && !media.value && me) startMedia(call);
+}
+
+function startMedia(call: CallObject): void {
+  const link = new MediaLink(call.call_id, call.mode, (s) => (mediaState.value = s));
+  media.value = link;
+  mediaState.value = "new";
+  link.start().catch((e) => {
+    console.warn("media failed", e);
+    mediaState.value = "failed";
+  });
+}
+
+function stopMedia(): void {
+  media.value?.close();
+  media.value = null;
+  mediaState.value = "idle";
+}
+
+async function catchUp(callId: string): Promise<void> {
+  try {
+    const out = await ask<{ messages: ChatMessage[] }>("chat:history", { call_id: callId, limit: 100 });
+    apply({ type: "history", messages: out.messages });
+  } catch {
+    /* history is a convenience; live messages still arrive */
+  }
+}
+
+export async function startCall(companionId: string, mode: Mode, me: string): Promise<CallObject> {
+  const out = await ask<{ call: CallObject }>("call:request", {
+    companion_id: companionId,
+    mode,
+    request_id: crypto.randomUUID().replace(/-/g, ""),
+  });
+  adopt(out.call, me);
+  return out.call;
+}
+
+export async function accept(callId: string, me: string): Promise<CallObject> {
+  const out = await ask<{ call: CallObject }>("call:accept", { call_id: callId });
+  incoming.value = incoming.value.filter((x) => x.call_id !== callId);
+  adopt(out.call, me);
+  return out.call;
+}
+
+export async function decline(callId: string): Promise<void> {
+  incoming.value = incoming.value.filter((x) => x.call_id !== callId);
+  await ask("call:decline", { call_id: callId });
+}
+
+export async function hangup(me: string): Promise<void> {
+  const call = current.state.call;
+  if (!call || call.status === "ended") return;
+  let event = "call:hangup";
+  if (call.status === "ringing") event = call.customer.id === me ? "call:cancel" : "call:decline";
+  const out = await ask<{ call: CallObject }>(event, { call_id: call.call_id });
+  apply({ type: "call", call: out.call });
+}
+
+export async function send(text: string): Promise<void> {
+  const call = current.state.call;
+  if (!call) return;
+  const out = await ask<{ message: ChatMessage }>("chat:send", {
+    call_id: call.call_id,
+    client_id: crypto.randomUUID().replace(/-/g, ""),
+    text,
+  });
+  apply({ type: "message", message: out.message });
+}
+
+export function dismiss(): void {
+  stopMedia();
+  apply({ type: "clear" });
+}

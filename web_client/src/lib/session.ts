@@ -1,0 +1,59 @@
+// Who is signed in.  The session cookie is HttpOnly; the CSRF token comes with it.
+import { reactive } from "vue";
+import { api, ApiError, setCsrf } from "./api";
+import type { Me } from "./types";
+
+export const session = reactive<{ me: Me | null; ready: boolean }>({ me: null, ready: false });
+
+interface SessionOut {
+  user: Me;
+  csrf_token: string;
+}
+
+/** The CSRF cookie is readable by the page and set with the session cookie: without it there is
+ * no session to restore (and no 401 to log in the console). */
+function csrfCookie(): string {
+  const m = /(?:^|;\s*)peiliao_csrf=([^;]+)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+export async function restore(): Promise<void> {
+  if (!csrfCookie()) {
+    session.ready = true;
+    return;
+  }
+  try {
+    const out = await api<SessionOut>("GET", "/api/auth/session");
+    setCsrf(out.csrf_token);
+    session.me = out.user;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 401) throw e;
+    session.me = null;
+  } finally {
+    session.ready = true;
+  }
+}
+
+export async function requestCode(phone: string): Promise<void> {
+  await api("POST", "/api/auth/sms-code", { phone });
+}
+
+export async function login(phone: string, code: string): Promise<Me> {
+  const out = await api<{ user: Me; csrf_token: string }>("POST", "/api/auth/login", {
+    phone,
+    code,
+    client: "browser",
+  });
+  setCsrf(out.csrf_token);
+  session.me = out.user;
+  return out.user;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await api("POST", "/api/auth/logout");
+  } finally {
+    session.me = null;
+    setCsrf("");
+  }
+}

@@ -1,0 +1,24 @@
+import { createRouter, createWebHistory } from "vue-router";
+import { session } from "./lib/session";
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: "/", redirect: () => (session.me?.role === "companion" ? "/studio" : "/companions") },
+    { path: "/login", component: () => import("./views/LoginView.vue"), meta: { public: true } },
+    { path: "/companions", component: () => import("./views/CompanionsView.vue"), meta: { public: true } },
+    { path: "/companions/:id", component: () => import("./views/CompanionView.vue"), meta: { public: true } },
+    { path: "/call", component: () => import("./views/CallView.vue") },
+    { path: "/wallet", component: () => import("./views/WalletView.vue") },
+    { path: "/studio", component: () => import("./views/StudioView.vue") },
+    { path: "/admin", component: () => import("./views/AdminView.vue") },
+    { path: "/:rest(.*)*", redirect: "/" },
+  ],
+});
+
+router.beforeEach((to) => {
+  if (!to.meta.public && session.ready && !session.me) {
+    return { path: "/login", query: { next: to.fullPath } };
+  }
+  return true;
+});
