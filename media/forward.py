@@ -24,6 +24,7 @@ from typing import Any
 from aiortc import RTCRtpParameters, RTCRtpTransceiver
 from aiortc.clock import current_ntp_time
 from aiortc.codecs import is_rtx
+from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.rtp import (
     RTCP_PSFB_FIR,
     RTCP_PSFB_PLI,
@@ -38,6 +39,21 @@ from aiortc.rtp import (
 from media import rtc_internals
 
 CodecKey = tuple[str, int, str | None, str | None]
+
+
+def is_keyframe_start(payload: bytes) -> bool:
+    """Whether a VP8 RTP payload begins a keyframe (RFC 7741: the first packet of partition
+    0, and the VP8 frame header's P bit clear)."""
+    try:
+        descriptor, data = VpxPayloadDescriptor.parse(payload)
+    except ValueError:
+        return False
+    return (
+        bool(descriptor.partition_start)
+        and descriptor.partition_id == 0
+        and len(data) > 0
+        and data[0] & 0x01 == 0
+    )
 
 
 def codec_key(codec: Any) -> CodecKey:
@@ -81,6 +97,11 @@ class Forward:
         #: continue its sequence numbers and timestamps, so the subscriber sees one stream
         self._after = after
         self.last_out: tuple[int, int, float] | None = None  # (seq, timestamp, when)
+        self._video = source.kind == "video"
+        #: the next forwarded packet continues ``last_out`` (we held some back on purpose)
+        self._resync = False
+        #: video goes out from a keyframe: at the start, and after packets held back
+        self._await_keyframe = self._video
         self.forwarded = 0
         self.dropped = 0
         self.pass_filter: Callable[[RtpPacket], bool] | None = None  # tests: simulated loss
@@ -97,9 +118,19 @@ class Forward:
     def source(self) -> RTCRtpTransceiver:
         return self._source
 
+    def resync(self) -> None:
+        """Packets were held back on purpose (no money, a paused leg): continue the outgoing
+        numbering where it stopped, so the subscriber sees no loss, and video from a keyframe."""
+        self._resync = True
+        if self._video:
+            self._await_keyframe = True
+
     def _continue(self, p: RtpPacket, codec: Any) -> None:
-        previous = self._after.last_out if self._after is not None else None
+        """Move the offsets so ``p`` goes out right after the last packet sent on this target
+        (by this forward, or by the one it replaces)."""
+        previous = self.last_out or (self._after.last_out if self._after is not None else None)
         self._after = None
+        self._resync = False
         if previous is None:
             return
         seq, ts, when = previous
@@ -137,18 +168,26 @@ class Forward:
     async def packet(self, p: RtpPacket) -> None:
         if self._source_ssrc is None:
             self._source_ssrc = p.ssrc
-            self._continue(p, self._in_codec.get(p.payload_type))
-            if self._source.kind == "video":
+            if self._video:
                 await self.request_keyframe()  # the subscriber starts receiving: decode at once
         if self.pass_filter is not None and not self.pass_filter(p):
-            self.dropped += 1
+            self.dropped += 1  # tests: lost upstream (a real gap the subscriber NACKs)
             return
         sender = self._target.sender
         codec = self._in_codec.get(p.payload_type)
         pt = self._out_pt.get(codec_key(codec)) if codec is not None else None
         if pt is None or not sender._enabled:
             self.dropped += 1  # a codec this leg did not negotiate, or a paused leg
+            self.resync()
             return
+        if self._await_keyframe:
+            if not is_keyframe_start(p.payload):
+                self.dropped += 1
+                await self.request_keyframe()
+                return
+            self._await_keyframe = False
+        if self._resync or self._after is not None:
+            self._continue(p, codec)
         out = RtpPacket(
             payload_type=pt,
             marker=p.marker,
@@ -168,6 +207,7 @@ class Forward:
             await rtc_internals.send_rtp(sender, out.serialize(self._ext))
         except ConnectionError:
             self.dropped += 1  # the subscriber's transport is closing
+            self.resync()
             return
         self.forwarded += 1
         self.last_out = (out.sequence_number, out.timestamp, self._now())

@@ -370,8 +370,9 @@ class Room:
         self.paused = paused
         if resumed:
             for (_, kind), forwards in list(self._forwards.items()):
-                if kind == "video":
-                    for forward in forwards:
+                for forward in forwards:
+                    forward.resync()  # no gap in what the subscriber receives
+                    if kind == "video":
                         await forward.request_keyframe()
 
     def flowing(self, now: float, silence_s: float) -> bool:

@@ -166,6 +166,12 @@ async def test_no_money_stops_forwarding_both_ways_until_a_top_up(make_rig: RigF
                     break
                 await asyncio.sleep(0.05)
             assert len(heard_by_cust) > held[0] + 10 and len(heard_by_comp) > held[1] + 10
+            for pc in (cust_pc, comp_pc):
+                # What was held back left no hole: the numbering carries on after the pause
+                # (a hole of ~50 packets would look like loss, and freeze video decoders).
+                stats = (await pc.getStats()).values()
+                lost = [s.packetsLost for s in stats if getattr(s, "type", "") == "inbound-rtp"]
+                assert lost and max(lost) < 5, lost
             await cust_sock.ok("call:hangup", {"call_id": call_id})
         finally:
             for task in tasks:
