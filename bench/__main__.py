@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import metering, signaling
+from bench import media, metering, signaling
 
-results = [metering.main([]), signaling.main([])]
+results = [metering.main([]), signaling.main([]), media.main([])]
 sys.exit(max(results))
