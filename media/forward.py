@@ -15,6 +15,7 @@ throttled; a keyframe is also requested when the subscriber starts receiving.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 import time
@@ -22,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aiortc import RTCRtpParameters, RTCRtpTransceiver
-from aiortc.clock import current_ntp_time
 from aiortc.codecs import is_rtx
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.rtp import (
@@ -37,8 +37,12 @@ from aiortc.rtp import (
 )
 
 from media import rtc_internals
+from media.rtp import AnyRtp, Writer
 
 CodecKey = tuple[str, int, str | None, str | None]
+#: seconds from the NTP epoch (1900) to the Unix epoch, and the 32.32 fixed-point scale
+NTP_EPOCH_OFFSET_S = 2_208_988_800
+NTP_FRACTION = 1 << 32
 
 
 def is_keyframe_start(payload: bytes) -> bool:
@@ -88,7 +92,13 @@ class Forward:
         self._source_ssrc: int | None = None
         self.keyframe_requests = 0
         self._in_codec = {c.payloadType: c for c in source._codecs if not is_rtx(c)}
-        self._out_pt = {codec_key(c): c.payloadType for c in target._codecs if not is_rtx(c)}
+        out_pt = {codec_key(c): c.payloadType for c in target._codecs if not is_rtx(c)}
+        #: incoming payload type → this leg's (each peer connection numbers codecs its own way)
+        self._pt = {
+            pt: out_pt[codec_key(c)] for pt, c in self._in_codec.items() if codec_key(c) in out_pt
+        }
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writer = Writer(list(target._headerExtensions), target.mid)
         self._ext = HeaderExtensionsMap()
         self._ext.configure(RTCRtpParameters(headerExtensions=target._headerExtensions))
         self._seq_offset = secrets.randbits(16)
@@ -104,7 +114,7 @@ class Forward:
         self._await_keyframe = self._video
         self.forwarded = 0
         self.dropped = 0
-        self.pass_filter: Callable[[RtpPacket], bool] | None = None  # tests: simulated loss
+        self.pass_filter: Callable[[AnyRtp], bool] | None = None  # tests: simulated loss
         if source.kind == "video":
             # The subscriber's keyframe requests go to the source (aiortc drops them on a
             # sender that has no encoder).
@@ -125,7 +135,7 @@ class Forward:
         if self._video:
             self._await_keyframe = True
 
-    def _continue(self, p: RtpPacket, codec: Any) -> None:
+    def _continue(self, p: AnyRtp, codec: Any) -> None:
         """Move the offsets so ``p`` goes out right after the last packet sent on this target
         (by this forward, or by the one it replaces)."""
         previous = self.last_out or (self._after.last_out if self._after is not None else None)
@@ -152,6 +162,17 @@ class Forward:
             # would otherwise wait for its jitter buffer to overflow).
             await self.request_keyframe()
 
+    def _ask_keyframe(self) -> None:
+        """``request_keyframe`` from the synchronous packet path (throttled there too)."""
+        if (
+            self._source_ssrc is None
+            or self._now() - self._last_keyframe_request < self._keyframe_interval_s
+        ):
+            return
+        task = asyncio.ensure_future(self.request_keyframe())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def request_keyframe(self) -> None:
         """Ask the source for a keyframe (at most one request per ``keyframe_interval_s``:
         several subscribers may ask at once, and aiortc does not throttle)."""
@@ -165,17 +186,17 @@ class Forward:
         self.keyframe_requests += 1
         await rtc_internals.request_keyframe(self._source.receiver, self._source_ssrc)
 
-    async def packet(self, p: RtpPacket) -> None:
+    def packet(self, p: AnyRtp) -> None:
+        """Forward one packet now (synchronously: this runs for every packet of every leg)."""
         if self._source_ssrc is None:
             self._source_ssrc = p.ssrc
             if self._video:
-                await self.request_keyframe()  # the subscriber starts receiving: decode at once
+                self._ask_keyframe()  # the subscriber starts receiving: decode at once
         if self.pass_filter is not None and not self.pass_filter(p):
             self.dropped += 1  # tests: lost upstream (a real gap the subscriber NACKs)
             return
         sender = self._target.sender
-        codec = self._in_codec.get(p.payload_type)
-        pt = self._out_pt.get(codec_key(codec)) if codec is not None else None
+        pt = self._pt.get(p.payload_type)
         if pt is None or not sender._enabled:
             self.dropped += 1  # a codec this leg did not negotiate, or a paused leg
             self.resync()
@@ -183,31 +204,35 @@ class Forward:
         if self._await_keyframe:
             if not is_keyframe_start(p.payload):
                 self.dropped += 1
-                await self.request_keyframe()
+                self._ask_keyframe()
                 return
             self._await_keyframe = False
         if self._resync or self._after is not None:
-            self._continue(p, codec)
-        out = RtpPacket(
-            payload_type=pt,
-            marker=p.marker,
-            sequence_number=(p.sequence_number + self._seq_offset) & 0xFFFF,
-            timestamp=(p.timestamp + self._ts_offset) & 0xFFFFFFFF,
-            ssrc=sender._ssrc,
-            payload=p.payload,
+            self._continue(p, self._in_codec.get(p.payload_type))
+        seq = (p.sequence_number + self._seq_offset) & 0xFFFF
+        ts = (p.timestamp + self._ts_offset) & 0xFFFFFFFF
+        now = time.time()
+        ntp = int((now + NTP_EPOCH_OFFSET_S) * NTP_FRACTION)
+        level = p.extensions.audio_level
+        data = self._writer.write(
+            pt, p.marker, seq, ts, sender._ssrc, p.payload, level, (ntp >> 14) & 0xFFFFFF
         )
-        ntp = current_ntp_time()
-        out.extensions = HeaderExtensions(
-            mid=self._target.mid,
-            audio_level=p.extensions.audio_level,
-            abs_send_time=(ntp >> 14) & 0xFFFFFF,
-        )
-        rtc_internals.remember_sent(sender, out, ntp)
-        try:
-            await rtc_internals.send_rtp(sender, out.serialize(self._ext))
-        except ConnectionError:
-            self.dropped += 1  # the subscriber's transport is closing
+        history = None
+        if self._video:
+            # Kept for retransmission (NACK → RTX from aiortc's history); Opus has no NACK.
+            history = RtpPacket(
+                payload_type=pt,
+                marker=p.marker,
+                sequence_number=seq,
+                timestamp=ts,
+                ssrc=sender._ssrc,
+                payload=p.payload,
+            )
+            history.extensions = HeaderExtensions(mid=self._target.mid, audio_level=level)
+        rtc_internals.remember_sent(sender, ntp, ts, len(p.payload), history)
+        if not rtc_internals.send_rtp_now(sender, data):
+            self.dropped += 1  # the subscriber's transport is not (or no longer) connected
             self.resync()
             return
         self.forwarded += 1
-        self.last_out = (out.sequence_number, out.timestamp, self._now())
+        self.last_out = (seq, ts, self._now())

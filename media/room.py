@@ -40,7 +40,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtp import RtpPacket
 
-from media import rtc_internals
+from media import rtc_internals, rtp
 from media.forward import Forward
 from media.ice import IcePolicy, PortsExhausted
 
@@ -113,6 +113,10 @@ class Participant:
     muted: dict[str, bool] = field(default_factory=lambda: {"audio": False, "video": False})
     #: (kind, slot index) → the user whose media that slot carries
     slots: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: the synchronous audio path: id(receiver) → handler, and whether the socket is hooked
+    fast: dict[int, Any] = field(default_factory=dict)
+    fast_installed: bool = False
+    rx_fast: int = 0
 
     def alive(self, now: float, silence_s: float) -> bool:
         if now - self.last_rx < silence_s:
@@ -153,6 +157,7 @@ class Room:
         self._pending: dict[str, list[RTCIceCandidate | None]] = {}
         self._joined = 0
         self._lock = asyncio.Lock()
+        self._loop = asyncio.get_event_loop()
         self._closed = False
         #: no money for the next minute: nothing is forwarded either way until it resumes
         self.paused = False
@@ -210,6 +215,7 @@ class Room:
         for kind, ts in transceivers.items():
             for t in ts:
                 self._tap(participant, kind, t)
+        self._fast_audio(participant)
         # Every m-line is bundled on the first one's transport: its RTCP is the participant's.
         first = next(t for ts in transceivers.values() for t in ts)
 
@@ -234,21 +240,75 @@ class Room:
             raise BadOffer(str(exc)[:200] or type(exc).__name__) from None
         for kind, t in added:
             self._tap(participant, kind, t)
+        self._fast_audio(participant)
         return str(pc.localDescription.sdp)
 
+    def _arrived(self, source: Participant, kind: str, sends: bool, packet: rtp.AnyRtp) -> None:
+        """One RTP packet from ``source``: count it, and forward it unless the room is held."""
+        source.rx_packets[kind] += 1
+        source.last_rx = self._loop.time()  # still arriving: the media is alive, only held back
+        if self.paused or not sends:
+            return
+        for forward in self._forwards.get((source.user_id, kind), ()):
+            forward.packet(packet)
+
     def _tap(self, source: Participant, kind: str, transceiver: RTCRtpTransceiver) -> None:
-        loop = asyncio.get_running_loop()
+        """aiortc's receive path (after SRTP, RTX unwrapping, NACK generation, statistics) hands
+        every packet of ``transceiver`` to the room instead of the jitter buffer and decoder."""
         sends = transceiver is source.transceivers[kind][0]
 
         async def fan_out(packet: RtpPacket) -> None:
-            source.rx_packets[kind] += 1
-            source.last_rx = loop.time()  # still arriving: the media is alive, only held back
-            if self.paused or not sends:
-                return
-            for forward in self._forwards.get((source.user_id, kind), ()):
-                await forward.packet(packet)
+            self._arrived(source, kind, sends, packet)
 
         rtc_internals.tap_receiver(transceiver.receiver, fan_out)
+
+    def _fast_audio(self, participant: Participant) -> None:
+        """Audio takes the synchronous path (``rtc_internals.fast_rtp``): straight from the
+        socket to the forwards.  Video keeps aiortc's path for NACK, RTX and REMB."""
+        transceivers = participant.transceivers.get("audio", [])
+        if not transceivers:
+            return
+        transport = transceivers[0].receiver.transport
+        ext_map = rtc_internals.header_extensions_map(transport)
+        handlers = participant.fast  # id(receiver) → handler; renegotiation adds to it
+        for t in transceivers:
+            handlers[id(t.receiver)] = self._audio_handler(participant, t, ext_map)
+        if participant.fast_installed:
+            return
+        participant.fast_installed = True
+        by_ssrc: dict[int, Any] = {}
+
+        def route(ssrc: int) -> Any:
+            handler = by_ssrc.get(ssrc)
+            if handler is None:
+                receiver = rtc_internals.rtp_receiver_of(transport, ssrc)
+                if receiver is None:
+                    return None  # not seen yet: aiortc's path learns it from this packet
+                handler = by_ssrc[ssrc] = handlers.get(id(receiver))
+            return handler
+
+        rtc_internals.fast_rtp(transport, route)
+
+    def _audio_handler(
+        self, participant: Participant, transceiver: RTCRtpTransceiver, ext_map: Any
+    ) -> Any:
+        sends = transceiver is participant.transceivers["audio"][0]
+        receiver = transceiver.receiver
+
+        level_id = next(
+            (e.id for e in transceiver._headerExtensions if e.uri == rtp.AUDIO_LEVEL_URI), 0
+        )
+
+        def on_rtp(plain: bytes) -> None:
+            try:
+                packet = rtp.parse(plain, level_id)
+            except ValueError:
+                return
+            if rtc_internals.count_received(receiver, packet):
+                participant.rx_fast += 1
+                self._arrived(participant, "audio", sends, packet)
+
+        return on_rtp
 
     async def _link(self) -> None:
         """Give each participant's free slots to the others (in join order), and make sure every

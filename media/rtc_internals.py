@@ -15,14 +15,19 @@ from typing import Any
 
 import aioice.ice
 import aiortc
+import pylibsrtp
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcicetransport import RTCIceGatherer
+from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 
 SUPPORTED_AIORTC = "1.16.0"
 
 _JITTER = "_RTCRtpReceiver__jitter_buffer"
+_CODECS = "_RTCRtpReceiver__codecs"
+_REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
 _HISTORY = "_RTCRtpSender__rtp_history"
 _SR_FIELDS = (
     "_RTCRtpSender__ntp_timestamp",
@@ -67,6 +72,18 @@ def check() -> None:
         raise AiortcDrift("RTCIceGatherer no longer keeps its aioice Connection")
     if not callable(getattr(RTCDtlsTransport, "_handle_rtcp_data", None)):
         raise AiortcDrift("RTCDtlsTransport._handle_rtcp_data is gone")
+    dtls_source = inspect.getsource(RTCDtlsTransport)
+    for name in ("_tx_srtp", "_rx_srtp", "_rtp_router", "_rtp_header_extensions_map", "_state"):
+        if f"self.{name}" not in dtls_source:
+            raise AiortcDrift(f"RTCDtlsTransport no longer has {name}")
+    if "self._nominated" not in inspect.getsource(aioice.ice.Connection.__init__):
+        raise AiortcDrift("aioice's Connection no longer keeps its nominated pairs")
+    if "def datagram_received" not in inspect.getsource(aioice.ice.StunProtocol):
+        raise AiortcDrift("aioice's StunProtocol no longer receives datagrams itself")
+    receiver_init = inspect.getsource(RTCRtpReceiver.__init__)
+    for name in (_CODECS, _REMOTE_STREAMS):
+        if name.replace("_RTCRtpReceiver", "self.") not in receiver_init:
+            raise AiortcDrift(f"RTCRtpReceiver no longer has {name}")
     sender_source = inspect.getsource(RTCRtpSender)
     for name in (_HISTORY, *_SR_FIELDS):
         if name.replace("_RTCRtpSender", "") not in sender_source:
@@ -114,14 +131,21 @@ def intercept_sender_rtcp(
     setattr(sender, "_handle_rtcp_packet", handle)  # noqa: B010
 
 
-def remember_sent(sender: RTCRtpSender, packet: RtpPacket, ntp_time: int) -> None:
-    """Record a packet we sent on ``sender``'s behalf: in its retransmission history (so a NACK
-    is answered with RTX) and in its sender-report counters."""
-    getattr(sender, _HISTORY)[packet.sequence_number % RTP_HISTORY_SIZE] = packet
+def remember_sent(
+    sender: RTCRtpSender,
+    ntp_time: int,
+    timestamp: int,
+    payload_bytes: int,
+    packet: RtpPacket | None = None,
+) -> None:
+    """Record a packet we sent on ``sender``'s behalf: in its sender-report counters, and
+    (``packet``) in its retransmission history, so a NACK is answered with RTX."""
+    if packet is not None:
+        getattr(sender, _HISTORY)[packet.sequence_number % RTP_HISTORY_SIZE] = packet
     ntp, rtp, octets, count = _SR_FIELDS
     setattr(sender, ntp, ntp_time)
-    setattr(sender, rtp, packet.timestamp)
-    setattr(sender, octets, getattr(sender, octets) + len(packet.payload))
+    setattr(sender, rtp, timestamp)
+    setattr(sender, octets, getattr(sender, octets) + payload_bytes)
     setattr(sender, count, getattr(sender, count) + 1)
 
 
@@ -133,6 +157,75 @@ def was_sent(sender: RTCRtpSender, sequence_number: int) -> bool:
 
 async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
     await sender.transport._send_rtp(data)
+
+
+def send_rtp_now(sender: RTCRtpSender, data: bytes) -> bool:
+    """Protect and send one RTP packet at once, without aiortc's five nested coroutines
+    (``_send_rtp`` → aioice ``send``/``sendto``/``send_data``): the same SRTP session and the
+    same nominated candidate pair.  False when the transport is not connected (yet, or any
+    more): the packet is dropped."""
+    transport = sender.transport
+    if transport._state is not DtlsState.CONNECTED:
+        return False
+    pair = transport.transport._connection._nominated.get(1)
+    if pair is None:
+        return False
+    pair.protocol.transport.sendto(transport._tx_srtp.protect(data), pair.remote_addr)
+    return True
+
+
+def fast_rtp(
+    transport: RTCDtlsTransport, route: Callable[[int], Callable[[bytes], None] | None]
+) -> None:
+    """Take RTP packets whose SSRC ``route`` claims straight off the UDP socket: decrypt and
+    hand them to the handler synchronously, instead of aioice's STUN parse attempt (an
+    exception per datagram), its queue, and a wake-up of the DTLS transport's task.  Everything
+    else (STUN, DTLS, RTCP, packets of SSRCs not claimed) takes aiortc's own path.  The SSRC is
+    in clear in the SRTP header, so the choice is made before decrypting."""
+    connection = transport.transport._connection
+    for protocol in connection._protocols:
+        original = protocol.datagram_received
+
+        def datagram_received(data: bytes, addr: tuple[Any, ...], original: Any = original) -> None:
+            if len(data) >= 12 and 127 < data[0] < 192 and not 191 < data[1] < 209:
+                handler = route(int.from_bytes(data[8:12], "big"))
+                if handler is not None and transport._state is DtlsState.CONNECTED:
+                    try:
+                        plain = transport._rx_srtp.unprotect(data)
+                    except pylibsrtp.Error:
+                        return
+                    handler(plain)
+                    return
+            original(data, addr)
+
+        setattr(protocol, "datagram_received", datagram_received)  # noqa: B010
+
+
+def rtp_receiver_of(transport: RTCDtlsTransport, ssrc: int) -> RTCRtpReceiver | None:
+    """The receiver aiortc routes ``ssrc`` to (once it has seen it or it was signalled)."""
+    receiver = transport._rtp_router.ssrc_table.get(ssrc)
+    return receiver if isinstance(receiver, RTCRtpReceiver) else None
+
+
+def header_extensions_map(transport: RTCDtlsTransport) -> Any:
+    return transport._rtp_header_extensions_map
+
+
+def count_received(receiver: RTCRtpReceiver, packet: Any) -> bool:
+    """What aiortc's receiver does with a packet besides decoding it: drop it if the receiver
+    is disabled or the payload type unknown; else feed the statistics its receiver reports are
+    built from.  Whether the packet is to be used."""
+    if not receiver._enabled:
+        return False
+    codec = getattr(receiver, _CODECS).get(packet.payload_type)
+    if codec is None:
+        return False
+    streams = getattr(receiver, _REMOTE_STREAMS)
+    stats = streams.get(packet.ssrc)
+    if stats is None:
+        stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
+    stats.add(packet)
+    return True
 
 
 async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

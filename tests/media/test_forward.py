@@ -16,6 +16,7 @@ from aiortc import (
     RTCConfiguration,
     RTCPeerConnection,
 )
+from aiortc.rtp import RtpPacket
 
 from media import rtc_internals
 from media.forward import Forward
@@ -96,7 +97,11 @@ async def test_the_callee_hears_the_callers_tone_through_the_relay() -> None:
                 break
             await asyncio.sleep(0.02)
         forward = Forward(inbound, outbound)
-        rtc_internals.tap_receiver(inbound.receiver, forward.packet)
+
+        async def forward_packet(p: RtpPacket) -> None:
+            forward.packet(p)
+
+        rtc_internals.tap_receiver(inbound.receiver, forward_packet)
         for _ in range(100):
             if sum(len(h) for h in heard) >= RATE:  # one second of audio arrived
                 break
@@ -198,7 +203,7 @@ async def test_a_subscribers_keyframe_request_reaches_the_source_within_a_second
         async def watch_keyframes(p: Any) -> None:
             if vp8_keyframe(p.payload):
                 keyframes.append(loop.time())
-            await forward.packet(p)
+            forward.packet(p)
 
         rtc_internals.tap_receiver(inbound.receiver, watch_keyframes)
         for _ in range(100):

@@ -90,6 +90,12 @@ async def test_a_voice_call_each_side_hears_the_others_tone(rig: Rig) -> None:
         assert (
             abs(dominant_hz(np.concatenate(heard_by_comp)[-last:].astype(float), RATE) - 440) < 10
         )
+        room = rig.signaling.rooms.get(call_id)
+        for user in (cust.user_id, comp.user_id):
+            p = room.participants[user]
+            # Audio took the synchronous path, all but the first packet or so (aiortc's own
+            # path learns the SSRC).
+            assert p.rx_fast > 0.9 * p.rx_packets["audio"], (p.rx_fast, p.rx_packets)
         await cust_sock.ok("call:hangup", {"call_id": call_id})
         await asyncio.sleep(0.2)
         assert rig.signaling.rooms.get(call_id) is None  # the room closed with the call

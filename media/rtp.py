@@ -1,0 +1,146 @@
+"""RTP headers read and written with ``struct`` directly (RFC 3550, one-byte header extensions
+of RFC 8285): what the relay needs per packet, without aiortc's general objects.  On the
+synchronous audio path a packet costs one ``unpack_from`` in and one ``pack`` out.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from aiortc.rtp import RtpPacket
+
+HEADER = struct.Struct("!BBHLL")
+EXTENSION = struct.Struct("!HH")
+ONE_BYTE_PROFILE = 0xBEDE
+
+MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+AUDIO_LEVEL_URI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+
+
+class Levels:
+    """``packet.extensions`` of a ``Light`` packet: only what the relay forwards."""
+
+    __slots__ = ("audio_level",)
+
+    def __init__(self, audio_level: tuple[bool, int] | None) -> None:
+        self.audio_level = audio_level
+
+
+class Light:
+    """The fields of an RTP packet the relay reads (aiortc's ``RtpPacket`` has the same names)."""
+
+    __slots__ = (
+        "extensions",
+        "marker",
+        "payload",
+        "payload_type",
+        "sequence_number",
+        "ssrc",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        payload_type: int,
+        marker: int,
+        sequence_number: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+        audio_level: tuple[bool, int] | None,
+    ) -> None:
+        self.payload_type = payload_type
+        self.marker = marker
+        self.sequence_number = sequence_number
+        self.timestamp = timestamp
+        self.ssrc = ssrc
+        self.payload = payload
+        self.extensions = Levels(audio_level)
+
+
+#: a packet as the relay handles it: aiortc's (video, aiortc's path) or ``Light`` (audio)
+AnyRtp = RtpPacket | Light
+
+
+def parse(data: bytes, audio_level_id: int = 0) -> Light:
+    """Read a decrypted RTP packet; ``ValueError`` if it is not one."""
+    if len(data) < 12:
+        raise ValueError("RTP packet too short")
+    first, second, seq, ts, ssrc = HEADER.unpack_from(data)
+    if first >> 6 != 2:
+        raise ValueError("not RTP version 2")
+    pos = 12 + 4 * (first & 0x0F)
+    level: tuple[bool, int] | None = None
+    if first & 0x10:
+        if len(data) < pos + 4:
+            raise ValueError("RTP extension header truncated")
+        profile, words = EXTENSION.unpack_from(data, pos)
+        pos += 4
+        end = pos + 4 * words
+        if end > len(data):
+            raise ValueError("RTP extension truncated")
+        if profile == ONE_BYTE_PROFILE and audio_level_id:
+            i = pos
+            while i < end:
+                x = data[i]
+                if x == 0:
+                    i += 1  # padding
+                    continue
+                xid = x >> 4
+                if xid == 15:
+                    break
+                if xid == audio_level_id and i + 1 < end:
+                    v = data[i + 1]
+                    level = (v & 0x80 == 0x80, v & 0x7F)
+                i += 2 + (x & 0x0F)
+        pos = end
+    stop = len(data)
+    if first & 0x20:
+        stop -= data[-1]  # padding
+        if stop < pos:
+            raise ValueError("RTP padding longer than the packet")
+    return Light(second & 0x7F, second >> 7, seq, ts, ssrc, data[pos:stop], level)
+
+
+class Writer:
+    """Serializes packets for one outgoing leg: its header extension ids (as negotiated with
+    that peer) and its mid, fixed per leg."""
+
+    def __init__(self, extensions: list[object], mid: str | None) -> None:
+        ids = {getattr(e, "uri", None): int(getattr(e, "id", 0)) for e in extensions}
+        mid_id = ids.get(MID_URI, 0)
+        encoded = (mid or "").encode()
+        self._mid = (
+            bytes([(mid_id << 4) | (len(encoded) - 1)]) + encoded if mid_id and encoded else b""
+        )
+        self._level_id = ids.get(AUDIO_LEVEL_URI, 0)
+        self._abs_id = ids.get(ABS_SEND_TIME_URI, 0)
+
+    def write(
+        self,
+        payload_type: int,
+        marker: int,
+        sequence_number: int,
+        timestamp: int,
+        ssrc: int,
+        payload: bytes,
+        audio_level: tuple[bool, int] | None,
+        abs_send_time: int,
+    ) -> bytes:
+        ext = self._mid
+        if audio_level is not None and self._level_id:
+            vad, level = audio_level
+            ext += bytes((self._level_id << 4, (0x80 if vad else 0) | (level & 0x7F)))
+        if self._abs_id:
+            ext += bytes((self._abs_id << 4 | 2,)) + (abs_send_time & 0xFFFFFF).to_bytes(3, "big")
+        second = (marker << 7) | payload_type
+        if not ext:
+            return HEADER.pack(0x80, second, sequence_number, timestamp, ssrc) + payload
+        ext += b"\x00" * (-len(ext) % 4)
+        return (
+            HEADER.pack(0x90, second, sequence_number, timestamp, ssrc)
+            + EXTENSION.pack(ONE_BYTE_PROFILE, len(ext) // 4)
+            + ext
+            + payload
+        )
