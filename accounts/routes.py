@@ -390,6 +390,31 @@ async def list_tags(call: Call) -> BaseModel:
     return TagsOut(tags=list(INTEREST_TAGS))
 
 
+class DevUserQuery(Strict):
+    phone: Annotated[str, Field(max_length=32)]
+
+
+@api.route(
+    "GET",
+    "/api/dev/users",
+    summary="Dev only: the user with a phone number (for the headless caller and local tests)",
+    tags=["dev"],
+    auth="none",
+    query=DevUserQuery,
+    response=UserOut,
+    errors=[NotFound],
+)
+async def dev_user_by_phone(call: Call) -> BaseModel:
+    app = call.request.app
+    if app[SETTINGS].env != "dev":
+        raise NotFound()
+    q: DevUserQuery = call.query
+    user = await app[ACCOUNTS].user_by_phone(AccountService.parse_phone(q.phone))
+    if user is None:
+        raise NotFound("no user has that phone number")
+    return user_out(user)
+
+
 @api.route(
     "GET",
     "/api/dev/sms-outbox",

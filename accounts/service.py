@@ -284,6 +284,10 @@ class AccountService:
 
     # -- users and profiles ---------------------------------------------------------------------
 
+    async def user_by_phone(self, phone: str) -> User | None:
+        async with self._db.reading() as s:
+            return await repo.user_by_phone(s, phone)
+
     async def get_user(self, user_id: str) -> User:
         async with self._db.reading() as s:
             user = await repo.user_by_id(s, user_id)

@@ -1029,6 +1029,21 @@ async def end_stale(ctx: Context, call: dict[str, Any]) -> None:
     ctx.console.say(f"ended the open call {call['call_id']} left by an earlier run ({event})")
 
 
+async def companion_by_phone(api: Api, phone: str) -> str:
+    """The user id of the account with ``phone``, through the dev API (404 elsewhere)."""
+    try:
+        user = await api.call("GET", "/api/dev/users", params={"phone": phone})
+    except ApiError as exc:
+        if exc.status == 404:
+            raise CallerError(
+                f"{api.server} knows no user with phone {phone} (or is not a dev server)",
+                "start the answerer first (it signs the companion up), or pass --companion-id",
+                "unknown_companion",
+            ) from None
+        raise refused(exc, "looking the companion's phone up") from None
+    return str(user["id"])
+
+
 async def call(ctx: Context) -> None:
     """Customer: check the companion and the money, call, take part for ``--seconds``, hang up,
     and read what it cost."""
@@ -1040,7 +1055,7 @@ async def call(ctx: Context) -> None:
             "call with a customer's phone (`peiliao seed --demo` makes 13800000001)",
             "not_a_customer",
         )
-    companion = args.companion_id
+    companion = args.companion_id or await companion_by_phone(api, args.companion_phone)
     try:
         peer = await api.call("GET", f"/api/users/{companion}")
     except ApiError as exc:
@@ -1265,7 +1280,11 @@ async def run(
 def usage_problem(args: argparse.Namespace) -> CallerError | None:
     if not args.server.startswith(("http://", "https://")):
         return CallerError(f"--server {args.server}: give an http(s) URL", "", "usage")
-    if args.caller_command == "call" and not USER_ID.fullmatch(args.companion_id):
+    if (
+        args.caller_command == "call"
+        and args.companion_id is not None
+        and not USER_ID.fullmatch(args.companion_id)
+    ):
         return CallerError(f"--companion-id {args.companion_id!r} is not a user id", "", "usage")
     if args.media and not os.path.isfile(args.media):
         return CallerError(f"no such media file: {args.media}", "give a readable file", "usage")

@@ -321,11 +321,15 @@ def _add_caller(sub: Any) -> None:
         description="Log in as a customer, call a companion, send media (or chat) for "
         "--seconds, hang up, and report what was received and billed.",
     )
-    call.add_argument(
+    whom = call.add_mutually_exclusive_group(required=True)
+    whom.add_argument(
+        "--companion-phone",
+        help="the companion's phone (looked up through the dev API: dev servers only)",
+    )
+    whom.add_argument(
         "--companion-id",
-        required=True,
-        help="the companion's user id (the server has no lookup by phone: `caller answer` "
-        "prints its id, `peiliao seed --demo` lists the demo companions)",
+        help="the companion's user id (`caller answer` prints it, `peiliao seed --demo` lists "
+        "the demo companions)",
     )
     call.add_argument("--mode", choices=["text", "voice", "video"], default="voice", help="(voice)")
     call.add_argument(

@@ -96,15 +96,14 @@ def answering(rig: Rig, comp: Person, *extra: str) -> asyncio.Task[tuple[int, di
     )
 
 
-def calling(rig: Rig, comp: Person, mode: str, *extra: str) -> list[str]:
+def calling(rig: Rig, comp: Person, mode: str, *extra: str, by_phone: bool = False) -> list[str]:
     return [
         "call",
         "--server",
         rig.url,
         "--phone",
         new_phone(),  # a new customer, logged in through the dev SMS outbox
-        "--companion-id",
-        comp.user_id,
+        *(("--companion-phone", comp.phone) if by_phone else ("--companion-id", comp.user_id)),
         "--mode",
         mode,
         "--wait-online-s",
@@ -178,7 +177,13 @@ async def test_a_text_call_counts_the_peers_messages(rig: Rig) -> None:
     comp = await rig.person("companion")
     answer = answering(rig, comp, "--chat-interval-s", "0.5")
     code, cust, err = await run_caller(
-        *calling(rig, comp, "text", "--seconds", "2", "--top-up", "500", "--chat-interval-s", "0.5")
+        *calling(
+            rig,
+            comp,
+            "text",
+            *("--seconds", "2", "--top-up", "500", "--chat-interval-s", "0.5"),
+            by_phone=True,  # found through the dev API, as the command line has it
+        )
     )
     a_code, comp_side, a_err = await answer
     assert (code, a_code) == (0, 0), (err, a_err)

@@ -137,6 +137,9 @@ async def test_dev_outbox_is_404_outside_dev(
     app = create_app(prod_like, clock=clock, sms=outbox, payments=provider)
     async with TestClient(TestServer(app)) as c:
         assert await error_code(await c.get("/api/dev/sms-outbox")) == (404, "not_found")
+        # nor can anyone look a user up by phone number there
+        found = await c.get("/api/dev/users", params={"phone": "13800000001"})
+        assert await error_code(found) == (404, "not_found")
 
 
 def settings_dict(s: Settings) -> dict[str, object]:
