@@ -381,6 +381,10 @@ async def _check_schema(db: Database) -> None:
         )
 
 
+#: the web client's own top-level routes (web_client/src/router.ts; a test keeps them in step)
+CLIENT_ROUTES = ("login", "companions", "call", "wallet", "studio", "admin", "me")
+
+
 def _mount_web_client(app: web.Application, dist_dir: str) -> None:
     dist = Path(dist_dir) if dist_dir else REPO_ROOT / "web_client" / "dist"
     index = dist / "index.html"
@@ -396,7 +400,7 @@ def _mount_web_client(app: web.Application, dist_dir: str) -> None:
 
     app.router.add_get("/", index_page)
     # The client's own routes (history mode): a reload or a shared link gets the app itself.
-    for prefix in ("login", "companions", "call", "wallet", "studio", "admin"):
+    for prefix in CLIENT_ROUTES:
         app.router.add_get(f"/{prefix}", index_page)
         app.router.add_get(f"/{prefix}/{{rest:.*}}", index_page)
     if (dist / "assets").is_dir():

@@ -310,3 +310,40 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         assert (await check_ledger(rig.db)).ok
         for who in (cust, comp):
             assert who.errors == [], (who.name, who.errors)
+
+
+async def test_profile_packages_trial_and_block(make_rig: RigFactory, browser: Any) -> None:
+    async with web_rig(make_rig) as rig:
+        cust = await open_person(rig, browser, "customer", PHONE)
+        comp = await open_person(rig, browser, "companion", DESKTOP)
+        await sign_up(rig, cust)
+        await sign_up(rig, comp)
+        comp_id = await become_companion(rig, comp, "小林")
+
+        page = cust.page
+        await page.goto("/me")
+        await page.fill("#nickname", "夜猫子")
+        await page.click("text=游戏")
+        await page.click("[data-test=save-profile]")
+        await page.wait_for_selector("text=已保存")
+        cust_id = await user_id(rig, cust.phone)
+        async with rig.db.reading() as s:
+            me = await s.get(User, cust_id)
+            assert me is not None and me.nickname == "夜猫子" and "游戏" in me.tags
+
+        await top_up(cust, "100")
+        await page.click("[data-test=trial]")
+        await page.wait_for_selector("text=体验分钟已到账")
+        buy = page.locator("[data-test^=buy-]").first
+        await buy.click()
+        await page.wait_for_selector("text=购买成功")
+        assert await page.locator(".offers li").count() >= 2  # the trial and the package
+        await shot(cust, "wallet")
+
+        await page.goto(f"/companions/{comp_id}")
+        await page.click("[data-test=block]")
+        await page.wait_for_selector("text=已拉黑")
+        await page.click("[data-test=call-voice]")
+        await page.wait_for_selector("text=无法呼叫该用户")  # the server refuses: blocked
+        for who in (cust, comp):
+            assert who.errors == [], (who.name, who.errors)

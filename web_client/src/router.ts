@@ -11,6 +11,7 @@ export const router = createRouter({
     { path: "/call", component: () => import("./views/CallView.vue") },
     { path: "/wallet", component: () => import("./views/WalletView.vue") },
     { path: "/studio", component: () => import("./views/StudioView.vue") },
+    { path: "/me", component: () => import("./views/MeView.vue") },
     { path: "/admin", component: () => import("./views/AdminView.vue") },
     { path: "/:rest(.*)*", redirect: "/" },
   ],

@@ -57,3 +57,13 @@ export function query(params: Record<string, string | number | boolean | null | 
   const s = q.toString();
   return s ? "?" + s : "";
 }
+
+/** Upload raw bytes (an image) with their content type. */
+export async function upload<T>(path: string, file: Blob): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", "Content-Type": file.type };
+  if (csrf) headers["X-CSRF-Token"] = csrf;
+  const res = await fetch(path, { method: "PUT", headers, credentials: "same-origin", body: file });
+  const data = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  if (!res.ok) throw new ApiError(res.status, data?.error?.code ?? "http_" + res.status, data?.error?.message ?? res.statusText);
+  return data as T;
+}
