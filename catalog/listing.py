@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from signaling.presence import Presence
 from store import Database
-from store.models import CompanionRate, User
+from store.models import Block, CompanionRate, User
 
 Mode = Literal["text", "voice", "video"]
 _STATUS_ORDER = {"online": 0, "busy": 1, "offline": 2}
@@ -63,6 +63,7 @@ class Catalog:
         online: bool = False,
         cursor: str | None = None,
         limit: int = 20,
+        viewer: str | None = None,
     ) -> tuple[list[Listed], str | None]:
         stmt = (
             select(User, CompanionRate)
@@ -73,6 +74,8 @@ class Catalog:
         if q:
             pattern = f"%{_escape(q.lower())}%"
             stmt = stmt.where(func.lower(User.nickname).like(pattern, escape="\\"))
+        if viewer is not None:
+            stmt = stmt.where(~_blocked_with(viewer))
         if max_fen is not None and mode is not None:
             stmt = stmt.where(_rate_column(mode) <= max_fen)
         after = decode_cursor(cursor) if cursor else None
@@ -96,15 +99,16 @@ class Catalog:
                     return listed, None
         return listed, encode_cursor(*after) if after is not None else None
 
-    async def one(self, user_id: str) -> Listed | None:
+    async def one(self, user_id: str, viewer: str | None = None) -> Listed | None:
+        stmt = (
+            select(User, CompanionRate)
+            .join(CompanionRate, CompanionRate.user_id == User.id)
+            .where(User.id == user_id, User.role == "companion")
+        )
+        if viewer is not None:
+            stmt = stmt.where(~_blocked_with(viewer))
         async with self._db.reading() as s:
-            row = (
-                await s.execute(
-                    select(User, CompanionRate)
-                    .join(CompanionRate, CompanionRate.user_id == User.id)
-                    .where(User.id == user_id, User.role == "companion")
-                )
-            ).first()
+            row = (await s.execute(stmt)).first()
         if row is None:
             return None
         status = (await self._presence.statuses([user_id])).get(user_id, "offline")
@@ -113,6 +117,16 @@ class Catalog:
 
 def by_presence(listed: list[Listed]) -> list[Listed]:
     return sorted(listed, key=lambda x: _STATUS_ORDER.get(x.status, 3))
+
+
+def _blocked_with(viewer: str) -> Any:
+    """A block either way between the listed companion and ``viewer``: neither sees the other."""
+    return exists().where(
+        or_(
+            and_(Block.blocker_id == viewer, Block.blocked_id == User.id),
+            and_(Block.blocker_id == User.id, Block.blocked_id == viewer),
+        )
+    )
 
 
 def _after(at: datetime, user_id: str) -> Any:

@@ -80,7 +80,7 @@ def companion_out(x: Listed) -> CompanionOut:
     "/api/companions",
     summary="Browse companions: search by nickname, price cap per mode, online now",
     tags=["catalog"],
-    auth="none",
+    auth="optional",
     query=ListQuery,
     response=CompanionsOut,
 )
@@ -94,6 +94,7 @@ async def list_companions(call: Call) -> BaseModel:
             online=q.online,
             cursor=q.cursor,
             limit=q.limit,
+            viewer=call.principal.user_id if call.principal is not None else None,
         )
     except BadCursor as exc:
         raise CodedError("invalid_cursor", str(exc)) from None
@@ -107,12 +108,15 @@ async def list_companions(call: Call) -> BaseModel:
     "/api/companions/{companion_id}",
     summary="One companion: profile, prices, online state",
     tags=["catalog"],
-    auth="none",
+    auth="optional",
     response=CompanionOut,
     errors=[CompanionNotFound],
 )
 async def get_companion(call: Call) -> BaseModel:
-    found = await call.request.app[CATALOG].one(call.request.match_info["companion_id"][:32])
+    viewer = call.principal.user_id if call.principal is not None else None
+    found = await call.request.app[CATALOG].one(
+        call.request.match_info["companion_id"][:32], viewer
+    )
     if found is None:
         raise CompanionNotFound()
     return companion_out(found)

@@ -4,6 +4,7 @@ no-op: both are idempotent."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
@@ -21,6 +22,8 @@ class BlockService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        #: called with (blocker, blocked) after a block: an open call between them ends
+        self.on_block: list[Callable[[str, str], Awaitable[None]]] = []
 
     async def block(self, blocker_id: str, blocked_id: str) -> None:
         if blocker_id == blocked_id:
@@ -38,7 +41,9 @@ class BlockService:
                         )
                     )
         except IntegrityError:
-            return  # the same block, sent twice at once: blocked either way
+            pass  # the same block, sent twice at once: blocked either way
+        for hook in self.on_block:
+            await hook(blocker_id, blocked_id)
 
     async def unblock(self, blocker_id: str, blocked_id: str) -> None:
         async with self._db.writing() as s:

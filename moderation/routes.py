@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from moderation.blocks import BlockService
 from moderation.errors import CannotBlockSelf, UserNotFound
+from moderation.reports import (
+    ReportedSessionNotFound,
+    ReportNotFound,
+    ReportService,
+    ReportView,
+)
 from peiliao.http.api import Api, Call, Strict
 
 BLOCKS = web.AppKey("blocks", BlockService)
@@ -73,3 +79,141 @@ async def _list(blocks: BlockService, user_id: str) -> BlocksOut:
             for u, n, t in await blocks.blocked_by(user_id)
         ]
     )
+
+
+# -- reports -------------------------------------------------------------------------------------
+
+REPORTS = web.AppKey("reports", ReportService)
+
+
+Reason = Literal["harassment", "contact_request", "offline_meeting", "upselling", "minor", "other"]
+
+
+class ReportIn(Strict):
+    user_id: UserIdField
+    reason: Literal[
+        "harassment", "contact_request", "offline_meeting", "upselling", "minor", "other"
+    ]
+    details: Annotated[str, Field(max_length=500)] = ""
+    call_id: Annotated[str, Field(pattern=r"^call_[0-9a-f]{32}$")] | None = None
+    message_seq: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+class ReportOut(BaseModel):
+    id: str
+    target_id: str
+    call_id: str | None
+    message_seq: int | None
+    reason: str
+    details: str
+    status: str
+    created_at: datetime
+    decision_note: str
+
+
+class AdminReportOut(ReportOut):
+    reporter_id: str
+    evidence: dict[str, Any]
+    decided_by: str | None
+
+
+class ReportsOut(BaseModel):
+    reports: list[ReportOut]
+
+
+class AdminReportsOut(BaseModel):
+    reports: list[AdminReportOut]
+
+
+class ReportQuery(Strict):
+    status: Literal["open", "resolved", "dismissed"] = "open"
+
+
+class DecisionIn(Strict):
+    status: Literal["resolved", "dismissed"]
+    note: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def _report_out(r: ReportView) -> ReportOut:
+    return ReportOut(
+        id=r.id,
+        target_id=r.target_id,
+        call_id=r.call_id,
+        message_seq=r.message_seq,
+        reason=r.reason,
+        details=r.details,
+        status=r.status,
+        created_at=r.created_at,
+        decision_note=r.decision_note,
+    )
+
+
+def _admin_out(r: ReportView) -> AdminReportOut:
+    return AdminReportOut(
+        **_report_out(r).model_dump(),
+        reporter_id=r.reporter_id,
+        evidence=r.evidence,
+        decided_by=r.decided_by,
+    )
+
+
+@api.route(
+    "POST",
+    "/api/reports",
+    summary="Report a user, a session with them, or one of their messages",
+    tags=["safety"],
+    body=ReportIn,
+    response=ReportOut,
+    status=201,
+    errors=[UserNotFound, ReportedSessionNotFound],
+)
+async def create_report(call: Call) -> BaseModel:
+    body: ReportIn = call.body
+    report = await call.request.app[REPORTS].report(
+        call.user.user_id,
+        body.user_id,
+        body.reason,
+        body.details,
+        body.call_id,
+        body.message_seq,
+    )
+    return _report_out(report)
+
+
+@api.route("GET", "/api/reports", summary="Reports I made", tags=["safety"], response=ReportsOut)
+async def my_reports(call: Call) -> BaseModel:
+    reports = await call.request.app[REPORTS].mine(call.user.user_id)
+    return ReportsOut(reports=[_report_out(r) for r in reports])
+
+
+@api.route(
+    "GET",
+    "/api/admin/reports",
+    summary="Admin: the report queue, oldest first, with evidence",
+    tags=["safety"],
+    auth="admin",
+    query=ReportQuery,
+    response=AdminReportsOut,
+)
+async def report_queue(call: Call) -> BaseModel:
+    q: ReportQuery = call.query
+    reports = await call.request.app[REPORTS].queue(q.status)
+    return AdminReportsOut(reports=[_admin_out(r) for r in reports])
+
+
+@api.route(
+    "POST",
+    "/api/admin/reports/{report_id}/decision",
+    summary="Admin: resolve or dismiss a report, with a note",
+    tags=["safety"],
+    auth="admin",
+    body=DecisionIn,
+    response=AdminReportOut,
+    errors=[ReportNotFound],
+)
+async def decide_report(call: Call) -> BaseModel:
+    body: DecisionIn = call.body
+    report = await call.request.app[REPORTS].decide(
+        call.request.match_info["report_id"][:40], call.user.user_id, body.status, body.note
+    )
+    return _admin_out(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -37,6 +38,7 @@ from metering.service import MeteringPolicy, MeteringService, Notice, Update
 from metering.wallet import Wallets
 from moderation import routes as moderation_routes
 from moderation.blocks import BlockService
+from moderation.reports import ReportService
 from peiliao.clock import Clock, SystemClock
 from peiliao.errors import DomainError, Unavailable
 from peiliao.http.api import AUTHENTICATOR, Api, Call
@@ -287,6 +289,7 @@ def create_app(
     emitter = SocketEmitter(sio)
     block_service = BlockService(db, clock)
     app[moderation_routes.BLOCKS] = block_service
+    app[moderation_routes.REPORTS] = ReportService(db, clock)
     app[catalog_routes.CATALOG] = Catalog(db, presence)
     calls = CallService(
         db,
@@ -342,6 +345,15 @@ def create_app(
                 log.warning("media_close_failed", call_id=call_id, code=exc.code)
 
     calls.on_end.append(close_media)
+
+    async def end_blocked_call(blocker_id: str, blocked_id: str) -> None:
+        # A block ends any open call between the two: no more messages or media either way.
+        view = await calls.open_call_of(blocker_id)
+        if view is not None and blocked_id in (view["customer"]["id"], view["companion"]["id"]):
+            with contextlib.suppress(DomainError):
+                await calls.terminate(view["call_id"], EndReason.MODERATION)
+
+    block_service.on_block.append(end_blocked_call)
     calls.on_notice_hooks.append(rooms.billing_notice)
     signaling = Signaling(settings, sio, accounts, calls, chat, presence, media_route)
     sio.attach(app, socketio_path="socket.io")

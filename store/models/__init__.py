@@ -27,7 +27,7 @@ from store.models.ledger import (
     Transfer,
     Withdrawal,
 )
-from store.models.moderation import Block
+from store.models.moderation import Block, Report
 
 __all__ = [
     "AuthSession",
@@ -50,6 +50,7 @@ __all__ = [
     "PaymentOrder",
     "PayoutAccount",
     "PhoneGuard",
+    "Report",
     "SmsCode",
     "SmsSend",
     "Transfer",

@@ -1,10 +1,11 @@
-"""Moderation: who blocked whom."""
+"""Moderation: who blocked whom, and reports for the admin queue."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, UtcDateTime
@@ -18,3 +19,31 @@ class Block(Base):
     blocker_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
     blocked_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Report(Base):
+    """A user's report about another user, optionally about one session or one message of it.
+    ``evidence`` is what the server saw (the call, the reported message and the messages around
+    it), attached when the report is made, not anything the reporter sent."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        # One report per reporter, target, session and message: a resend returns the first.
+        UniqueConstraint("reporter_id", "target_id", "call_key", "message_seq"),
+        Index("ix_reports_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reporter_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    target_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    #: the call id, or "" for a report about the user alone (unique constraints ignore NULLs)
+    call_key: Mapped[str] = mapped_column(String(40), default="")
+    message_seq: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(String(24))
+    details: Mapped[str] = mapped_column(String(500), default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    decision_note: Mapped[str] = mapped_column(String(500), default="")

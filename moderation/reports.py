@@ -1,0 +1,228 @@
+"""Reports: a user reports another user, optionally one session with them or one message of it,
+with a reason; the report goes to the admin queue with the evidence the server holds (the
+session, the reported message and the messages around it) attached at once, so it survives chat
+retention and cannot be forged by the reporter.  Admins resolve or dismiss with a note.
+
+Rules: only a participant of the session may report it, and only the other participant; a
+message must be the other participant's; reporting the same thing twice returns the first
+report; at most ``MAX_OPEN_PER_REPORTER`` open reports per reporter (a flood protects nobody).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from moderation.errors import UserNotFound
+from peiliao.clock import Clock
+from peiliao.errors import CodedError, DomainError
+from store import Database
+from store.models import Call, Message, Report, User
+
+REASONS = ("harassment", "contact_request", "offline_meeting", "upselling", "minor", "other")
+STATUSES = ("open", "resolved", "dismissed")
+MAX_OPEN_PER_REPORTER = 20
+#: messages either side of a reported one, or the last ones of a reported session
+CONTEXT_MESSAGES = 10
+
+
+class ReportedSessionNotFound(DomainError):
+    code = "call_not_found"
+    status = 404
+    default_message = "no such session"
+
+
+class ReportNotFound(DomainError):
+    code = "report_not_found"
+    status = 404
+    default_message = "no such report"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    id: str
+    reporter_id: str
+    target_id: str
+    call_id: str | None
+    message_seq: int | None
+    reason: str
+    details: str
+    evidence: dict[str, Any]
+    status: str
+    created_at: datetime
+    decided_by: str | None
+    decision_note: str
+
+
+def view(r: Report) -> ReportView:
+    return ReportView(
+        id=r.id,
+        reporter_id=r.reporter_id,
+        target_id=r.target_id,
+        call_id=r.call_key or None,
+        message_seq=r.message_seq or None,
+        reason=r.reason,
+        details=r.details,
+        evidence=dict(r.evidence),
+        status=r.status,
+        created_at=r.created_at,
+        decided_by=r.decided_by,
+        decision_note=r.decision_note,
+    )
+
+
+class ReportService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def report(
+        self,
+        reporter_id: str,
+        target_id: str,
+        reason: str,
+        details: str = "",
+        call_id: str | None = None,
+        message_seq: int | None = None,
+    ) -> ReportView:
+        if reason not in REASONS:
+            raise CodedError("invalid_reason", f"the reason must be one of {', '.join(REASONS)}")
+        if target_id == reporter_id:
+            raise CodedError("cannot_report_self", "you cannot report yourself")
+        if message_seq is not None and call_id is None:
+            raise CodedError("invalid_input", "a reported message needs its session (call_id)")
+        key = (reporter_id, target_id, call_id or "", message_seq or 0)
+        async with self._db.writing() as s:
+            if await s.get(User, target_id) is None:
+                raise UserNotFound()
+            existing = await s.scalar(
+                select(Report).where(
+                    Report.reporter_id == key[0],
+                    Report.target_id == key[1],
+                    Report.call_key == key[2],
+                    Report.message_seq == key[3],
+                )
+            )
+            if existing is not None:
+                return view(existing)
+            open_reports = await s.scalar(
+                select(func.count())
+                .select_from(Report)
+                .where(Report.reporter_id == reporter_id, Report.status == "open")
+            )
+            if (open_reports or 0) >= MAX_OPEN_PER_REPORTER:
+                raise CodedError(
+                    "too_many_reports",
+                    "you have many reports waiting for review; they are being looked at",
+                )
+            evidence: dict[str, Any] = {}
+            if call_id is not None:
+                evidence = await self._evidence(s, reporter_id, target_id, call_id, message_seq)
+            row = Report(
+                id="rpt_" + secrets.token_hex(12),
+                reporter_id=reporter_id,
+                target_id=target_id,
+                call_key=key[2],
+                message_seq=key[3],
+                reason=reason,
+                details=details.strip(),
+                evidence=evidence,
+                status="open",
+                created_at=self._clock.now(),
+            )
+            s.add(row)
+            try:
+                await s.flush()
+            except IntegrityError:
+                raise CodedError("report_exists", "this was reported already") from None
+            return view(row)
+
+    async def _evidence(
+        self, s: Any, reporter_id: str, target_id: str, call_id: str, seq: int | None
+    ) -> dict[str, Any]:
+        call = await s.get(Call, call_id)
+        if call is None:
+            raise ReportedSessionNotFound()
+        if {reporter_id, target_id} != {call.customer_id, call.companion_id}:
+            raise CodedError(
+                "not_participant", "only the two participants of a session may report it"
+            )
+        query = select(Message).where(Message.call_id == call_id)
+        if seq is not None:
+            reported = await s.scalar(query.where(Message.seq == seq))
+            if reported is None or reported.sender_id != target_id:
+                raise CodedError(
+                    "message_not_found", "no such message of the reported user in that session"
+                )
+            query = query.where(
+                Message.seq >= seq - CONTEXT_MESSAGES, Message.seq <= seq + CONTEXT_MESSAGES
+            ).order_by(Message.seq)
+        else:
+            query = query.order_by(Message.seq.desc()).limit(CONTEXT_MESSAGES * 2)
+        messages = sorted((await s.scalars(query)).all(), key=lambda m: m.seq)
+        return {
+            "call": {
+                "id": call.id,
+                "mode": call.mode,
+                "status": call.status,
+                "customer_id": call.customer_id,
+                "companion_id": call.companion_id,
+                "created_at": call.created_at.isoformat(),
+                "end_reason": call.end_reason,
+            },
+            "reported_seq": seq,
+            "messages": [
+                {
+                    "seq": m.seq,
+                    "sender_id": m.sender_id,
+                    "text": m.body,
+                    "moderation": m.action,
+                    "at": m.created_at.isoformat(),
+                }
+                for m in messages
+            ],
+        }
+
+    async def queue(self, status: str = "open", limit: int = 100) -> list[ReportView]:
+        async with self._db.reading() as s:
+            rows = (
+                await s.scalars(
+                    select(Report)
+                    .where(Report.status == status)
+                    .order_by(Report.created_at)
+                    .limit(limit)
+                )
+            ).all()
+        return [view(r) for r in rows]
+
+    async def mine(self, reporter_id: str, limit: int = 100) -> list[ReportView]:
+        async with self._db.reading() as s:
+            rows = (
+                await s.scalars(
+                    select(Report)
+                    .where(Report.reporter_id == reporter_id)
+                    .order_by(Report.created_at.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [view(r) for r in rows]
+
+    async def decide(self, report_id: str, admin_id: str, status: str, note: str) -> ReportView:
+        if status not in ("resolved", "dismissed"):
+            raise CodedError("invalid_input", "a decision resolves or dismisses a report")
+        async with self._db.writing() as s:
+            row = await s.get(Report, report_id, with_for_update=True)
+            if row is None:
+                raise ReportNotFound()
+            if row.status != "open":
+                raise CodedError("report_decided", f"this report was {row.status} already")
+            row.status = status
+            row.decided_by = admin_id
+            row.decided_at = self._clock.now()
+            row.decision_note = note.strip()
+            return view(row)

@@ -1,0 +1,85 @@
+"""Reports over HTTP (evidence attached by the server, the admin queue, decisions) and what a
+block does besides refusing calls: an open call between the two ends, and neither sees the
+other in the catalog."""
+
+from __future__ import annotations
+
+from tests.signaling.conftest import Rig
+from tests.support import bearer
+
+
+async def test_a_reported_message_reaches_the_admin_queue_with_its_context(rig: Rig) -> None:
+    cust, cust_sock, comp, comp_sock, call_id = await rig.active_call("text")
+    for i, (sock, text) in enumerate(
+        [(cust_sock, "你好"), (comp_sock, "加我微信聊吧"), (cust_sock, "不要")]
+    ):
+        await sock.ok("chat:send", {"call_id": call_id, "client_id": f"m{i:07d}", "text": text})
+    body = {
+        "user_id": comp.user_id,
+        "reason": "contact_request",
+        "details": "要我加微信",
+        "call_id": call_id,
+        "message_seq": 2,
+    }
+    h = bearer(cust.token)
+    resp = await rig.http.post("/api/reports", json=body, headers=h)
+    assert resp.status == 201, await resp.text()
+    report = await resp.json()
+    again = await (await rig.http.post("/api/reports", json=body, headers=h)).json()
+    assert again["id"] == report["id"]  # once per reporter, target, session and message
+
+    own = {**body, "message_seq": 1}  # the customer's own message is not the companion's
+    resp = await rig.http.post("/api/reports", json=own, headers=h)
+    assert (resp.status, (await resp.json())["error"]["code"]) == (400, "message_not_found")
+    stranger = await rig.person()
+    resp = await rig.http.post("/api/reports", json=body, headers=bearer(stranger.token))
+    assert (await resp.json())["error"]["code"] == "not_participant"
+    resp = await rig.http.post("/api/reports", json={**body, "reason": "boring"}, headers=h)
+    assert resp.status == 400
+    resp = await rig.http.post(
+        "/api/reports", json={"user_id": cust.user_id, "reason": "other"}, headers=h
+    )
+    assert (await resp.json())["error"]["code"] == "cannot_report_self"
+
+    assert (await rig.http.get("/api/admin/reports", headers=h)).status == 403
+    admin = await rig.person("admin")
+    ah = bearer(admin.token)
+    queue = (await (await rig.http.get("/api/admin/reports", headers=ah)).json())["reports"]
+    assert [r["id"] for r in queue] == [report["id"]]
+    evidence = queue[0]["evidence"]
+    assert evidence["call"]["id"] == call_id and evidence["reported_seq"] == 2
+    assert [m["text"] for m in evidence["messages"]] == ["你好", "加我微信聊吧", "不要"]
+    mine = (await (await rig.http.get("/api/reports", headers=h)).json())["reports"]
+    assert [r["id"] for r in mine] == [report["id"]] and "evidence" not in mine[0]
+
+    path = f"/api/admin/reports/{report['id']}/decision"
+    decided = await rig.http.post(
+        path, json={"status": "resolved", "note": "警告该陪聊师"}, headers=ah
+    )
+    assert (await decided.json())["status"] == "resolved"
+    twice = await rig.http.post(path, json={"status": "dismissed", "note": "x"}, headers=ah)
+    assert (await twice.json())["error"]["code"] == "report_decided"
+    left = (await (await rig.http.get("/api/admin/reports", headers=ah)).json())["reports"]
+    assert left == []
+
+
+async def test_a_block_ends_the_open_call_and_hides_them_from_each_other(rig: Rig) -> None:
+    cust, cust_sock, comp, _comp_sock, call_id = await rig.active_call("text")
+    listed = await (await rig.http.get("/api/companions", headers=bearer(cust.token))).json()
+    assert [c["id"] for c in listed["companions"]] == [comp.user_id]
+    resp = await rig.http.post(
+        "/api/blocks", json={"user_id": cust.user_id}, headers=bearer(comp.token)
+    )
+    assert resp.status == 200
+    ended = await cust_sock.wait("call:update", lambda d: d["status"] == "ended", timeout=5)
+    assert ended["end_reason"] == "moderation"
+    refused = await cust_sock.call(
+        "chat:send", {"call_id": call_id, "client_id": "after-block", "text": "hello?"}
+    )
+    assert not refused["ok"]
+    listed = await (await rig.http.get("/api/companions", headers=bearer(cust.token))).json()
+    assert listed["companions"] == []  # the blocker is gone from the blocked one's list
+    one = await rig.http.get(f"/api/companions/{comp.user_id}", headers=bearer(cust.token))
+    assert one.status == 404
+    anonymous = await (await rig.http.get("/api/companions")).json()
+    assert [c["id"] for c in anonymous["companions"]] == [comp.user_id]
