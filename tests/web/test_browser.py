@@ -296,6 +296,11 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         await comp.page.click("[data-test=send]")
         await cust.page.wait_for_selector("[data-test=messages] >> text=你好呀")
         await shot(cust, "call-text")
+        # The customer reports the companion's message; it reaches the admin queue.
+        await cust.page.click("[data-test=report-2]")
+        await cust.page.check("input[value=contact_request]")
+        await cust.page.click("[data-test=report-submit]")
+        await cust.page.wait_for_selector("[data-test=report] >> text=已举报")
 
         for who in (cust, comp):  # the minute runs out: both pages pause
             await eventually(lambda w=who: _is(w, "paused"), 30, f"{who.name} paused")
@@ -308,7 +313,20 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         assert charged == await session_charges(rig, cust_id) and charged >= 200
         assert await wallet_balance(cust) == 100 + 1000 - charged
         assert (await check_ledger(rig.db)).ok
-        for who in (cust, comp):
+
+        admin = await open_person(rig, browser, "admin", DESKTOP)
+        await sign_up(rig, admin)
+        admin_id = await user_id(rig, admin.phone)
+        async with rig.db.writing() as s:
+            await s.execute(update(User).where(User.id == admin_id).values(role="admin"))
+        await admin.page.goto("/admin")
+        await admin.page.wait_for_selector("text=索要联系方式")
+        await admin.page.wait_for_selector(".evidence li.hit >> text=你好呀")
+        await shot(admin, "admin-reports")
+        await admin.page.fill("#note", "已警告")
+        await admin.page.click("text=确认违规")
+        await admin.page.wait_for_selector("text=没有待处理的事项 >> nth=1")
+        for who in (cust, comp, admin):
             assert who.errors == [], (who.name, who.errors)
 
 
