@@ -6,9 +6,44 @@ Never log SMS codes, tokens, SDP, ID or card numbers, or message text; phones ap
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
+
+#: fields whose value is never written, whatever it holds
+SECRET_KEYS = frozenset(
+    {
+        "sms_code",
+        "token",
+        "sdp",
+        "password",
+        "secret",
+        "csrf",
+        "csrf_token",
+        "authorization",
+        "text",
+    }
+)
+_LONG_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{15,19}(?:[\dXx])?(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def _scrub(value: str) -> str:
+    value = _LONG_DIGITS.sub("[number]", value)  # ID card and bank card numbers
+    return _MOBILE.sub(r"\1****\2", value)
+
+
+def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The last line of defence: secrets by field name, ID/card numbers and phones by shape."""
+    for key, value in list(event.items()):
+        if key.lower() in SECRET_KEYS:
+            event[key] = "[redacted]"
+        elif isinstance(value, str):
+            event[key] = _scrub(value)
+    return event
 
 
 def configure_logging(*, level: str = "INFO", json_logs: bool = False) -> None:
@@ -17,6 +52,7 @@ def configure_logging(*, level: str = "INFO", json_logs: bool = False) -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)

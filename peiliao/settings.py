@@ -112,6 +112,8 @@ class Settings:
     chat_messages_per_s: float = 2.0
     chat_messages_burst: int = 10
     presence_ttl_s: int = 90
+    chat_retention_days: int = 180
+    chat_retention_interval_s: int = 3600
 
     # Media
     media_silence_s: float = 10.0
@@ -225,6 +227,8 @@ class Settings:
             "chat_messages_per_s",
             "chat_messages_burst",
             "presence_ttl_s",
+            "chat_retention_days",
+            "chat_retention_interval_s",
             "media_silence_s",
             "media_lost_s",
             "ice_turn_ttl_s",

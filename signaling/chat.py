@@ -11,10 +11,11 @@ twice.  A client that reconnects asks for history after the last ``seq`` it saw.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from accounts.service import Principal
 from peiliao.clock import Clock
@@ -155,6 +156,30 @@ class ChatService:
         if moved:
             await self._emit.to_user(other, "chat:receipt", out)
         return out
+
+    async def purge(self, older_than_days: int, batch: int = 5_000) -> int:
+        """Retention: delete the messages of ended calls older than ``older_than_days`` (reports
+        keep their own copy of the evidence).  In batches, so no transaction holds the table
+        long; how many were deleted."""
+        cutoff = self._clock.now() - timedelta(days=older_than_days)
+        total = 0
+        while True:
+            async with self._db.writing() as s:
+                ids = (
+                    await s.scalars(
+                        select(Message.id)
+                        .join(CallRow, CallRow.id == Message.call_id)
+                        .where(Message.created_at < cutoff, CallRow.status == Status.ENDED)
+                        .limit(batch)
+                    )
+                ).all()
+                if ids:
+                    await s.execute(delete(Message).where(Message.id.in_(ids)))
+            total += len(ids)
+            if len(ids) < batch:
+                if total:
+                    log.info("chat_retention_purged", messages=total, days=older_than_days)
+                return total
 
     async def typing(self, who: Principal, call_id: str) -> dict[str, Any]:
         if not self._limiter.allow(f"typing:{who.user_id}"):

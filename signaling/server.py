@@ -397,6 +397,16 @@ class Signaling:
             except Exception:
                 log.exception("call_sweep_failed")
 
+    async def _retaining(self) -> None:
+        """Purge chat older than the retention, now and then (every process may: deleting is
+        idempotent)."""
+        while True:
+            try:
+                await self.chat.purge(self.settings.chat_retention_days)
+            except Exception:
+                log.exception("chat_retention_failed")
+            await asyncio.sleep(self.settings.chat_retention_interval_s)
+
     async def _refreshing(self) -> None:
         while True:
             await asyncio.sleep(self.settings.presence_ttl_s / 3)
@@ -413,6 +423,7 @@ class Signaling:
         self._tasks = [
             asyncio.create_task(self._sweeping(), name="call-sweep"),
             asyncio.create_task(self._refreshing(), name="presence-refresh"),
+            asyncio.create_task(self._retaining(), name="chat-retention"),
         ]
 
     async def stop(self) -> None:
