@@ -22,7 +22,7 @@ async def test_old_messages_of_ended_sessions_are_purged(rig: Rig) -> None:
     assert report.status == 201
     await cust_sock.ok("call:hangup", {"call_id": old_call})
     rig.clock.advance(181 * 86_400)
-    cust2, sock2, _comp2, _s, open_call = await rig.active_call("text")
+    _cust2, sock2, _comp2, _s, open_call = await rig.active_call("text")
     await sock2.ok("chat:send", {"call_id": open_call, "client_id": "new-0001", "text": "hi"})
 
     purged = await rig.signaling.chat.purge(180)
