@@ -45,6 +45,8 @@ from peiliao.http.api import AUTHENTICATOR, Api, Call
 from peiliao.http.middleware import TELEMETRY, errors, request_context
 from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
+from privacy import routes as privacy_routes
+from privacy.service import PrivacyService
 from signaling import routes as signaling_routes
 from signaling.calls import Blocks, CallService
 from signaling.chat import ChatService, DeliverAll, Moderation
@@ -250,6 +252,7 @@ def create_app(
     api.include(signaling_routes.api)
     api.include(moderation_routes.api)
     api.include(catalog_routes.api)
+    api.include(privacy_routes.api)
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
@@ -290,6 +293,7 @@ def create_app(
     block_service = BlockService(db, clock)
     app[moderation_routes.BLOCKS] = block_service
     app[moderation_routes.REPORTS] = ReportService(db, clock)
+    app[privacy_routes.PRIVACY] = PrivacyService(db, clock)
     app[catalog_routes.CATALOG] = Catalog(db, presence)
     calls = CallService(
         db,

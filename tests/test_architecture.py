@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ["accounts", "store", "signaling", "media", "metering", "moderation", "catalog"]
+DOMAINS = [
+    "accounts",
+    "store",
+    "signaling",
+    "media",
+    "metering",
+    "moderation",
+    "catalog",
+    "privacy",
+]
 PURE_MODULES = [
     "accounts/phone.py",
     "accounts/sms_policy.py",
