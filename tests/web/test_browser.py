@@ -11,10 +11,12 @@ Billing runs on a clock 10× faster than real time (a minute in 6 s)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,6 +148,10 @@ async def top_up(who: Person, yuan: str) -> int:
     await page.click("[data-test=pay]")
     await page.wait_for_selector("text=充值成功")
     return int(await page.get_attribute("[data-test=wallet-balance]", "data-fen") or 0)
+
+
+def read_json(path: Any) -> Any:
+    return json.loads(Path(path).read_text())
 
 
 async def wallet_balance(who: Person) -> int:
@@ -363,5 +369,17 @@ async def test_profile_packages_trial_and_block(make_rig: RigFactory, browser: A
         await page.wait_for_selector("text=已拉黑")
         await page.click("[data-test=call-voice]")
         await page.wait_for_selector("text=无法呼叫该用户")  # the server refuses: blocked
+
+        await page.goto("/me")
+        async with page.expect_download() as download:
+            await page.click("[data-test=export]")
+        exported = read_json(await (await download.value).path())
+        assert exported["profile"]["nickname"] == "夜猫子"
+        await page.click("[data-test=delete]")
+        await page.click("[data-test=delete-confirm]")
+        await page.wait_for_selector("text=账户里还有余额或收入")  # money left: refused
+        expected = [e for e in cust.errors if "400" in e]  # that refusal, as Chromium logs it
+        assert len(expected) == 2 and "DELETE" in expected[0]
+        cust.errors = [e for e in cust.errors if e not in expected]
         for who in (cust, comp):
             assert who.errors == [], (who.name, who.errors)

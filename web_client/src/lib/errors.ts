@@ -14,6 +14,8 @@ export function describe(e: unknown): [string, Record<string, string>] {
     "budget_exceeded",
     "invalid_code",
     "rate_limited",
+    "account_busy",
+    "balance_not_empty",
   ];
   if (known.includes(code)) return ["errors." + code, {}];
   return ["errors.generic", { message: e instanceof Error ? e.message : String(e) }];
