@@ -22,6 +22,7 @@ from accounts.errors import (
 )
 from accounts.ids import UserId
 from accounts.profile import INTEREST_TAGS, MAX_TAGS, NICKNAME_MAX_CHARS
+from accounts.real_name import RealNameService, RealNameView
 from accounts.service import AccountService, Principal
 from accounts.sms import DevOutbox
 from accounts.tokens import csrf_matches, csrf_token
@@ -388,6 +389,55 @@ async def get_avatar(call: Call) -> web.StreamResponse:
 )
 async def list_tags(call: Call) -> BaseModel:
     return TagsOut(tags=list(INTEREST_TAGS))
+
+
+REAL_NAMES = web.AppKey("real_names", RealNameService)
+
+
+class RealNameIn(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=40)]
+    id_number: Annotated[str, Field(min_length=15, max_length=24)]
+
+
+class RealNameOut(BaseModel):
+    verified: bool
+    name_masked: str | None
+    id_number_masked: str | None
+    adult: bool | None
+
+
+def _real_name_out(v: RealNameView) -> RealNameOut:
+    return RealNameOut(
+        verified=v.verified,
+        name_masked=v.name_masked,
+        id_number_masked=v.id_number_masked,
+        adult=v.adult,
+    )
+
+
+@api.route(
+    "GET",
+    "/api/me/real-name",
+    summary="My real-name verification, masked",
+    tags=["profile"],
+    response=RealNameOut,
+)
+async def get_real_name(call: Call) -> BaseModel:
+    return _real_name_out(await call.request.app[REAL_NAMES].view(call.user.user_id))
+
+
+@api.route(
+    "PUT",
+    "/api/me/real-name",
+    summary="Verify my real name (name and mainland ID number); stored encrypted, shown masked",
+    tags=["profile"],
+    body=RealNameIn,
+    response=RealNameOut,
+)
+async def put_real_name(call: Call) -> BaseModel:
+    body: RealNameIn = call.body
+    view = await call.request.app[REAL_NAMES].verify(call.user.user_id, body.name, body.id_number)
+    return _real_name_out(view)
 
 
 class DevUserQuery(Strict):

@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from accounts.routes import REAL_NAMES, SETTINGS
 from metering import accounts
 from metering.errors import (
     BudgetExceeded,
@@ -224,6 +225,9 @@ async def get_wallet(call: Call) -> BaseModel:
     errors=[InvalidAmount],
 )
 async def create_topup(call: Call) -> BaseModel:
+    app_ = call.request.app
+    if app_[SETTINGS].requires_real_name:
+        await app_[REAL_NAMES].require_adult(call.user.user_id, "to pay")
     body: TopupIn = call.body
     app = call.request.app
     provider = app[PROVIDER]

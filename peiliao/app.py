@@ -14,6 +14,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from accounts import routes as account_routes
+from accounts.real_name import RealNameService
+from accounts.real_name import SandboxProvider as SandboxRealNameProvider
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
@@ -40,6 +42,7 @@ from moderation import routes as moderation_routes
 from moderation.blocks import BlockService
 from moderation.reports import ReportService
 from peiliao.clock import Clock, SystemClock
+from peiliao.crypto import Sealer as DataSealer
 from peiliao.errors import DomainError, Unavailable
 from peiliao.http.api import AUTHENTICATOR, Api, Call
 from peiliao.http.middleware import TELEMETRY, errors, request_context
@@ -294,6 +297,14 @@ def create_app(
     app[moderation_routes.BLOCKS] = block_service
     app[moderation_routes.REPORTS] = ReportService(db, clock)
     app[privacy_routes.PRIVACY] = PrivacyService(db, clock)
+    app[account_routes.REAL_NAMES] = RealNameService(
+        db,
+        clock,
+        DataSealer.from_settings(settings),
+        SandboxRealNameProvider(),
+        settings.secret_key,
+        settings.real_name_attempts_per_day,
+    )
     app[catalog_routes.CATALOG] = Catalog(db, presence)
     calls = CallService(
         db,

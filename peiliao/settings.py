@@ -126,9 +126,22 @@ class Settings:
     ice_turn_secret: str = field(default="", repr=False)
     ice_turn_ttl_s: int = 3600
 
+    # Personal data
+    data_keys: str = field(default="", repr=False)
+    data_key_id: str = ""
+    #: unset: required in prod, not in dev (the dev flows and tests pay without one)
+    real_name_before_payment: bool | None = None
+    real_name_attempts_per_day: int = 5
+
     # Operations
     require_services: bool = False
     gc_full_interval_s: int = 600
+
+    @property
+    def requires_real_name(self) -> bool:
+        if self.real_name_before_payment is None:
+            return self.env == "prod"
+        return self.real_name_before_payment
 
     @property
     def is_dev(self) -> bool:
@@ -233,6 +246,7 @@ class Settings:
             "media_lost_s",
             "ice_turn_ttl_s",
             "gc_full_interval_s",
+            "real_name_attempts_per_day",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
@@ -263,10 +277,22 @@ class Settings:
         for url in filter(None, (u.strip() for u in self.ice_turn_urls.split(","))):
             if not url.startswith(("turn:", "turns:")):
                 raise SettingsError(f"PEILIAO_ICE_TURN_URLS: {url!r} must start with turn:/turns:")
+        if self.data_keys:
+            from peiliao.crypto import Sealer
+
+            try:
+                Sealer.from_settings(self)
+            except (ValueError, TypeError) as exc:
+                raise SettingsError(f"PEILIAO_DATA_KEYS / PEILIAO_DATA_KEY_ID: {exc}") from None
         if self.env == "prod":
             problems = []
             if self.secret_key == DEFAULT_SECRET_KEY:
                 problems.append("PEILIAO_SECRET_KEY is the dev default; set a random secret")
+            if not self.data_keys:
+                problems.append(
+                    "PEILIAO_DATA_KEYS is empty; set id:base64(32 random bytes) to encrypt "
+                    "real names and ID numbers"
+                )
             if self.sms_provider == "dev":
                 problems.append("PEILIAO_SMS_PROVIDER=dev keeps codes in memory; use aliyun")
             if self.payment_provider == "sandbox":

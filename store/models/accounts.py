@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, UtcDateTime
@@ -97,3 +97,37 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     client: Mapped[str] = mapped_column(String(16), default="cookie")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RealName(Base):
+    """A verified real name.  The name and ID number are stored only sealed (AES-GCM, see
+    ``peiliao/crypto.py``) and masked for display; ``adult_from`` (the 18th birthday) is all
+    that is kept of the birth date."""
+
+    __tablename__ = "real_names"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    name_sealed: Mapped[str] = mapped_column(String(200))
+    id_number_sealed: Mapped[str] = mapped_column(String(200))
+    #: a keyed hash of the ID number: one person, one account per role
+    id_number_hash: Mapped[str] = mapped_column(String(64), index=True)
+    name_masked: Mapped[str] = mapped_column(String(40))
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    adult_from: Mapped[date] = mapped_column(Date)
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_ref: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RealNameAttempt(Base):
+    """A verification attempt (its outcome only: never the values tried), for the daily cap."""
+
+    __tablename__ = "real_name_attempts"
+    __table_args__ = (Index("ix_real_name_attempts_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    ok: Mapped[bool]
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -126,6 +126,7 @@ async def test_dev_outbox_is_404_outside_dev(
             "alipay_private_key_file": "/dev/null",
             "alipay_public_key_file": "/dev/null",
             "payout_provider": "manual",
+            "data_keys": "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
         }
     )
     prod_like.validate()

@@ -17,6 +17,7 @@ PROD_OK = {
     "PEILIAO_ALIPAY_PRIVATE_KEY_FILE": "/etc/peiliao/app-private.pem",
     "PEILIAO_ALIPAY_PUBLIC_KEY_FILE": "/etc/peiliao/alipay-public.pem",
     "PEILIAO_PAYOUT_PROVIDER": "manual",
+    "PEILIAO_DATA_KEYS": "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
 }
 
 
