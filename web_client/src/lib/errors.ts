@@ -16,6 +16,11 @@ export function describe(e: unknown): [string, Record<string, string>] {
     "rate_limited",
     "account_busy",
     "balance_not_empty",
+    "real_name_required",
+    "minor_not_allowed",
+    "real_name_mismatch",
+    "too_many_attempts",
+    "id_in_use",
   ];
   if (known.includes(code)) return ["errors." + code, {}];
   return ["errors.generic", { message: e instanceof Error ? e.message : String(e) }];
