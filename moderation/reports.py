@@ -46,7 +46,7 @@ class ReportNotFound(DomainError):
 @dataclass(frozen=True, slots=True)
 class ReportView:
     id: str
-    reporter_id: str
+    reporter_id: str | None  # None: automatic moderation
     target_id: str
     call_id: str | None
     message_seq: int | None
@@ -187,6 +187,32 @@ class ReportService:
                 for m in messages
             ],
         }
+
+    async def flag(
+        self, call_id: str, sender_id: str, seq: int, categories: tuple[str, ...]
+    ) -> ReportView:
+        """Automatic moderation queued a delivered message for an admin: a report with no
+        reporter (``reason`` "auto", the categories as details), with the same evidence."""
+        async with self._db.writing() as s:
+            call = await s.get(Call, call_id)
+            if call is None:
+                raise ReportedSessionNotFound()
+            other = call.companion_id if sender_id == call.customer_id else call.customer_id
+            evidence = await self._evidence(s, other, sender_id, call_id, seq)
+            row = Report(
+                id="rpt_" + secrets.token_hex(12),
+                reporter_id=None,
+                target_id=sender_id,
+                call_key=call_id,
+                message_seq=seq,
+                reason="auto",
+                details=", ".join(categories),
+                evidence=evidence,
+                status="open",
+                created_at=self._clock.now(),
+            )
+            s.add(row)
+            return view(row)
 
     async def queue(self, status: str = "open", limit: int = 100) -> list[ReportView]:
         async with self._db.reading() as s:

@@ -112,7 +112,8 @@ class ReportOut(BaseModel):
 
 
 class AdminReportOut(ReportOut):
-    reporter_id: str
+    #: null: automatic moderation queued it
+    reporter_id: str | None
     evidence: dict[str, Any]
     decided_by: str | None
 

@@ -295,7 +295,7 @@ def create_app(
     emitter = SocketEmitter(sio)
     block_service = BlockService(db, clock)
     app[moderation_routes.BLOCKS] = block_service
-    app[moderation_routes.REPORTS] = ReportService(db, clock)
+    reports = app[moderation_routes.REPORTS] = ReportService(db, clock)
     app[privacy_routes.PRIVACY] = PrivacyService(db, clock)
     app[account_routes.REAL_NAMES] = RealNameService(
         db,
@@ -369,6 +369,13 @@ def create_app(
                 await calls.terminate(view["call_id"], EndReason.MODERATION)
 
     block_service.on_block.append(end_blocked_call)
+
+    async def queue_for_review(
+        call_id: str, sender_id: str, seq: int, categories: tuple[str, ...]
+    ) -> None:
+        await reports.flag(call_id, sender_id, seq, categories)
+
+    chat.on_review.append(queue_for_review)
     calls.on_notice_hooks.append(rooms.billing_notice)
     signaling = Signaling(settings, sio, accounts, calls, chat, presence, media_route)
     sio.attach(app, socketio_path="socket.io")

@@ -10,6 +10,7 @@ twice.  A client that reconnects asks for history after the last ``seq`` it saw.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -44,6 +45,9 @@ class Verdict:
     text: str  # what is delivered (masked when action is mask)
     categories: tuple[str, ...] = field(default=())
     reason: str = ""
+    #: the receiving customer should be warned (a companion asked for contact details or an
+    #: offline meeting): they get ``chat:warning`` with one-tap report
+    warn: bool = False
 
 
 class Moderation(Protocol):
@@ -80,6 +84,8 @@ class ChatService:
         self._moderation = moderation
         self._limiter = limiter
         self.writer = MessageWriter(db, clock.now, self._deliver)
+        #: called with (call id, sender, seq, categories) for a message delivered for review
+        self.on_review: list[Callable[[str, str, int, tuple[str, ...]], Awaitable[None]]] = []
 
     async def send(self, who: Principal, call_id: str, client_id: str, text: str) -> dict[str, Any]:
         """Moderate, store and deliver one message; the stored message (a resend returns the
@@ -97,9 +103,29 @@ class ChatService:
                 categories=verdict.categories,
             )
             raise MessageBlocked(verdict.reason or None, categories=list(verdict.categories))
-        return await self.writer.write(
+        view = await self.writer.write(
             call_id, who.user_id, client_id, verdict.text, verdict.action
         )
+        if verdict.action == "review" or verdict.warn:
+            customer_id, companion_id = await self._calls.participants(call_id)
+            other = companion_id if who.user_id == customer_id else customer_id
+            if verdict.warn:
+                await self._emit.to_user(
+                    other,
+                    "chat:warning",
+                    {
+                        "call_id": call_id,
+                        "seq": view["seq"],
+                        "categories": list(verdict.categories),
+                    },
+                )
+            if verdict.action == "review":
+                for hook in self.on_review:
+                    try:
+                        await hook(call_id, who.user_id, view["seq"], verdict.categories)
+                    except Exception:
+                        log.exception("review_queue_failed", call_id=call_id)
+        return view
 
     async def _deliver(self, customer_id: str, companion_id: str, view: dict[str, Any]) -> None:
         for user in (customer_id, companion_id):

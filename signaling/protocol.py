@@ -115,6 +115,7 @@ SERVER_EVENTS = (
     "chat:message",
     "chat:receipt",
     "chat:typing",
+    "chat:warning",
     "session:meter",
     "session:notice",
     "presence:update",

@@ -34,7 +34,8 @@ class Report(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    reporter_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    #: null: queued by automatic moderation, not by a user
+    reporter_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     target_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     #: the call id, or "" for a report about the user alone (unique constraints ignore NULLs)
     call_key: Mapped[str] = mapped_column(String(40), default="")

@@ -4,7 +4,11 @@ other in the catalog."""
 
 from __future__ import annotations
 
-from tests.signaling.conftest import Rig
+from typing import Any
+
+from peiliao.clock import FakeClock
+from signaling.chat import Verdict
+from tests.signaling.conftest import Rig, RigFactory
 from tests.support import bearer
 
 
@@ -83,3 +87,35 @@ async def test_a_block_ends_the_open_call_and_hides_them_from_each_other(rig: Ri
     assert one.status == 404
     anonymous = await (await rig.http.get("/api/companions")).json()
     assert [c["id"] for c in anonymous["companions"]] == [comp.user_id]
+
+
+class FlagContact:
+    """A stand-in rule: a companion's message with 微信 is delivered, queued for review, and
+    the customer warned (the real rules are moderation/detect.py's)."""
+
+    async def review(self, sender: Any, call_id: str, text: str) -> Verdict:
+        if "微信" in text:
+            return Verdict("review", text, ("messenger_id",), warn=sender.role.value == "companion")
+        return Verdict("allow", text)
+
+
+async def test_a_message_for_review_is_delivered_queued_and_the_customer_warned(
+    make_rig: RigFactory, clock: FakeClock
+) -> None:
+    async with make_rig(clock, moderation=FlagContact()) as rig:
+        _cust, cust_sock, comp, comp_sock, call_id = await rig.active_call("text")
+        await cust_sock.ok("chat:send", {"call_id": call_id, "client_id": "c0000001", "text": "hi"})
+        sent = await comp_sock.ok(
+            "chat:send", {"call_id": call_id, "client_id": "p0000001", "text": "加我微信"}
+        )
+        assert sent["message"]["moderation"] == "review"
+        await cust_sock.wait("chat:message", lambda d: d["text"] == "加我微信")  # delivered
+        warning = await cust_sock.wait("chat:warning", timeout=5)
+        assert warning == {"call_id": call_id, "seq": 2, "categories": ["messenger_id"]}
+        assert not any(name == "chat:warning" for name, _ in comp_sock.events)
+        admin = await rig.person("admin")
+        queue = await (await rig.http.get("/api/admin/reports", headers=bearer(admin.token))).json()
+        (flag,) = queue["reports"]
+        assert flag["reporter_id"] is None and flag["reason"] == "auto"
+        assert flag["target_id"] == comp.user_id and flag["details"] == "messenger_id"
+        assert flag["evidence"]["reported_seq"] == 2

@@ -157,9 +157,12 @@ def make_rig(db: Database, settings: Settings, outbox: DevOutbox) -> RigFactory:
     """A rig with other settings or another clock (a ``ScaledClock`` lets billing run)."""
 
     @asynccontextmanager
-    async def make(clock: Any, **changes: Any) -> AsyncIterator[Rig]:
+    async def make(clock: Any, moderation: Any = None, **changes: Any) -> AsyncIterator[Rig]:
         app = create_app(
-            settings.replace(**({"sweep_interval_s": 0.05} | changes)), clock=clock, sms=outbox
+            settings.replace(**({"sweep_interval_s": 0.05} | changes)),
+            clock=clock,
+            sms=outbox,
+            moderation=moderation,
         )
         async with TestClient(TestServer(app, host="127.0.0.1")) as http:
             rig = Rig(app, http, clock, outbox, db, str(http.make_url("/")).rstrip("/"))
