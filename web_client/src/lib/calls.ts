@@ -46,6 +46,7 @@ export function wire(me: () => string | null): void {
   on("media:state", (d) => apply({ type: "media", call_id: d.call_id, flowing: d.flowing }));
   on("media:peer", (d) => apply({ type: "peer", call_id: d.call_id, audio: d.audio, video: d.video }));
   on("chat:message", (m: ChatMessage) => apply({ type: "message", message: m }));
+  on("chat:warning", (w) => apply({ type: "warning", call_id: w.call_id, seq: w.seq, categories: w.categories }));
 }
 
 let sid: () => string | undefined = () => undefined;

@@ -83,4 +83,12 @@ describe("call state", () => {
     s = reduce(s, { type: "call", call: call({ call_id: "call_2" }) });
     expect(s.messages).toEqual([]);
   });
+
+  it("keeps the latest warning of its own call", () => {
+    let s = reduce(initial(), { type: "call", call: call({ mode: "text" }) });
+    s = reduce(s, { type: "warning", call_id: "other", seq: 1, categories: ["phone"] });
+    expect(s.warning).toBeNull();
+    s = reduce(s, { type: "warning", call_id: "call_1", seq: 4, categories: ["messenger_id"] });
+    expect(s.warning).toEqual({ seq: 4, categories: ["messenger_id"] });
+  });
 });

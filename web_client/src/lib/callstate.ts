@@ -14,6 +14,8 @@ export interface CallState {
   mediaFlowing: boolean;
   peerMuted: { audio: boolean; video: boolean };
   messages: ChatMessage[];
+  /** the companion asked for contact details or a meeting: warn, offer one-tap report */
+  warning: { seq: number; categories: string[] } | null;
   /** the last notice worth showing, as an i18n key */
   notice: string | null;
 }
@@ -27,6 +29,7 @@ export function initial(): CallState {
     mediaFlowing: false,
     peerMuted: { audio: false, video: false },
     messages: [],
+    warning: null,
     notice: null,
   };
 }
@@ -39,6 +42,7 @@ export type CallEvent =
   | { type: "peer"; call_id: string; audio: boolean; video: boolean }
   | { type: "message"; message: ChatMessage }
   | { type: "history"; messages: ChatMessage[] }
+  | { type: "warning"; call_id: string; seq: number; categories: string[] }
   | { type: "clear" };
 
 export function reduce(state: CallState, event: CallEvent): CallState {
@@ -73,6 +77,9 @@ export function reduce(state: CallState, event: CallEvent): CallState {
       if (event.message.call_id !== current) return state;
       return { ...state, messages: merge(state.messages, [event.message]) };
     }
+    case "warning":
+      if (event.call_id !== current) return state;
+      return { ...state, warning: { seq: event.seq, categories: event.categories } };
     case "history":
       return { ...state, messages: merge(state.messages, event.messages.filter((m) => m.call_id === current)) };
   }
