@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import media, metering, signaling
+from bench import media, metering, moderation, signaling
 
-results = [metering.main([]), signaling.main([]), media.main([])]
+results = [metering.main([]), signaling.main([]), media.main([]), moderation.main([])]
 sys.exit(max(results))

@@ -40,6 +40,7 @@ from metering.service import MeteringPolicy, MeteringService, Notice, Update
 from metering.wallet import Wallets
 from moderation import routes as moderation_routes
 from moderation.blocks import BlockService
+from moderation.chat_rules import ChatRules
 from moderation.reports import ReportService
 from peiliao.clock import Clock, SystemClock
 from peiliao.crypto import Sealer as DataSealer
@@ -52,7 +53,7 @@ from privacy import routes as privacy_routes
 from privacy.service import PrivacyService
 from signaling import routes as signaling_routes
 from signaling.calls import Blocks, CallService
-from signaling.chat import ChatService, DeliverAll, Moderation
+from signaling.chat import ChatService, Moderation
 from signaling.lifecycle import EndReason
 from signaling.lifecycle import Policy as CallPolicy
 from signaling.limits import RateLimiter
@@ -320,12 +321,16 @@ def create_app(
         ),
         owner=owner,
     )
+    chat_rules = ChatRules.from_secret(
+        settings.secret_key, settings.moderation_policy, lambda: clock.now().timestamp()
+    )
+    calls.on_end.append(chat_rules.forget)
     chat = ChatService(
         db,
         clock,
         calls,
         emitter,
-        moderation or DeliverAll(),
+        moderation or chat_rules,
         RateLimiter(settings.chat_messages_burst, settings.chat_messages_per_s),
     )
 

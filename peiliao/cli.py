@@ -1,4 +1,4 @@
-"""The ``peiliao`` command: serve, db upgrade, admin create, seed --demo."""
+"""The ``peiliao`` command: serve, db upgrade, admin create, seed --demo, moderate."""
 
 from __future__ import annotations
 
@@ -284,6 +284,19 @@ def cmd_caller(args: argparse.Namespace) -> int:
     return caller_main(args)
 
 
+def cmd_moderate(args: argparse.Namespace) -> int:
+    from moderation.cli import run
+
+    return run(
+        sys.stdin.buffer,
+        sys.stdout,
+        policy_spec=args.policy,
+        sender_role=args.role,
+        with_text=args.text,
+        window=args.window,
+    )
+
+
 def _video_size(text: str) -> tuple[int, int]:
     width, _, height = text.lower().partition("x")
     try:
@@ -457,6 +470,33 @@ def build_parser() -> argparse.ArgumentParser:
         "JSON report; exits 1 on any violation.",
     )
     check.set_defaults(func=cmd_ledger_check)
+
+    moderate = sub.add_parser(
+        "moderate",
+        help="check chat lines against the moderation rules",
+        description="Read UTF-8 lines on stdin; write, for each, one JSON line "
+        '{"action": "allow|mask|block|review", "categories": [...]} to stdout (for audits and '
+        "benchmarks). Each line is checked alone unless --window is given.",
+    )
+    moderate.add_argument(
+        "--policy",
+        default="",
+        metavar="CATEGORY=ACTION,…",
+        help="override the default action of categories, e.g. phone=block,offline_meeting=allow",
+    )
+    moderate.add_argument(
+        "--role",
+        choices=["customer", "companion"],
+        default="customer",
+        help='the sender\'s role (companion: also write "warn_receiver")',
+    )
+    moderate.add_argument("--text", action="store_true", help='also write "text" (masked)')
+    moderate.add_argument(
+        "--window",
+        action="store_true",
+        help="read the lines as one sender's messages in a row (numbers split across lines count)",
+    )
+    moderate.set_defaults(func=cmd_moderate)
 
     _add_caller(sub)
     return parser

@@ -113,6 +113,8 @@ class Settings:
     chat_messages_burst: int = 10
     presence_ttl_s: int = 90
     chat_retention_days: int = 180
+    #: per-category actions over the defaults, e.g. "phone=block,offline_meeting=allow"
+    moderation_policy: str = ""
     chat_retention_interval_s: int = 3600
 
     # Media
@@ -250,6 +252,13 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
+        if self.moderation_policy:
+            from moderation.detect import Policy
+
+            try:
+                Policy.parse(self.moderation_policy)
+            except ValueError as exc:
+                raise SettingsError(f"PEILIAO_MODERATION_POLICY: {exc}") from None
         try:
             parse_port_range(self.ice_udp_ports)
         except ValueError as exc:

@@ -30,6 +30,11 @@ PURE_MODULES = [
     "signaling/lifecycle.py",
     "signaling/protocol.py",
     "peiliao/errors.py",
+    "moderation/normalize.py",
+    "moderation/numbers.py",
+    "moderation/cues.py",
+    "moderation/window.py",
+    "moderation/detect.py",
 ]
 IO_MODULES = {
     "asyncio",

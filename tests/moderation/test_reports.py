@@ -49,6 +49,10 @@ async def test_a_reported_message_reaches_the_admin_queue_with_its_context(rig: 
     admin = await rig.person("admin")
     ah = bearer(admin.token)
     queue = (await (await rig.http.get("/api/admin/reports", headers=ah)).json())["reports"]
+    # The chat rules queued the companion's message on their own (contact request) too.
+    (auto,) = [r for r in queue if r["reporter_id"] is None]
+    assert (auto["reason"], auto["target_id"], auto["message_seq"]) == ("auto", comp.user_id, 2)
+    queue = [r for r in queue if r["reporter_id"] is not None]
     assert [r["id"] for r in queue] == [report["id"]]
     evidence = queue[0]["evidence"]
     assert evidence["call"]["id"] == call_id and evidence["reported_seq"] == 2
@@ -64,7 +68,7 @@ async def test_a_reported_message_reaches_the_admin_queue_with_its_context(rig: 
     twice = await rig.http.post(path, json={"status": "dismissed", "note": "x"}, headers=ah)
     assert (await twice.json())["error"]["code"] == "report_decided"
     left = (await (await rig.http.get("/api/admin/reports", headers=ah)).json())["reports"]
-    assert left == []
+    assert [r["id"] for r in left] == [auto["id"]]
 
 
 async def test_a_block_ends_the_open_call_and_hides_them_from_each_other(rig: Rig) -> None:
