@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -358,6 +359,13 @@ async def put_avatar(call: Call) -> BaseModel:
 )
 async def get_user(call: Call) -> BaseModel:
     user_id = call.request.match_info["user_id"]
+    hidden = call.request.app.get(HIDDEN_BETWEEN)
+    if (
+        hidden is not None
+        and user_id != call.user.user_id
+        and await hidden(call.user.user_id, user_id)
+    ):
+        raise UserNotFound()  # a block either way: neither sees the other
     return user_out(await call.request.app[ACCOUNTS].get_user(user_id))
 
 
@@ -392,6 +400,9 @@ async def list_tags(call: Call) -> BaseModel:
 
 
 REAL_NAMES = web.AppKey("real_names", RealNameService)
+#: (viewer, user) → whether a block hides them from each other (moderation's, set by the app)
+HiddenBetween = Callable[[str, str], Awaitable[bool]]
+HIDDEN_BETWEEN: web.AppKey[HiddenBetween] = web.AppKey("hidden_between")
 
 
 class RealNameIn(Strict):

@@ -296,6 +296,7 @@ def create_app(
     emitter = SocketEmitter(sio)
     block_service = BlockService(db, clock)
     app[moderation_routes.BLOCKS] = block_service
+    app[account_routes.HIDDEN_BETWEEN] = block_service.between
     reports = app[moderation_routes.REPORTS] = ReportService(db, clock)
     app[privacy_routes.PRIVACY] = PrivacyService(db, clock)
     app[account_routes.REAL_NAMES] = RealNameService(

@@ -123,6 +123,7 @@ class CallService:
         self._presence = self.presence = presence
         self._emit = self.emitter = emitter
         self._blocks = blocks
+        self.blocks = blocks  # who may see whom (presence), as well as who may call whom
         self.policy = policy or lifecycle.Policy()
         self.owner = owner
         self.draining = False

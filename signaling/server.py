@@ -298,9 +298,13 @@ class Signaling:
 
     async def _presence_watch(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         ids = list(dict.fromkeys(p.user_ids))
-        for uid in ids:
+        # Someone who blocked you (or whom you blocked) is never seen online by you.
+        hidden = {uid for uid in ids if await self.calls.blocks.between(who.user_id, uid)}
+        visible = [uid for uid in ids if uid not in hidden]
+        for uid in visible:
             await self.sio.enter_room(sid, f"presence:{uid}")
-        return {"statuses": await self.presence.statuses(ids)}
+        statuses = await self.presence.statuses(visible)
+        return {"statuses": statuses | dict.fromkeys(hidden, "offline")}
 
     async def _presence_unwatch(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         for uid in p.user_ids:

@@ -91,6 +91,13 @@ async def test_a_block_ends_the_open_call_and_hides_them_from_each_other(rig: Ri
     assert one.status == 404
     anonymous = await (await rig.http.get("/api/companions")).json()
     assert [c["id"] for c in anonymous["companions"]] == [comp.user_id]
+    profile = await rig.http.get(f"/api/users/{comp.user_id}", headers=bearer(cust.token))
+    assert profile.status == 404  # nor their profile
+    watched = await cust_sock.ok("presence:watch", {"user_ids": [comp.user_id]})
+    assert watched["statuses"] == {comp.user_id: "offline"}  # nor whether they are online
+    stranger = await rig.person()
+    seen = await rig.http.get(f"/api/users/{comp.user_id}", headers=bearer(stranger.token))
+    assert seen.status == 200
 
 
 class FlagContact:
