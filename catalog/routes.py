@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.routes import user_out
+from catalog.favourites import FavouriteService
 from catalog.listing import BadCursor, Catalog, Listed, by_presence
 from peiliao.errors import CodedError, DomainError
 from peiliao.http.api import Api, Call, Strict
@@ -120,3 +121,62 @@ async def get_companion(call: Call) -> BaseModel:
     if found is None:
         raise CompanionNotFound()
     return companion_out(found)
+
+
+# -- favourites ----------------------------------------------------------------------------------
+
+FAVOURITES = web.AppKey("favourites", FavouriteService)
+
+
+class FavouritesOut(BaseModel):
+    companions: list[CompanionOut]
+
+
+@api.route(
+    "GET",
+    "/api/favourites",
+    summary="My favourite companions, newest first, with their online state",
+    tags=["catalog"],
+    response=FavouritesOut,
+)
+async def my_favourites(call: Call) -> BaseModel:
+    return await _favourites(call)
+
+
+async def _favourites(call: Call) -> FavouritesOut:
+    app = call.request.app
+    out = []
+    for companion_id, _since in await app[FAVOURITES].of(call.user.user_id):
+        found = await app[CATALOG].one(companion_id, call.user.user_id)
+        if found is not None:
+            out.append(companion_out(found))
+    return FavouritesOut(companions=out)
+
+
+@api.route(
+    "PUT",
+    "/api/favourites/{companion_id}",
+    summary="Keep a companion among my favourites (told when they come online)",
+    tags=["catalog"],
+    response=FavouritesOut,
+    errors=[CompanionNotFound],
+)
+async def add_favourite(call: Call) -> BaseModel:
+    await call.request.app[FAVOURITES].add(
+        call.user.user_id, call.request.match_info["companion_id"][:32]
+    )
+    return await _favourites(call)
+
+
+@api.route(
+    "DELETE",
+    "/api/favourites/{companion_id}",
+    summary="Drop a companion from my favourites",
+    tags=["catalog"],
+    response=FavouritesOut,
+)
+async def remove_favourite(call: Call) -> BaseModel:
+    await call.request.app[FAVOURITES].remove(
+        call.user.user_id, call.request.match_info["companion_id"][:32]
+    )
+    return await _favourites(call)

@@ -20,6 +20,7 @@ from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
 from catalog import routes as catalog_routes
+from catalog.favourites import FavouriteService
 from catalog.listing import Catalog
 from media.ice import IcePolicy
 from media.rooms import Rooms
@@ -308,6 +309,19 @@ def create_app(
         settings.real_name_attempts_per_day,
     )
     app[catalog_routes.CATALOG] = Catalog(db, presence)
+    favourites = app[catalog_routes.FAVOURITES] = FavouriteService(db, clock)
+
+    async def tell_fans(companion_id: str) -> None:
+        fans = await favourites.fans_of(companion_id)
+        if fans:
+            nickname = (await accounts.get_user(companion_id)).nickname
+            for fan in fans:
+                if not await block_service.between(fan, companion_id):
+                    await emitter.to_user(
+                        fan, "favourite:online", {"user_id": companion_id, "nickname": nickname}
+                    )
+
+    emitter.on_online.append(tell_fans)
     calls = CallService(
         db,
         clock,

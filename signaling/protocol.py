@@ -119,6 +119,7 @@ SERVER_EVENTS = (
     "session:meter",
     "session:notice",
     "presence:update",
+    "favourite:online",
     "server:draining",
     "media:state",
     "media:slots",

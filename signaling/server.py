@@ -52,6 +52,8 @@ class SocketEmitter:
 
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self._sio = sio
+        #: called with a user id that just went online (their fans are told)
+        self.on_online: list[Callable[[str], Awaitable[None]]] = []
 
     async def to_user(self, user_id: str, event: str, data: dict[str, Any]) -> None:
         await self._sio.emit(event, data, room=f"user:{user_id}")
@@ -60,6 +62,12 @@ class SocketEmitter:
         await self._sio.emit(
             "presence:update", {"user_id": user_id, "status": status}, room=f"presence:{user_id}"
         )
+        if status == "online":
+            for hook in self.on_online:
+                try:
+                    await hook(user_id)
+                except Exception:
+                    log.exception("online_hook_failed", user_id=user_id)
 
 
 def make_server(settings: Settings) -> socketio.AsyncServer:

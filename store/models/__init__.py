@@ -13,6 +13,7 @@ from store.models.accounts import (
 )
 from store.models.base import Base, UtcDateTime
 from store.models.calls import Call, Message
+from store.models.catalog import Favourite
 from store.models.ledger import (
     BudgetMonth,
     CompanionRate,
@@ -42,6 +43,7 @@ __all__ = [
     "CouponRedemption",
     "CustomerSetting",
     "Entry",
+    "Favourite",
     "Hold",
     "IpGuard",
     "LedgerAccount",

@@ -379,6 +379,16 @@ async def test_profile_packages_trial_and_block(make_rig: RigFactory, browser: A
         await shot(cust, "wallet")
 
         await page.goto(f"/companions/{comp_id}")
+        await page.click("[data-test=favourite]")
+        await page.wait_for_selector("[data-test=favourite][aria-pressed=true]")
+        await page.goto("/companions")
+        await page.wait_for_selector(f"[data-test=favourites] [data-companion={comp_id}]")
+        await comp.page.goto("/studio")
+        await comp.page.click("[data-test=go-offline]")
+        await comp.page.click("[data-test=go-online]")
+        await page.wait_for_selector("[data-test=toast] >> text=你收藏的小林上线了")
+
+        await page.goto(f"/companions/{comp_id}")
         await page.click("[data-test=block]")
         await page.wait_for_selector("text=已拉黑")
         await page.click("[data-test=call-voice]")
