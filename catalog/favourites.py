@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from moderation.blocks import blocked_between
 from peiliao.clock import Clock
 from peiliao.errors import CodedError
 from store import Database
-from store.models import Block, Favourite, User
+from store.models import Favourite, User
 
 MAX_FAVOURITES = 200
 #: customers told at once when a companion comes online
@@ -34,17 +35,7 @@ class FavouriteService:
             companion = await s.get(User, companion_id)
             if companion is None or companion.role != "companion":
                 raise CodedError("companion_not_found", "no such companion")
-            blocked = await s.scalar(
-                select(
-                    exists().where(
-                        or_(
-                            and_(Block.blocker_id == customer_id, Block.blocked_id == companion_id),
-                            and_(Block.blocker_id == companion_id, Block.blocked_id == customer_id),
-                        )
-                    )
-                )
-            )
-            if blocked:
+            if await s.scalar(select(blocked_between(customer_id, companion_id))):
                 raise CodedError("blocked", "a block stands between you")
             if await s.get(Favourite, (customer_id, companion_id)) is not None:
                 return

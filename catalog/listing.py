@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
+from moderation.blocks import blocked_between
 from signaling.presence import Presence
 from store import Database
-from store.models import Block, CompanionRate, User
+from store.models import CompanionRate, User
 
 Mode = Literal["text", "voice", "video"]
 _STATUS_ORDER = {"online": 0, "busy": 1, "offline": 2}
@@ -75,7 +76,7 @@ class Catalog:
             pattern = f"%{_escape(q.lower())}%"
             stmt = stmt.where(func.lower(User.nickname).like(pattern, escape="\\"))
         if viewer is not None:
-            stmt = stmt.where(~_blocked_with(viewer))
+            stmt = stmt.where(~blocked_between(viewer, User.id))
         if max_fen is not None and mode is not None:
             stmt = stmt.where(_rate_column(mode) <= max_fen)
         after = decode_cursor(cursor) if cursor else None
@@ -106,7 +107,7 @@ class Catalog:
             .where(User.id == user_id, User.role == "companion")
         )
         if viewer is not None:
-            stmt = stmt.where(~_blocked_with(viewer))
+            stmt = stmt.where(~blocked_between(viewer, User.id))
         async with self._db.reading() as s:
             row = (await s.execute(stmt)).first()
         if row is None:
@@ -117,16 +118,6 @@ class Catalog:
 
 def by_presence(listed: list[Listed]) -> list[Listed]:
     return sorted(listed, key=lambda x: _STATUS_ORDER.get(x.status, 3))
-
-
-def _blocked_with(viewer: str) -> Any:
-    """A block either way between the listed companion and ``viewer``: neither sees the other."""
-    return exists().where(
-        or_(
-            and_(Block.blocker_id == viewer, Block.blocked_id == User.id),
-            and_(Block.blocker_id == User.id, Block.blocked_id == viewer),
-        )
-    )
 
 
 def _after(at: datetime, user_id: str) -> Any:

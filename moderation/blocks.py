@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from moderation.errors import CannotBlockSelf, UserNotFound
@@ -68,14 +69,16 @@ class BlockService:
     async def between(self, a: str, b: str) -> bool:
         """Whether either of ``a`` and ``b`` blocked the other (``signaling.calls.Blocks``)."""
         async with self._db.reading() as s:
-            found = await s.scalar(
-                select(Block.blocker_id)
-                .where(
-                    or_(
-                        (Block.blocker_id == a) & (Block.blocked_id == b),
-                        (Block.blocker_id == b) & (Block.blocked_id == a),
-                    )
-                )
-                .limit(1)
-            )
-        return found is not None
+            return bool(await s.scalar(select(blocked_between(a, b))))
+
+
+def blocked_between(a: Any, b: Any) -> Any:
+    """SQL: a block either way between ``a`` and ``b`` (user ids, or columns such as
+    ``User.id`` in a listing), for ``BlockService.between`` and for queries that must hide
+    blocked pairs."""
+    return exists().where(
+        or_(
+            and_(Block.blocker_id == a, Block.blocked_id == b),
+            and_(Block.blocker_id == b, Block.blocked_id == a),
+        )
+    )

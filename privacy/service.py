@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
+from metering import accounts
 from peiliao.clock import Clock
 from peiliao.errors import CodedError
 from store import Database
@@ -43,11 +44,18 @@ DELETED_NICKNAME = "已注销用户"
 DELETED_ROLE = "deleted"
 MAX_EXPORTED = 10_000
 _REMAINING = MinuteGrant.minutes_total - MinuteGrant.minutes_used
-_OWN_ACCOUNTS = ("wallet", "promo", "held", "earn_pending", "earn_available", "payout_pending")
 
 
 def own_accounts(user_id: str) -> list[str]:
-    return [f"{kind}:{user_id}" for kind in _OWN_ACCOUNTS]
+    """Every ledger account that holds ``user_id``'s money (``metering.accounts``)."""
+    return [
+        accounts.wallet(user_id),
+        accounts.promo(user_id),
+        accounts.held(user_id),
+        accounts.earn_pending(user_id),
+        accounts.earn_available(user_id),
+        accounts.payout_pending(user_id),
+    ]
 
 
 class PrivacyService:
@@ -119,7 +127,7 @@ class PrivacyService:
                 for m in messages
             ],
             "money": [
-                {"account": a.split(":", 1)[0], "amount_fen": amt, "kind": k, "at": at.isoformat()}
+                {"account": accounts.kind_of(a), "amount_fen": amt, "kind": k, "at": at.isoformat()}
                 for a, amt, k, at in entries
             ],
             "reports": [
@@ -154,9 +162,9 @@ class PrivacyService:
             # Promo credit was the platform's gift: it lapses with the account.  Money paid in
             # (the wallet, bought package minutes) or earned must be used or withdrawn first.
             left = {
-                account.split(":", 1)[0]: fen
+                accounts.kind_of(account): fen
                 for account, fen in balances
-                if fen and not account.startswith("promo:")
+                if fen and account != accounts.promo(user_id)
             }
             unused = await s.scalar(
                 select(

@@ -16,6 +16,7 @@ import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from sqlalchemy import select, update
 from metering.check import check_ledger
 from peiliao.clock import ScaledClock
 from store.models import MeteredSession, User
+from tests.accounts.test_real_name import make_id
 from tests.signaling.conftest import Rig, RigFactory
 from tests.web.conftest import DIST, SHOTS
 
@@ -142,10 +144,9 @@ async def become_companion(rig: Rig, who: Person, nickname: str) -> str:
 
 
 def adult_id() -> str:
-    year, month, day = 1970 + secrets.randbelow(30), 1 + secrets.randbelow(9), 10
-    body = f"110105{year}0{month}{day}{secrets.randbelow(1000):03d}"
-    weights = [pow(2, 17 - i, 11) for i in range(17)]
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    """A valid ID number of someone born 1970–1999, different each time (one account each)."""
+    born = date(1970 + secrets.randbelow(30), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28))
+    return make_id(born, f"{secrets.randbelow(1000):03d}")
 
 
 async def top_up(who: Person, yuan: str) -> int:
