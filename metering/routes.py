@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from accounts.routes import REAL_NAMES, SETTINGS
+from audit.routes import AUDIT
 from metering import accounts
 from metering.errors import (
     BudgetExceeded,
@@ -561,6 +562,14 @@ async def admin_refund(call: Call) -> BaseModel:
     view = await call.request.app[METERING].refund_session(
         row.id, body.amount_fen, key=f"admin-{body.key}", reason=body.reason
     )
+    await call.request.app[AUDIT].record(
+        key=f"session.refund:{row.id}:admin-{body.key}",
+        admin_id=call.user.user_id,
+        action="session.refund",
+        subject_type="session",
+        subject_id=row.id,
+        detail={"amount_fen": body.amount_fen, "reason": body.reason},
+    )
     return meter_out(view)
 
 
@@ -762,6 +771,14 @@ async def decide_withdrawal(call: Call) -> BaseModel:
     body: DecisionIn = call.body
     w = await call.request.app[PAYOUTS].decide(
         call.request.match_info["withdrawal_id"], call.user.user_id, body.approve, body.reason
+    )
+    await call.request.app[AUDIT].record(
+        key=f"withdrawal.decide:{w.id}",
+        admin_id=call.user.user_id,
+        action="withdrawal.decide",
+        subject_type="withdrawal",
+        subject_id=w.id,
+        detail={"approve": body.approve, "status": w.status, "reason": body.reason},
     )
     return _withdrawal_out(w)
 

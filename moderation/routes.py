@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from audit.routes import AUDIT
 from moderation.blocks import BlockService
 from moderation.errors import CannotBlockSelf, UserNotFound
 from moderation.reports import (
@@ -216,5 +217,13 @@ async def decide_report(call: Call) -> BaseModel:
     body: DecisionIn = call.body
     report = await call.request.app[REPORTS].decide(
         call.request.match_info["report_id"][:40], call.user.user_id, body.status, body.note
+    )
+    await call.request.app[AUDIT].record(
+        key=f"report.decide:{report.id}",
+        admin_id=call.user.user_id,
+        action="report.decide",
+        subject_type="report",
+        subject_id=report.id,
+        detail={"status": body.status, "note": body.note},
     )
     return _admin_out(report)

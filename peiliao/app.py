@@ -19,6 +19,8 @@ from accounts.real_name import SandboxProvider as SandboxRealNameProvider
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from audit import routes as audit_routes
+from audit.log import AuditLog
 from catalog import routes as catalog_routes
 from catalog.favourites import FavouriteService
 from catalog.listing import Catalog
@@ -258,6 +260,8 @@ def create_app(
     api.include(moderation_routes.api)
     api.include(catalog_routes.api)
     api.include(privacy_routes.api)
+    api.include(audit_routes.api)
+    # --- marketplace packages: each helper adds its `api.include(...)` line here ---
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
@@ -300,6 +304,7 @@ def create_app(
     app[account_routes.HIDDEN_BETWEEN] = block_service.between
     reports = app[moderation_routes.REPORTS] = ReportService(db, clock)
     app[privacy_routes.PRIVACY] = PrivacyService(db, clock)
+    app[audit_routes.AUDIT] = AuditLog(db, clock)
     app[account_routes.REAL_NAMES] = RealNameService(
         db,
         clock,
@@ -401,6 +406,14 @@ def create_app(
     sio.attach(app, socketio_path="socket.io")
     app[SIGNALING] = signaling
     app[signaling_routes.CALLS] = calls
+
+    # --- marketplace: each package wires its services in its own block ---
+    # [vetting]
+    # [reviews]
+    # [discovery]
+    # [bookings]
+    # [appeals]
+    # [support]
 
     async def database(app_: web.Application) -> AsyncIterator[None]:
         if check_schema:

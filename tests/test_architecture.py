@@ -18,6 +18,12 @@ DOMAINS = [
     "moderation",
     "catalog",
     "privacy",
+    "audit",
+    "vetting",
+    "reviews",
+    "bookings",
+    "appeals",
+    "support",
 ]
 PURE_MODULES = [
     "accounts/phone.py",

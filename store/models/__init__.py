@@ -1,5 +1,12 @@
 """Every table.  Importing this module registers all of them on ``Base.metadata``."""
 
+# Each module below registers its tables; import the classes from the module itself.
+from store.models import appeals as appeals
+from store.models import audit as audit
+from store.models import bookings as bookings
+from store.models import reviews as reviews
+from store.models import support as support
+from store.models import vetting as vetting
 from store.models.accounts import (
     AuthSession,
     Avatar,

@@ -1,0 +1,1 @@
+"""The audit log: every admin action, append-only, readable by admins."""

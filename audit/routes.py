@@ -1,0 +1,64 @@
+"""HTTP adapter for the audit log: admins read it (nobody writes it over HTTP)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from audit.log import AuditLog
+from peiliao.http.api import Api, Call, Strict
+
+AUDIT = web.AppKey("audit", AuditLog)
+
+api = Api()
+
+
+class AuditQuery(Strict):
+    subject_type: Annotated[str, Field(max_length=24)] | None = None
+    subject_id: Annotated[str, Field(max_length=64)] | None = None
+    admin_id: Annotated[str, Field(max_length=32)] | None = None
+    #: the ``next_before_id`` of the previous page
+    before_id: Annotated[int, Field(ge=1)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    admin_id: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any]
+    at: datetime
+
+
+class AuditOut(BaseModel):
+    entries: list[AuditEntryOut]
+    next_before_id: int | None
+
+
+@api.route(
+    "GET",
+    "/api/admin/audit",
+    summary="Admin: the audit log of admin actions, newest first",
+    tags=["admin"],
+    auth="admin",
+    query=AuditQuery,
+    response=AuditOut,
+)
+async def audit_log(call: Call) -> BaseModel:
+    q: AuditQuery = call.query
+    entries = await call.request.app[AUDIT].page(
+        subject_type=q.subject_type,
+        subject_id=q.subject_id,
+        admin_id=q.admin_id,
+        before_id=q.before_id,
+        limit=q.limit,
+    )
+    return AuditOut(
+        entries=[AuditEntryOut(**e.__dict__) for e in entries],
+        next_before_id=entries[-1].id if len(entries) == q.limit else None,
+    )

@@ -1,0 +1,3 @@
+"""Appeals: the appeals package's tables."""
+
+from __future__ import annotations

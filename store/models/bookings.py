@@ -1,0 +1,3 @@
+"""Bookings: the bookings package's tables."""
+
+from __future__ import annotations

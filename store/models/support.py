@@ -1,0 +1,3 @@
+"""Support: the support package's tables."""
+
+from __future__ import annotations
