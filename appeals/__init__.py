@@ -1,0 +1,1 @@
+"""Appeals: a customer disputes a session, the companion responds, an admin refunds."""

@@ -1,0 +1,1 @@
+"""Customer service: tickets from users to the platform, with a thread of replies."""

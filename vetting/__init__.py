@@ -1,0 +1,1 @@
+"""Companion vetting: applications, the admin review queue, levels."""
