@@ -155,6 +155,8 @@ class MeterOut(BaseModel):
     minutes_left: int
     low_balance: bool
     end_reason: str | None
+    #: the companion's share so far (companions only; 0 for the customer)
+    earned_fen: int = 0
 
 
 class RefundIn(Strict):
@@ -543,6 +545,8 @@ async def session_meter(call: Call) -> BaseModel:
         view = dataclasses.replace(
             view, balance_fen=0, package_minutes=0, minutes_left=0, low_balance=False
         )
+    elif call.user.role != "admin":
+        view = dataclasses.replace(view, earned_fen=0)
     return meter_out(view)
 
 

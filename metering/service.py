@@ -80,6 +80,9 @@ class SessionView:
     minutes_left: int
     low_balance: bool
     end_reason: str | None
+    #: the companion's share of the session so far (after commission and refunds): the
+    #: companion's live earnings; never shown to the customer
+    earned_fen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ def live_view(
     cap_fen: int | None,
     committed_fen: int,
     held_ahead: int,
+    earned_fen: int = 0,
 ) -> SessionView:
     """The customer's live view of a session from its figures (pure): minutes left are the
     minutes already held, the package minutes and what money buys within the monthly cap."""
@@ -128,6 +132,7 @@ def live_view(
         minutes_left=minutes_left,
         low_balance=minutes_left < LOW_BALANCE_MINUTES,
         end_reason=row.end_reason,
+        earned_fen=earned_fen,
     )
 
 
@@ -402,6 +407,8 @@ class MeteringService:
             cap_fen=cap,
             committed_fen=committed,
             held_ahead=int(held_ahead),
+            earned_fen=await self._session_net(s, row.id, accounts.earn_pending(row.companion_id))
+            + await self._session_net(s, row.id, accounts.earn_available(row.companion_id)),
         )
 
     async def _package_minutes(self, s: AsyncSession, row: MeteredSession) -> int:

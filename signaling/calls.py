@@ -542,7 +542,8 @@ class CallService:
             await self.terminate(call_id, _ended_by_metering(notice.reason))
 
     async def on_update(self, call_id: str, update: Update) -> None:
-        """Live spend: the customer sees the full view, the companion the billed minutes."""
+        """Live spend: the customer sees the full view, the companion the billed minutes and
+        what they earned so far."""
         v = update.view
         try:
             customer_id, companion_id = await self.participants(call_id)
@@ -571,6 +572,7 @@ class CallService:
                 "status": v.status,
                 "rate_fen_per_min": v.rate_fen_per_min,
                 "billed_minutes": v.billed_minutes,
+                "earned_fen": v.earned_fen,
             },
         )
 

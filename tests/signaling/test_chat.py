@@ -140,7 +140,7 @@ async def test_reconnect_resumes_the_session_and_catches_up(rig: Rig) -> None:
 
 
 async def test_away_past_the_time_out_ends_and_settles(rig: Rig) -> None:
-    cust, cust_sock, _comp, comp_sock, _call_id = await rig.active_call()
+    cust, cust_sock, comp, comp_sock, call_id = await rig.active_call()
     rig.clock.advance(70)  # 70 s connected: 2 minutes
     await comp_sock.sio.disconnect()
     await cust_sock.wait("call:update", lambda d: d["away"]["companion"])
@@ -150,6 +150,13 @@ async def test_away_past_the_time_out_ends_and_settles(rig: Rig) -> None:
     w = await (await rig.http.get("/api/wallet", headers=bearer(cust.token))).json()
     assert (w["wallet_fen"], w["held_fen"]) == (10_000 - 200, 0)
     assert (await check_ledger(rig.db)).ok
+    # The companion's meter shows what they earned (2 × 100 fen less a newcomer's 30 %); the
+    # customer's never shows it.
+    meter = f"/api/sessions/{call_id}/meter"
+    mine = await (await rig.http.get(meter, headers=bearer(comp.token))).json()
+    assert (mine["charged_fen"], mine["earned_fen"], mine["balance_fen"]) == (200, 140, 0)
+    theirs = await (await rig.http.get(meter, headers=bearer(cust.token))).json()
+    assert (theirs["charged_fen"], theirs["earned_fen"]) == (200, 0)
 
 
 async def test_running_out_of_money_pauses_then_ends(make_rig: RigFactory) -> None:
@@ -165,6 +172,8 @@ async def test_running_out_of_money_pauses_then_ends(make_rig: RigFactory) -> No
         ended = await cust_sock.wait("call:update", lambda d: d["status"] == "ended", timeout=20)
         assert ended["end_reason"] == "funds"
         assert "balance_fen" not in str(comp_sock.seen("session:meter"))  # private to the customer
+        earned = [m["earned_fen"] for m in comp_sock.seen("session:meter")]
+        assert earned == sorted(earned) and earned[-1] == 140  # 2 minutes less 30 %, live
         w = await (await rig.http.get("/api/wallet", headers=bearer(cust.token))).json()
         assert (w["wallet_fen"], w["held_fen"]) == (0, 0)
         assert (await check_ledger(rig.db)).ok

@@ -209,6 +209,9 @@ async def hang_up_and_settle(rig: Rig, cust: Person, comp: Person) -> int:
         await eventually(lambda w=who: _is(w, "ended"), 10, f"{who.name} sees the end")
     await asyncio.sleep(0.5)  # the final meter reaches the page
     charged = await spent(cust)
+    # The companion's page shows their share of it (less the platform's commission).
+    earned = int(await comp.page.get_attribute("[data-test=earned]", "data-fen") or 0)
+    assert 0 < earned < charged or charged == earned == 0, (earned, charged)
     await cust.page.click("[data-test=leave]")
     await comp.page.click("[data-test=leave]")
     return charged

@@ -43,6 +43,8 @@ export interface Meter {
   package_minutes?: number;
   minutes_left?: number;
   low_balance?: boolean;
+  /** the companion's share so far (companions only) */
+  earned_fen?: number;
 }
 
 export interface ChatMessage {
