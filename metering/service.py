@@ -215,9 +215,21 @@ class MeteringService:
     # -- sessions -------------------------------------------------------------------------------
 
     async def open_session(
-        self, session_id: str, customer_id: str, companion_id: str, mode: Mode
+        self,
+        session_id: str,
+        customer_id: str,
+        companion_id: str,
+        mode: Mode,
+        *,
+        rate_fen_per_min: int | None = None,
     ) -> SessionView:
-        """Fix the rate and reserve minute 1, or refuse (nothing written).  Idempotent."""
+        """Fix the rate and reserve minute 1, or refuse (nothing written).  Idempotent.
+
+        The rate is the companion's current price for ``mode`` unless the server fixed another
+        one earlier (``rate_fen_per_min``: a booking's price, a group room's price); the
+        commission is always the companion's level's."""
+        if rate_fen_per_min is not None and not (0 < rate_fen_per_min <= MAX_AMOUNT_FEN):
+            raise InvalidAmount()
         now = self._clock.now()
         async with self._session_lock(session_id), self._db.writing() as s:
             existing = await s.get(MeteredSession, session_id)
@@ -237,7 +249,8 @@ class MeteringService:
                 customer_id=customer_id,
                 companion_id=companion_id,
                 mode=mode.value,
-                rate_fen_per_min=Rates(
+                rate_fen_per_min=rate_fen_per_min
+                or Rates(
                     rates.text_fen_per_min, rates.voice_fen_per_min, rates.video_fen_per_min
                 ).for_mode(mode),
                 commission_bp=commission_bp(Level(rates.level)),

@@ -142,22 +142,35 @@ class CallService:
     # -- requests ---------------------------------------------------------------------------
 
     async def request(
-        self, who: Principal, companion_id: str, mode: Mode, request_key: str
+        self,
+        who: Principal,
+        companion_id: str,
+        mode: Mode,
+        request_key: str,
+        *,
+        rate_fen_per_min: int | None = None,
     ) -> dict[str, Any]:
         """Ring ``companion_id`` for a ``mode`` session, the first minute reserved; or refuse
-        with nothing held.  A resent request (same ``request_key``) returns the same call."""
+        with nothing held.  A resent request (same ``request_key``) returns the same call.
+        ``rate_fen_per_min``: a price the server fixed earlier (a booking's), else the
+        companion's current one."""
         # One request of a customer at a time in this process, so that a resend waits for the
         # first and finds its call (across processes, the unique request key decides).
         lock = self._requests.setdefault(who.user_id, asyncio.Lock())
         try:
             async with lock:
-                return await self._request(who, companion_id, mode, request_key)
+                return await self._request(who, companion_id, mode, request_key, rate_fen_per_min)
         finally:
             if not lock.locked() and not lock._waiters:
                 self._requests.pop(who.user_id, None)
 
     async def _request(
-        self, who: Principal, companion_id: str, mode: Mode, request_key: str
+        self,
+        who: Principal,
+        companion_id: str,
+        mode: Mode,
+        request_key: str,
+        rate_fen_per_min: int | None = None,
     ) -> dict[str, Any]:
         async with self._db.reading() as s:
             existing = await s.scalar(
@@ -190,7 +203,7 @@ class CallService:
         if await self._presence.claim(companion_id, call_id) != call_id:
             raise CompanionBusy()
         try:
-            return await self._ring(who, companion_id, mode, request_key, call_id)
+            return await self._ring(who, companion_id, mode, request_key, call_id, rate_fen_per_min)
         except BaseException:
             async with self._db.reading() as s:
                 stored = await s.get(CallRow, call_id)
@@ -199,12 +212,20 @@ class CallService:
             raise
 
     async def _ring(
-        self, who: Principal, companion_id: str, mode: Mode, request_key: str, call_id: str
+        self,
+        who: Principal,
+        companion_id: str,
+        mode: Mode,
+        request_key: str,
+        call_id: str,
+        rate_fen_per_min: int | None = None,
     ) -> dict[str, Any]:
         now = self._clock.now()
         state = lifecycle.ringing(to_ms(now), self.policy)
         # Reserve minute 1 first: no money, no ringing (and nothing written by a refusal).
-        opened = await self._metering.open_session(call_id, who.user_id, companion_id, mode)
+        opened = await self._metering.open_session(
+            call_id, who.user_id, companion_id, mode, rate_fen_per_min=rate_fen_per_min
+        )
         try:
             return await self._store_ringing(
                 who, companion_id, mode, request_key, call_id, opened, state, now

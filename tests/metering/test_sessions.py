@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metering.errors import InsufficientFunds, RatesNotSet, SessionEnded
+from metering.errors import InsufficientFunds, InvalidAmount, RatesNotSet, SessionEnded
 from metering.tariff import Mode
 from tests.metering.conftest import Money
 
@@ -51,6 +51,23 @@ async def test_a_call_splits_every_minute_exactly(money: Money) -> None:
     assert b[accounts.PLATFORM_REVENUE] == 3 * 99  # floor(333 × 0.30)
     assert b[accounts.earn_pending(comp)] == 3 * 234
     assert b[accounts.held(cust)] == 0
+    await money.check()
+
+
+async def test_a_rate_fixed_earlier_by_the_server_is_billed_with_the_level_commission(
+    money: Money,
+) -> None:
+    """A booking or a group room fixes its price before the session: the session bills that
+    price, not the companion's current one, and the commission is still the level's."""
+    cust, comp = await money.user(), await money.companion(voice=300)
+    await money.fund(cust, 10_000)
+    await money.metering.open_session("s9", cust, comp, Mode.VOICE, rate_fen_per_min=250)
+    await run_connected(money, "s9", 61)
+    update = await money.metering.end("s9", "hangup")
+    assert (update.view.rate_fen_per_min, update.view.charged_fen) == (250, 500)
+    assert update.view.earned_fen == 2 * (250 - 75)  # newcomer: 30 % of 250
+    with pytest.raises(InvalidAmount):
+        await money.metering.open_session("s10", cust, comp, Mode.VOICE, rate_fen_per_min=0)
     await money.check()
 
 
