@@ -24,6 +24,7 @@ DOMAINS = [
     "bookings",
     "appeals",
     "support",
+    "voicerooms",
 ]
 PURE_MODULES = [
     "accounts/phone.py",

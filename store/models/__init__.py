@@ -7,6 +7,7 @@ from store.models import bookings as bookings
 from store.models import reviews as reviews
 from store.models import support as support
 from store.models import vetting as vetting
+from store.models import voicerooms as voicerooms
 from store.models.accounts import (
     AuthSession,
     Avatar,

@@ -1,0 +1,3 @@
+"""Voicerooms: the voicerooms package's tables."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Group voice rooms: a companion hosts, customers join and leave, each billed per minute."""
