@@ -1,6 +1,5 @@
 import { createI18n } from "vue-i18n";
-import zhCN from "./zh-CN.json";
-import en from "./en.json";
+import { messages } from "./messages";
 
 export type Locale = "zh-CN" | "en";
 
@@ -8,5 +7,5 @@ export const i18n = createI18n({
   legacy: false,
   locale: "zh-CN",
   fallbackLocale: "zh-CN",
-  messages: { "zh-CN": zhCN, en },
+  messages,
 });
