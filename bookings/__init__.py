@@ -1,1 +1,1 @@
-"""Bookings: a companion's weekly calendar, booked slots with a hold, reminders, the call at the slot."""
+"""Bookings: a companion's weekly calendar, booked slots with a hold, reminders, the slot's call."""

@@ -1,4 +1,4 @@
-"""HTTP adapter for the catalog: browse companions, open one."""
+"""HTTP adapter for the catalog: browse and search companions, open one, recommendations."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.routes import user_out
+from catalog.cursor import BadCursor
 from catalog.favourites import FavouriteService
-from catalog.listing import BadCursor, Catalog, Listed, by_presence
-from peiliao.errors import CodedError, DomainError
+from catalog.listing import Catalog, Listed, by_presence
+from catalog.recommend import MAX_LIMIT
+from catalog.recommender import Recommender
+from peiliao.errors import DomainError
 from peiliao.http.api import Api, Call, Strict
 
 CATALOG = web.AppKey("catalog", Catalog)
+RECOMMENDER = web.AppKey("recommender", Recommender)
 
 api = Api()
 
@@ -24,16 +28,30 @@ class CompanionNotFound(DomainError):
     default_message = "no such companion"
 
 
+class ModeRequired(DomainError):
+    code = "mode_required"
+    status = 400
+    default_message = "sorting by price or a price range needs a mode"
+
+
 class ListQuery(Strict):
+    #: a substring of the nickname, the intro or a specialty (case-insensitive)
     q: Annotated[str, Field(max_length=40)] = ""
+    #: exactly one of the companion's specialties (情感倾诉, 游戏陪玩, …)
+    specialty: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    gender: Literal["female", "male"] | None = None
     mode: Literal["text", "voice", "video"] | None = None
-    #: with ``mode``: at most this price per minute
+    #: with ``mode``: at least / at most this price per minute
+    min_fen: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     max_fen: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    #: rated, with a (Bayesian) rating of at least this many stars
+    min_rating: Annotated[float, Field(ge=0, le=5)] | None = None
     online: bool = False
-    #: ``new`` (most recently joined first) or ``online`` (online, then busy, then offline,
-    #: within the page)
-    sort: Literal["new", "online"] = "online"
-    cursor: Annotated[str, Field(max_length=200)] | None = None
+    #: ``recommended`` (rating plus a bounded boost for new companions), ``rating``,
+    #: ``price`` (needs ``mode``; cheapest first), ``orders``, ``new`` (most recently joined)
+    #: or ``online`` (the ``new`` order, each page online first, then busy, then offline)
+    sort: Literal["recommended", "rating", "price", "orders", "new", "online"] = "recommended"
+    cursor: Annotated[str, Field(max_length=300)] | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = 20
 
 
@@ -52,6 +70,17 @@ class CompanionOut(BaseModel):
     #: fen per minute, by mode
     rates: RatesView
     status: str
+    gender: str
+    intro: str
+    specialties: list[str]
+    #: the specialist categories a certificate was accepted for
+    certified: list[str]
+    voice_sample_url: str | None
+    #: the Bayesian average × 100 (reviews.rules: unreviewed companions have the prior, 450)
+    rating_x100: int
+    rating_count: int
+    #: completed paid sessions
+    orders: int
 
 
 class CompanionsOut(BaseModel):
@@ -61,6 +90,8 @@ class CompanionsOut(BaseModel):
 
 def companion_out(x: Listed) -> CompanionOut:
     public = user_out(x.user)
+    profile = x.profile
+    voice = profile.voice_sample_version if profile is not None else 0
     return CompanionOut(
         id=public.id,
         nickname=public.nickname,
@@ -73,32 +104,46 @@ def companion_out(x: Listed) -> CompanionOut:
             video=x.rates.video_fen_per_min,
         ),
         status=x.status,
+        gender=profile.gender if profile is not None else "",
+        intro=profile.intro if profile is not None else "",
+        specialties=x.specialties,
+        certified=list(profile.certified) if profile is not None else [],
+        voice_sample_url=f"/api/companions/{x.user.id}/voice-sample?v={voice}" if voice else None,
+        rating_x100=x.rating_x100,
+        rating_count=x.rating_count,
+        orders=x.orders,
     )
 
 
 @api.route(
     "GET",
     "/api/companions",
-    summary="Browse companions: search by nickname, price cap per mode, online now",
+    summary="Browse companions: search, filters (specialty, gender, price per mode, rating, "
+    "online now), sorts; keyset pages",
     tags=["catalog"],
     auth="optional",
     query=ListQuery,
     response=CompanionsOut,
+    errors=[BadCursor, ModeRequired],
 )
 async def list_companions(call: Call) -> BaseModel:
     q: ListQuery = call.query
-    try:
-        listed, cursor = await call.request.app[CATALOG].page(
-            q=q.q.strip(),
-            mode=q.mode,
-            max_fen=q.max_fen,
-            online=q.online,
-            cursor=q.cursor,
-            limit=q.limit,
-            viewer=call.principal.user_id if call.principal is not None else None,
-        )
-    except BadCursor as exc:
-        raise CodedError("invalid_cursor", str(exc)) from None
+    if q.mode is None and (q.sort == "price" or q.min_fen is not None or q.max_fen is not None):
+        raise ModeRequired()
+    listed, cursor = await call.request.app[CATALOG].page(
+        q=q.q.strip(),
+        specialty=q.specialty,
+        gender=q.gender,
+        mode=q.mode,
+        min_fen=q.min_fen,
+        max_fen=q.max_fen,
+        min_rating_x100=round(q.min_rating * 100) if q.min_rating is not None else None,
+        online=q.online,
+        sort=q.sort,
+        cursor=q.cursor,
+        limit=q.limit,
+        viewer=call.principal.user_id if call.principal is not None else None,
+    )
     if q.sort == "online":
         listed = by_presence(listed)
     return CompanionsOut(companions=[companion_out(x) for x in listed], next_cursor=cursor)
@@ -107,7 +152,7 @@ async def list_companions(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/companions/{companion_id}",
-    summary="One companion: profile, prices, online state",
+    summary="One companion: profile, prices, rating, orders, online state",
     tags=["catalog"],
     auth="optional",
     response=CompanionOut,
@@ -121,6 +166,54 @@ async def get_companion(call: Call) -> BaseModel:
     if found is None:
         raise CompanionNotFound()
     return companion_out(found)
+
+
+# -- recommendations -----------------------------------------------------------------------------
+
+
+class RecommendationsQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = 10
+    #: the language of ``reason`` (``reason_code`` and ``params`` are the same in any)
+    lang: Literal["zh-CN", "en"] = "zh-CN"
+
+
+class RecommendationOut(BaseModel):
+    companion: CompanionOut
+    #: favourite | matches_tag | like_favourite | similar_to_history | talked_before |
+    #: new_companion | highly_rated | worth_a_try
+    reason_code: str
+    #: the values the reason names (tag, nickname, specialty, rating, count)
+    params: dict[str, str]
+    reason: str
+
+
+class RecommendationsOut(BaseModel):
+    recommendations: list[RecommendationOut]
+
+
+@api.route(
+    "GET",
+    "/api/recommendations",
+    summary="Companions for me, each with why (my interest tags, favourites, sessions, "
+    "ratings; a new companion in every five)",
+    tags=["catalog"],
+    query=RecommendationsQuery,
+    response=RecommendationsOut,
+)
+async def recommendations(call: Call) -> BaseModel:
+    q: RecommendationsQuery = call.query
+    picks = await call.request.app[RECOMMENDER].for_user(call.user.user_id, q.limit)
+    return RecommendationsOut(
+        recommendations=[
+            RecommendationOut(
+                companion=companion_out(x),
+                reason_code=p.reason_code,
+                params=p.params,
+                reason=p.reason(q.lang),
+            )
+            for x, p in picks
+        ]
+    )
 
 
 # -- favourites ----------------------------------------------------------------------------------

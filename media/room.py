@@ -161,6 +161,11 @@ class Room:
         self._closed = False
         #: no money for the next minute: nothing is forwarded either way until it resumes
         self.paused = False
+        #: group rooms: participants held back (no money for their next minute): nothing is
+        #: forwarded to or from them, the others go on
+        self.held: set[str] = set()
+        #: id(transceiver) → the participant whose peer connection it is on
+        self._owner_of: dict[int, str] = {}
 
     # -- negotiation ---------------------------------------------------------------------------
 
@@ -211,6 +216,9 @@ class Room:
         self._joined += 1
         participant = Participant(user_id, pc, transceivers, offer.ufrag, self._joined)
         self.participants[user_id] = participant
+        for ts in transceivers.values():
+            for t in ts:
+                self._owner_of[id(t)] = user_id
         loop = asyncio.get_running_loop()
         for kind, ts in transceivers.items():
             for t in ts:
@@ -239,6 +247,7 @@ class Room:
         except Exception as exc:
             raise BadOffer(str(exc)[:200] or type(exc).__name__) from None
         for kind, t in added:
+            self._owner_of[id(t)] = participant.user_id
             self._tap(participant, kind, t)
         self._fast_audio(participant)
         return str(pc.localDescription.sdp)
@@ -249,7 +258,15 @@ class Room:
         source.last_rx = self._loop.time()  # still arriving: the media is alive, only held back
         if self.paused or not sends:
             return
-        for forward in self._forwards.get((source.user_id, kind), ()):
+        forwards = self._forwards.get((source.user_id, kind), ())
+        if self.held:
+            if source.user_id in self.held:
+                return
+            for forward in forwards:
+                if self._owner_of.get(id(forward.target)) not in self.held:
+                    forward.packet(packet)
+            return
+        for forward in forwards:
             forward.packet(packet)
 
     def _tap(self, source: Participant, kind: str, transceiver: RTCRtpTransceiver) -> None:
@@ -371,6 +388,7 @@ class Room:
                 if leg is not None:
                     self._retire(leg)  # what the others sent to ``old``
                 self._retired.pop(id(t), None)
+                self._owner_of.pop(id(t), None)
 
     async def leave(self, user_id: str) -> None:
         """``user_id`` leaves the room (a group member hanging up): their slots go to nobody,
@@ -380,6 +398,7 @@ class Room:
             if participant is None:
                 return
             self._leave(participant)
+            self.held.discard(user_id)
             self._pending.pop(user_id, [])
             await participant.pc.close()
             await self._link()
@@ -435,6 +454,23 @@ class Room:
                     if kind == "video":
                         await forward.request_keyframe()
 
+    async def set_held(self, user_id: str, held: bool) -> None:
+        """Group rooms: hold back everything to and from ``user_id`` (no money for their next
+        minute) while the others go on, or forward again: each stream then continues without a
+        gap, video from a keyframe."""
+        if held:
+            self.held.add(user_id)
+            return
+        if user_id not in self.held:
+            return
+        self.held.discard(user_id)
+        for (source_id, kind), forwards in list(self._forwards.items()):
+            for forward in forwards:
+                if source_id == user_id or self._owner_of.get(id(forward.target)) == user_id:
+                    forward.resync()
+                    if kind == "video":
+                        await forward.request_keyframe()
+
     def flowing(self, now: float, silence_s: float) -> bool:
         """Every participant (at least two) is alive within ``silence_s``."""
         return len(self.participants) >= 2 and all(
@@ -452,6 +488,8 @@ class Room:
             self._legs.clear()
             self._retired.clear()
             self._pending.clear()
+            self._owner_of.clear()
+            self.held.clear()
 
 
 def _parse_candidate(

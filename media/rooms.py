@@ -2,7 +2,13 @@
 call ends.  A monitor watches each room's media: when it flows both ways the call is billed
 (``on_flow(call_id, True)``); when a participant's RTP stops for ``silence_s`` billing pauses
 (``on_flow(call_id, False)``); when it has not flowed for ``lost_s`` the call ends
-(``on_lost``).  Media liveness is decided from RTP itself, not ICE consent (~30 s)."""
+(``on_lost``).  Media liveness is decided from RTP itself, not ICE consent (~30 s).
+
+Group rooms (``is_group(room_id)``: a voice room of a host and its members) are watched per
+participant instead: ``on_participant(room_id, user_id, alive)`` on each change of one
+participant's liveness, and ``on_participant_lost(room_id, user_id)`` once when one has not been
+alive for ``lost_s``.  Who is billed and who must go is the voice rooms' rule, not the relay's;
+``hold`` and ``leave`` act on one participant without touching the others."""
 
 from __future__ import annotations
 
@@ -20,10 +26,16 @@ log = structlog.get_logger(__name__)
 MAX_ROOMS = 5_000
 FlowSink = Callable[[str, bool], Awaitable[None]]
 LostSink = Callable[[str], Awaitable[None]]
+ParticipantSink = Callable[[str, str, bool], Awaitable[None]]
+ParticipantLostSink = Callable[[str, str], Awaitable[None]]
 
 
 async def _nothing(*args: object) -> None:
     return None
+
+
+def _never(room_id: str) -> bool:
+    return False
 
 
 class Rooms:
@@ -45,6 +57,10 @@ class Rooms:
         self._lock = asyncio.Lock()
         self.on_flow = on_flow
         self.on_lost = on_lost
+        #: which rooms are group rooms, watched per participant (set by the voice rooms)
+        self.is_group: Callable[[str], bool] = _never
+        self.on_participant: ParticipantSink = _nothing
+        self.on_participant_lost: ParticipantLostSink = _nothing
         self._silence_s = silence_s
         self._lost_s = lost_s
         self._check_s = check_s
@@ -66,8 +82,9 @@ class Rooms:
                 room = self._rooms[call_id] = Room(
                     call_id, kinds, self.ice, on_slots=self._slot_sink(call_id)
                 )
+                watch = self._monitor_group if self.is_group(call_id) else self._monitor
                 self._monitors[call_id] = asyncio.create_task(
-                    self._monitor(room), name=f"media-monitor-{call_id}"
+                    watch(room), name=f"media-monitor-{call_id}"
                 )
         return room
 
@@ -116,6 +133,45 @@ class Rooms:
                     return
             except Exception:
                 log.exception("media_monitor_failed", call_id=room.call_id)
+
+    async def _monitor_group(self, room: Room) -> None:
+        loop = asyncio.get_running_loop()
+        state: dict[str, tuple[bool, float]] = {}  # user → (alive, since when)
+        lost: set[str] = set()  # reported lost (once)
+        while self._rooms.get(room.call_id) is room:
+            await asyncio.sleep(self._check_s)
+            now = loop.time()
+            for gone in set(state) - set(room.participants):
+                del state[gone]
+                lost.discard(gone)
+            for user_id, participant in list(room.participants.items()):
+                alive = participant.alive(now, self._silence_s)
+                was = state.get(user_id)
+                try:
+                    if was is None or was[0] != alive:
+                        state[user_id] = (alive, now)
+                        lost.discard(user_id)
+                        if was is not None or alive:
+                            await self.on_participant(room.call_id, user_id, alive)
+                    elif not alive and now - was[1] >= self._lost_s and user_id not in lost:
+                        lost.add(user_id)
+                        await self.on_participant_lost(room.call_id, user_id)
+                except Exception:
+                    log.exception("media_monitor_failed", call_id=room.call_id, user_id=user_id)
+                if self._rooms.get(room.call_id) is not room:
+                    return  # closed by what we reported
+
+    async def hold(self, call_id: str, user_id: str, held: bool) -> None:
+        """A group room: stop (or resume) forwarding to and from one participant."""
+        room = self._rooms.get(call_id)
+        if room is not None:
+            await room.set_held(user_id, held)
+
+    async def leave(self, call_id: str, user_id: str) -> None:
+        """A group room: one participant goes; the others stay."""
+        room = self._rooms.get(call_id)
+        if room is not None:
+            await room.leave(user_id)
 
     async def billing_notice(self, call_id: str, kind: str) -> None:
         """Metering paused the call for lack of money: stop forwarding both ways; resumed:

@@ -9,6 +9,7 @@
 | ``earn_pending:{user}`` | a companion's earnings inside the refund hold period | no |
 | ``earn_available:{user}`` | earnings a companion may withdraw | no |
 | ``payout_pending:{user}`` | withdrawals sent to the payout provider, not yet confirmed | no |
+| ``booking_hold:{booking}`` | a booked slot's money until the slot (released, or a fee) | no |
 | ``platform:revenue`` | commission and package revenue | yes |
 | ``platform:promo_expense`` | what coupons cost the platform | yes |
 | ``platform:subsidy_expense`` | what the platform pays companions for package minutes | yes |
@@ -56,6 +57,10 @@ def payout_pending(user_id: str) -> AccountId:
 
 def clearing(provider: str) -> AccountId:
     return AccountId(f"clearing:{provider}")
+
+
+def booking_hold(booking_id: str) -> AccountId:
+    return AccountId(f"booking_hold:{booking_id}")
 
 
 def kind_of(account: str) -> str:

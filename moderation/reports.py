@@ -6,6 +6,11 @@ retention and cannot be forged by the reporter.  Admins resolve or dismiss with 
 Rules: only a participant of the session may report it, and only the other participant; a
 message must be the other participant's; reporting the same thing twice returns the first
 report; at most ``MAX_OPEN_PER_REPORTER`` open reports per reporter (a flood protects nobody).
+
+A review (``reviews``) is reported by anyone logged in but its author: a report whose
+``call_key`` is the reviewed session and whose ``message_seq`` is ``REVIEW_SEQ`` (-1), the
+target the review's author, the evidence the review as stored; automatic moderation queues a
+review or reply the same way (no reporter, reason "auto").
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderation.errors import UserNotFound
 from peiliao.clock import Clock
@@ -25,6 +31,11 @@ from store import Database
 from store.models import Call, Message, Report, User
 
 REASONS = ("harassment", "contact_request", "offline_meeting", "upselling", "minor", "other")
+#: why a review is reported
+REVIEW_REASONS = ("false_review", "harassment", "contact_request", "upselling", "other")
+#: ``Report.message_seq`` of a report about the review of the session ``call_key``: not 0 (the
+#: session itself) nor a message's seq (>= 1), so the three never share a unique key
+REVIEW_SEQ = -1
 STATUSES = ("open", "resolved", "dismissed")
 MAX_OPEN_PER_REPORTER = 20
 #: messages either side of a reported one, or the last ones of a reported session
@@ -213,6 +224,87 @@ class ReportService:
             )
             s.add(row)
             return view(row)
+
+    async def report_review(
+        self,
+        reporter_id: str,
+        target_id: str,
+        session_id: str,
+        reason: str,
+        details: str,
+        evidence: dict[str, Any],
+    ) -> ReportView:
+        """Report the review of ``session_id`` written by ``target_id``; ``evidence`` is the
+        review as the server stores it.  Once per reporter and review (a resend returns the
+        first report); the open-report cap applies."""
+        if reason not in REVIEW_REASONS:
+            raise CodedError(
+                "invalid_reason", f"the reason must be one of {', '.join(REVIEW_REASONS)}"
+            )
+        if target_id == reporter_id:
+            raise CodedError("cannot_report_self", "you cannot report your own review")
+        async with self._db.writing() as s:
+            existing = await s.scalar(
+                select(Report).where(
+                    Report.reporter_id == reporter_id,
+                    Report.target_id == target_id,
+                    Report.call_key == session_id,
+                    Report.message_seq == REVIEW_SEQ,
+                )
+            )
+            if existing is not None:
+                return view(existing)
+            open_reports = await s.scalar(
+                select(func.count())
+                .select_from(Report)
+                .where(Report.reporter_id == reporter_id, Report.status == "open")
+            )
+            if (open_reports or 0) >= MAX_OPEN_PER_REPORTER:
+                raise CodedError(
+                    "too_many_reports",
+                    "you have many reports waiting for review; they are being looked at",
+                )
+            row = self._review_report(reporter_id, target_id, session_id, reason, details)
+            row.evidence = evidence
+            s.add(row)
+            try:
+                await s.flush()
+            except IntegrityError:
+                raise CodedError("report_exists", "this was reported already") from None
+            return view(row)
+
+    async def flag_review(
+        self,
+        target_id: str,
+        session_id: str,
+        categories: tuple[str, ...],
+        evidence: dict[str, Any],
+        s: AsyncSession | None = None,
+    ) -> None:
+        """Automatic moderation queued a review (or its reply, ``target_id`` the companion) for
+        an admin, inside ``s`` when given (the review and its flag commit together)."""
+        row = self._review_report(None, target_id, session_id, "auto", ", ".join(categories))
+        row.evidence = evidence
+        if s is not None:
+            s.add(row)
+            return
+        async with self._db.writing() as own:
+            own.add(row)
+
+    def _review_report(
+        self, reporter_id: str | None, target_id: str, session_id: str, reason: str, details: str
+    ) -> Report:
+        return Report(
+            id="rpt_" + secrets.token_hex(12),
+            reporter_id=reporter_id,
+            target_id=target_id,
+            call_key=session_id,
+            message_seq=REVIEW_SEQ,
+            reason=reason,
+            details=details.strip(),
+            status="open",
+            created_at=self._clock.now(),
+        )
 
     async def queue(self, status: str = "open", limit: int = 100) -> list[ReportView]:
         async with self._db.reading() as s:

@@ -19,11 +19,20 @@ from accounts.real_name import SandboxProvider as SandboxRealNameProvider
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from appeals import routes as appeal_routes
+from appeals.rules import Policy as AppealPolicy
+from appeals.service import AppealService
 from audit import routes as audit_routes
 from audit.log import AuditLog
+from bookings import routes as booking_routes
+from bookings.rules import Policy as BookingPolicy
+from bookings.scheduler import BookingScheduler
+from bookings.service import BookingService
 from catalog import routes as catalog_routes
+from catalog.cursor import CursorCodec
 from catalog.favourites import FavouriteService
 from catalog.listing import Catalog
+from catalog.recommender import Recommender
 from media.ice import IcePolicy
 from media.rooms import Rooms
 from metering import routes as metering_routes
@@ -54,6 +63,9 @@ from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
 from privacy import routes as privacy_routes
 from privacy.service import PrivacyService
+from reviews import routes as review_routes
+from reviews.service import ReviewService
+from reviews.stats import StatsService
 from signaling import routes as signaling_routes
 from signaling.calls import Blocks, CallService
 from signaling.chat import ChatService, Moderation
@@ -66,6 +78,15 @@ from signaling.server import Signaling, SocketEmitter, make_server
 from signaling.server import lifecycle_ctx as signaling_ctx
 from store import Database
 from store.migrate import current_revision, head_revision
+from support import routes as support_routes
+from support.rules import Policy as TicketPolicy
+from support.tickets import TicketService
+from vetting import routes as vetting_routes
+from vetting.applications import Policy as VettingPolicy
+from vetting.service import VettingService
+from voicerooms import routes as voicerooms_routes
+from voicerooms.ids import is_member_session, is_room_id
+from voicerooms.service import RoomPolicy, VoiceRoomService
 
 log = structlog.get_logger("peiliao")
 
@@ -262,6 +283,12 @@ def create_app(
     api.include(privacy_routes.api)
     api.include(audit_routes.api)
     # --- marketplace packages: each helper adds its `api.include(...)` line here ---
+    api.include(voicerooms_routes.api)
+    api.include(booking_routes.api)
+    api.include(review_routes.api)
+    api.include(appeal_routes.api)
+    api.include(support_routes.api)
+    api.include(vetting_routes.api)
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
     _mount_web_client(app, settings.web_dist_dir)
@@ -270,10 +297,16 @@ def create_app(
     calls: CallService | None = None  # built below; the runner's sinks reach it when it runs
 
     async def notice(session_id: str, n: Notice) -> None:
+        if is_member_session(session_id):  # a voice room member's session
+            await app[voicerooms_routes.VOICE_ROOMS].billing.on_notice(session_id, n)
+            return
         assert calls is not None
         await calls.on_notice(session_id, n)
 
     async def observe(session_id: str, u: Update) -> None:
+        if is_member_session(session_id):  # a voice room member's session
+            await app[voicerooms_routes.VOICE_ROOMS].billing.on_update(session_id, u)
+            return
         assert calls is not None
         await calls.on_update(session_id, u)
 
@@ -409,11 +442,107 @@ def create_app(
 
     # --- marketplace: each package wires its services in its own block ---
     # [vetting]
+    app[vetting_routes.VETTING] = VettingService(
+        db,
+        clock,
+        app[account_routes.REAL_NAMES],
+        app[audit_routes.AUDIT],
+        VettingPolicy(
+            submissions_per_day=settings.vetting_submissions_per_day,
+            reapply_cooldown_s=settings.vetting_reapply_cooldown_s,
+        ),
+    )
     # [reviews]
+    review_stats = app[review_routes.STATS] = StatsService(db, clock)
+    app[review_routes.REVIEWS] = ReviewService(
+        db,
+        clock,
+        review_stats,
+        ReviewService.detector_from(settings.secret_key, settings.moderation_policy),
+        CursorCodec.from_secret(settings.secret_key),
+        reports=reports,
+        window_s=settings.review_window_days * 24 * 3600,
+    )
+    calls.on_end.append(review_stats.on_session_end)
+
+    async def promote(companion_id: str) -> None:
+        await app[vetting_routes.VETTING].promote(companion_id)
+
+    review_stats.on_stats_changed.append(promote)
     # [discovery]
+    # Rebuilt with the app's clock and the secret-keyed cursors (every process verifies them).
+    catalog = app[catalog_routes.CATALOG] = Catalog(
+        db, presence, clock=clock, cursors=CursorCodec.from_secret(settings.secret_key)
+    )
+    app[catalog_routes.RECOMMENDER] = Recommender(db, catalog, clock)
     # [bookings]
+    booking_service = app[booking_routes.BOOKINGS] = BookingService(
+        db, clock, metering.ledger, BookingPolicy.from_settings(settings), emitter
+    )
+    booking_scheduler = app[booking_routes.BOOKING_SCHEDULER] = BookingScheduler(
+        booking_service, calls, interval_s=settings.booking_sweep_interval_s
+    )
+    calls.on_end.append(booking_scheduler.call_ended)  # the slot's call ended: so does its booking
+    block_service.on_block.append(booking_service.cancel_between)
+    app.cleanup_ctx.append(booking_scheduler.ctx)
+    # Stopped before the database closes (its cleanup context was registered after this one).
+    app.on_shutdown.append(booking_scheduler.on_shutdown)
     # [appeals]
+    app[appeal_routes.APPEALS] = AppealService(
+        db,
+        clock,
+        metering,
+        app[audit_routes.AUDIT],
+        AppealPolicy(
+            window_s=settings.appeal_window_days * 24 * 3600, max_open=settings.appeal_max_open
+        ),
+    )
     # [support]
+    app[support_routes.TICKETS] = TicketService(
+        db,
+        clock,
+        app[audit_routes.AUDIT],
+        TicketPolicy(
+            max_open=settings.ticket_max_open,
+            max_per_day=settings.ticket_max_per_day,
+            max_messages=settings.ticket_max_messages,
+        ),
+    )
+    # [voicerooms]
+    voice_rooms = app[voicerooms_routes.VOICE_ROOMS] = VoiceRoomService(
+        db,
+        clock,
+        metering,
+        runner,
+        presence,
+        emitter,
+        app[audit_routes.AUDIT],
+        rooms,
+        media_route,
+        owner=owner,
+        policy=RoomPolicy(
+            away_timeout_s=settings.away_timeout_s,
+            media_lost_s=settings.media_lost_s,
+            heartbeat_timeout_s=settings.heartbeat_timeout_s,
+            sweep_interval_s=settings.sweep_interval_s,
+            refresh_interval_s=settings.presence_ttl_s / 3,
+        ),
+        draining=lambda: signaling.calls.draining,
+    )
+    rooms.is_group = is_room_id  # a voice room's media is watched per participant
+    rooms.on_participant = voice_rooms.billing.participant_alive
+    rooms.on_participant_lost = voice_rooms.billing.participant_lost
+    block_service.on_block.append(voice_rooms.on_block)
+    signaling.voice_rooms = voice_rooms
+
+    async def start_voice_rooms(app_: web.Application) -> None:
+        await voice_rooms.start()  # on_startup: after the database and the runner are up
+
+    async def stop_voice_rooms(app_: web.Application) -> None:
+        await voice_rooms.stop()  # on_shutdown: before the runner and the database stop
+
+    app.on_startup.append(start_voice_rooms)
+    app.on_shutdown.append(stop_voice_rooms)
 
     async def database(app_: web.Application) -> AsyncIterator[None]:
         if check_schema:

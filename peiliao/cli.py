@@ -185,6 +185,29 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed_profile(
+    db: Any, clock: Any, user_id: str, nickname: str, specialties: list[str]
+) -> None:
+    """A demo companion's profile, as an approved application would write it (idempotent:
+    ``approved_at`` stays the first seeding's)."""
+    from store.models.vetting import CompanionProfile
+    from vetting.specialties import clean_intro, specialist_specialties
+
+    intro = clean_intro(
+        f"你好，我是{nickname}，擅长{'、'.join(specialties)}。认真倾听，真诚陪伴，期待和你聊天！"
+    )
+    now = clock.now()
+    async with db.writing() as s:
+        profile = await s.get(CompanionProfile, user_id)
+        if profile is None:
+            profile = CompanionProfile(user_id=user_id, approved_at=now, voice_sample_version=0)
+            s.add(profile)
+        profile.intro = intro
+        profile.specialties = specialties
+        profile.certified = specialist_specialties(specialties)
+        profile.updated_at = now
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from accounts.roles import Role
 
@@ -196,9 +219,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
     async def work(db: Any) -> dict[str, Any]:
         from metering.ledger import Ledger
         from metering.service import MeteringService
-        from metering.tariff import Level, Rates
+        from metering.tariff import Level, Rates, is_specialist
         from metering.wallet import Wallets
         from peiliao.clock import SystemClock
+        from vetting.specialties import specialties_for_tags
 
         await _require_schema(db)
         accounts = _accounts(settings, db)
@@ -236,7 +260,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 p["phone"], Role.COMPANION, nickname=p["nickname"], tags=p["tags"]
             )
             rates = Rates(*p["rates"])
-            await metering.set_rates(user.id, rates, level=Level(p["level"]))
+            specialties = specialties_for_tags(p["tags"])
+            await metering.set_rates(
+                user.id, rates, level=Level(p["level"]), specialist=is_specialist(specialties)
+            )
+            await _seed_profile(db, clock, user.id, p["nickname"], specialties)
             made["companions"].append(
                 {
                     "id": user.id,
@@ -246,6 +274,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     "tags": user.tags,
                     "created": created,
                     "level": p["level"],
+                    "specialties": specialties,
                     "rates_fen_per_min": {
                         "text": rates.text_fen_per_min,
                         "voice": rates.voice_fen_per_min,

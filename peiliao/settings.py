@@ -135,6 +135,49 @@ class Settings:
     real_name_before_payment: bool | None = None
     real_name_attempts_per_day: int = 5
 
+    # Reviews
+    #: a customer may review a paid session until this many days after it ended
+    review_window_days: int = 7
+
+    # Vetting: companion applications
+    vetting_submissions_per_day: int = 5
+    #: after a rejection, how long before the applicant may submit again (0: at once)
+    vetting_reapply_cooldown_s: int = 0
+
+    # Appeals and customer service
+    #: a customer may appeal a session until this many days after it ended
+    appeal_window_days: int = 7
+    #: appeals one customer may have waiting for a decision
+    appeal_max_open: int = 3
+    #: tickets one user may have not closed
+    ticket_max_open: int = 5
+    #: tickets one user may open per rolling 24 h (closed ones count too)
+    ticket_max_per_day: int = 20
+    #: messages one ticket holds, both sides together (a full ticket is closed and a new one opened)
+    ticket_max_messages: int = 100
+
+    # Bookings (times before a slot; the calendar is in Asia/Shanghai)
+    #: a slot can be booked at least this long ahead
+    booking_min_lead_s: int = 3600
+    #: and at most this many days ahead
+    booking_horizon_days: int = 14
+    #: the hold is the booked rate times min(duration, this many minutes)
+    booking_hold_minutes: int = 10
+    #: an unconfirmed booking expires this long before its slot (the hold goes back)
+    booking_confirm_before_s: int = 900
+    #: the customer cancels a confirmed booking free until this long before the slot
+    booking_free_cancel_before_s: int = 7200
+    #: after that, this share of the hold (basis points) is paid to the companion
+    booking_late_cancel_fee_bp: int = 5000
+    #: both sides are reminded this long before a confirmed slot
+    booking_reminder_before_s: int = 900
+    #: the customer has no device connected at the slot: this share of the hold is paid
+    booking_no_show_fee_bp: int = 10_000
+    #: requested and confirmed bookings one customer may have
+    booking_max_open: int = 5
+    #: how often a process looks for bookings to expire, remind or start
+    booking_sweep_interval_s: float = 5.0
+
     # Operations
     require_services: bool = False
     gc_full_interval_s: int = 600
@@ -248,10 +291,38 @@ class Settings:
             "media_lost_s",
             "ice_turn_ttl_s",
             "gc_full_interval_s",
+            "review_window_days",
+            "appeal_window_days",
+            "appeal_max_open",
+            "ticket_max_open",
+            "ticket_max_per_day",
+            "ticket_max_messages",
             "real_name_attempts_per_day",
+            "vetting_submissions_per_day",
         ):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
+        if self.vetting_reapply_cooldown_s < 0:
+            raise SettingsError("PEILIAO_VETTING_REAPPLY_COOLDOWN_S must be 0 or more")
+        for name in (
+            "booking_min_lead_s",
+            "booking_horizon_days",
+            "booking_hold_minutes",
+            "booking_max_open",
+            "booking_sweep_interval_s",
+        ):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"PEILIAO_{name.upper()} must be positive")
+        for name in (
+            "booking_confirm_before_s",
+            "booking_free_cancel_before_s",
+            "booking_reminder_before_s",
+        ):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"PEILIAO_{name.upper()} must be 0 or more")
+        for name in ("booking_late_cancel_fee_bp", "booking_no_show_fee_bp"):
+            if not (0 <= getattr(self, name) <= 10_000):
+                raise SettingsError(f"PEILIAO_{name.upper()} must be 0..10000 (basis points)")
         if self.moderation_policy:
             from moderation.detect import Policy
 

@@ -23,6 +23,12 @@ class ExportOut(BaseModel):
     money: list[dict[str, Any]]
     reports: list[dict[str, Any]]
     blocked: list[str]
+    companion_applications: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+    bookings: list[dict[str, Any]]
+    appeals: list[dict[str, Any]]
+    tickets: list[dict[str, Any]]
+    voice_rooms: list[dict[str, Any]]
 
 
 class DeletedOut(BaseModel):

@@ -2,14 +2,16 @@
 
 Export: the profile (with the phone: it is the person's own), every session they took part in,
 the messages they sent, their money movements (ledger entries of their accounts), the reports
-they made and the users they blocked.
+they made and the users they blocked, and their marketplace records (``privacy/marketplace.py``:
+applications, reviews, bookings, appeals, tickets, voice rooms).
 
-Deletion: refused while a session is open or money is left (a wallet or earnings balance:
-spend or withdraw it first; nobody's money disappears with an account).  Otherwise, in one
-transaction: logins revoked, the avatar and login codes deleted, the messages they sent deleted,
-prices removed (a companion leaves the catalog), blocks either way removed, and the user row
-kept but emptied — phone replaced by a meaningless unique placeholder, nickname "已注销用户",
-tags cleared, role ``deleted``.  Ledger entries stay (the books must balance) and are
+Deletion: refused while a session, a booking, a voice room or an appeal is open, or money is
+left (a wallet or earnings balance: spend or withdraw it first; nobody's money disappears with an
+account).  Otherwise, in one transaction: logins revoked, the avatar and login codes deleted, the
+messages they sent deleted, prices removed (a companion leaves the catalog), the marketplace
+records erased or anonymized (``privacy/marketplace.py``), blocks either way removed, and the
+user row kept but emptied — phone replaced by a meaningless unique placeholder, nickname
+"已注销用户", tags cleared, role ``deleted``.  Ledger entries stay (the books must balance) and are
 linked to an id that no longer identifies anyone.
 """
 
@@ -23,6 +25,7 @@ from sqlalchemy import delete, func, or_, select, update
 from metering import accounts
 from peiliao.clock import Clock
 from peiliao.errors import CodedError
+from privacy import marketplace
 from store import Database
 from store.models import (
     AuthSession,
@@ -95,6 +98,7 @@ class PrivacyService:
             ).all()
             reports = (await s.scalars(select(Report).where(Report.reporter_id == user_id))).all()
             blocks = (await s.scalars(select(Block).where(Block.blocker_id == user_id))).all()
+            market = await marketplace.export(s, user_id)
         return {
             "profile": {
                 "id": user.id,
@@ -135,6 +139,7 @@ class PrivacyService:
                 for r in reports
             ],
             "blocked": [b.blocked_id for b in blocks],
+            **market,
         }
 
     async def delete(self, user_id: str) -> None:
@@ -151,6 +156,14 @@ class PrivacyService:
             if open_call is not None:
                 raise CodedError(
                     "account_busy", "a session is open: end it before deleting the account"
+                )
+            busy = await marketplace.busy_with(s, user_id)
+            if busy:
+                raise CodedError(
+                    "account_busy",
+                    "a booking, a voice room or an appeal is under way: cancel or finish it "
+                    "before deleting the account",
+                    open=busy,
                 )
             balances = (
                 await s.execute(
@@ -195,6 +208,7 @@ class PrivacyService:
             await s.execute(delete(SmsCode).where(SmsCode.phone == user.phone))
             await s.execute(delete(Message).where(Message.sender_id == user_id))
             await s.execute(delete(CompanionRate).where(CompanionRate.user_id == user_id))
+            await marketplace.erase(s, user_id)
             await s.execute(
                 delete(Block).where(or_(Block.blocker_id == user_id, Block.blocked_id == user_id))
             )

@@ -11,6 +11,9 @@ from pydantic import Field, model_validator
 from peiliao.http.api import Strict
 
 CallId = Annotated[str, Field(pattern=r"^call_[0-9a-f]{32}$")]
+RoomId = Annotated[str, Field(pattern=r"^vr_[0-9a-f]{32}$")]
+#: media signaling serves a 1:1 call or a group voice room (``vr_…``)
+MediaTarget = Annotated[str, Field(pattern=r"^(call|vr)_[0-9a-f]{32}$")]
 UserIdField = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 ClientKey = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
@@ -61,13 +64,13 @@ class ChatMark(Strict):
 
 
 class MediaOffer(Strict):
-    call_id: CallId
+    call_id: MediaTarget
     #: the client's SDP offer, with its candidates (no trickle yet)
     sdp: Annotated[str, Field(min_length=10, max_length=60_000)]
 
 
 class MediaCandidate(Strict):
-    call_id: CallId
+    call_id: MediaTarget
     #: an ``a=candidate`` value as the browser gives it (``candidate:…``); null or "" ends them
     candidate: Annotated[str, Field(max_length=1_000)] | None
     sdp_mid: Annotated[str, Field(max_length=32)] | None = None
@@ -77,9 +80,23 @@ class MediaCandidate(Strict):
 
 
 class MediaMute(Strict):
-    call_id: CallId
+    call_id: MediaTarget
     audio: bool
     video: bool
+
+
+class MediaRef(Strict):
+    call_id: MediaTarget
+
+
+class RoomJoin(Strict):
+    room_id: RoomId
+    #: the client's idempotency key: a resent join returns the same membership
+    request_id: ClientKey
+
+
+class RoomRef(Strict):
+    room_id: RoomId
 
 
 #: every client → server event and its payload model (None: no payload)
@@ -103,7 +120,10 @@ EVENTS: dict[str, type[Strict] | None] = {
     "media:offer": MediaOffer,
     "media:candidate": MediaCandidate,
     "media:mute": MediaMute,
-    "media:config": CallRef,
+    "media:config": MediaRef,
+    "room:join": RoomJoin,
+    "room:leave": RoomRef,
+    "room:current": None,
 }
 
 #: every server → client event
@@ -120,8 +140,15 @@ SERVER_EVENTS = (
     "session:notice",
     "presence:update",
     "favourite:online",
+    "booking:updated",
+    "booking:reminder",
+    "booking:due",
     "server:draining",
     "media:state",
     "media:slots",
     "media:peer",
+    "room:update",
+    "room:left",
+    "room:meter",
+    "room:notice",
 )

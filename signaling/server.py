@@ -8,6 +8,10 @@ who is connected, rate-limits the socket, validates the payload strictly and ans
 Rooms: ``user:{id}`` holds every device of a user (calls, chat and meter events go there);
 ``presence:{id}`` holds the sockets watching a companion's status.  With ``PEILIAO_REDIS_URL``,
 ``AsyncRedisManager`` carries emits to sockets on other processes.
+
+Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``,
+set by the composition root; ``media:*`` events take a room id (``vr_…``) in ``call_id`` for
+the host and the members of an open room.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 import structlog
@@ -41,6 +45,29 @@ from signaling.presence import Presence
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Principal, str, Any], Awaitable[dict[str, Any]]]
+
+#: a group voice room's id starts so (``media:*`` events serve rooms and 1:1 calls)
+ROOM_PREFIX = "vr_"
+
+
+class GroupRooms(Protocol):
+    """Group voice rooms as the handlers need them (``voicerooms.service.VoiceRoomService``)."""
+
+    async def join(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]: ...
+
+    async def leave(self, who: Principal, room_id: str) -> dict[str, Any]: ...
+
+    async def current(self, user_id: str) -> dict[str, Any] | None: ...
+
+    async def media_home(self, who: Principal, room_id: str) -> str:
+        """The process holding the room's media, if ``who`` is in the open room."""
+        ...
+
+    async def participants(self, room_id: str) -> list[str]: ...
+
+    async def away(self, user_id: str) -> None: ...
+
+    async def back(self, user_id: str) -> None: ...
 
 
 def error(code: str, message: str) -> dict[str, Any]:
@@ -115,6 +142,8 @@ class Signaling:
         self.settings = settings
         self.media = media
         self.rooms: Rooms | None = media.rooms if media is not None else None
+        #: group voice rooms, when the app has them (set after construction)
+        self.voice_rooms: GroupRooms | None = None
         self.sio = sio
         self._accounts = accounts
         self.calls = calls
@@ -148,6 +177,9 @@ class Signaling:
             "media:candidate": self._media_candidate,
             "media:mute": self._media_mute,
             "media:config": self._media_config,
+            "room:join": lambda who, sid, p: self._group().join(who, p.room_id, p.request_id),
+            "room:leave": lambda who, sid, p: self._group().leave(who, p.room_id),
+            "room:current": self._room_current,
         }
         assert set(self._handlers) == set(protocol.EVENTS), "every event has one handler"
         sio.on("connect", self._connect)
@@ -180,6 +212,8 @@ class Signaling:
             devices = await self.presence.device_up(who.user_id, sid)
             if devices == 1:
                 await self.calls.back(who.user_id)
+                if self.voice_rooms is not None:
+                    await self.voice_rooms.back(who.user_id)
                 await self._announce_presence(who)
             # A reconnecting client learns its open call, and catches up from its last seq.
             hello = {
@@ -222,6 +256,8 @@ class Signaling:
             devices = await self.presence.device_down(who.user_id, sid)
             if devices == 0:
                 await self.calls.away(who.user_id)
+                if self.voice_rooms is not None:
+                    await self.voice_rooms.away(who.user_id)
                 await self._announce_presence(who)
         except Exception:
             log.exception("disconnect_failed", user_id=who.user_id)
@@ -331,8 +367,22 @@ class Signaling:
     async def _call_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         return {"call": await self.calls.open_call_of(who.user_id)}
 
+    def _group(self) -> GroupRooms:
+        if self.voice_rooms is None:
+            raise CodedError("rooms_unavailable", "this server has no voice rooms")
+        return self.voice_rooms
+
+    async def _room_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+        return {"room": await self._group().current(who.user_id)}
+
     async def _media_call(self, who: Principal, call_id: str) -> tuple[str, str]:
-        """(mode, owner) of an active voice/video call ``who`` takes part in."""
+        """(mode, owner) of an active voice/video call ``who`` takes part in, or of an open
+        voice room ``who`` hosts or is a member of."""
+        if call_id.startswith(ROOM_PREFIX):
+            owner = await self._group().media_home(who, call_id)
+            if self.media is None:
+                raise CodedError("media_unavailable", "this server does not relay media")
+            return "voice", owner
         if who.user_id not in await self.calls.participants(call_id):
             raise NotParticipant()
         status, mode, owner = await self.calls.media_home(call_id)
@@ -373,21 +423,30 @@ class Signaling:
             owner, "mute", call_id=p.call_id, user_id=who.user_id, audio=p.audio, video=p.video
         )
         state = {"call_id": p.call_id, "user_id": who.user_id, "audio": p.audio, "video": p.video}
-        for user in await self.calls.participants(p.call_id):
+        peers = (
+            await self._group().participants(p.call_id)
+            if p.call_id.startswith(ROOM_PREFIX)
+            else await self.calls.participants(p.call_id)
+        )
+        for user in peers:
             if user != who.user_id:
                 await self.sio.emit("media:peer", state, room=f"user:{user}")
         return {}
 
     async def _media_config(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         """The ICE servers for this call's peer connection, with TURN credentials for ``who``
-        (while it rings, too: a client may prepare its connection before the answer)."""
-        if who.user_id not in await self.calls.participants(p.call_id):
-            raise NotParticipant()
-        status, mode, _ = await self.calls.media_home(p.call_id)
-        if status not in ("ringing", "active"):
-            raise CodedError("call_ended", "this call has ended")
-        if mode not in ("voice", "video"):
-            raise CodedError("not_a_media_call", "this is a text session")
+        (while it rings, too: a client may prepare its connection before the answer), or for
+        an open voice room ``who`` is in."""
+        if p.call_id.startswith(ROOM_PREFIX):
+            await self._group().media_home(who, p.call_id)
+        else:
+            if who.user_id not in await self.calls.participants(p.call_id):
+                raise NotParticipant()
+            status, mode, _ = await self.calls.media_home(p.call_id)
+            if status not in ("ringing", "active"):
+                raise CodedError("call_ended", "this call has ended")
+            if mode not in ("voice", "video"):
+                raise CodedError("not_a_media_call", "this is a text session")
         ice = self.media.rooms.ice if self.media is not None else None
         if ice is None:
             raise CodedError("media_unavailable", "this server does not relay media")

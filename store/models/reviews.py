@@ -4,10 +4,44 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, UtcDateTime
+
+
+class Review(Base):
+    """A customer's review of one paid session (one per session), with the companion's one
+    reply.  ``text`` is stored as moderation let it through (masked where it had to be); a
+    hidden review (an admin's decision) is listed nowhere and counts in no rating."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        # A companion's reviews, newest first (keyset pages on (created_at, id)).
+        Index("ix_reviews_companion_created", "companion_id", "created_at", "id"),
+        Index("ix_reviews_customer_created", "customer_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: the metered session (= call) reviewed; unique: one review per session
+    session_id: Mapped[str] = mapped_column(ForeignKey("metered_sessions.id"), unique=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    companion_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    stars: Mapped[int]
+    #: from reviews.rules.REVIEW_TAGS
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(String(500), default="")
+    #: the moderation verdict the text was stored under: allow | mask | review
+    moderation: Mapped[str] = mapped_column(String(8), default="allow")
+    #: shown as 匿名 instead of the customer's nickname
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reply_text: Mapped[str] = mapped_column(String(300), default="")
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    hidden_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    hidden_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    hidden_reason: Mapped[str] = mapped_column(String(200), default="")
 
 
 class CompanionStats(Base):

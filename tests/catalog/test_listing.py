@@ -30,7 +30,7 @@ async def test_companions_with_prices_are_listed_with_their_state(rig: Rig) -> N
     a = await named(rig, "Alice_100%", Rates(100, 300, 600))
     b = await named(rig, "Bob", Rates(200, 500, 900))
     comp, _sock = await rig.online_companion()
-    body = await listing(rig)
+    body = await listing(rig, sort="online")
     rows = body["companions"]
     assert isinstance(rows, list)
     assert {r["id"] for r in rows} == {a.user_id, b.user_id, comp.user_id}
@@ -76,6 +76,6 @@ async def test_pages_follow_the_cursor_without_repeats_or_gaps(rig: Rig) -> None
         await named(rig, "late joiner", Rates(100, 300, 600))  # joins mid-browse: not in these
     assert seen == [p.user_id for p in reversed(made)]
     bad = await rig.http.get("/api/companions", params={"cursor": "not-a-cursor"})
-    assert (bad.status, (await bad.json())["error"]["code"]) == (400, "invalid_cursor")
+    assert (bad.status, (await bad.json())["error"]["code"]) == (400, "bad_cursor")
     too_many = await rig.http.get("/api/companions", params={"limit": "500"})
     assert too_many.status == 400

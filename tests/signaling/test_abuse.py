@@ -16,7 +16,8 @@ from peiliao.clock import FakeClock
 from signaling.protocol import EVENTS
 from tests.signaling.conftest import Rig, RigFactory, Sock, request_id
 
-# media:* have their own authorization tests (tests/media/test_negotiation.py)
+# media:* have their own authorization tests (tests/media/test_negotiation.py), and room:*
+# theirs (tests/voicerooms)
 CALL_EVENTS = [
     e
     for e in EVENTS
@@ -28,7 +29,7 @@ CALL_EVENTS = [
         "call:request",
         "call:current",
     )
-    and not e.startswith("media:")
+    and not e.startswith(("media:", "room:"))
 ]
 RINGING_EVENTS = {"call:accept", "call:decline", "call:cancel"}
 
