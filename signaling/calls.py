@@ -50,6 +50,7 @@ from signaling.presence import ONLINE, Presence
 from store import Database
 from store.models import Call as CallRow
 from store.models import MeteredSession, User
+from store.models.voicerooms import VoiceRoomMember
 
 log = structlog.get_logger(__name__)
 
@@ -186,13 +187,19 @@ class CallService:
                     CallRow.customer_id == who.user_id, CallRow.status.in_(_OPEN)
                 )
             )
+            # A seat in a group voice room is an open session too: one meter at a time.
+            seated = await s.scalar(
+                select(VoiceRoomMember.id).where(
+                    VoiceRoomMember.user_id == who.user_id, VoiceRoomMember.status == "joined"
+                )
+            )
         if self.draining:
             raise Draining()
         if who.role is not Role.CUSTOMER:
             raise NotCallable("only customers can request sessions")
         if companion is None or companion.role != Role.COMPANION or companion_id == who.user_id:
             raise NotCallable()
-        if mine is not None:
+        if mine is not None or seated is not None:
             raise AlreadyInCall()
         if await self._blocks.between(who.user_id, companion_id):
             raise Blocked()

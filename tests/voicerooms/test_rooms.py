@@ -288,6 +288,14 @@ async def test_who_may_join_and_leave(rig: Rig) -> None:
     assert wallet["held_fen"] == 300
     assert (await join(a_sock, other_room, key))["error"]["code"] == "request_reused"
     assert (await join(a_sock, other_room))["error"]["code"] == "already_in_room"
+    # In a room: no 1:1 call on top of it (one meter at a time).
+    comp = await rig.person("companion")
+    comp_sock = await rig.connect(comp)
+    await comp_sock.ok("presence:set", {"accepting": True})
+    refused = await a_sock.call(
+        "call:request", {"companion_id": comp.user_id, "mode": "text", "request_id": request_id()}
+    )
+    assert refused["error"]["code"] == "already_in_call"
     assert (await a_sock.ok("room:current"))["room"]["room_id"] == room_id
     assert (await join(b_sock, room_id))["ok"]
     assert (await join(c_sock, room_id))["error"]["code"] == "room_full"  # 3 with the host
