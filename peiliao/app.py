@@ -35,6 +35,7 @@ from catalog.listing import Catalog
 from catalog.recommender import Recommender
 from media.ice import IcePolicy
 from media.rooms import Rooms
+from metering import history as metering_history
 from metering import routes as metering_routes
 from metering.batch import TickBatcher
 from metering.payments import (
@@ -277,6 +278,7 @@ def create_app(
     api.include(system)
     api.include(account_routes.api)
     api.include(metering_routes.api)
+    api.include(metering_history.api)
     api.include(signaling_routes.api)
     api.include(moderation_routes.api)
     api.include(catalog_routes.api)
@@ -578,7 +580,20 @@ async def _check_schema(db: Database) -> None:
 
 
 #: the web client's own top-level routes (web_client/src/router.ts; a test keeps them in step)
-CLIENT_ROUTES = ("login", "companions", "call", "wallet", "studio", "admin", "me")
+CLIENT_ROUTES = (
+    "login",
+    "companions",
+    "call",
+    "wallet",
+    "studio",
+    "admin",
+    "me",
+    "apply",
+    "bookings",
+    "sessions",
+    "support",
+    "rooms",
+)
 
 
 def _mount_web_client(app: web.Application, dist_dir: str) -> None:

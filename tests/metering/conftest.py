@@ -14,6 +14,7 @@ from metering.wallet import Wallets
 from peiliao.clock import FakeClock
 from store import Database
 from store.models import User
+from tests.signaling.conftest import make_rig, rig
 
 
 @dataclass
@@ -64,3 +65,6 @@ class Money:
 def money(db: Database, clock: FakeClock) -> Money:
     ms = MeteringService(db, clock)
     return Money(db, clock, ms, Wallets(db, clock, ms.ledger))
+
+
+__all__ = ["make_rig", "rig"]  # the whole app on a loopback server (tests/signaling)

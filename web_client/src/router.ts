@@ -13,6 +13,13 @@ export const router = createRouter({
     { path: "/studio", component: () => import("./views/StudioView.vue") },
     { path: "/me", component: () => import("./views/MeView.vue") },
     { path: "/admin", component: () => import("./views/AdminView.vue") },
+    { path: "/apply", component: () => import("./views/ApplyView.vue") },
+    { path: "/bookings", component: () => import("./views/BookingsView.vue") },
+    { path: "/sessions", component: () => import("./views/SessionsView.vue") },
+    { path: "/support", component: () => import("./views/SupportView.vue") },
+    { path: "/support/:id", component: () => import("./views/TicketView.vue") },
+    { path: "/rooms", component: () => import("./views/RoomsView.vue"), meta: { public: true } },
+    { path: "/rooms/:id", component: () => import("./views/RoomView.vue"), meta: { public: true } },
     { path: "/:rest(.*)*", redirect: "/" },
   ],
 });

@@ -16,12 +16,19 @@ export class MediaLink {
   readonly remote = new MediaStream();
   muted = false;
   cameraOn = true;
+  /** the remote track on each m-line (its mid): in a group voice room each carries one person
+   * (``media:slots`` says whom) */
+  readonly tracks = new Map<string, MediaStreamTrack>();
+  onTrack: (mid: string, track: MediaStreamTrack) => void = () => {};
   private closed = false;
 
+  /** ``receiveSlots``: audio m-lines to offer, the first also sending; a group voice room wants
+   * one per other person it hears (at most 8), a call one. */
   constructor(
     readonly callId: string,
     readonly mode: Mode,
     private readonly onState: (state: RTCPeerConnectionState) => void = () => {},
+    readonly receiveSlots = 1,
   ) {}
 
   async start(): Promise<void> {
@@ -35,13 +42,21 @@ export class MediaLink {
     this.pc = pc;
     const audio = this.local.getAudioTracks()[0];
     pc.addTransceiver(audio, { direction: "sendrecv", streams: [this.local] });
+    for (let i = 1; i < this.receiveSlots; i++) pc.addTransceiver("audio", { direction: "recvonly" });
     if (this.mode === "video") {
       const video = this.local.getVideoTracks()[0];
       pc.addTransceiver(video, { direction: "sendrecv", streams: [this.local] });
     }
     pc.ontrack = (e) => {
-      for (const t of this.remote.getTracks()) if (t.kind === e.track.kind) this.remote.removeTrack(t);
+      if (this.receiveSlots <= 1) {
+        for (const t of this.remote.getTracks()) if (t.kind === e.track.kind) this.remote.removeTrack(t);
+      }
       this.remote.addTrack(e.track);
+      const mid = e.transceiver?.mid;
+      if (mid) {
+        this.tracks.set(mid, e.track);
+        this.onTrack(mid, e.track);
+      }
     };
     pc.onicecandidate = (e) => {
       const c = e.candidate;
