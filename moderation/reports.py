@@ -121,16 +121,7 @@ class ReportService:
             )
             if existing is not None:
                 return view(existing)
-            open_reports = await s.scalar(
-                select(func.count())
-                .select_from(Report)
-                .where(Report.reporter_id == reporter_id, Report.status == "open")
-            )
-            if (open_reports or 0) >= MAX_OPEN_PER_REPORTER:
-                raise CodedError(
-                    "too_many_reports",
-                    "you have many reports waiting for review; they are being looked at",
-                )
+            await _within_open_cap(s, reporter_id)
             evidence: dict[str, Any] = {}
             if call_id is not None:
                 evidence = await self._evidence(s, reporter_id, target_id, call_id, message_seq)
@@ -254,16 +245,7 @@ class ReportService:
             )
             if existing is not None:
                 return view(existing)
-            open_reports = await s.scalar(
-                select(func.count())
-                .select_from(Report)
-                .where(Report.reporter_id == reporter_id, Report.status == "open")
-            )
-            if (open_reports or 0) >= MAX_OPEN_PER_REPORTER:
-                raise CodedError(
-                    "too_many_reports",
-                    "you have many reports waiting for review; they are being looked at",
-                )
+            await _within_open_cap(s, reporter_id)
             row = self._review_report(reporter_id, target_id, session_id, reason, details)
             row.evidence = evidence
             s.add(row)
@@ -344,3 +326,17 @@ class ReportService:
             row.decided_at = self._clock.now()
             row.decision_note = note.strip()
             return view(row)
+
+
+async def _within_open_cap(s: AsyncSession, reporter_id: str) -> None:
+    """A reporter has at most ``MAX_OPEN_PER_REPORTER`` reports waiting for review."""
+    open_reports = await s.scalar(
+        select(func.count())
+        .select_from(Report)
+        .where(Report.reporter_id == reporter_id, Report.status == "open")
+    )
+    if (open_reports or 0) >= MAX_OPEN_PER_REPORTER:
+        raise CodedError(
+            "too_many_reports",
+            "you have many reports waiting for review; they are being looked at",
+        )

@@ -1,5 +1,8 @@
 // What the companion's studio, the application and the admin screens read from the API
 // (vetting/, bookings/, reviews/, appeals/, support/, voicerooms/, audit/ routes.py).
+// The shapes both the customer and the work screens read are declared once, in lib/market.ts.
+export type { Appeal, Party, RoomMember, SessionFigures } from "../market";
+import type { Appeal, Party, RoomMember, SessionFigures } from "../market";
 
 export type ModeName = "text" | "voice" | "video";
 
@@ -101,11 +104,6 @@ export interface RealNameState {
   adult: boolean | null;
 }
 
-export interface Party {
-  id: string;
-  nickname: string;
-}
-
 export interface Booking {
   id: string;
   customer: Party;
@@ -148,33 +146,6 @@ export interface Review {
   companion_id: string;
   anonymous: boolean;
   hidden: boolean;
-}
-
-export interface SessionFigures {
-  id: string;
-  mode: string;
-  rate_fen_per_min: number;
-  billed_minutes: number;
-  charged_fen: number;
-  refunded_fen: number;
-  ended_at: string | null;
-}
-
-export interface Appeal {
-  id: string;
-  session: SessionFigures;
-  customer: Party;
-  companion: Party;
-  reason: string;
-  text: string;
-  status: "open" | "decided";
-  response_text: string;
-  responded_at: string | null;
-  outcome: "full" | "partial" | "reject" | null;
-  refund_fen: number;
-  decision_reason: string;
-  decided_at: string | null;
-  created_at: string;
 }
 
 export interface AdminAppeal extends Appeal {
@@ -224,12 +195,6 @@ export interface AuditEntry {
   subject_id: string;
   detail: Record<string, unknown>;
   at: string;
-}
-
-export interface RoomMember {
-  user_id: string;
-  nickname: string;
-  role: "host" | "member";
 }
 
 export interface Room {
