@@ -35,6 +35,7 @@ from metering.errors import (
     SessionNotFound,
     WithdrawalRefused,
 )
+from metering.ledger import balances
 from metering.payments import PaidNotice, PaymentProvider, Sandbox
 from metering.payouts import PAYOUT_METHODS, Payouts, WithdrawalView
 from metering.runner import MeteringRunner
@@ -51,6 +52,7 @@ from store.models import (
     PaymentOrder,
     Transfer,
 )
+from store.models.bookings import Booking
 
 METERING = web.AppKey("metering", MeteringService)
 WALLETS = web.AppKey("wallets", Wallets)
@@ -69,6 +71,8 @@ class WalletOut(BaseModel):
     wallet_fen: int
     promo_fen: int
     held_fen: int
+    #: held for bookings not yet started (each booking's own hold account)
+    booked_fen: int
     monthly_cap_fen: int | None
     month_committed_fen: int
 
@@ -208,10 +212,20 @@ async def get_wallet(call: Call) -> BaseModel:
     uid = call.user.user_id
     balance = await app[WALLETS].balance(uid)
     cap, committed = await app[METERING].budget(uid)
+    async with app[METERING_DB].reading() as s:
+        booking_ids = (
+            await s.scalars(
+                select(Booking.id).where(
+                    Booking.customer_id == uid, Booking.status.in_(("requested", "confirmed"))
+                )
+            )
+        ).all()
+        booked = await balances(s, [accounts.booking_hold(b) for b in booking_ids])
     return WalletOut(
         wallet_fen=balance.wallet_fen,
         promo_fen=balance.promo_fen,
         held_fen=balance.held_fen,
+        booked_fen=sum(booked.values()),
         monthly_cap_fen=cap,
         month_committed_fen=committed,
     )

@@ -43,6 +43,8 @@ async def test_booking_fixes_the_rate_and_moves_the_hold_out_of_the_wallet(rig: 
         10_000 - HOLD_FEN,
         HOLD_FEN,
     ]
+    shown = await (await rig.http.get("/api/wallet", headers=bearer(cust.token))).json()
+    assert (shown["wallet_fen"], shown["booked_fen"]) == (10_000 - HOLD_FEN, HOLD_FEN)
     # The companion's studio hears of the new order.
     told = await comp_sock.wait("booking:updated", lambda d: d["id"] == b["id"])
     assert told["status"] == "requested"

@@ -71,6 +71,8 @@ export interface Wallet {
   wallet_fen: number;
   promo_fen: number;
   held_fen: number;
+  /** held for bookings not yet started */
+  booked_fen: number;
   monthly_cap_fen: number | null;
   month_committed_fen: number;
 }
