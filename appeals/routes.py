@@ -31,6 +31,7 @@ from appeals.service import AppealService, AppealView
 from metering.errors import RefundTooLarge, RefundUncovered
 from metering.errors import SessionNotEnded as RefundSessionNotEnded
 from peiliao.http.api import Api, Call, Strict
+from signaling.routes import EMITTER
 
 APPEALS = web.AppKey("appeals", AppealService)
 
@@ -211,6 +212,7 @@ async def create_appeal(call: Call) -> BaseModel:
         body.text,
         body.request_id,
     )
+    await _tell(call, view, view.companion_id)
     return appeal_out(view)
 
 
@@ -226,6 +228,7 @@ async def create_appeal(call: Call) -> BaseModel:
 async def respond_to_appeal(call: Call) -> BaseModel:
     body: ResponseIn = call.body
     view = await call.request.app[APPEALS].respond(_appeal_id(call), call.user.user_id, body.text)
+    await _tell(call, view, view.customer_id)
     return appeal_out(view)
 
 
@@ -316,4 +319,21 @@ async def decide_appeal(call: Call) -> BaseModel:
     view = await call.request.app[APPEALS].decide(
         _appeal_id(call), call.user.user_id, body.outcome, body.amount_fen, body.reason
     )
+    for party in (view.customer_id, view.companion_id):
+        await _tell(call, view, party)
     return admin_appeal_out(view)
+
+
+async def _tell(call: Call, view: AppealView, user_id: str) -> None:
+    """The other party (or both, on a decision) learn that the appeal moved."""
+    await call.request.app[EMITTER].to_user(
+        user_id,
+        "appeal:updated",
+        {
+            "appeal_id": view.id,
+            "session_id": view.session.id,
+            "status": view.status,
+            "outcome": view.outcome,
+            "refund_fen": view.refund_fen,
+        },
+    )

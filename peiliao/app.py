@@ -333,7 +333,7 @@ def create_app(
         if settings.redis_url
         else MemoryPresence()
     )
-    emitter = SocketEmitter(sio)
+    emitter = app[signaling_routes.EMITTER] = SocketEmitter(sio)
     block_service = BlockService(db, clock)
     app[moderation_routes.BLOCKS] = block_service
     app[account_routes.HIDDEN_BETWEEN] = block_service.between

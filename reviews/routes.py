@@ -32,6 +32,7 @@ from reviews.errors import (
 )
 from reviews.service import ReviewService, ReviewView, SessionReview, evidence
 from reviews.stats import StatsService
+from signaling.routes import EMITTER
 
 REVIEWS = web.AppKey("reviews", ReviewService)
 STATS = web.AppKey("companion_stats", StatsService)
@@ -206,6 +207,12 @@ async def write_review(call: Call) -> BaseModel:
         text=body.text,
         anonymous=body.anonymous,
     )
+    if _created:
+        await call.request.app[EMITTER].to_user(
+            review.companion_id,
+            "review:received",
+            {"review_id": review.id, "session_id": review.session_id, "stars": review.stars},
+        )
     return my_review_out(review)
 
 

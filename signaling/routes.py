@@ -10,8 +10,11 @@ from pydantic import BaseModel, Field
 
 from peiliao.http.api import Api, Call, Strict
 from signaling.calls import CallService
+from signaling.server import SocketEmitter
 
 CALLS = web.AppKey("calls", CallService)
+#: tells a user's open devices something happened (a decision, a reply): ``to_user(id, event, …)``
+EMITTER = web.AppKey("emitter", SocketEmitter)
 
 api = Api()
 

@@ -10,6 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from peiliao.http.api import Api, Call, Strict
+from signaling.routes import EMITTER
 from support import rules
 from support.errors import (
     InvalidText,
@@ -316,6 +317,7 @@ async def admin_get_ticket(call: Call) -> BaseModel:
 async def reply_to_ticket(call: Call) -> BaseModel:
     body: MessageIn = call.body
     view = await call.request.app[TICKETS].reply(_ticket_id(call), call.user.user_id, body.body)
+    await _tell(call, view)
     return admin_ticket_out(view)
 
 
@@ -330,4 +332,14 @@ async def reply_to_ticket(call: Call) -> BaseModel:
 )
 async def staff_close_ticket(call: Call) -> BaseModel:
     view = await call.request.app[TICKETS].staff_close(_ticket_id(call), call.user.user_id)
+    await _tell(call, view)
     return admin_ticket_out(view)
+
+
+async def _tell(call: Call, view: TicketView) -> None:
+    """The user learns that support answered or closed their ticket."""
+    await call.request.app[EMITTER].to_user(
+        view.user_id,
+        "ticket:updated",
+        {"ticket_id": view.id, "subject": view.subject, "status": view.status},
+    )

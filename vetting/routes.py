@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from metering.tariff import COMMISSION_BP, SPECIALIST_CATEGORIES, Level, Mode, Rates, bounds_for
 from peiliao.errors import DomainError
 from peiliao.http.api import Api, Call, Strict
+from signaling.routes import EMITTER
 from vetting import errors
 from vetting.applications import ApplicationView, Draft, FileView, StoredFile
 from vetting.levels import LABELS, ORDER, THRESHOLDS, Thresholds
@@ -498,6 +499,12 @@ async def admin_decide_application(call: Call) -> BaseModel:
         call.user.user_id,
         approve=body.approve,
         reason=body.reason,
+    )
+    a = reviewed.application
+    await call.request.app[EMITTER].to_user(
+        a.user_id,
+        "application:decided",
+        {"application_id": a.id, "status": a.status, "reason": a.reason},
     )
     return _admin_out(reviewed)
 

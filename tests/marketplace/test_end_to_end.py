@@ -1,8 +1,9 @@
 """The marketplace end to end, through the HTTP API and Socket.IO as the apps use them: a new
 companion applies and an admin approves; a customer finds them by filter, keeps them as a
 favourite, books a slot, talks at the slot, reviews the session, appeals, and the admin decides a
-partial refund.  Every step is checked where a person would see it, and the ledger check passes
-at the end (every transfer balanced, every balance equal to its entries)."""
+partial refund, then asks customer service about it.  Every step is checked where a person would
+see it (each side is told over Socket.IO as it happens), and the ledger check passes at the end
+(every transfer balanced, every balance equal to its entries)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ async def test_apply_approve_find_favourite_book_talk_review_appeal_refund(rig: 
     assert status == 200, body
     status, body = await call(rig, "POST", "/api/me/application/submit", comp)
     assert (status, body["status"]) == (200, "pending"), body
+    applicant_sock = await rig.connect(comp, "applicant")  # told of the decision at once
     admin = await rig.person("admin")
     status, queue = await call(rig, "GET", "/api/admin/applications?status=pending", admin)
     (application,) = [a for a in queue["applications"] if a["user_id"] == comp.user_id]
@@ -46,6 +48,8 @@ async def test_apply_approve_find_favourite_book_talk_review_appeal_refund(rig: 
         json={"approve": True, "reason": "资料齐全"},
     )
     assert (status, body["role"]) == (200, "companion"), body
+    decided = await applicant_sock.wait("application:decided")
+    assert (decided["application_id"], decided["status"]) == (application["id"], "approved")
 
     # 2. The companion opens their calendar and goes online.
     week = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
@@ -131,6 +135,8 @@ async def test_apply_approve_find_favourite_book_talk_review_appeal_refund(rig: 
         json={"stars": 4, "tags": ["有趣"], "text": "技术不错，就是迟到了一会"},
     )
     assert status == 201, review
+    told = await comp_sock.wait("review:received")
+    assert (told["session_id"], told["stars"]) == (call_id, 4)
     status, page = await call(rig, "GET", f"/api/companions/{comp.user_id}", cust)
     assert (page["rating_count"], page["orders"]) == (1, 1), page
 
@@ -147,6 +153,8 @@ async def test_apply_approve_find_favourite_book_talk_review_appeal_refund(rig: 
         },
     )
     assert status == 201, appeal
+    told = await comp_sock.wait("appeal:updated")
+    assert (told["appeal_id"], told["status"]) == (appeal["id"], "open")
     status, body = await call(
         rig,
         "POST",
@@ -155,6 +163,7 @@ async def test_apply_approve_find_favourite_book_talk_review_appeal_refund(rig: 
         json={"text": "网络断了，抱歉"},
     )
     assert status == 200, body
+    assert (await cust_sock.wait("appeal:updated"))["appeal_id"] == appeal["id"]
     status, decided = await call(
         rig,
         "POST",
@@ -163,6 +172,9 @@ async def test_apply_approve_find_favourite_book_talk_review_appeal_refund(rig: 
         json={"outcome": "partial", "amount_fen": 120, "reason": "最后一分钟未提供服务，退一分钟"},
     )
     assert status == 200, decided
+    for sock in (cust_sock, comp_sock):
+        told = await sock.wait("appeal:updated", lambda d: d["status"] == "decided")
+        assert (told["outcome"], told["refund_fen"]) == ("partial", 120)
     status, seen = await call(rig, "GET", f"/api/appeals/{appeal['id']}", cust)
     assert (seen["status"], seen["refund_fen"]) == ("decided", 120), seen
     status, seen = await call(rig, "GET", f"/api/appeals/{appeal['id']}", comp)
@@ -184,8 +196,34 @@ async def test_apply_approve_find_favourite_book_talk_review_appeal_refund(rig: 
     assert b[accounts.earn_pending(comp.user_id)] == 240 - 2 * 36
     assert b[accounts.PLATFORM_REVENUE] == 2 * 36
     assert b[accounts.booking_hold(booking["id"])] == 0
+    # 9. A question to customer service about the booking; support answers.
+    status, ticket = await call(
+        rig,
+        "POST",
+        "/api/tickets",
+        cust,
+        json={
+            "category": "booking",
+            "subject": "预约的退款什么时候到账",
+            "body": "申诉通过了，想确认一下退款",
+            "booking_id": booking["id"],
+            "request_id": "tk-" + secrets.token_hex(6),
+        },
+    )
+    assert status == 201, ticket
+    status, body = await call(
+        rig,
+        "POST",
+        f"/api/admin/tickets/{ticket['id']}/messages",
+        admin,
+        json={"body": "退款已原路退回钱包，请查收"},
+    )
+    assert status == 200, body
+    told = await cust_sock.wait("ticket:updated")
+    assert (told["ticket_id"], told["status"]) == (ticket["id"], "answered")
+
     status, log = await call(rig, "GET", "/api/admin/audit", admin)
     actions = {e["action"] for e in log["entries"]}
-    assert {"application.approve", "appeal.decide"} <= actions
+    assert {"application.approve", "appeal.decide", "ticket.reply"} <= actions
     report = await check_ledger(rig.db)
     assert report.ok, report.to_json()
