@@ -2,7 +2,13 @@
 
 import sys
 
-from bench import media, metering, moderation, signaling
+from bench import catalog, media, metering, moderation, signaling
 
-results = [metering.main([]), signaling.main([]), media.main([]), moderation.main([])]
+results = [
+    metering.main([]),
+    signaling.main([]),
+    media.main([]),
+    moderation.main([]),
+    catalog.main([]),
+]
 sys.exit(max(results))
