@@ -188,6 +188,10 @@ class RoomBilling:
             for gone in known - {r.room_id for r in rooms}:
                 if self._svc.rooms is None or self._svc.rooms.get(gone) is None:
                     self._forget(gone)
+            # Members who left through another process: their billing state goes too.
+            seated = {m.session_id for r in rooms for m in r.members}
+            for session_id in set(self._connected) - seated:
+                del self._connected[session_id]
         for room in rooms:
             lock = self._locks.setdefault(room.room_id, asyncio.Lock())
             async with lock:
