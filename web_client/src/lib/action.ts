@@ -1,23 +1,30 @@
 // What every form in the views shares: one action at a time (busy), its error as an i18n key
-// and parameters, and a confirmation note.
+// and parameters, and a confirmation note.  Each part of the app passes how it puts its own
+// error codes into words (lib/marketerrors.ts, lib/work/errors.ts); the default is lib/errors.ts.
 import { ref } from "vue";
 import { describe } from "./errors";
 
-export function useAction() {
+export type Problem = [string, Record<string, string>];
+
+export function useAction(explain: (e: unknown) => Problem = describe) {
   const busy = ref(false);
-  const error = ref<[string, Record<string, string>] | null>(null);
+  const error = ref<Problem | null>(null);
   const note = ref("");
 
-  /** Run ``work``; on success show ``done`` (if given); on failure show the error. */
-  async function run(work: () => Promise<unknown>, done?: () => string): Promise<void> {
+  /** Run ``work``; on success show ``done()`` (if given) unless ``work`` answered ``false`` (it
+   * did nothing: a problem of the form is shown already); on failure show the error.  Returns
+   * whether it succeeded. */
+  async function run(work: () => Promise<unknown>, done?: () => string): Promise<boolean> {
     error.value = null;
     note.value = "";
     busy.value = true;
     try {
-      await work();
-      if (done) note.value = done();
+      const result = await work();
+      if (done && result !== false) note.value = done();
+      return result !== false;
     } catch (e) {
-      error.value = describe(e);
+      error.value = explain(e);
+      return false;
     } finally {
       busy.value = false;
     }

@@ -1,33 +1,9 @@
-// useAction of lib/action.ts, with the marketplace's error codes: one action at a time (busy),
-// its error as an i18n key, and a confirmation note.
-import { ref } from "vue";
+// useAction of lib/action.ts, with the work screens' error codes (lib/work/errors.ts).
+import { useAction } from "../action";
 import { describeWork } from "./errors";
 
-export type Problem = [string, Record<string, string>];
+export type { Problem } from "../action";
 
 export function useWorkAction() {
-  const busy = ref(false);
-  const error = ref<Problem | null>(null);
-  const note = ref("");
-
-  /** Run ``work``; on success show ``done()`` (if given) unless ``work`` answered ``false`` (it
-   * did nothing: a problem of the form is shown already); on failure show the error.  Returns
-   * whether it succeeded. */
-  async function run(work: () => Promise<unknown>, done?: () => string): Promise<boolean> {
-    error.value = null;
-    note.value = "";
-    busy.value = true;
-    try {
-      const result = await work();
-      if (done && result !== false) note.value = done();
-      return result !== false;
-    } catch (e) {
-      error.value = describeWork(e);
-      return false;
-    } finally {
-      busy.value = false;
-    }
-  }
-
-  return { busy, error, note, run };
+  return useAction(describeWork);
 }
