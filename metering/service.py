@@ -84,6 +84,19 @@ class SessionView:
     #: companion's live earnings; never shown to the customer
     earned_fen: int = 0
 
+    def for_customer(self) -> dict[str, Any]:
+        """The live spend a customer's devices are sent (a call's or a voice-room seat's)."""
+        return {
+            "status": self.status,
+            "rate_fen_per_min": self.rate_fen_per_min,
+            "billed_minutes": self.billed_minutes,
+            "charged_fen": self.charged_fen,
+            "balance_fen": self.balance_fen,
+            "package_minutes": self.package_minutes,
+            "minutes_left": self.minutes_left,
+            "low_balance": self.low_balance,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Notice:

@@ -580,17 +580,7 @@ class CallService:
         await self._emit.to_user(
             customer_id,
             "session:meter",
-            {
-                "call_id": call_id,
-                "status": v.status,
-                "rate_fen_per_min": v.rate_fen_per_min,
-                "billed_minutes": v.billed_minutes,
-                "charged_fen": v.charged_fen,
-                "balance_fen": v.balance_fen,
-                "package_minutes": v.package_minutes,
-                "minutes_left": v.minutes_left,
-                "low_balance": v.low_balance,
-            },
+            {"call_id": call_id, **v.for_customer()},
         )
         await self._emit.to_user(
             companion_id,

@@ -135,17 +135,7 @@ class RoomBilling:
         await self._svc.emitter.to_user(
             info.user_id,
             "room:meter",
-            {
-                "room_id": info.room_id,
-                "status": v.status,
-                "rate_fen_per_min": v.rate_fen_per_min,
-                "billed_minutes": v.billed_minutes,
-                "charged_fen": v.charged_fen,
-                "balance_fen": v.balance_fen,
-                "package_minutes": v.package_minutes,
-                "minutes_left": v.minutes_left,
-                "low_balance": v.low_balance,
-            },
+            {"room_id": info.room_id, **v.for_customer()},
         )
         earned_fen, minutes = await self._svc.earnings(info.room_id, info.host_id)
         await self._svc.emitter.to_user(
