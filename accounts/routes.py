@@ -28,6 +28,7 @@ from accounts.service import AccountService, Principal
 from accounts.sms import DevOutbox
 from accounts.tokens import csrf_matches, csrf_token
 from peiliao.errors import CsrfFailed, NotFound, Unauthenticated
+from peiliao.http.access import ANYONE, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from peiliao.settings import Settings
 from store.models import User
@@ -224,6 +225,7 @@ def _json(model: BaseModel, status: int = 200) -> web.Response:
 @api.route(
     "POST",
     "/api/auth/sms-code",
+    access=access(ANYONE),
     summary="Send a login code by SMS",
     tags=["auth"],
     auth="none",
@@ -241,6 +243,7 @@ async def request_sms_code(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/auth/login",
+    access=access(ANYONE),
     summary="Log in (or sign up) with an SMS code",
     tags=["auth"],
     auth="none",
@@ -269,7 +272,12 @@ async def login(call: Call) -> web.StreamResponse:
 
 
 @api.route(
-    "POST", "/api/auth/logout", summary="End this login session", tags=["auth"], response=OkOut
+    "POST",
+    "/api/auth/logout",
+    access=access(USERS),
+    summary="End this login session",
+    tags=["auth"],
+    response=OkOut,
 )
 async def logout(call: Call) -> web.StreamResponse:
     await call.request.app[ACCOUNTS].logout(call.user.session_id)  # type: ignore[arg-type]
@@ -282,6 +290,7 @@ async def logout(call: Call) -> web.StreamResponse:
 @api.route(
     "POST",
     "/api/auth/logout-all",
+    access=access(USERS),
     summary="End every login session of this user",
     tags=["auth"],
     response=OkOut,
@@ -297,6 +306,7 @@ async def logout_all(call: Call) -> web.StreamResponse:
 @api.route(
     "GET",
     "/api/auth/session",
+    access=access(USERS),
     summary="The current session and its CSRF token",
     tags=["auth"],
     response=SessionOut,
@@ -311,7 +321,9 @@ async def current_session(call: Call) -> BaseModel:
     )
 
 
-@api.route("GET", "/api/me", summary="My profile", tags=["profile"], response=MeOut)
+@api.route(
+    "GET", "/api/me", access=access(USERS), summary="My profile", tags=["profile"], response=MeOut
+)
 async def get_me(call: Call) -> BaseModel:
     return me_out(await call.request.app[ACCOUNTS].get_user(call.user.user_id))
 
@@ -319,6 +331,7 @@ async def get_me(call: Call) -> BaseModel:
 @api.route(
     "PATCH",
     "/api/me",
+    access=access(USERS),
     summary="Change my nickname or interest tags",
     tags=["profile"],
     body=ProfilePatch,
@@ -336,6 +349,7 @@ async def patch_me(call: Call) -> BaseModel:
 @api.route(
     "PUT",
     "/api/me/avatar",
+    access=access(USERS),
     summary="Upload my avatar (re-encoded to a WebP square)",
     tags=["profile"],
     response=MeOut,
@@ -352,6 +366,7 @@ async def put_avatar(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/users/{user_id}",
+    access=access(USERS, user_id="public"),
     summary="A user's public profile",
     tags=["profile"],
     response=UserOut,
@@ -372,6 +387,7 @@ async def get_user(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/users/{user_id}/avatar",
+    access=access(ANYONE, user_id="public"),
     summary="A user's avatar image",
     tags=["profile"],
     auth="none",
@@ -390,6 +406,7 @@ async def get_avatar(call: Call) -> web.StreamResponse:
 @api.route(
     "GET",
     "/api/profile/tags",
+    access=access(ANYONE),
     summary="The curated interest tags",
     tags=["profile"],
     auth="none",
@@ -429,6 +446,7 @@ def _real_name_out(v: RealNameView) -> RealNameOut:
 @api.route(
     "GET",
     "/api/me/real-name",
+    access=access(USERS),
     summary="My real-name verification, masked",
     tags=["profile"],
     response=RealNameOut,
@@ -440,6 +458,7 @@ async def get_real_name(call: Call) -> BaseModel:
 @api.route(
     "PUT",
     "/api/me/real-name",
+    access=access(USERS),
     summary="Verify my real name (name and mainland ID number); stored encrypted, shown masked",
     tags=["profile"],
     body=RealNameIn,
@@ -458,6 +477,7 @@ class DevUserQuery(Strict):
 @api.route(
     "GET",
     "/api/dev/users",
+    access=access(ANYONE),
     summary="Dev only: the user with a phone number (for the headless caller and local tests)",
     tags=["dev"],
     auth="none",
@@ -479,6 +499,7 @@ async def dev_user_by_phone(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/dev/sms-outbox",
+    access=access(ANYONE),
     summary="Dev only: SMS messages the dev provider kept",
     tags=["dev"],
     auth="none",

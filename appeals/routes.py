@@ -30,6 +30,7 @@ from appeals.errors import (
 from appeals.service import AppealService, AppealView
 from metering.errors import RefundTooLarge, RefundUncovered
 from metering.errors import SessionNotEnded as RefundSessionNotEnded
+from peiliao.http.access import ADMINS, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from signaling.routes import EMITTER
 
@@ -188,6 +189,7 @@ def _appeal_id(call: Call) -> str:
 @api.route(
     "POST",
     "/api/sessions/{session_id}/appeal",
+    access=access(USERS, session_id="customer"),
     summary="Appeal an ended, charged session of mine (within 7 days of its end)",
     tags=["appeals"],
     body=AppealIn,
@@ -219,6 +221,7 @@ async def create_appeal(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/appeals/{appeal_id}/response",
+    access=access(USERS, appeal_id="companion"),
     summary="The companion's response to an appeal about their session (once, while open)",
     tags=["appeals"],
     body=ResponseIn,
@@ -235,6 +238,7 @@ async def respond_to_appeal(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/appeals",
+    access=access(USERS),
     summary="Appeals I made and appeals about my sessions as a companion, newest first",
     tags=["appeals"],
     query=MineQuery,
@@ -249,6 +253,7 @@ async def my_appeals(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/appeals/{appeal_id}",
+    access=access(USERS, appeal_id=("participant", "admin")),
     summary="One appeal, with the decision and its reason (either party, or an admin)",
     tags=["appeals"],
     response=AppealOut,
@@ -264,9 +269,9 @@ async def get_appeal(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/appeals",
+    access=access(ADMINS),
     summary="Admin: appeals by status, oldest first, with the session's figures and chat",
     tags=["admin"],
-    auth="admin",
     query=QueueQuery,
     response=AdminAppealsOut,
 )
@@ -282,9 +287,9 @@ async def appeal_queue(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/appeals/{appeal_id}",
+    access=access(ADMINS, appeal_id="admin"),
     summary="Admin: one appeal with the session's figures and chat",
     tags=["admin"],
-    auth="admin",
     response=AdminAppealOut,
     errors=[AppealNotFound],
 )
@@ -296,9 +301,9 @@ async def admin_get_appeal(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/admin/appeals/{appeal_id}/decision",
+    access=access(ADMINS, appeal_id="admin"),
     summary="Admin: decide an appeal (full or partial refund, or reject); final, audit-logged",
     tags=["admin"],
-    auth="admin",
     body=DecisionIn,
     response=AdminAppealOut,
     errors=[

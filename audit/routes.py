@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from audit.log import AuditLog
+from peiliao.http.access import ADMINS, access
 from peiliao.http.api import Api, Call, Strict
 
 AUDIT = web.AppKey("audit", AuditLog)
@@ -43,9 +44,9 @@ class AuditOut(BaseModel):
 @api.route(
     "GET",
     "/api/admin/audit",
+    access=access(ADMINS),
     summary="Admin: the audit log of admin actions, newest first",
     tags=["admin"],
-    auth="admin",
     query=AuditQuery,
     response=AuditOut,
 )

@@ -35,6 +35,7 @@ from bookings.service import BookingService
 from bookings.views import BookingOut
 from metering.errors import BudgetExceeded, InsufficientFunds, RatesNotSet
 from metering.tariff import Mode
+from peiliao.http.access import ANYONE, COMPANIONS, CUSTOMERS, USERS, access
 from peiliao.http.api import Api, Call, Strict
 
 BOOKINGS = web.AppKey("bookings", BookingService)
@@ -105,6 +106,7 @@ def _availability_out(ranges: Any) -> AvailabilityOut:
 @api.route(
     "PUT",
     "/api/me/availability",
+    access=access(COMPANIONS, refuse=CompanionsOnly),
     summary="Set my weekly availability (companions): the slots customers can book",
     tags=["bookings"],
     body=AvailabilityIn,
@@ -122,6 +124,7 @@ async def set_availability(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/availability",
+    access=access(COMPANIONS, refuse=CompanionsOnly),
     summary="My weekly availability (companions)",
     tags=["bookings"],
     response=AvailabilityOut,
@@ -162,9 +165,9 @@ class SlotsOut(BaseModel):
 @api.route(
     "GET",
     "/api/companions/{companion_id}/availability",
+    access=access(ANYONE, companion_id="public"),
     summary="A companion's free slots, day by day (from=YYYY-MM-DD, days ≤ 14)",
     tags=["bookings"],
-    auth="optional",
     query=SlotsQuery,
     response=SlotsOut,
     errors=[CompanionNotFound],
@@ -200,6 +203,7 @@ class BookIn(Strict):
 @api.route(
     "POST",
     "/api/bookings",
+    access=access(CUSTOMERS, refuse=CustomersOnly),
     summary="Book a companion's slot (customers): the rate is fixed and a hold is taken",
     tags=["bookings"],
     body=BookIn,
@@ -275,6 +279,7 @@ class BookingsOut(BaseModel):
 @api.route(
     "GET",
     "/api/bookings",
+    access=access(USERS),
     summary="My bookings (as customer or companion): incoming, upcoming, history",
     tags=["bookings"],
     query=ListQuery,
@@ -310,6 +315,7 @@ def _booking_id(call: Call) -> str:
 @api.route(
     "GET",
     "/api/bookings/{booking_id}",
+    access=access(USERS, booking_id="participant"),
     summary="One of my bookings (either party)",
     tags=["bookings"],
     response=BookingOut,
@@ -322,6 +328,7 @@ async def get_booking(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/bookings/{booking_id}/confirm",
+    access=access(USERS, booking_id="companion"),
     summary="Confirm a booking request (the companion), before its confirmation deadline",
     tags=["bookings"],
     response=BookingOut,
@@ -338,6 +345,7 @@ class ReasonIn(Strict):
 @api.route(
     "POST",
     "/api/bookings/{booking_id}/decline",
+    access=access(USERS, booking_id="companion"),
     summary="Decline a booking request (the companion): the hold goes back",
     tags=["bookings"],
     body=ReasonIn,
@@ -354,6 +362,7 @@ async def decline_booking(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/bookings/{booking_id}/cancel",
+    access=access(USERS, booking_id="participant"),
     summary="Cancel a booking before its slot (either party; a late cancellation by the "
     "customer pays a fee)",
     tags=["bookings"],

@@ -14,6 +14,7 @@ from catalog.listing import Catalog, Listed, by_presence
 from catalog.recommend import MAX_LIMIT
 from catalog.recommender import Recommender
 from peiliao.errors import DomainError
+from peiliao.http.access import ANYONE, USERS, access
 from peiliao.http.api import Api, Call, Strict
 
 CATALOG = web.AppKey("catalog", Catalog)
@@ -118,10 +119,10 @@ def companion_out(x: Listed) -> CompanionOut:
 @api.route(
     "GET",
     "/api/companions",
+    access=access(ANYONE),
     summary="Browse companions: search, filters (specialty, gender, price per mode, rating, "
     "online now), sorts; keyset pages",
     tags=["catalog"],
-    auth="optional",
     query=ListQuery,
     response=CompanionsOut,
     errors=[BadCursor, ModeRequired],
@@ -152,9 +153,9 @@ async def list_companions(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/companions/{companion_id}",
+    access=access(ANYONE, companion_id="public"),
     summary="One companion: profile, prices, rating, orders, online state",
     tags=["catalog"],
-    auth="optional",
     response=CompanionOut,
     errors=[CompanionNotFound],
 )
@@ -194,6 +195,7 @@ class RecommendationsOut(BaseModel):
 @api.route(
     "GET",
     "/api/recommendations",
+    access=access(USERS),
     summary="Companions for me, each with why (my interest tags, favourites, sessions, "
     "ratings; a new companion in every five)",
     tags=["catalog"],
@@ -228,6 +230,7 @@ class FavouritesOut(BaseModel):
 @api.route(
     "GET",
     "/api/favourites",
+    access=access(USERS),
     summary="My favourite companions, newest first, with their online state",
     tags=["catalog"],
     response=FavouritesOut,
@@ -249,6 +252,7 @@ async def _favourites(call: Call) -> FavouritesOut:
 @api.route(
     "PUT",
     "/api/favourites/{companion_id}",
+    access=access(USERS, companion_id="public"),
     summary="Keep a companion among my favourites (told when they come online)",
     tags=["catalog"],
     response=FavouritesOut,
@@ -264,6 +268,7 @@ async def add_favourite(call: Call) -> BaseModel:
 @api.route(
     "DELETE",
     "/api/favourites/{companion_id}",
+    access=access(USERS, companion_id="public"),
     summary="Drop a companion from my favourites",
     tags=["catalog"],
     response=FavouritesOut,

@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from accounts.routes import UserOut, user_out
 from metering.routes import METERING_DB
 from peiliao.errors import CodedError
+from peiliao.http.access import USERS, access
 from peiliao.http.api import Api, Call, Strict
 from store.models import MeteredSession, User
 
@@ -68,6 +69,7 @@ def _uncursor(cursor: str) -> tuple[datetime, str]:
 @api.route(
     "GET",
     "/api/me/sessions",
+    access=access(USERS),
     summary="My sessions (as customer and/or companion), newest first, keyset-paged",
     tags=["sessions"],
     query=HistoryQuery,

@@ -43,6 +43,7 @@ from metering.service import MeteringService, SessionView
 from metering.tariff import Level, Mode, Rates
 from metering.wallet import PLATFORM_PACKAGES, Wallets
 from peiliao.errors import Forbidden, NotFound
+from peiliao.http.access import ADMINS, ANYONE, COMPANIONS, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from store import Database
 from store.models import (
@@ -205,7 +206,12 @@ def meter_out(v: SessionView) -> MeterOut:
 
 
 @api.route(
-    "GET", "/api/wallet", summary="My balances and budget", tags=["wallet"], response=WalletOut
+    "GET",
+    "/api/wallet",
+    access=access(USERS),
+    summary="My balances and budget",
+    tags=["wallet"],
+    response=WalletOut,
 )
 async def get_wallet(call: Call) -> BaseModel:
     app = call.request.app
@@ -234,6 +240,7 @@ async def get_wallet(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/wallet/topups",
+    access=access(USERS),
     summary="Start a top-up with the payment provider",
     tags=["wallet"],
     body=TopupIn,
@@ -264,6 +271,7 @@ async def create_topup(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/wallet/topups/{order_id}",
+    access=access(USERS, order_id="self"),
     summary="A top-up's status",
     tags=["wallet"],
     response=TopupOut,
@@ -279,6 +287,7 @@ async def get_topup(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/wallet/topups/{order_id}/refresh",
+    access=access(USERS, order_id="self"),
     summary="Ask the provider whether a top-up was paid (if its notification was lost)",
     tags=["wallet"],
     response=TopupOut,
@@ -337,6 +346,7 @@ async def funds_arrived(app: web.Application, user_id: str) -> None:
 @api.route(
     "POST",
     "/api/payments/{provider}/notify",
+    access=access(ANYONE, provider="public"),
     summary="The payment provider's signed asynchronous notification",
     tags=["payments"],
     auth="none",
@@ -355,6 +365,7 @@ async def payment_notify(call: Call) -> web.StreamResponse:
 @api.route(
     "POST",
     "/api/payments/sandbox/pay/{order_id}",
+    access=access(USERS, order_id="self"),
     summary="Dev only: the sandbox gateway pays an order and notifies us, signed",
     tags=["payments"],
     response=TopupOut,
@@ -377,6 +388,7 @@ async def sandbox_pay(call: Call) -> BaseModel:
 @api.route(
     "PUT",
     "/api/wallet/budget",
+    access=access(USERS),
     summary="Set or clear my monthly budget cap",
     tags=["wallet"],
     body=BudgetIn,
@@ -392,6 +404,7 @@ async def put_budget(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/packages",
+    access=access(ANYONE),
     summary="Platform minute packages",
     tags=["packages"],
     auth="none",
@@ -415,6 +428,7 @@ async def list_packages(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/packages",
+    access=access(USERS),
     summary="Buy a minute package from my wallet",
     tags=["packages"],
     body=BuyPackageIn,
@@ -434,6 +448,7 @@ async def buy_package(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/packages",
+    access=access(USERS),
     summary="My minute packages and free minutes",
     tags=["packages"],
     response=GrantsOut,
@@ -446,6 +461,7 @@ async def my_packages(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/coupons/trial",
+    access=access(USERS),
     summary="Redeem the one new-user trial coupon",
     tags=["packages"],
     body=TrialIn,
@@ -472,6 +488,7 @@ def _rates_out(row: CompanionRate) -> RatesOut:
 @api.route(
     "GET",
     "/api/companions/{companion_id}/rates",
+    access=access(ANYONE, companion_id="public"),
     summary="A companion's prices",
     tags=["rates"],
     auth="none",
@@ -491,6 +508,7 @@ class MyRatesOut(BaseModel):
 @api.route(
     "GET",
     "/api/me/rates",
+    access=access(USERS),
     summary="My prices (companions), or null before they are set",
     tags=["rates"],
     response=MyRatesOut,
@@ -506,6 +524,7 @@ async def get_my_rates(call: Call) -> BaseModel:
 @api.route(
     "PUT",
     "/api/me/rates",
+    access=access(COMPANIONS),
     summary="Set my prices (companions)",
     tags=["rates"],
     body=RatesIn,
@@ -546,6 +565,7 @@ async def _session_for(call: Call) -> MeteredSession:
 @api.route(
     "GET",
     "/api/sessions/{session_id}/meter",
+    access=access(USERS, session_id=("participant", "admin")),
     summary="Live spend: billed minutes, charge, rate, balance and minutes left",
     tags=["sessions"],
     response=MeterOut,
@@ -567,9 +587,9 @@ async def session_meter(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/admin/sessions/{session_id}/refunds",
+    access=access(ADMINS, session_id="admin"),
     summary="Admin: refund part or all of a session (reversing entries)",
     tags=["admin"],
-    auth="admin",
     body=RefundIn,
     response=MeterOut,
     errors=[SessionNotFound, SessionNotEnded, RefundTooLarge, RefundUncovered, InvalidAmount],
@@ -648,6 +668,7 @@ async def _statement(call: Call, account_ids: list[str]) -> web.StreamResponse:
 @api.route(
     "GET",
     "/api/wallet/statement",
+    access=access(USERS),
     summary="My spending history (JSON or CSV)",
     tags=["wallet"],
     query=StatementQuery,
@@ -661,6 +682,7 @@ async def wallet_statement(call: Call) -> web.StreamResponse:
 @api.route(
     "GET",
     "/api/me/earnings",
+    access=access(USERS),
     summary="My earnings history (companions; JSON or CSV)",
     tags=["wallet"],
     query=StatementQuery,
@@ -718,6 +740,7 @@ def _companion(call: Call) -> str:
 @api.route(
     "PUT",
     "/api/me/payout-account",
+    access=access(COMPANIONS),
     summary="Bind where my withdrawals go (companions)",
     tags=["earnings"],
     body=PayoutAccountIn,
@@ -734,6 +757,7 @@ async def put_payout_account(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/me/withdrawals",
+    access=access(COMPANIONS),
     summary="Withdraw available earnings (companions)",
     tags=["earnings"],
     body=WithdrawIn,
@@ -751,6 +775,7 @@ async def request_withdrawal(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/withdrawals",
+    access=access(USERS),
     summary="My withdrawals",
     tags=["earnings"],
     response=WithdrawalsOut,
@@ -763,9 +788,9 @@ async def my_withdrawals(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/withdrawals",
+    access=access(ADMINS),
     summary="Admin: withdrawals, by status",
     tags=["admin"],
-    auth="admin",
     query=WithdrawalsQuery,
     response=WithdrawalsOut,
 )
@@ -778,9 +803,9 @@ async def admin_withdrawals(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/admin/withdrawals/{withdrawal_id}/decision",
+    access=access(ADMINS, withdrawal_id="admin"),
     summary="Admin: approve (and pay) or reject a withdrawal under review",
     tags=["admin"],
-    auth="admin",
     body=DecisionIn,
     response=WithdrawalOut,
     errors=[WithdrawalRefused],
@@ -824,6 +849,7 @@ class OffersOut(BaseModel):
 @api.route(
     "POST",
     "/api/me/package-offers",
+    access=access(COMPANIONS),
     summary="Offer a weekly or monthly package (senior and gold companions)",
     tags=["packages"],
     body=OfferIn,
@@ -846,6 +872,7 @@ async def create_offer(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/companions/{companion_id}/package-offers",
+    access=access(ANYONE, companion_id="public"),
     summary="A companion's packages for sale",
     tags=["packages"],
     auth="none",
@@ -859,6 +886,7 @@ async def list_offers(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/package-offers/{offer_id}/buy",
+    access=access(USERS, offer_id="public"),
     summary="Buy a companion's package",
     tags=["packages"],
     response=GrantOut,

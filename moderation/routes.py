@@ -17,6 +17,7 @@ from moderation.reports import (
     ReportService,
     ReportView,
 )
+from peiliao.http.access import ADMINS, USERS, access
 from peiliao.http.api import Api, Call, Strict
 
 BLOCKS = web.AppKey("blocks", BlockService)
@@ -42,6 +43,7 @@ class BlocksOut(BaseModel):
 @api.route(
     "POST",
     "/api/blocks",
+    access=access(USERS),
     summary="Block a user: neither of you can call the other",
     tags=["safety"],
     body=BlockIn,
@@ -58,6 +60,7 @@ async def block_user(call: Call) -> BaseModel:
 @api.route(
     "DELETE",
     "/api/blocks/{user_id}",
+    access=access(USERS, user_id="public"),
     summary="Unblock a user",
     tags=["safety"],
     response=BlocksOut,
@@ -68,7 +71,14 @@ async def unblock_user(call: Call) -> BaseModel:
     return await _list(blocks, call.user.user_id)
 
 
-@api.route("GET", "/api/blocks", summary="Users I blocked", tags=["safety"], response=BlocksOut)
+@api.route(
+    "GET",
+    "/api/blocks",
+    access=access(USERS),
+    summary="Users I blocked",
+    tags=["safety"],
+    response=BlocksOut,
+)
 async def list_blocks(call: Call) -> BaseModel:
     return await _list(call.request.app[BLOCKS], call.user.user_id)
 
@@ -162,6 +172,7 @@ def _admin_out(r: ReportView) -> AdminReportOut:
 @api.route(
     "POST",
     "/api/reports",
+    access=access(USERS),
     summary="Report a user, a session with them, or one of their messages",
     tags=["safety"],
     body=ReportIn,
@@ -182,7 +193,14 @@ async def create_report(call: Call) -> BaseModel:
     return _report_out(report)
 
 
-@api.route("GET", "/api/reports", summary="Reports I made", tags=["safety"], response=ReportsOut)
+@api.route(
+    "GET",
+    "/api/reports",
+    access=access(USERS),
+    summary="Reports I made",
+    tags=["safety"],
+    response=ReportsOut,
+)
 async def my_reports(call: Call) -> BaseModel:
     reports = await call.request.app[REPORTS].mine(call.user.user_id)
     return ReportsOut(reports=[_report_out(r) for r in reports])
@@ -191,9 +209,9 @@ async def my_reports(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/reports",
+    access=access(ADMINS),
     summary="Admin: the report queue, oldest first, with evidence",
     tags=["safety"],
-    auth="admin",
     query=ReportQuery,
     response=AdminReportsOut,
 )
@@ -206,9 +224,9 @@ async def report_queue(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/admin/reports/{report_id}/decision",
+    access=access(ADMINS, report_id="admin"),
     summary="Admin: resolve or dismiss a report, with a note",
     tags=["safety"],
-    auth="admin",
     body=DecisionIn,
     response=AdminReportOut,
     errors=[ReportNotFound],

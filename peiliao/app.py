@@ -58,6 +58,7 @@ from moderation.reports import ReportService
 from peiliao.clock import Clock, SystemClock
 from peiliao.crypto import Sealer as DataSealer
 from peiliao.errors import DomainError, Unavailable
+from peiliao.http.access import ANYONE, access
 from peiliao.http.api import AUTHENTICATOR, Api, Call
 from peiliao.http.middleware import TELEMETRY, errors, request_context
 from peiliao.settings import Settings
@@ -122,6 +123,7 @@ system = Api()
 @system.route(
     "GET",
     "/healthz",
+    access=access(ANYONE),
     summary="Liveness: the process answers",
     tags=["system"],
     auth="none",
@@ -134,6 +136,7 @@ async def healthz(call: Call) -> BaseModel:
 @system.route(
     "GET",
     "/readyz",
+    access=access(ANYONE),
     summary="Readiness: the database answers",
     tags=["system"],
     auth="none",
@@ -149,7 +152,14 @@ async def readyz(call: Call) -> BaseModel:
     return Ready(status="ok", database="ok")
 
 
-@system.route("GET", "/api/openapi.json", summary="This document", tags=["system"], auth="none")
+@system.route(
+    "GET",
+    "/api/openapi.json",
+    access=access(ANYONE),
+    summary="This document",
+    tags=["system"],
+    auth="none",
+)
 async def openapi(call: Call) -> web.StreamResponse:
     return web.json_response(call.request.app[OPENAPI])
 
@@ -157,6 +167,7 @@ async def openapi(call: Call) -> web.StreamResponse:
 @system.route(
     "GET",
     "/metrics",
+    access=access(ANYONE),
     summary="Prometheus metrics",
     tags=["system"],
     auth="none",

@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from accounts.routes import CSRF_COOKIE, SESSION_COOKIE
+from peiliao.http.access import USERS, access
 from peiliao.http.api import Api, Call
 from privacy.service import PrivacyService
 
@@ -38,6 +39,7 @@ class DeletedOut(BaseModel):
 @api.route(
     "GET",
     "/api/me/export",
+    access=access(USERS),
     summary="Everything the platform keeps about me, as JSON",
     tags=["privacy"],
     response=ExportOut,
@@ -49,6 +51,7 @@ async def export_me(call: Call) -> BaseModel:
 @api.route(
     "DELETE",
     "/api/me",
+    access=access(USERS),
     summary="Delete my account (refused while a session is open or money is left)",
     tags=["privacy"],
     response=DeletedOut,

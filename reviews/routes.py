@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from audit.routes import AUDIT
 from catalog.cursor import BadCursor
 from moderation.routes import REPORTS, ReportOut
+from peiliao.http.access import ADMINS, ANYONE, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from reviews import rules
 from reviews.errors import (
@@ -178,6 +179,7 @@ def _id(call: Call, name: str) -> str:
 @api.route(
     "GET",
     "/api/reviews/tags",
+    access=access(ANYONE),
     summary="The tags a review may carry",
     tags=["reviews"],
     auth="none",
@@ -190,6 +192,7 @@ async def review_tags(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/sessions/{session_id}/review",
+    access=access(USERS, session_id="customer"),
     summary="Review my paid session (once, within the review window; a resend returns it)",
     tags=["reviews"],
     body=ReviewIn,
@@ -219,6 +222,7 @@ async def write_review(call: Call) -> BaseModel:
 @api.route(
     "PUT",
     "/api/sessions/{session_id}/review",
+    access=access(USERS, session_id="customer"),
     summary="Change my review while the window is open and it has no reply",
     tags=["reviews"],
     body=ReviewIn,
@@ -241,6 +245,7 @@ async def edit_review(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/sessions/{session_id}/review",
+    access=access(USERS, session_id="participant"),
     summary="The review of my session, or whether (and until when) I can still write it",
     tags=["reviews"],
     response=SessionReviewOut,
@@ -254,6 +259,7 @@ async def session_review(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/reviews/{review_id}/reply",
+    access=access(USERS, review_id="companion"),
     summary="Companion: reply to a review of me (once)",
     tags=["reviews"],
     body=ReplyIn,
@@ -271,6 +277,7 @@ async def reply_review(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/companions/{companion_id}/reviews",
+    access=access(ANYONE, companion_id="public"),
     summary="A companion's reviews, newest first (keyset pages)",
     tags=["reviews"],
     auth="none",
@@ -289,6 +296,7 @@ async def companion_reviews(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/reviews",
+    access=access(USERS),
     summary="Reviews I wrote (customer) or received (companion), newest first",
     tags=["reviews"],
     query=PageQuery,
@@ -310,6 +318,7 @@ async def my_reviews(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/reviews/{review_id}/report",
+    access=access(USERS, review_id="public"),
     summary="Report a review (to the admins' queue, with the review as evidence)",
     tags=["reviews", "safety"],
     body=ReviewReportIn,
@@ -344,9 +353,9 @@ async def report_review(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/admin/reviews/{review_id}/hide",
+    access=access(ADMINS, review_id="admin"),
     summary="Admin: take a review down (not listed, not rated); audit-logged",
     tags=["reviews", "admin"],
-    auth="admin",
     body=HideIn,
     response=MyReviewOut,
     errors=[ReviewNotFound],

@@ -8,6 +8,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from peiliao.http.access import USERS, access
 from peiliao.http.api import Api, Call, Strict
 from signaling.calls import CallService
 from signaling.server import SocketEmitter
@@ -31,6 +32,7 @@ class PresenceOut(BaseModel):
 @api.route(
     "GET",
     "/api/presence",
+    access=access(USERS),
     summary="Online state (online, busy, offline) of up to 50 users",
     tags=["presence"],
     query=PresenceQuery,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal, get_args
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from peiliao.http.access import ADMINS, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from signaling.routes import EMITTER
 from support import rules
@@ -188,6 +189,7 @@ def _ticket_id(call: Call) -> str:
 @api.route(
     "POST",
     "/api/tickets",
+    access=access(USERS),
     summary="Open a customer-service ticket, optionally about one of my sessions or bookings",
     tags=["support"],
     body=TicketIn,
@@ -219,6 +221,7 @@ async def open_ticket(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/tickets",
+    access=access(USERS),
     summary="My tickets, most recently active first",
     tags=["support"],
     query=MineQuery,
@@ -233,6 +236,7 @@ async def my_tickets(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/tickets/{ticket_id}",
+    access=access(USERS, ticket_id=("self", "admin")),
     summary="One of my tickets with its thread (staff shown as 客服); admins: any ticket",
     tags=["support"],
     response=TicketOut,
@@ -248,6 +252,7 @@ async def get_ticket(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/tickets/{ticket_id}/messages",
+    access=access(USERS, ticket_id="self"),
     summary="Write in my ticket (not once closed); it waits for staff again",
     tags=["support"],
     body=MessageIn,
@@ -263,6 +268,7 @@ async def write_in_ticket(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/tickets/{ticket_id}/close",
+    access=access(USERS, ticket_id="self"),
     summary="Close my ticket",
     tags=["support"],
     response=TicketOut,
@@ -276,9 +282,9 @@ async def close_ticket(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/tickets",
+    access=access(ADMINS),
     summary="Admin: tickets by status (open: the longest waiting first)",
     tags=["admin"],
-    auth="admin",
     query=QueueQuery,
     response=AdminTicketsOut,
 )
@@ -293,9 +299,9 @@ async def ticket_queue(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/tickets/{ticket_id}",
+    access=access(ADMINS, ticket_id="admin"),
     summary="Admin: one ticket with its thread and who wrote each message",
     tags=["admin"],
-    auth="admin",
     response=AdminTicketOut,
     errors=[TicketNotFound],
 )
@@ -307,9 +313,9 @@ async def admin_get_ticket(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/admin/tickets/{ticket_id}/messages",
+    access=access(ADMINS, ticket_id="admin"),
     summary="Admin: reply as 客服 (the ticket is answered); audit-logged",
     tags=["admin"],
-    auth="admin",
     body=MessageIn,
     response=AdminTicketOut,
     errors=[TicketNotFound, TicketClosed, TicketFull, InvalidText],
@@ -324,9 +330,9 @@ async def reply_to_ticket(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/admin/tickets/{ticket_id}/close",
+    access=access(ADMINS, ticket_id="admin"),
     summary="Admin: close a ticket; audit-logged",
     tags=["admin"],
-    auth="admin",
     response=AdminTicketOut,
     errors=[TicketNotFound],
 )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from metering.tariff import COMMISSION_BP, SPECIALIST_CATEGORIES, Level, Mode, Rates, bounds_for
 from peiliao.errors import DomainError
+from peiliao.http.access import ADMINS, ANYONE, COMPANIONS, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from signaling.routes import EMITTER
 from vetting import errors
@@ -254,6 +255,7 @@ _APPLY_ERRORS: list[type[DomainError]] = [
 @api.route(
     "GET",
     "/api/specialties",
+    access=access(ANYONE),
     summary="What a companion may offer, and the limits of an application",
     tags=["vetting"],
     auth="none",
@@ -275,6 +277,7 @@ async def list_specialties(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/application",
+    access=access(USERS),
     summary="My companion application: its status, a rejection's reason, what is missing",
     tags=["vetting"],
     response=MyApplicationOut,
@@ -289,6 +292,7 @@ async def get_my_application(call: Call) -> BaseModel:
 @api.route(
     "PUT",
     "/api/me/application",
+    access=access(USERS),
     summary="Start or edit my companion application (a draft)",
     tags=["vetting"],
     body=ApplicationIn,
@@ -312,6 +316,7 @@ async def put_my_application(call: Call) -> BaseModel:
 @api.route(
     "PUT",
     "/api/me/application/voice-sample",
+    access=access(USERS),
     summary="Upload my application's voice sample (replaces the previous one)",
     tags=["vetting"],
     response=ApplicationOut,
@@ -335,6 +340,7 @@ async def put_application_voice_sample(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/application/voice-sample",
+    access=access(USERS),
     summary="My application's voice sample",
     tags=["vetting"],
     raw_response_type="audio/webm",
@@ -348,6 +354,7 @@ async def get_application_voice_sample(call: Call) -> web.StreamResponse:
 @api.route(
     "POST",
     "/api/me/application/certificates",
+    access=access(USERS),
     summary="Add a certificate (an image) for one of my specialties to my application",
     tags=["vetting"],
     query=CertificateQuery,
@@ -376,6 +383,7 @@ async def add_application_certificate(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/application/certificates/{certificate_id}",
+    access=access(USERS, certificate_id="self"),
     summary="One of my application's certificates",
     tags=["vetting"],
     raw_response_type="image/jpeg",
@@ -391,6 +399,7 @@ async def get_application_certificate(call: Call) -> web.StreamResponse:
 @api.route(
     "DELETE",
     "/api/me/application/certificates/{certificate_id}",
+    access=access(USERS, certificate_id="self"),
     summary="Remove a certificate from my draft application",
     tags=["vetting"],
     response=ApplicationOut,
@@ -406,6 +415,7 @@ async def delete_application_certificate(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/me/application/submit",
+    access=access(USERS),
     summary="Submit my application for review",
     tags=["vetting"],
     response=ApplicationOut,
@@ -430,9 +440,9 @@ async def submit_my_application(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/applications",
+    access=access(ADMINS),
     summary="Admin: companion applications (pending: oldest first; decided: newest first)",
     tags=["vetting"],
-    auth="admin",
     query=QueueQuery,
     response=AdminApplicationsOut,
 )
@@ -445,9 +455,9 @@ async def admin_list_applications(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/admin/applications/{application_id}/voice-sample",
+    access=access(ADMINS, application_id="admin"),
     summary="Admin: an application's voice sample",
     tags=["vetting"],
-    auth="admin",
     raw_response_type="audio/webm",
     errors=[errors.VoiceSampleNotFound],
 )
@@ -461,9 +471,9 @@ async def admin_application_voice_sample(call: Call) -> web.StreamResponse:
 @api.route(
     "GET",
     "/api/admin/applications/{application_id}/certificates/{certificate_id}",
+    access=access(ADMINS, application_id="admin", certificate_id="admin"),
     summary="Admin: one certificate of an application",
     tags=["vetting"],
-    auth="admin",
     raw_response_type="image/jpeg",
     errors=[errors.CertificateNotFound],
 )
@@ -478,9 +488,9 @@ async def admin_application_certificate(call: Call) -> web.StreamResponse:
 @api.route(
     "POST",
     "/api/admin/applications/{application_id}/decision",
+    access=access(ADMINS, application_id="admin"),
     summary="Admin: approve (the applicant becomes a companion) or reject with a reason",
     tags=["vetting"],
-    auth="admin",
     body=DecisionIn,
     response=AdminApplicationOut,
     errors=[
@@ -515,6 +525,7 @@ async def admin_decide_application(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/companions/{companion_id}/voice-sample",
+    access=access(ANYONE, companion_id="public"),
     summary="A companion's voice sample (cacheable: the URL carries its version)",
     tags=["vetting"],
     auth="none",
@@ -553,6 +564,7 @@ def _mode_bounds(level: Level, specialist: bool) -> ModeBoundsOut:
 @api.route(
     "GET",
     "/api/levels",
+    access=access(ANYONE),
     summary="Companion levels: what each takes, its commission and price bounds",
     tags=["vetting"],
     auth="none",
@@ -578,6 +590,7 @@ async def list_levels(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/me/level",
+    access=access(COMPANIONS, refuse=errors.NotCompanion),
     summary="My level (companions) and my progress toward the next one",
     tags=["vetting"],
     response=MyLevelOut,

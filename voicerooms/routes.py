@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from accounts.roles import Role
 from metering.errors import RatesNotSet
 from peiliao.errors import CodedError
+from peiliao.http.access import ANYONE, COMPANIONS, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from signaling.errors import Draining
 from voicerooms.errors import (
@@ -126,6 +127,7 @@ def _room_id(call: Call) -> str:
 @api.route(
     "POST",
     "/api/voice-rooms",
+    access=access(COMPANIONS, refuse=NotCompanion),
     summary="Open a group voice room (a companion): title, rate per minute, capacity",
     tags=["voice rooms"],
     body=OpenIn,
@@ -156,9 +158,9 @@ async def open_room(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/voice-rooms",
+    access=access(ANYONE),
     summary="Open voice rooms, newest first (none whose host and you blocked either way)",
     tags=["voice rooms"],
-    auth="optional",
     query=ListQuery,
     response=RoomsOut,
 )
@@ -175,9 +177,9 @@ async def list_rooms(call: Call) -> BaseModel:
 @api.route(
     "GET",
     "/api/voice-rooms/{room_id}",
+    access=access(ANYONE, room_id="public"),
     summary="One voice room with its members (closed ones: their host, members and admins)",
     tags=["voice rooms"],
-    auth="optional",
     response=RoomOut,
     errors=[RoomNotFound],
 )
@@ -189,6 +191,7 @@ async def get_room(call: Call) -> BaseModel:
 @api.route(
     "POST",
     "/api/voice-rooms/{room_id}/close",
+    access=access(USERS, room_id=("host", "admin")),
     summary="Close a voice room (its host, or an admin: audit-logged); every session ends",
     tags=["voice rooms"],
     response=RoomOut,

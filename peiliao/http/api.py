@@ -24,6 +24,7 @@ from peiliao.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
+from peiliao.http.access import ANYONE, USERS, Access, auth_for
 
 Auth = Literal["none", "optional", "user", "admin"]
 _PATH_PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
@@ -104,6 +105,8 @@ class Endpoint:
     raw_body_types: tuple[str, ...] = ()
     #: non-JSON response type (e.g. ``image/webp``), for the OpenAPI document
     raw_response_type: str | None = None
+    #: who may call it and whose resources its path ids name (``peiliao.http.access``)
+    access: Access | None = None
 
 
 @dataclass
@@ -122,7 +125,8 @@ class Api:
         *,
         summary: str,
         tags: Sequence[str] = (),
-        auth: Auth = "user",
+        auth: Auth | None = None,
+        access: Access | None = None,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
         response: type[BaseModel] | None = None,
@@ -131,6 +135,19 @@ class Api:
         raw_body_types: Sequence[str] = (),
         raw_response_type: str | None = None,
     ) -> Callable[[Handler], Handler]:
+        """Declare an endpoint.  ``access`` states who may call it (enforced here) and whose
+        resources its path ids name; ``auth`` defaults to the login ``access`` implies, and a
+        declaration that disagrees with an explicit ``auth`` is refused at import."""
+        if access is not None:
+            implied = auth_for(access)
+            given = "optional" if auth == "none" else auth
+            if given is not None and given != implied:
+                raise ValueError(f"{method} {path}: auth={auth!r} disagrees with its access")
+            unknown = set(access.owners) - set(_PATH_PARAM.findall(path))
+            if unknown:
+                raise ValueError(f"{method} {path}: access names no path parameter {unknown}")
+        login: Auth = auth or (auth_for(access) if access is not None else "user")
+
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
                 Endpoint(
@@ -139,7 +156,7 @@ class Api:
                     handler,
                     summary,
                     tuple(tags),
-                    auth,
+                    login,
                     body,
                     query,
                     response,
@@ -147,6 +164,7 @@ class Api:
                     tuple(errors),
                     tuple(raw_body_types),
                     raw_response_type,
+                    access,
                 )
             )
             return handler
@@ -172,6 +190,12 @@ class Api:
                     raise Unauthenticated()
                 if ep.auth == "admin" and principal is not None and principal.role != "admin":
                     raise Forbidden("admins only")
+                if (
+                    ep.access is not None
+                    and principal is not None
+                    and not ep.access.allows(principal.role)
+                ):
+                    raise ep.access.refuse()
             raw = b""
             body: Any = None
             if ep.body is not None or ep.raw_body_types:
@@ -267,6 +291,10 @@ class Api:
                 error_types.append(Unauthenticated)
             if ep.auth == "admin":
                 error_types.append(Forbidden)
+            if ep.access is not None:
+                op["x-access"] = ep.access.describe()
+                if ep.access.callers not in (ANYONE, USERS):
+                    error_types.append(ep.access.refuse)
             by_status: dict[int, list[str]] = {}
             for err in error_types:
                 by_status.setdefault(err.status, [])
