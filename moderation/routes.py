@@ -12,6 +12,7 @@ from audit.routes import AUDIT
 from moderation.blocks import BlockService
 from moderation.errors import CannotBlockSelf, UserNotFound
 from moderation.reports import (
+    REVIEW_SEQ,
     ReportedSessionNotFound,
     ReportNotFound,
     ReportService,
@@ -111,10 +112,18 @@ class ReportIn(Strict):
 
 
 class ReportOut(BaseModel):
+    """A report as its reporter sees it (``report_out``)."""
+
     id: str
-    target_id: str
+    #: what was reported: ``user``, ``session``, ``message`` or ``review``
+    subject: str
+    #: the reported user (null for a review: its author is not the reporter's to learn)
+    target_id: str | None
+    #: the reported session (null for a review: it would name the review's author)
     call_id: str | None
     message_seq: int | None
+    #: the reported review (reviews only)
+    review_id: str | None = None
     reason: str
     details: str
     status: str
@@ -123,6 +132,8 @@ class ReportOut(BaseModel):
 
 
 class AdminReportOut(ReportOut):
+    """A report as admins see it: the real identities, the evidence."""
+
     #: null: automatic moderation queued it
     reporter_id: str | None
     evidence: dict[str, Any]
@@ -146,9 +157,29 @@ class DecisionIn(Strict):
     note: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-def _report_out(r: ReportView) -> ReportOut:
+def report_out(r: ReportView) -> ReportOut:
+    """The one view of a report for its reporter (``POST /api/reports``, ``GET /api/reports``,
+    ``POST /api/reviews/{id}/report``).  A user report names what the reporter named
+    themselves.  A review report names the review only: its author may be anonymous, and the
+    target's id or the reviewed session would name them (``reviews.visibility``)."""
+    review = r.evidence.get("review") if r.message_seq == REVIEW_SEQ else None
+    if isinstance(review, dict):
+        return ReportOut(
+            id=r.id,
+            subject="review",
+            target_id=None,
+            call_id=None,
+            message_seq=None,
+            review_id=str(review.get("id") or "") or None,
+            reason=r.reason,
+            details=r.details,
+            status=r.status,
+            created_at=r.created_at,
+            decision_note=r.decision_note,
+        )
     return ReportOut(
         id=r.id,
+        subject="message" if r.message_seq else "session" if r.call_id else "user",
         target_id=r.target_id,
         call_id=r.call_id,
         message_seq=r.message_seq,
@@ -161,8 +192,10 @@ def _report_out(r: ReportView) -> ReportOut:
 
 
 def _admin_out(r: ReportView) -> AdminReportOut:
+    """Admins moderate with the real identities: the stored ids, not the reporter's view."""
+    real = {"target_id": r.target_id, "call_id": r.call_id, "message_seq": r.message_seq}
     return AdminReportOut(
-        **_report_out(r).model_dump(),
+        **(report_out(r).model_dump() | real),
         reporter_id=r.reporter_id,
         evidence=r.evidence,
         decided_by=r.decided_by,
@@ -190,7 +223,7 @@ async def create_report(call: Call) -> BaseModel:
         body.call_id,
         body.message_seq,
     )
-    return _report_out(report)
+    return report_out(report)
 
 
 @api.route(
@@ -203,7 +236,7 @@ async def create_report(call: Call) -> BaseModel:
 )
 async def my_reports(call: Call) -> BaseModel:
     reports = await call.request.app[REPORTS].mine(call.user.user_id)
-    return ReportsOut(reports=[_report_out(r) for r in reports])
+    return ReportsOut(reports=[report_out(r) for r in reports])
 
 
 @api.route(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from audit.routes import AUDIT
 from catalog.cursor import BadCursor
-from moderation.routes import REPORTS, ReportOut
+from moderation.routes import REPORTS, ReportOut, report_out
 from peiliao.http.access import ADMINS, ANYONE, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from reviews import rules
@@ -33,6 +33,7 @@ from reviews.errors import (
 )
 from reviews.service import ReviewService, ReviewView, SessionReview, evidence
 from reviews.stats import StatsService
+from reviews.visibility import Audience, Shown, announced, audience, found_by_session, shown
 from signaling.routes import EMITTER
 
 REVIEWS = web.AppKey("reviews", ReviewService)
@@ -88,7 +89,8 @@ class ReplyOut(BaseModel):
 
 
 class ReviewOut(BaseModel):
-    """A review as anyone sees it: the author by nickname only, or 匿名."""
+    """A review as anyone sees it: the author by nickname only, or 匿名 (an anonymous review's
+    times to the day: ``reviews.visibility``)."""
 
     id: str
     author: str
@@ -101,9 +103,10 @@ class ReviewOut(BaseModel):
 
 
 class MyReviewOut(ReviewOut):
-    """A review I wrote or received."""
+    """A review I wrote or received (or moderate)."""
 
-    session_id: str
+    #: null for the companion when the review is anonymous: the session would name its author
+    session_id: str | None
     companion_id: str
     anonymous: bool
     #: taken down by an admin: listed nowhere else, counted in no rating
@@ -137,20 +140,27 @@ class ReviewTagsOut(BaseModel):
 
 
 def review_out(r: ReviewView) -> ReviewOut:
-    return ReviewOut(**_public(r))
+    """A review in the public listing, whoever reads it."""
+    return ReviewOut(**_public(shown(r, Audience.PUBLIC)))
 
 
-def my_review_out(r: ReviewView) -> MyReviewOut:
+def my_review_out(r: ReviewView, who: Audience) -> MyReviewOut:
+    """A review as its author, the reviewed companion or an admin sees it."""
+    v = shown(r, who)
     return MyReviewOut(
-        **_public(r),
-        session_id=r.session_id,
-        companion_id=r.companion_id,
-        anonymous=r.anonymous,
-        hidden=r.hidden,
+        **_public(v),
+        session_id=v.session_id,
+        companion_id=v.companion_id,
+        anonymous=v.anonymous,
+        hidden=v.hidden,
     )
 
 
-def _public(r: ReviewView) -> dict[str, object]:
+def _viewer(call: Call, r: ReviewView) -> Audience:
+    return audience(call.user.user_id, call.user.role, r)
+
+
+def _public(r: Shown) -> dict[str, object]:
     return {
         "id": r.id,
         "author": r.author,
@@ -163,9 +173,12 @@ def _public(r: ReviewView) -> dict[str, object]:
     }
 
 
-def _session_out(v: SessionReview) -> SessionReviewOut:
+def _session_out(call: Call, v: SessionReview) -> SessionReviewOut:
+    review = v.review
+    if review is not None and not found_by_session(review, _viewer(call, review)):
+        review = None
     return SessionReviewOut(
-        review=my_review_out(v.review) if v.review is not None else None,
+        review=my_review_out(review, _viewer(call, review)) if review is not None else None,
         can_review=v.can_review,
         open_until=v.open_until,
         reason=v.reason,
@@ -210,13 +223,13 @@ async def write_review(call: Call) -> BaseModel:
         text=body.text,
         anonymous=body.anonymous,
     )
-    if _created:
+    if _created and announced(review):
         await call.request.app[EMITTER].to_user(
             review.companion_id,
             "review:received",
             {"review_id": review.id, "session_id": review.session_id, "stars": review.stars},
         )
-    return my_review_out(review)
+    return my_review_out(review, _viewer(call, review))
 
 
 @api.route(
@@ -239,7 +252,7 @@ async def edit_review(call: Call) -> BaseModel:
         text=body.text,
         anonymous=body.anonymous,
     )
-    return my_review_out(review)
+    return my_review_out(review, _viewer(call, review))
 
 
 @api.route(
@@ -253,7 +266,7 @@ async def edit_review(call: Call) -> BaseModel:
 )
 async def session_review(call: Call) -> BaseModel:
     state = await call.request.app[REVIEWS].of_session(call.user.user_id, _id(call, "session_id"))
-    return _session_out(state)
+    return _session_out(call, state)
 
 
 @api.route(
@@ -271,7 +284,7 @@ async def reply_review(call: Call) -> BaseModel:
     review = await call.request.app[REVIEWS].reply(
         call.user.user_id, _id(call, "review_id"), body.text
     )
-    return my_review_out(review)
+    return my_review_out(review, _viewer(call, review))
 
 
 @api.route(
@@ -312,7 +325,11 @@ async def my_reviews(call: Call) -> BaseModel:
     else:
         kind = "written"
         page, cursor = await reviews.written_by(call.user.user_id, q.cursor, q.limit)
-    return MyReviewsOut(kind=kind, reviews=[my_review_out(r) for r in page], next_cursor=cursor)
+    return MyReviewsOut(
+        kind=kind,
+        reviews=[my_review_out(r, _viewer(call, r)) for r in page],
+        next_cursor=cursor,
+    )
 
 
 @api.route(
@@ -337,17 +354,7 @@ async def report_review(call: Call) -> BaseModel:
         body.details,
         evidence(review),
     )
-    return ReportOut(
-        id=report.id,
-        target_id=report.target_id,
-        call_id=report.call_id,
-        message_seq=report.message_seq,
-        reason=report.reason,
-        details=report.details,
-        status=report.status,
-        created_at=report.created_at,
-        decision_note=report.decision_note,
-    )
+    return report_out(report)
 
 
 @api.route(
@@ -365,4 +372,4 @@ async def hide_review(call: Call) -> BaseModel:
     review = await call.request.app[REVIEWS].hide(
         _id(call, "review_id"), call.user.user_id, body.reason, call.request.app[AUDIT]
     )
-    return my_review_out(review)
+    return my_review_out(review, _viewer(call, review))

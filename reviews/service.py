@@ -343,33 +343,32 @@ class ReviewService:
             .where(where)
             .order_by(Review.created_at.desc(), Review.id.desc())
         )
-        if cursor:
-            at, review_id = self._position(kind, cursor)
-            stmt = stmt.where(
-                or_(
-                    Review.created_at < at,
-                    and_(Review.created_at == at, Review.id < review_id),
-                )
-            )
         async with self._db.reading() as s:
+            if cursor:
+                # The cursor holds the last review's id only, its time is read back here: a
+                # cursor is readable (signed, not sealed), and an anonymous review's exact time
+                # is not for its readers (``reviews.visibility``).
+                review_id = self._position(kind, cursor)
+                at = await s.scalar(select(Review.created_at).where(Review.id == review_id))
+                if at is None:
+                    raise BadCursor()
+                stmt = stmt.where(
+                    or_(
+                        Review.created_at < at,
+                        and_(Review.created_at == at, Review.id < review_id),
+                    )
+                )
             rows = (await s.execute(stmt.limit(limit + 1))).all()
         page = [view(r, nickname) for r, nickname in rows[:limit]]
         more = len(rows) > limit
-        next_cursor = (
-            self._cursors.encode(kind, [page[-1].created_at.isoformat(), page[-1].id])
-            if more
-            else None
-        )
+        next_cursor = self._cursors.encode(kind, [page[-1].id]) if more else None
         return page, next_cursor
 
-    def _position(self, kind: str, cursor: str) -> tuple[datetime, str]:
+    def _position(self, kind: str, cursor: str) -> str:
         position = self._cursors.decode(kind, cursor)
-        if len(position) != 2 or not all(isinstance(p, str) for p in position):
+        if len(position) != 1 or not isinstance(position[0], str) or len(position[0]) > 40:
             raise BadCursor()
-        try:
-            return datetime.fromisoformat(position[0]), position[1]
-        except ValueError:
-            raise BadCursor() from None
+        return position[0]
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -79,7 +79,8 @@ class RoomCardOut(BaseModel):
 
 class RoomOut(RoomCardOut):
     status: str
-    #: the host first, then the members in join order
+    #: the host first, then the members in join order (to those in the room, its host and
+    #: admins; anyone else gets the host only, and ``listeners`` counts the rest)
     members: list[MemberOut]
     closed_at: datetime | None
     #: ``host``, ``admin``, ``away``, ``media_lost``, ``server_lost``, ``drain``
@@ -106,14 +107,17 @@ def card_out(v: RoomView) -> RoomCardOut:
 
 
 async def room_out(call: Call, v: RoomView) -> RoomOut:
+    """The room as the caller may see it: members by name to those in it, the host and admins
+    (``RoomView.sees_members``); the earnings to the host and admins."""
     earned: int | None = None
     who = call.principal
     if who is not None and (who.user_id == v.host.user_id or who.role == Role.ADMIN):
         earned, _ = await call.request.app[VOICE_ROOMS].earnings(v.room_id, v.host.user_id)
+    named = v.sees_members(who.user_id if who else None, who.role if who else None)
     return RoomOut(
         **card_out(v).model_dump(),
         status=v.status,
-        members=[MemberOut(**m) for m in v.payload()["members"]],
+        members=[MemberOut(**m) for m in v.payload(members=named)["members"]],
         closed_at=v.closed_at,
         close_reason=v.close_reason,
         earned_fen=earned,

@@ -455,7 +455,9 @@ class VoiceRoomService:
             for m in mine:
                 if m.status == "joined":
                     await self.remove(m.id, LeaveReason.LEFT)
-        return {"room": (await self.view(room_id)).payload()}
+        # Whoever left is not in it any more: they see it as the public does (views.py).
+        left = await self.view(room_id)
+        return {"room": left.payload(members=left.sees_members(who.user_id, who.role))}
 
     async def current(self, user_id: str) -> dict[str, Any] | None:
         """The open room ``user_id`` hosts or is in, if any (a reconnecting client resumes)."""

@@ -1,5 +1,10 @@
 """What people see of a voice room, read from the database: the room with its host and members,
-the open rooms page by page, and the host's earnings from a room."""
+the open rooms page by page, and the host's earnings from a room.
+
+Who sees whom (``RoomView.sees_members``): the members of a room are named (id, nickname) only
+to those in it now, the host and admins.  Anyone else (the public browsing rooms, a member who
+left) sees the host and how many listen: who pays to sit in a companion's room is not public.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +55,18 @@ class RoomView:
     def listeners(self) -> int:
         return len(self.members)
 
-    def payload(self) -> dict[str, Any]:
-        """The room in Socket.IO events and acks (no phone numbers, no money)."""
+    def sees_members(self, user_id: str | None, role: str | None) -> bool:
+        """Whether this viewer (None: anonymous) may see who the members are."""
+        return (
+            role == "admin"
+            or user_id == self.host.user_id
+            or any(m.user_id == user_id for m in self.members)
+        )
+
+    def payload(self, *, members: bool = True) -> dict[str, Any]:
+        """The room in Socket.IO events and acks (no phone numbers, no money); ``members``:
+        False for a viewer who may not see them (``sees_members``), who gets the host only."""
+        shown = self.members if members else ()
         return {
             "room_id": self.room_id,
             "status": self.status,
@@ -61,7 +76,7 @@ class RoomView:
             "host": {"user_id": self.host.user_id, "nickname": self.host.nickname},
             "members": [
                 {"user_id": p.user_id, "nickname": p.nickname, "role": role}
-                for p, role in [(self.host, "host")] + [(m, "member") for m in self.members]
+                for p, role in [(self.host, "host")] + [(m, "member") for m in shown]
             ],
             "close_reason": self.close_reason,
         }

@@ -208,11 +208,9 @@ async def test_reports_and_an_admin_hiding_a_review(rig: Rig) -> None:
         rig, f"/api/reviews/{rid}/report", comp, {"reason": "false_review", "details": "没有的事"}
     )
     assert status == 201, report
-    assert (report["target_id"], report["call_id"], report["message_seq"]) == (
-        cust.user_id,
-        sid,
-        -1,
-    )
+    # The reporter learns the review, not who wrote it nor the session (reviews.visibility).
+    assert (report["subject"], report["review_id"]) == ("review", rid)
+    assert (report["target_id"], report["call_id"], report["message_seq"]) == (None, None, None)
     again = await post(rig, f"/api/reviews/{rid}/report", comp, {"reason": "false_review"})
     assert again[1]["id"] == report["id"]  # once per reporter and review
     status, other = await post(rig, f"/api/reviews/{rid}/report", bystander, {"reason": "other"})
@@ -224,6 +222,7 @@ async def test_reports_and_an_admin_hiding_a_review(rig: Rig) -> None:
     _, queue = await get(rig, "/api/admin/reports", admin)
     mine = next(r for r in queue["reports"] if r["id"] == report["id"])
     assert mine["evidence"]["review"]["text"] == "态度很差" and mine["reporter_id"] == comp.user_id
+    assert (mine["target_id"], mine["call_id"], mine["review_id"]) == (cust.user_id, sid, rid)
 
     status, err = await post(rig, f"/api/admin/reviews/{rid}/hide", comp, {"reason": "x"})
     assert status == 403

@@ -186,9 +186,19 @@ async def test_the_listing_hides_blocked_pairs_and_pages_newest_first(
     sock = await rig.connect(viewer)
     assert (await join(sock, ids[0]))["error"]["code"] == "room_not_found"
     assert (await join(sock, ids[1]))["ok"]
+    # Who sits in a room is for those in it (its host, its members, admins): the public and
+    # other users see the host and how many listen.
     detail = await (await rig.http.get(f"/api/voice-rooms/{ids[1]}")).json()
-    assert [m["role"] for m in detail["members"]] == ["host", "member"]
-    assert detail["members"][1]["user_id"] == viewer.user_id and detail["listeners"] == 1
+    assert [m["role"] for m in detail["members"]] == ["host"] and detail["listeners"] == 1
+    assert viewer.user_id not in str(detail)
+    stranger = await rig.person()
+    resp = await rig.http.get(f"/api/voice-rooms/{ids[1]}", headers=bearer(stranger.token))
+    assert viewer.user_id not in await resp.text()
+    for insider in (await rig.person("admin"), hosts[1], viewer):
+        resp = await rig.http.get(f"/api/voice-rooms/{ids[1]}", headers=bearer(insider.token))
+        detail = await resp.json()
+        assert [m["role"] for m in detail["members"]] == ["host", "member"]
+        assert detail["members"][1]["user_id"] == viewer.user_id and detail["listeners"] == 1
     assert detail["earned_fen"] is None  # only the host (and admins) see the earnings
 
 
@@ -305,7 +315,8 @@ async def test_who_may_join_and_leave(rig: Rig) -> None:
     assert (await join(cust_sock, other_room))["error"]["code"] == "already_in_call"
 
     left = await a_sock.ok("room:leave", {"room_id": room_id})
-    assert [m["user_id"] for m in left["room"]["members"]] == [host.user_id, b.user_id]
+    # Whoever left sees the room as the public does: the host, not who stays.
+    assert [m["user_id"] for m in left["room"]["members"]] == [host.user_id]
     assert (await a_sock.wait("room:left"))["reason"] == "left"
     await host_sock.wait("room:update", lambda d: len(d["members"]) == 2)
     await a_sock.ok("room:leave", {"room_id": room_id})  # again: nothing more happens

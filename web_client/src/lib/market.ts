@@ -46,7 +46,8 @@ export interface Review {
 }
 
 export interface MyReview extends Review {
-  session_id: string;
+  /** null for the companion when the review is anonymous */
+  session_id: string | null;
   companion_id: string;
   anonymous: boolean;
   hidden: boolean;

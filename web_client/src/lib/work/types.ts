@@ -142,7 +142,8 @@ export interface Review {
   created_at: string;
   updated_at: string;
   reply: { text: string; at: string } | null;
-  session_id: string;
+  /** null for the companion when the review is anonymous */
+  session_id: string | null;
   companion_id: string;
   anonymous: boolean;
   hidden: boolean;
