@@ -16,6 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bookings.rules import OPEN as OPEN_BOOKINGS
+from reviews.visibility import audience, hides_author, to_day
 from store.models.appeals import Appeal
 from store.models.bookings import Booking, BookingCalendar
 from store.models.reviews import CompanionStats, Review
@@ -78,6 +79,21 @@ async def erase(s: AsyncSession, user_id: str) -> None:
     tickets = select(Ticket.id).where(Ticket.user_id == user_id)
     await s.execute(delete(TicketMessage).where(TicketMessage.ticket_id.in_(tickets)))
     await s.execute(delete(Ticket).where(Ticket.user_id == user_id))
+
+
+def _review(r: Review, user_id: str) -> dict[str, Any]:
+    """A review in its author's or its companion's export: what ``reviews.visibility`` lets
+    each see (an anonymous review's session and exact time are not the companion's)."""
+    masked = hides_author(r, audience(user_id, None, r))
+    return {
+        "session_id": None if masked else r.session_id,
+        "role": "author" if r.customer_id == user_id else "reviewed",
+        "stars": r.stars,
+        "tags": list(r.tags),
+        "text": r.text,
+        "reply": r.reply_text,
+        "at": (to_day(r.created_at) if masked else r.created_at).isoformat(),
+    }
 
 
 async def export(s: AsyncSession, user_id: str) -> dict[str, Any]:
@@ -158,18 +174,7 @@ async def export(s: AsyncSession, user_id: str) -> dict[str, Any]:
             }
             for a in applications
         ],
-        "reviews": [
-            {
-                "session_id": r.session_id,
-                "role": "author" if r.customer_id == user_id else "reviewed",
-                "stars": r.stars,
-                "tags": list(r.tags),
-                "text": r.text,
-                "reply": r.reply_text,
-                "at": r.created_at.isoformat(),
-            }
-            for r in reviews
-        ],
+        "reviews": [_review(r, user_id) for r in reviews],
         "bookings": [
             {
                 "id": b.id,

@@ -10,7 +10,8 @@ joins the review to its session names the author as surely as the id would.  So 
 - its times to the day only (China time): a review written minutes after a session ended would
   otherwise point at that session;
 - not found from the session (``GET /api/sessions/{id}/review`` shows the companion no
-  anonymous review), and no ``review:received`` push (its arrival seconds after a session
+  anonymous review; the companion's data export lists it without its session), and no
+  ``review:received`` push (its arrival seconds after a session
   ended would point at it just the same).
 
 What remains observable, on purpose: the day, the stars and text, the order of the listing,
@@ -27,13 +28,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the view's shape only: this module does no I/O
     from reviews.service import ReviewView
 
 #: reviews' dates are shown in China time (no daylight saving: a fixed offset is exact)
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+class Parties(Protocol):
+    """What the decision reads: a ``ReviewView``, or a stored ``Review`` row (the export)."""
+
+    @property
+    def customer_id(self) -> str: ...
+
+    @property
+    def companion_id(self) -> str: ...
+
+    @property
+    def anonymous(self) -> bool: ...
 
 
 class Audience(StrEnum):
@@ -47,7 +61,7 @@ class Audience(StrEnum):
     PUBLIC = "public"
 
 
-def audience(viewer_id: str | None, viewer_role: str | None, r: ReviewView) -> Audience:
+def audience(viewer_id: str | None, viewer_role: str | None, r: Parties) -> Audience:
     if viewer_id is not None and viewer_id == r.customer_id:
         return Audience.AUTHOR
     if viewer_role == "admin":
@@ -78,7 +92,7 @@ class Shown:
     session_id: str | None
 
 
-def hides_author(r: ReviewView, who: Audience) -> bool:
+def hides_author(r: Parties, who: Audience) -> bool:
     return r.anonymous and who in (Audience.REVIEWED, Audience.PUBLIC)
 
 
@@ -101,14 +115,14 @@ def shown(r: ReviewView, who: Audience) -> Shown:
     )
 
 
-def found_by_session(r: ReviewView, who: Audience) -> bool:
+def found_by_session(r: Parties, who: Audience) -> bool:
     """Whether ``GET /api/sessions/{id}/review`` shows this review to ``who`` (a participant):
     the session names its customer, so an anonymous review is not found from it by anyone
     but its author and admins."""
     return not hides_author(r, who)
 
 
-def announced(r: ReviewView) -> bool:
+def announced(r: Parties) -> bool:
     """Whether the reviewed companion is told at once (``review:received``)."""
     return not r.anonymous
 

@@ -68,6 +68,11 @@ class Authenticator(Protocol):
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 
 
+def path_params(path: str) -> list[str]:
+    """The names of ``path``'s ``{parameters}``, in order."""
+    return _PATH_PARAM.findall(path)
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """What a handler receives: the validated body and query, and the caller."""
@@ -107,6 +112,10 @@ class Endpoint:
     raw_response_type: str | None = None
     #: who may call it and whose resources its path ids name (``peiliao.http.access``)
     access: Access | None = None
+
+
+#: every endpoint mounted on an app
+ENDPOINTS: web.AppKey[tuple[Endpoint, ...]] = web.AppKey("endpoints")
 
 
 @dataclass
@@ -175,6 +184,8 @@ class Api:
         self.endpoints.extend(other.endpoints)
 
     def mount(self, app: web.Application) -> None:
+        # The table stays readable (tests/test_authorization.py walks every route of it).
+        app[ENDPOINTS] = app.get(ENDPOINTS, ()) + tuple(self.endpoints)
         for ep in self.endpoints:
             app.router.add_route(ep.method, ep.path, self._wrap(ep), name=ep.handler.__name__)
 
