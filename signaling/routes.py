@@ -41,4 +41,8 @@ class PresenceOut(BaseModel):
 async def get_presence(call: Call) -> BaseModel:
     q: PresenceQuery = call.query
     ids = list(dict.fromkeys(i for i in q.ids.split(",") if i))[:50]
-    return PresenceOut(statuses=await call.request.app[CALLS].presence.statuses(ids))
+    calls, me = call.request.app[CALLS], call.user.user_id
+    # As over the socket (presence:watch): a block either way hides whether they are online.
+    hidden = {uid for uid in ids if uid != me and await calls.blocks.between(me, uid)}
+    statuses = await calls.presence.statuses([uid for uid in ids if uid not in hidden])
+    return PresenceOut(statuses=statuses | dict.fromkeys(hidden, "offline"))

@@ -403,7 +403,9 @@ async def test_every_route_refuses_whoever_it_does_not_declare(matrix_rig: Rig) 
         if status >= 500:
             problems.append("5xx: " + where)
         if persona not in ("cust", "admin"):
-            for record in records_about(text, {w.review_id, w.review_text}):
+            # What a route about the review answers is about it whole (a report of it, say).
+            whole = "review_id" in path_params(ep.path) and ep.method != "GET"
+            for record in [text] if whole else records_about(text, {w.review_id, w.review_text}):
                 if any(m in record for m in w.review_marks):
                     problems.append(f"names the anonymous review's author: {where} {record}")
         if permitted(ep.access, persona):
@@ -499,15 +501,17 @@ def payload(event: str, target: str) -> dict[str, Any]:
     return out
 
 
-def test_every_client_event_is_covered() -> None:
-    assert set(SOCKET_CASES) == set(EVENTS), set(EVENTS) ^ set(SOCKET_CASES)
+@pytest.mark.parametrize("event", sorted(EVENTS))
+def test_every_client_event_is_covered(event: str) -> None:
+    assert event in SOCKET_CASES, f"say in SOCKET_CASES whose call or room {event} may name"
+
+
+def test_no_case_for_an_event_that_is_gone() -> None:
+    assert set(SOCKET_CASES) <= set(EVENTS), set(SOCKET_CASES) - set(EVENTS)
 
 
 @SQLITE
-@pytest.mark.parametrize(
-    "event", [e for e, case in SOCKET_CASES.items() if isinstance(case, tuple)]
-)
-async def test_no_event_acts_on_someone_elses_call_or_room(rig: Rig, event: str) -> None:
+async def test_no_event_acts_on_someone_elses_call_or_room(rig: Rig) -> None:
     cust, cust_sock, comp, comp_sock, call_id = await rig.active_call("voice")
     host, host_sock = await rig.online_companion()
     resp = await rig.http.post(
@@ -526,15 +530,16 @@ async def test_no_event_acts_on_someone_elses_call_or_room(rig: Rig, event: str)
     outsiders = [await rig.person(fund_fen=10_000), await rig.person("companion")]
     marks = {cust.user_id, comp.user_id, member.user_id, cust.phone, member.phone}
     targets = {CALL: call_id, ROOM: room_id}
-    case = SOCKET_CASES[event]
-    assert isinstance(case, tuple)
+    problems = []
     for outsider in outsiders:
         sock = await rig.connect(outsider)
-        for target in case:
-            ack = await sock.call(event, payload(event, targets[target]))
-            assert ack["ok"] is False, (event, target, ack)
-            assert not any(m in str(ack) for m in marks), (event, target, ack)
+        for event, case in SOCKET_CASES.items():
+            for target in case if isinstance(case, tuple) else ():
+                ack = await sock.call(event, payload(event, targets[target]))
+                if ack.get("ok") is not False or any(m in str(ack) for m in marks):
+                    problems.append((event, target, ack))
         await sock.sio.disconnect()
+    assert not problems, problems
     # Nothing moved: the call is still accepted between its two, with only their message, and
     # the room still has its member.
     ack = await cust_sock.ok("call:get", {"call_id": call_id})

@@ -95,6 +95,8 @@ async def test_a_block_ends_the_open_call_and_hides_them_from_each_other(rig: Ri
     assert profile.status == 404  # nor their profile
     watched = await cust_sock.ok("presence:watch", {"user_ids": [comp.user_id]})
     assert watched["statuses"] == {comp.user_id: "offline"}  # nor whether they are online
+    over_http = await rig.http.get(f"/api/presence?ids={comp.user_id}", headers=bearer(cust.token))
+    assert (await over_http.json())["statuses"] == {comp.user_id: "offline"}  # either way
     stranger = await rig.person()
     seen = await rig.http.get(f"/api/users/{comp.user_id}", headers=bearer(stranger.token))
     assert seen.status == 200
