@@ -30,7 +30,7 @@ REVOKED_WITHIN_S = 1.0
 async def gone(sock: Sock, reason: str, since: float, within_s: float = REVOKED_WITHIN_S) -> None:
     """``sock`` was told ``reason`` and disconnected within ``within_s`` of ``since``."""
     loop = asyncio.get_running_loop()
-    while sock.sio.connected and loop.time() < since + within_s:
+    while sock.sio.connected and loop.time() < since + within_s:  # noqa: ASYNC110 (client state)
         await asyncio.sleep(0.01)
     assert not sock.sio.connected, f"{sock.name} still connected {within_s} s after"
     assert [d["reason"] for d in sock.seen("session:revoked")] == [reason]
