@@ -9,6 +9,11 @@ Rooms: ``user:{id}`` holds every device of a user (calls, chat and meter events 
 ``presence:{id}`` holds the sockets watching a companion's status.  With ``PEILIAO_REDIS_URL``,
 ``AsyncRedisManager`` carries emits to sockets on other processes.
 
+A socket lives only as long as its login: a revocation heard from ``accounts.revocation`` (any
+process) ends that login's sockets here (``session:revoked``, then disconnect), and each event
+re-checks the login in the database when its last check is older than
+``PEILIAO_SOCKET_REAUTH_S`` (pub/sub is at-most-once).
+
 Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``,
 set by the composition root; ``media:*`` events take a room id (``vr_…``) in ``call_id`` for
 the host and the members of an open room.
