@@ -21,7 +21,7 @@ from accounts.errors import (
     SmsUnavailable,
     UserNotFound,
 )
-from accounts.ids import UserId
+from accounts.ids import AuthSessionId, UserId
 from accounts.profile import INTEREST_TAGS, MAX_TAGS, NICKNAME_MAX_CHARS
 from accounts.real_name import RealNameService, RealNameView
 from accounts.service import AccountService, Principal
@@ -280,7 +280,9 @@ async def login(call: Call) -> web.StreamResponse:
     response=OkOut,
 )
 async def logout(call: Call) -> web.StreamResponse:
-    await call.request.app[ACCOUNTS].logout(call.user.session_id)  # type: ignore[arg-type]
+    await call.request.app[ACCOUNTS].logout(
+        AuthSessionId(call.user.session_id), UserId(call.user.user_id)
+    )
     resp = _json(OkOut())
     resp.del_cookie(SESSION_COOKIE, path="/")
     resp.del_cookie(CSRF_COOKIE, path="/")

@@ -24,6 +24,7 @@ from accounts.errors import (
 from accounts.ids import AuthSessionId, UserId
 from accounts.phone import mask_phone, normalize_phone
 from accounts.profile import ProfileRuleError, clean_nickname, clean_tags, default_nickname
+from accounts.revocation import MemoryRevocations, Reason, Revocations, Revoked
 from accounts.roles import Role
 from accounts.sms import SmsSender
 from accounts.tokens import hash_token, new_id, new_token
@@ -100,8 +101,11 @@ class AccountService:
         clock: Clock,
         settings: Settings,
         telemetry: Telemetry | None = None,
+        revocations: Revocations | None = None,
     ) -> None:
         self._db = db
+        #: "this login / every login of this user ended", told to every process (the sockets)
+        self.revocations: Revocations = revocations or MemoryRevocations()
         self._telemetry = telemetry
         self._sms = sms
         self._clock = clock
@@ -260,27 +264,56 @@ class AccountService:
         """The principal behind a token, or :class:`Unauthenticated` (expired, revoked, unknown)."""
         if not token or len(token) > 128:
             raise Unauthenticated()
-        now = self._clock.now()
         async with self._db.reading() as s:
             found = await repo.session_with_user(s, hash_token(token))
+        return await self._valid(found)
+
+    async def check(self, session_id: AuthSessionId) -> Principal:
+        """The principal of a login session, as the database has it now (its role included), or
+        :class:`Unauthenticated`: how a long-lived socket re-checks the login it opened with."""
+        async with self._db.reading() as s:
+            found = await repo.session_with_user_by_id(s, session_id)
+        return await self._valid(found)
+
+    async def _valid(self, found: tuple[AuthSession, User] | None) -> Principal:
         if found is None:
             raise Unauthenticated()
+        now = self._clock.now()
         session, user = found
         idle_deadline = session.last_seen_at + timedelta(seconds=self._settings.session_idle_s)
         if session.revoked_at is not None or session.expires_at <= now or idle_deadline <= now:
             raise Unauthenticated("your session has ended; log in again")
+        try:
+            role = Role(user.role)
+        except ValueError:  # a deleted account ("deleted"): its logins are revoked anyway
+            raise Unauthenticated("your session has ended; log in again") from None
         if (now - session.last_seen_at).total_seconds() >= _TOUCH_EVERY_S:
             async with self._db.reading() as s:
                 await repo.touch_session(s, session.id, now)
-        return Principal(UserId(user.id), Role(user.role), AuthSessionId(session.id))
+        return Principal(UserId(user.id), role, AuthSessionId(session.id))
 
-    async def logout(self, session_id: AuthSessionId) -> None:
+    async def logout(self, session_id: AuthSessionId, user_id: UserId) -> None:
+        """End one login session; its sockets on every process are disconnected."""
         async with self._db.reading() as s:
             await repo.revoke_session(s, session_id, self._clock.now())
+        await self.revocations.publish(Revoked(user_id, Reason.LOGOUT, session_id))
 
     async def logout_everywhere(self, user_id: UserId) -> int:
+        return await self.revoke_user(user_id, Reason.LOGOUT_ALL)
+
+    async def revoke_user(self, user_id: UserId, reason: Reason) -> int:
+        """End every login session of ``user_id`` and disconnect all their sockets on every
+        process (logout everywhere, a sanction).  The number of sessions that were open."""
         async with self._db.reading() as s:
-            return await repo.revoke_user_sessions(s, user_id, self._clock.now())
+            ended = await repo.revoke_user_sessions(s, user_id, self._clock.now())
+        await self.revocations.publish(Revoked(user_id, reason))
+        return ended
+
+    async def role_changed(self, user_id: UserId) -> None:
+        """Call after a change of ``user_id``'s role has committed: their logins stay valid, but
+        their sockets were authenticated with the old role, so they are disconnected (the
+        client reconnects and learns the new role)."""
+        await self.revocations.publish(Revoked(user_id, Reason.ROLE_CHANGED))
 
     # -- users and profiles ---------------------------------------------------------------------
 
@@ -370,14 +403,18 @@ class AccountService:
         async with self._db.writing() as s:
             user = await repo.user_by_phone(s, phone)
             created = user is None
+            changed = False
             if user is None:
                 user = new_user(phone, role, now, nickname=nickname, tags=tags)
                 s.add(user)
             else:
+                changed = user.role != role.value
                 user.role = role.value
                 if nickname is not None:
                     user.nickname = nickname
                 if tags is not None:
                     user.tags = tags
                 user.updated_at = now
+        if changed:
+            await self.role_changed(UserId(user.id))
         return user, created

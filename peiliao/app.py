@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from accounts import routes as account_routes
 from accounts.real_name import RealNameService
 from accounts.real_name import SandboxProvider as SandboxRealNameProvider
+from accounts.revocation import MemoryRevocations, RedisRevocations, Revocations
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
@@ -245,8 +246,13 @@ def create_app(
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
     telemetry = PrometheusTelemetry()
-    accounts = AccountService(db, sms, clock, settings, telemetry)
     owner = process_id()
+    revocations: Revocations = (
+        RedisRevocations.from_url(settings.redis_url, settings.redis_prefix, owner)
+        if settings.redis_url
+        else MemoryRevocations()
+    )
+    accounts = AccountService(db, sms, clock, settings, telemetry, revocations)
     metering = MeteringService(
         db,
         clock,
@@ -349,7 +355,7 @@ def create_app(
     app[moderation_routes.BLOCKS] = block_service
     app[account_routes.HIDDEN_BETWEEN] = block_service.between
     reports = app[moderation_routes.REPORTS] = ReportService(db, clock)
-    app[privacy_routes.PRIVACY] = PrivacyService(db, clock)
+    app[privacy_routes.PRIVACY] = PrivacyService(db, clock, revocations)
     app[audit_routes.AUDIT] = AuditLog(db, clock)
     app[account_routes.REAL_NAMES] = RealNameService(
         db,
@@ -564,6 +570,11 @@ def create_app(
         yield
         await db.dispose()
 
+    async def revocation_channel(app_: web.Application) -> AsyncIterator[None]:
+        await revocations.start()  # subscribed before the first socket can connect
+        yield
+        await revocations.close()
+
     async def metering_runner(app_: web.Application) -> AsyncIterator[None]:
         await batcher.start()
         await runner.start()
@@ -575,6 +586,7 @@ def create_app(
         await signaling.drain()
 
     app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(revocation_channel)
     app.cleanup_ctx.append(metering_runner)
     app.cleanup_ctx.append(signaling_ctx(signaling))
     app.on_shutdown.append(drain)

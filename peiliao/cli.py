@@ -152,11 +152,20 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
 
 
 def _accounts(settings: Settings, db: Any) -> Any:
+    """The account service, publishing revocations (a role change) to the running servers
+    through Redis when there is one; with none, their database re-check finds the change.
+    Close ``.revocations`` when done."""
+    from accounts.revocation import MemoryRevocations, RedisRevocations, Revocations
     from accounts.service import AccountService
     from accounts.sms import DevOutbox
     from peiliao.clock import SystemClock
 
-    return AccountService(db, DevOutbox(1), SystemClock(), settings)
+    revocations: Revocations = (
+        RedisRevocations.from_url(settings.redis_url, settings.redis_prefix, "cli")
+        if settings.redis_url
+        else MemoryRevocations()
+    )
+    return AccountService(db, DevOutbox(1), SystemClock(), settings, revocations=revocations)
 
 
 async def _require_schema(db: Any) -> None:
@@ -175,7 +184,11 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
 
     async def work(db: Any) -> dict[str, Any]:
         await _require_schema(db)
-        user, created = await _accounts(settings, db).ensure_user(args.phone, Role.ADMIN)
+        accounts = _accounts(settings, db)
+        try:
+            user, created = await accounts.ensure_user(args.phone, Role.ADMIN)
+        finally:
+            await accounts.revocations.close()
         return {"id": user.id, "phone": user.phone, "role": user.role, "created": created}
 
     try:
@@ -217,6 +230,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
     _configure_logs(settings)
 
     async def work(db: Any) -> dict[str, Any]:
+        accounts = _accounts(settings, db)
+        try:
+            return await seed(db, accounts)
+        finally:
+            await accounts.revocations.close()
+
+    async def seed(db: Any, accounts: Any) -> dict[str, Any]:
         from metering.ledger import Ledger
         from metering.service import MeteringService
         from metering.tariff import Level, Rates, is_specialist
@@ -225,7 +245,6 @@ def cmd_seed(args: argparse.Namespace) -> int:
         from vetting.specialties import specialties_for_tags
 
         await _require_schema(db)
-        accounts = _accounts(settings, db)
         clock = SystemClock()
         metering = MeteringService(db, clock)
         wallets = Wallets(db, clock, Ledger())

@@ -109,6 +109,9 @@ class Settings:
     socket_ping_timeout_s: int = 20
     socket_events_per_s: float = 20.0
     socket_events_burst: int = 60
+    #: a socket's login is re-checked in the database when its last check is older than this
+    #: (a revocation normally ends it at once; this bounds a missed pub/sub message)
+    socket_reauth_s: float = 5.0
     chat_messages_per_s: float = 2.0
     chat_messages_burst: int = 10
     presence_ttl_s: int = 90
@@ -282,6 +285,7 @@ class Settings:
             "socket_ping_timeout_s",
             "socket_events_per_s",
             "socket_events_burst",
+            "socket_reauth_s",
             "chat_messages_per_s",
             "chat_messages_burst",
             "presence_ttl_s",

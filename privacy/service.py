@@ -12,7 +12,8 @@ messages they sent deleted, prices removed (a companion leaves the catalog), the
 records erased or anonymized (``privacy/marketplace.py``), blocks either way removed, and the
 user row kept but emptied — phone replaced by a meaningless unique placeholder, nickname
 "已注销用户", tags cleared, role ``deleted``.  Ledger entries stay (the books must balance) and are
-linked to an id that no longer identifies anyone.
+linked to an id that no longer identifies anyone.  After the commit every socket of the user,
+on every process, is disconnected (``accounts.revocation``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
+from accounts.ids import UserId
+from accounts.revocation import MemoryRevocations, Reason, Revocations, Revoked
 from metering import accounts
 from peiliao.clock import Clock
 from peiliao.errors import CodedError
@@ -62,9 +65,11 @@ def own_accounts(user_id: str) -> list[str]:
 
 
 class PrivacyService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, revocations: Revocations | None = None) -> None:
         self._db = db
         self._clock = clock
+        #: accounts' channel: a deleted account's sockets are disconnected on every process
+        self._revocations: Revocations = revocations or MemoryRevocations()
 
     async def export(self, user_id: str) -> dict[str, Any]:
         async with self._db.reading() as s:
@@ -218,6 +223,8 @@ class PrivacyService:
             user.avatar_version = 0
             user.role = DELETED_ROLE
             user.updated_at = now
+        # After the commit: a process that re-checks on hearing it finds the logins revoked.
+        await self._revocations.publish(Revoked(UserId(user_id), Reason.DELETED))
 
 
 def _placeholder_phone(user_id: str) -> str:

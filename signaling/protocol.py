@@ -129,6 +129,7 @@ EVENTS: dict[str, type[Strict] | None] = {
 #: every server → client event
 SERVER_EVENTS = (
     "session:hello",
+    "session:revoked",
     "call:incoming",
     "call:update",
     "call:ring_stop",

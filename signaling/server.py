@@ -9,6 +9,11 @@ Rooms: ``user:{id}`` holds every device of a user (calls, chat and meter events 
 ``presence:{id}`` holds the sockets watching a companion's status.  With ``PEILIAO_REDIS_URL``,
 ``AsyncRedisManager`` carries emits to sockets on other processes.
 
+A socket lives only as long as its login: a revocation heard from ``accounts.revocation`` (any
+process) ends that login's sockets here (``session:revoked``, then disconnect), and each event
+re-checks the login in the database when its last check is older than
+``PEILIAO_SOCKET_REAUTH_S`` (pub/sub is at-most-once).
+
 Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``,
 set by the composition root; ``media:*`` events take a room id (``vr_…``) in ``call_id`` for
 the host and the members of an open room.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
@@ -26,6 +32,7 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from accounts.revocation import Reason, Revoked
 from accounts.roles import Role
 from accounts.routes import SESSION_COOKIE
 from accounts.service import AccountService, Principal
@@ -48,6 +55,10 @@ Handler = Callable[[Principal, str, Any], Awaitable[dict[str, Any]]]
 
 #: a group voice room's id starts so (``media:*`` events serve rooms and 1:1 calls)
 ROOM_PREFIX = "vr_"
+#: revocations heard, kept for the connect race (see ``Signaling._confirm``): at most this many
+MAX_HEARD = 100_000
+#: what a socket whose login ended is told (``session:revoked``, and the refused acks)
+LOGIN_ENDED = "your login has ended; log in again"
 
 
 class GroupRooms(Protocol):
@@ -151,9 +162,18 @@ class Signaling:
         self.presence = presence
         self._who: dict[str, Principal] = {}  # sid → principal, sockets of this process
         self._local: dict[str, set[str]] = {}  # user id → sids on this process
+        #: sid → loop time at which its login was last found valid in the database
+        self._checked: dict[str, float] = {}
+        #: sids whose login ended: every event refused until the disconnect lands
+        self._revoked: dict[str, Reason] = {}
+        #: sids inside ``_connect`` (not yet connected: refused there, not disconnected)
+        self._connecting: set[str] = set()
+        #: "u:{user}" / "s:{login session}" → loop time a revocation of it was heard
+        self._heard: OrderedDict[str, float] = OrderedDict()
         self._flood = RateLimiter(settings.socket_events_burst, settings.socket_events_per_s)
         self._refused: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._ending: set[asyncio.Task[None]] = set()  # disconnects of revoked sockets
         self._handlers: dict[str, Handler] = {
             "presence:set": self._presence_set,
             "presence:watch": self._presence_watch,
@@ -182,6 +202,8 @@ class Signaling:
             "room:current": self._room_current,
         }
         assert set(self._handlers) == set(protocol.EVENTS), "every event has one handler"
+        # A logout, a deletion, a role change or a sanction, on any process, ends our sockets.
+        accounts.revocations.subscribe(self.revoked)
         sio.on("connect", self._connect)
         sio.on("disconnect", self._disconnect)
         sio.on("*", self._unknown)
@@ -201,11 +223,14 @@ class Signaling:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": "draining", "message": "this server is shutting down; reconnect"}
             )
+        started = asyncio.get_running_loop().time()
         try:
             who = await self._accounts.authenticate(token or "")
         except Unauthenticated as exc:
             raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
         self._who[sid] = who
+        self._checked[sid] = started
+        self._connecting.add(sid)
         self._local.setdefault(who.user_id, set()).add(sid)
         try:
             await self.sio.enter_room(sid, f"user:{who.user_id}")
@@ -222,6 +247,9 @@ class Signaling:
                 "device": sid,
                 "call": await self.calls.open_call_of(who.user_id),
             }
+            # A revocation that landed while we authenticated found no socket here to end:
+            # ``_confirm`` asks the database again when one of this login was heard since.
+            valid = await self._confirm(sid) is not None
         except Exception:
             # A refused connection gets no disconnect event: undo the registration here, or
             # the device would count as connected for ever.
@@ -230,8 +258,14 @@ class Signaling:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": "internal", "message": "could not connect you; try again"}
             ) from None
+        if valid:
+            await self.sio.emit("session:hello", hello, to=sid)
+        if not valid or sid in self._revoked:  # ended before, or while we said hello
+            await self._forget(sid, who)
+            raise socketio.exceptions.ConnectionRefusedError(Unauthenticated(LOGIN_ENDED).to_dict())
+        # No await since the check above: a revocation from now on disconnects the socket.
+        self._connecting.discard(sid)
         log.info("socket_connected", user_id=who.user_id, devices=devices)
-        await self.sio.emit("session:hello", hello, to=sid)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
         if self.sio.manager.is_connected(sid, "/"):
@@ -241,6 +275,7 @@ class Signaling:
         who = self._who.get(sid)
         self._flood.forget(sid)
         self._refused.pop(sid, None)
+        self._revoked.pop(sid, None)
         if who is None:
             return
         await self._forget(sid, who)
@@ -248,6 +283,9 @@ class Signaling:
 
     async def _forget(self, sid: str, who: Principal) -> None:
         self._who.pop(sid, None)
+        self._checked.pop(sid, None)
+        self._connecting.discard(sid)
+        self._revoked.pop(sid, None)
         sids = self._local.get(who.user_id, set())
         sids.discard(sid)
         if not sids:
@@ -267,6 +305,95 @@ class Signaling:
             status = (await self.presence.statuses([who.user_id]))[who.user_id]
             await self.calls.emitter.presence_changed(who.user_id, status)
 
+    # -- revocation ---------------------------------------------------------------------------
+
+    async def revoked(self, r: Revoked) -> None:
+        """A login (or every login of a user) ended on some process: end its sockets here."""
+        self._hear(r)
+        for sid in list(self._local.get(r.user_id, ())):
+            who = self._who.get(sid)
+            if who is not None and r.session_id in (None, who.session_id):
+                await self._end(sid, r.reason)
+
+    def _hear(self, r: Revoked) -> None:
+        now = asyncio.get_running_loop().time()
+        key = f"s:{r.session_id}" if r.session_id is not None else f"u:{r.user_id}"
+        self._heard[key] = now
+        self._heard.move_to_end(key)
+        # Kept as long as a check can be older than it: past that, the periodic check is due.
+        keep_s = self.settings.socket_reauth_s + self.settings.db_timeout_s * 3
+        while self._heard and (
+            len(self._heard) > MAX_HEARD or next(iter(self._heard.values())) < now - keep_s
+        ):
+            self._heard.popitem(last=False)
+
+    def _heard_since(self, who: Principal, since: float) -> bool:
+        for key in (f"u:{who.user_id}", f"s:{who.session_id}"):
+            at = self._heard.get(key)
+            if at is not None and at >= since:
+                return True
+        return False
+
+    async def _confirm(self, sid: str) -> Principal | None:
+        """The socket's principal if its login is still valid, else None (and the socket is
+        ended).  Pub/sub is at-most-once, so the database is asked again when the last answer
+        is older than ``PEILIAO_SOCKET_REAUTH_S``, or a revocation of this login was heard since
+        (a connect that authenticated just before a revocation landed)."""
+        who = self._who.get(sid)
+        if who is None or sid in self._revoked:
+            return None
+        loop = asyncio.get_running_loop()
+        checked = self._checked.get(sid, float("-inf"))
+        if loop.time() - checked < self.settings.socket_reauth_s and not self._heard_since(
+            who, checked
+        ):
+            return who
+        started = loop.time()
+        try:
+            fresh = await self._accounts.check(who.session_id)
+        except Unauthenticated:
+            await self._end(sid, Reason.SESSION_ENDED, after_ack=True)
+            return None
+        if fresh.role is not who.role:
+            # The cached principal must not outlive a role change: reconnect to get the new one.
+            await self._end(sid, Reason.ROLE_CHANGED, after_ack=True)
+            return None
+        if sid in self._revoked:  # ended while we asked
+            return None
+        self._checked[sid] = max(started, self._checked.get(sid, started))
+        return who
+
+    async def _end(self, sid: str, reason: Reason, *, after_ack: bool = False) -> None:
+        """Refuse the socket's events from now on; tell it why, then disconnect it.
+
+        ``after_ack``: called while handling one of its events, whose refusal must reach the
+        client; a disconnect now would go out before that ack, which the client then drops."""
+        if sid in self._revoked:
+            return
+        self._revoked[sid] = reason
+        who = self._who.get(sid)
+        log.info("socket_revoked", user_id=getattr(who, "user_id", None), reason=reason.value)
+        if sid in self._connecting:
+            return  # ``_connect`` refuses it
+        with contextlib.suppress(Exception):
+            await self.sio.emit(
+                "session:revoked",
+                {"reason": reason.value, "message": LOGIN_ENDED},
+                to=sid,
+                ignore_queue=True,  # the socket is ours: no need to go round Redis
+            )
+        if after_ack:
+            # A task's first step runs after the handler's task has returned and queued its ack.
+            task = asyncio.create_task(self._disconnect_revoked(sid), name="socket-revoked")
+            self._ending.add(task)
+            task.add_done_callback(self._ending.discard)
+        else:
+            await self._disconnect_revoked(sid)
+
+    async def _disconnect_revoked(self, sid: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.sio.disconnect(sid, ignore_queue=True)
+
     # -- the wrapper --------------------------------------------------------------------------
 
     def _wrap(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
@@ -277,10 +404,14 @@ class Signaling:
             who = self._who.get(sid)
             if who is None:
                 return error("unauthenticated", "connect with a valid token first")
+            if sid in self._revoked:
+                return error("unauthenticated", LOGIN_ENDED)
             if not self._flood.allow(sid):
                 return await self._flooding(sid)
             self._refused.pop(sid, None)  # only refusals in a row count towards a disconnect
             try:
+                if await self._confirm(sid) is None:
+                    return error("unauthenticated", LOGIN_ENDED)
                 payload: BaseModel | None = None
                 if model is not None:
                     if len(args) != 1:
@@ -326,6 +457,8 @@ class Signaling:
             return error("unauthenticated", "connect with a valid token first")
         if sid not in self._who:
             return error("unauthenticated", "connect with a valid token first")
+        if sid in self._revoked:
+            return error("unauthenticated", LOGIN_ENDED)
         if not self._flood.allow(sid):
             return await self._flooding(sid)
         return error("unknown_event", f"no such event: {str(event)[:64]!r}")
@@ -498,9 +631,9 @@ class Signaling:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._ending]:
             task.cancel()
-        for task in self._tasks:
+        for task in [*self._tasks, *self._ending]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []

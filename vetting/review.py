@@ -5,6 +5,8 @@ profile is written (specialties, intro, the specialist categories a certificate 
 for, the voice sample's new version, the first approval's date), the voice sample is copied to
 the public one, the prices are set within their level's bounds, and the audit line is
 written.  Either all of it happens or none does; deciding again is ``application_decided``.
+A first approval changes the user's role (``Reviewed.role_changed``): the caller then has their
+sockets, authenticated as a customer, reconnect (``AccountService.role_changed``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Reviewed:
     real_name_masked: str | None
     #: a companion's current level (reapplications), else None
     level: str | None
+    #: this decision changed the user's role (a first approval)
+    role_changed: bool = False
 
 
 class Review:
@@ -167,6 +171,7 @@ class Review:
                 user.role,
                 masked,
                 rates.level if rates is not None and user.role == Role.COMPANION else None,
+                role_changed=bool(approve and detail.get("first")),
             )
         log.info(
             "application_decided",

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from accounts.ids import UserId
+from accounts.routes import ACCOUNTS
 from metering.tariff import COMMISSION_BP, SPECIALIST_CATEGORIES, Level, Mode, Rates, bounds_for
 from peiliao.errors import DomainError
 from peiliao.http.access import ADMINS, ANYONE, COMPANIONS, USERS, access
@@ -516,6 +518,10 @@ async def admin_decide_application(call: Call) -> BaseModel:
         "application:decided",
         {"application_id": a.id, "status": a.status, "reason": a.reason},
     )
+    if reviewed.role_changed:
+        # After the decision is told (the sockets still open): they were authenticated as a
+        # customer, so they are disconnected on every process and reconnect as a companion.
+        await call.request.app[ACCOUNTS].role_changed(UserId(a.user_id))
     return _admin_out(reviewed)
 
 

@@ -93,6 +93,18 @@ async def session_with_user(
     return (row[0], row[1]) if row else None
 
 
+async def session_with_user_by_id(
+    session: AsyncSession, session_id: str
+) -> tuple[AuthSession, User] | None:
+    stmt = (
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == session_id)
+    )
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1]) if row else None
+
+
 async def touch_session(session: AsyncSession, session_id: str, now: datetime) -> None:
     await session.execute(
         update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)

@@ -272,3 +272,73 @@ async def test_sigterm_drains_then_settles(servers: tuple[Server, Server], world
     other = await connect(a, cust_token, "customer@A")
     assert (await other.ok("call:current"))["call"] is None
     await other.sio.disconnect()
+
+
+async def test_a_revocation_on_a_ends_the_sockets_on_b(
+    servers: tuple[Server, Server], world: World, pg_url: str, redis_target: RedisTarget
+) -> None:
+    """Logout everywhere through A's HTTP API: the user's socket on B is told and disconnected
+    within a second (Redis pub/sub), and so is the one on A; the admin CLI making someone an
+    admin (a third process) ends their socket on B the same way."""
+    from tests.signaling.test_revocation import gone
+
+    a, b = servers
+    await asyncio.gather(ready(a), ready(b))
+    cust, token = await login(a, world, fund_fen=1000)
+    _comp, comp_token = await login(b, world, "companion")
+    comp_sock = await connect(b, comp_token, "companion@B")
+    on_b = await connect(b, token, "customer@B")
+    on_a = await connect(a, token, "customer@A")
+    other, other_token = await login(a, world)
+    other_on_b = await connect(b, other_token, "other@B")
+    socks = [comp_sock, on_b, on_a, other_on_b]
+    try:
+        await comp_sock.ok("presence:set", {"accepting": True})
+        loop = asyncio.get_running_loop()
+        since = loop.time()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                a.url + "/api/auth/logout-all", headers={"Authorization": f"Bearer {token}"}
+            ) as r,
+        ):
+            assert r.status == 200, await r.text()
+        await gone(on_b, "logout_all", since)
+        await gone(on_a, "logout_all", since)
+        await asyncio.sleep(0.2)
+        assert not comp_sock.seen("call:incoming")
+        balance = await world.wallets.balance(cust)
+        assert (balance.wallet_fen, balance.held_fen) == (1000, 0)
+
+        async with world.db.reading() as s:
+            phone = await s.scalar(select(User.phone).where(User.id == other))
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PEILIAO_ENV": "dev",
+            "PEILIAO_DATABASE_URL": pg_url,
+            "PEILIAO_REDIS_URL": redis_target.url,
+            "PEILIAO_REDIS_PREFIX": redis_target.prefix,
+            "PEILIAO_SECRET_KEY": TEST_SECRET,
+            "PEILIAO_LOG_LEVEL": "WARNING",
+        }
+        cli = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "peiliao.cli",
+            "admin",
+            "create",
+            "--phone",
+            str(phone),
+            cwd=ROOT,
+            env=env,
+        )
+        assert await asyncio.wait_for(cli.wait(), 60) == 0
+        await gone(other_on_b, "role_changed", loop.time())
+        again = await connect(b, other_token, "other@B again")
+        socks.append(again)
+        assert (await again.wait("session:hello"))["role"] == "admin"
+    finally:
+        for s in socks:
+            if s.sio.connected:
+                await s.sio.disconnect()

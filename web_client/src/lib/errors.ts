@@ -21,6 +21,7 @@ export function describe(e: unknown): [string, Record<string, string>] {
     "real_name_mismatch",
     "too_many_attempts",
     "id_in_use",
+    "session_revoked",
   ];
   if (known.includes(code)) return ["errors." + code, {}];
   return ["errors.generic", { message: e instanceof Error ? e.message : String(e) }];

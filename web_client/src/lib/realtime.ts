@@ -2,14 +2,19 @@
 // server sends reaches the call store; acks come back as {ok, ...} or {ok: false, error}.
 import { io, type Socket } from "socket.io-client";
 import { reactive } from "vue";
+import { api } from "./api";
+import { session } from "./session";
+import type { Me } from "./types";
 
-export const link = reactive({ connected: false, draining: false });
+// revoked: why the server ended this login's socket (docs/protocol.md, session:revoked), or "".
+export const link = reactive({ connected: false, draining: false, revoked: "" });
 
 let socket: Socket | null = null;
 const handlers = new Map<string, Set<(data: any) => void>>();
 
 export function connect(): Socket {
   if (socket) return socket;
+  link.revoked = ""; // a new socket: a new login (App.vue connects once someone is signed in)
   socket = io({ transports: ["websocket"], withCredentials: true });
   socket.on("connect", () => {
     link.connected = true;
@@ -25,6 +30,24 @@ export function connect(): Socket {
       socket?.disconnect();
       socket?.connect();
     }, 500);
+  });
+  socket.on("session:revoked", (d: { reason: string }) => {
+    if (d.reason === "role_changed") {
+      // Still logged in, in a new role (an approved application): learn it, connect again as it.
+      void api<Me>("GET", "/api/me")
+        .then((me) => {
+          session.me = me;
+        })
+        .finally(() => socket?.connect());
+      return;
+    }
+    // Logged out (here or elsewhere), the account deleted or sanctioned: back to the login page.
+    link.revoked = d.reason;
+    session.me = null;
+    // Imported here, not at the top: the router builds browser history when loaded.
+    void import("../router").then(({ router }) =>
+      router.push({ path: "/login", query: { next: router.currentRoute.value.fullPath } }),
+    );
   });
   socket.onAny((event: string, data: unknown) => {
     for (const h of handlers.get(event) ?? []) h(data);
@@ -56,6 +79,7 @@ export class AckError extends Error {
 
 /** Emit and wait for the ack; a refusal throws AckError with the server's code. */
 export async function ask<T = any>(event: string, payload?: unknown, timeoutMs = 15_000): Promise<T> {
+  if (link.revoked) throw new AckError("session_revoked", "your login has ended; log in again");
   const s = connect();
   const ack: any = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new AckError("timeout", "no answer from the server")), timeoutMs);
