@@ -284,8 +284,8 @@ def step(meter: Meter, event: Event, policy: Policy = Policy()) -> tuple[Meter, 
         case MediaUp(at_ms=t):
             m = replace(m, media=_with_mark(m.media, t, True))
         case MediaDown(at_ms=t, not_before_marks=late):
-            if late and m.media:
-                t = max(t, m.media[-1][0])
+            if late and m.media and m.media[-1][0] >= t:
+                t = m.media[-1][0] + 1  # just after it: a mark at the same instant sorts first
             m = replace(m, media=_with_mark(m.media, t, False))
         case ReserveSucceeded(minute=k):
             if k == m.reserved + 1:
