@@ -48,6 +48,9 @@ class MediaUp:
 @dataclass(frozen=True, slots=True)
 class MediaDown:
     at_ms: int
+    #: learnt late (the process holding a side died; ``at_ms`` is its last heartbeat): lands
+    #: no earlier than the latest media mark, since whatever that mark says was seen after it
+    not_before_marks: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +283,9 @@ def step(meter: Meter, event: Event, policy: Policy = Policy()) -> tuple[Meter, 
     match event:
         case MediaUp(at_ms=t):
             m = replace(m, media=_with_mark(m.media, t, True))
-        case MediaDown(at_ms=t):
+        case MediaDown(at_ms=t, not_before_marks=late):
+            if late and m.media and m.media[-1][0] >= t:
+                t = m.media[-1][0] + 1  # just after it: a mark at the same instant sorts first
             m = replace(m, media=_with_mark(m.media, t, False))
         case ReserveSucceeded(minute=k):
             if k == m.reserved + 1:

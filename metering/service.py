@@ -297,14 +297,24 @@ class MeteringService:
     async def media_up(self, session_id: str) -> Update:
         return await self.apply(session_id, billing_clock.MediaUp(self._now_ms()))
 
-    async def media_down(self, session_id: str) -> Update:
-        return await self.apply(session_id, billing_clock.MediaDown(self._now_ms()))
+    async def media_down(self, session_id: str, at_ms: int | None = None) -> Update:
+        """Disconnected at ``at_ms`` (default now; earlier for a side whose process died: a
+        late mark lands where it belongs, and minutes it un-owes are refunded at the end)."""
+        now_ms = self._now_ms()
+        if at_ms is None:
+            return await self.apply(session_id, billing_clock.MediaDown(now_ms))
+        late = billing_clock.MediaDown(min(at_ms, now_ms), not_before_marks=True)
+        return await self.apply(session_id, late)
 
     async def tick(self, session_id: str) -> Update:
         return await self.apply(session_id, billing_clock.Tick(self._now_ms()))
 
-    async def end(self, session_id: str, reason: str) -> Update:
-        return await self.apply(session_id, billing_clock.Ended(self._now_ms(), reason))
+    async def end(self, session_id: str, reason: str, at_ms: int | None = None) -> Update:
+        """End and settle as of ``at_ms`` (default now; the last heartbeat of a process that
+        died while it ran the session)."""
+        now_ms = self._now_ms()
+        at = now_ms if at_ms is None else min(at_ms, now_ms)
+        return await self.apply(session_id, billing_clock.Ended(at, reason))
 
     async def funds_added(self, session_id: str) -> Update:
         return await self.apply(session_id, billing_clock.FundsAdded(self._now_ms()))

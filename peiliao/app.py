@@ -346,6 +346,7 @@ def create_app(
             prefix=settings.redis_prefix,
             device_ttl_ms=settings.presence_ttl_s * 1000,
             claim_ttl_ms=settings.presence_ttl_s * 1000,
+            process=owner,
         )
         if settings.redis_url
         else MemoryPresence()

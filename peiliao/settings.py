@@ -115,6 +115,13 @@ class Settings:
     chat_messages_per_s: float = 2.0
     chat_messages_burst: int = 10
     presence_ttl_s: int = 90
+    #: each process heartbeats itself in Redis this often; one silent for ``process_lapse_s``
+    #: is dead: its users are away as of its last heartbeat, its sessions settled at that time
+    process_heartbeat_interval_s: float = 2.0
+    process_lapse_s: float = 10.0
+    #: a user whose only process died has this long (from its last heartbeat) to come back
+    #: through another before their call ends; nothing is billed meanwhile
+    process_lost_grace_s: float = 20.0
     chat_retention_days: int = 180
     #: per-category actions over the defaults, e.g. "phone=block,offline_meeting=allow"
     moderation_policy: str = ""
@@ -289,6 +296,9 @@ class Settings:
             "chat_messages_per_s",
             "chat_messages_burst",
             "presence_ttl_s",
+            "process_heartbeat_interval_s",
+            "process_lapse_s",
+            "process_lost_grace_s",
             "chat_retention_days",
             "chat_retention_interval_s",
             "media_silence_s",
@@ -327,6 +337,12 @@ class Settings:
         for name in ("booking_late_cancel_fee_bp", "booking_no_show_fee_bp"):
             if not (0 <= getattr(self, name) <= 10_000):
                 raise SettingsError(f"PEILIAO_{name.upper()} must be 0..10000 (basis points)")
+        if self.process_lapse_s < 2 * self.process_heartbeat_interval_s:
+            # One late heartbeat (a busy loop, a slow Redis) must not declare a process dead.
+            raise SettingsError(
+                "PEILIAO_PROCESS_LAPSE_S must be at least twice "
+                "PEILIAO_PROCESS_HEARTBEAT_INTERVAL_S"
+            )
         if self.moderation_policy:
             from moderation.detect import Policy
 

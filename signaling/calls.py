@@ -348,9 +348,19 @@ class CallService:
         for user in await self.participants(call_id):
             await self._emit.to_user(user, "media:state", {"call_id": call_id, "flowing": flowing})
 
-    async def away(self, user_id: str) -> None:
-        """Every device of ``user_id`` disconnected: pause their open call's billing."""
-        await self._presence_event(user_id, lifecycle.Away)
+    async def away(
+        self, user_id: str, at_ms: int | None = None, timeout_ms: int | None = None
+    ) -> None:
+        """Every device of ``user_id`` disconnected: pause their open call's billing, from
+        ``at_ms`` (default now; the last heartbeat of the process that held their sockets, if
+        it died) — and end the call if they are not back within ``timeout_ms`` (default the
+        policy's away time-out)."""
+
+        def away_event(side: Side, now_ms: int) -> lifecycle.Event:
+            since = now_ms if at_ms is None else min(at_ms, now_ms)
+            return lifecycle.Away(side, since, timeout_ms)
+
+        await self._presence_event(user_id, away_event)
 
     async def back(self, user_id: str) -> None:
         await self._presence_event(user_id, lifecycle.Back)
@@ -457,8 +467,8 @@ class CallService:
                         elif t.owner == self.owner:
                             view = await self._metering.view(t.row_id)
                             self._runner.track(t.row_id, Update(view))
-                    case lifecycle.PauseBilling():
-                        update = await self._metering.media_down(t.row_id)
+                    case lifecycle.PauseBilling(at_ms):
+                        update = await self._metering.media_down(t.row_id, at_ms)
                         await self._deliver(t.row_id, update, t.owner)
                     case lifecycle.ResumeBilling():
                         if text:
@@ -670,6 +680,40 @@ class CallService:
                 if call.away_since(side) is None and await self._presence.devices(user) == 0:
                     log.warning("devices_vanished", call_id=call_id, user_id=user)
                     await self.away(user)
+
+    async def settle_lost_owner(self, owner: str, at_ms: int) -> list[str]:
+        """The process ``owner`` died, its last heartbeat at ``at_ms``: its active calls (it
+        ran their billing clocks) end ``server_lost``, settled as of that moment.  Safe to run
+        twice, and from several processes (the row lock and the meter's end decide)."""
+        async with self._db.reading() as s:
+            ids = (
+                await s.scalars(
+                    select(CallRow.id).where(
+                        CallRow.owner == owner, CallRow.status == Status.ACTIVE.value
+                    )
+                )
+            ).all()
+        for call_id in ids:
+            try:
+                # The meter first, as of the death; the call's own end then finds it ended.
+                try:
+                    update: Update | None = await self._metering.end(
+                        call_id, EndReason.SERVER_LOST.value, at_ms
+                    )
+                except (SessionEnded, SessionNotFound):
+                    update = None
+                await self._apply(
+                    call_id,
+                    lambda row, now: lifecycle.Terminate(EndReason.SERVER_LOST, min(at_ms, now)),
+                )
+                if update is not None:
+                    await self._runner.announce(call_id, update)  # final totals to both sides
+                log.warning("call_settled_for_lost_process", call_id=call_id, process=owner)
+            except DomainError:
+                continue
+            except Exception:
+                log.exception("lost_process_settle_failed", call_id=call_id)
+        return list(ids)
 
     async def drain(self) -> list[str]:
         """End this process's open calls (final billing); refuse new ones from now on."""

@@ -93,9 +93,30 @@ class Call:
     ended_by: str | None = None  # "customer" | "companion" | "system"
     customer_away_ms: int | None = None  # since when every device of that side is gone
     companion_away_ms: int | None = None
+    #: that absence's own time-out (its process died: a shorter grace), else the policy's
+    customer_away_timeout_ms: int | None = None
+    companion_away_timeout_ms: int | None = None
 
     def away_since(self, side: Side) -> int | None:
         return self.customer_away_ms if side is Side.CUSTOMER else self.companion_away_ms
+
+    def away_deadline(self, side: Side, policy: Policy) -> int | None:
+        """When ``side``'s absence ends the call, if that side is away."""
+        since = self.away_since(side)
+        if since is None:
+            return None
+        own = (
+            self.customer_away_timeout_ms
+            if side is Side.CUSTOMER
+            else self.companion_away_timeout_ms
+        )
+        return since + (own if own is not None else policy.away_timeout_ms)
+
+    def first_away_deadline(self, policy: Policy) -> int | None:
+        """When the first absence ends the call, if a side is away."""
+        deadlines = [self.away_deadline(side, policy) for side in (Side.CUSTOMER, Side.COMPANION)]
+        present = [d for d in deadlines if d is not None]
+        return min(present) if present else None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,10 +169,13 @@ class Hangup:
 
 @dataclass(frozen=True, slots=True)
 class Away:
-    """Every device of ``side`` disconnected."""
+    """Every device of ``side`` disconnected, at ``at_ms`` (for a process that died: its last
+    heartbeat, which may be before the call was accepted: the absence then starts with it).
+    ``timeout_ms``: this absence's time-out, if not the policy's."""
 
     side: Side
     at_ms: int
+    timeout_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +222,9 @@ class StartBilling:
 
 @dataclass(frozen=True, slots=True)
 class PauseBilling:
-    """The first side went away: connected time stops counting."""
+    """The first side went away: connected time stops counting, from ``at_ms`` (None: now)."""
+
+    at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,36 +308,40 @@ def step(call: Call, event: Event, policy: Policy) -> tuple[Call, list[Action]]:
                 reason = EndReason.CANCELLED if side is Side.CUSTOMER else EndReason.DECLINED
                 return _end(call, reason, side.value, at_ms)
             return call, []
-        case Away(side, at_ms):
+        case Away(side, at_ms, timeout_ms):
             if status is Status.RINGING and side is Side.CUSTOMER:
                 # Remembered, so that an accept does not start billing an absent customer.
                 if call.customer_away_ms is None:
-                    return replace(call, customer_away_ms=at_ms), []
+                    since = max(at_ms, call.created_ms)
+                    return _set_away(call, side, since, timeout_ms), []
                 return call, []
             if status is not Status.ACTIVE or call.away_since(side) is not None:
                 return call, []
+            assert call.accepted_ms is not None
+            since = max(at_ms, call.accepted_ms)  # not away from a call before it began
             other = Side.COMPANION if side is Side.CUSTOMER else Side.CUSTOMER
             already_paused = call.away_since(other) is not None
-            return _set_away(call, side, at_ms), [] if already_paused else [PauseBilling()]
+            after = _set_away(call, side, since, timeout_ms)
+            return after, [] if already_paused else [PauseBilling(since)]
         case Back(side, at_ms):
             if status is Status.RINGING and call.away_since(side) is not None:
                 return _set_away(call, side, None), []
             if status is not Status.ACTIVE or call.away_since(side) is None:
                 return call, []
-            since = call.away_since(side)
-            assert since is not None
-            if at_ms - since >= policy.away_timeout_ms:
+            deadline = call.away_deadline(side, policy)
+            assert deadline is not None
+            if at_ms >= deadline:
                 # Came back too late: the sweep had not run yet, the call is over all the same.
-                return _end(call, EndReason.AWAY, "system", since + policy.away_timeout_ms)
+                return _end(call, EndReason.AWAY, "system", deadline)
             after = _set_away(call, side, None)
             both_back = after.customer_away_ms is None and after.companion_away_ms is None
             return after, [ResumeBilling()] if both_back else []
         case AwayCheck(at_ms):
             if status is not Status.ACTIVE:
                 return call, []
-            gone = [t for t in (call.customer_away_ms, call.companion_away_ms) if t is not None]
-            if gone and at_ms - min(gone) >= policy.away_timeout_ms:
-                return _end(call, EndReason.AWAY, "system", min(gone) + policy.away_timeout_ms)
+            deadline = call.first_away_deadline(policy)
+            if deadline is not None and at_ms >= deadline:
+                return _end(call, EndReason.AWAY, "system", deadline)
             return call, []
         case Terminate(reason, at_ms):
             if status is Status.ENDED:
@@ -322,10 +352,10 @@ def step(call: Call, event: Event, policy: Policy) -> tuple[Call, list[Action]]:
     raise TypeError(f"unknown event {event!r}")  # pragma: no cover (exhaustive match)
 
 
-def _set_away(call: Call, side: Side, since: int | None) -> Call:
+def _set_away(call: Call, side: Side, since: int | None, timeout_ms: int | None = None) -> Call:
     if side is Side.CUSTOMER:
-        return replace(call, customer_away_ms=since)
-    return replace(call, companion_away_ms=since)
+        return replace(call, customer_away_ms=since, customer_away_timeout_ms=timeout_ms)
+    return replace(call, companion_away_ms=since, companion_away_timeout_ms=timeout_ms)
 
 
 def _if_already(call: Call, reason: EndReason) -> tuple[Call, list[Action]]:
@@ -343,7 +373,5 @@ def next_deadline_ms(call: Call, policy: Policy) -> int | None:
     if call.status is Status.RINGING:
         return call.ring_deadline_ms
     if call.status is Status.ACTIVE:
-        gone = [t for t in (call.customer_away_ms, call.companion_away_ms) if t is not None]
-        if gone:
-            return min(gone) + policy.away_timeout_ms
+        return call.first_away_deadline(policy)
     return None

@@ -13,6 +13,14 @@ cooperate.  The same tests run against both.
 
 A companion's status: ``busy`` while a call holds them, else ``online`` if they are accepting
 and have a device connected, else ``offline``.
+
+- Processes: each process heartbeats itself (``heartbeat``: a sorted set of process → time of
+  its last heartbeat, in ms of the app's clock) and every device records the process holding
+  its socket.  A process silent for longer than the lapse is dead; ``lapsed`` lists those, and
+  ``reap`` — atomic, so exactly one live process wins it, and a heartbeat that comes after all
+  (a process that was only slow) either beats it or finds itself reaped — removes the dead
+  process's devices and says which users it left with none (``signaling.liveness`` marks them
+  away as of that last heartbeat).  The device TTL stays as the backstop if nobody reaps.
 """
 
 from __future__ import annotations
@@ -56,6 +64,20 @@ class Presence(Protocol):
         """Free the companion if ``call_id`` holds them (another call's claim is kept)."""
 
     async def holder(self, companion_id: str) -> str | None: ...
+
+    async def heartbeat(self, now_ms: int, lapse_ms: int) -> bool:
+        """This process is alive at ``now_ms``.  True if it was not known alive a moment ago
+        (its first heartbeat, or its last is older than ``lapse_ms``: another process may
+        have reaped it, so it must register its devices again)."""
+
+    async def lapsed(self, before_ms: int, limit: int = 16) -> list[tuple[str, int]]:
+        """Other processes whose last heartbeat is older than ``before_ms``: (process, last
+        heartbeat ms), oldest first, at most ``limit``."""
+
+    async def reap(self, process: str, before_ms: int) -> list[str] | None:
+        """If ``process`` is still lapsed (last heartbeat older than ``before_ms``): forget it
+        and its devices, and return the users it left with no device.  None if another
+        process reaped it first or it heartbeat again meanwhile."""
 
     async def close(self) -> None: ...
 
@@ -110,25 +132,70 @@ class MemoryPresence:
     async def holder(self, companion_id: str) -> str | None:
         return self._claims.get(companion_id)
 
+    async def heartbeat(self, now_ms: int, lapse_ms: int) -> bool:
+        return False  # one process: nobody else can find it dead
+
+    async def lapsed(self, before_ms: int, limit: int = 16) -> list[tuple[str, int]]:
+        return []
+
+    async def reap(self, process: str, before_ms: int) -> list[str] | None:
+        return None
+
     async def close(self) -> None:
         return None
 
 
 # Scripts run atomically in Redis, with Redis's own clock (one clock for every process).
+# KEYS[2] (a hash sid → user of this process's devices) is what ``reap`` finds them by.
 _DEVICE_UP = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return redis.call('ZCARD', KEYS[1])
 """
 _DEVICE_DOWN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZCARD', KEYS[1])
+"""
+# KEYS[1]: the process heartbeats (sorted set); ARGV: process, now ms, lapse ms.
+_HEARTBEAT = """
+local last = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if not last or tonumber(ARGV[2]) - tonumber(last) > tonumber(ARGV[3]) then
+  return 1
+end
+return 0
+"""
+# KEYS[1]: the process heartbeats; KEYS[2]: the dead process's devices (sid → user);
+# ARGV: process, lapsed-before ms, the device key prefix.  The user device keys are derived
+# here (one Redis, not a cluster): the reap must be one atomic step against a late heartbeat.
+_REAP = """
+local last = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not last or tonumber(last) >= tonumber(ARGV[2]) then
+  return false
+end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local devices = redis.call('HGETALL', KEYS[2])
+redis.call('DEL', KEYS[2])
+local gone = {}
+for i = 1, #devices, 2 do
+  local key = ARGV[3] .. devices[i + 1]
+  redis.call('ZREM', key, devices[i])
+  if redis.call('ZCOUNT', key, '(' .. now, '+inf') == 0 then
+    gone[#gone + 1] = devices[i + 1]
+  end
+end
+return gone
 """
 _DEVICES = """
 local t = redis.call('TIME')
@@ -169,9 +236,12 @@ class RedisPresence:
         prefix: str = "peiliao:",
         device_ttl_ms: int = 90_000,
         claim_ttl_ms: int = 90_000,
+        process: str = "local",
     ) -> None:
         self._r = redis
         self._p = prefix
+        #: this process, as its heartbeat and its devices name it (the app's ``owner``)
+        self.process = process
         self._device_ttl_ms = device_ttl_ms
         self._claim_ttl_ms = claim_ttl_ms
         self._up = redis.register_script(_DEVICE_UP)
@@ -180,6 +250,8 @@ class RedisPresence:
         self._refresh = redis.register_script(_REFRESH)
         self._keep = redis.register_script(_KEEP)
         self._release = redis.register_script(_RELEASE)
+        self._heartbeat = redis.register_script(_HEARTBEAT)
+        self._reap = redis.register_script(_REAP)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisPresence:
@@ -190,6 +262,12 @@ class RedisPresence:
     def _dev(self, user_id: str) -> str:
         return f"{self._p}dev:{user_id}"
 
+    def _procs(self) -> str:
+        return f"{self._p}procs"
+
+    def _proc_devs(self, process: str) -> str:
+        return f"{self._p}procdev:{process}"
+
     def _acc(self, user_id: str) -> str:
         return f"{self._p}accepting:{user_id}"
 
@@ -197,10 +275,17 @@ class RedisPresence:
         return f"{self._p}claim:{companion_id}"
 
     async def device_up(self, user_id: str, sid: str) -> int:
-        return int(await self._up(keys=[self._dev(user_id)], args=[sid, self._device_ttl_ms]))
+        return int(
+            await self._up(
+                keys=[self._dev(user_id), self._proc_devs(self.process)],
+                args=[sid, self._device_ttl_ms, user_id],
+            )
+        )
 
     async def device_down(self, user_id: str, sid: str) -> int:
-        return int(await self._down(keys=[self._dev(user_id)], args=[sid]))
+        return int(
+            await self._down(keys=[self._dev(user_id), self._proc_devs(self.process)], args=[sid])
+        )
 
     async def devices(self, user_id: str) -> int:
         return int(await self._count(keys=[self._dev(user_id)]))
@@ -216,6 +301,8 @@ class RedisPresence:
             await self._refresh(
                 keys=keys[lo : lo + 500], args=[self._device_ttl_ms, *sids[lo : lo + 500]]
             )
+        # The process's own list of its devices lives as long as they do.
+        await self._r.pexpire(self._proc_devs(self.process), self._device_ttl_ms)
 
     async def set_accepting(self, user_id: str, accepting: bool) -> None:
         if accepting:
@@ -260,6 +347,24 @@ class RedisPresence:
     async def holder(self, companion_id: str) -> str | None:
         value = await self._r.get(self._claim(companion_id))
         return str(value) if value is not None else None
+
+    async def heartbeat(self, now_ms: int, lapse_ms: int) -> bool:
+        return bool(
+            await self._heartbeat(keys=[self._procs()], args=[self.process, now_ms, lapse_ms])
+        )
+
+    async def lapsed(self, before_ms: int, limit: int = 16) -> list[tuple[str, int]]:
+        found = await self._r.zrangebyscore(
+            self._procs(), "-inf", f"({before_ms}", start=0, num=limit, withscores=True
+        )
+        return [(str(p), int(ms)) for p, ms in found if p != self.process]
+
+    async def reap(self, process: str, before_ms: int) -> list[str] | None:
+        gone = await self._reap(
+            keys=[self._procs(), self._proc_devs(process)],
+            args=[process, before_ms, f"{self._p}dev:"],
+        )
+        return None if gone is None else sorted({str(u) for u in gone})
 
     async def close(self) -> None:
         await self._r.aclose()

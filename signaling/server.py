@@ -46,6 +46,7 @@ from signaling.chat import ChatService
 from signaling.errors import NotChatting, NotParticipant
 from signaling.lifecycle import EndReason
 from signaling.limits import RateLimiter
+from signaling.liveness import ProcessWatch
 from signaling.media_route import MediaRoute
 from signaling.presence import Presence
 
@@ -76,9 +77,11 @@ class GroupRooms(Protocol):
 
     async def participants(self, room_id: str) -> list[str]: ...
 
-    async def away(self, user_id: str) -> None: ...
+    async def away(self, user_id: str, at_ms: int | None = None) -> None: ...
 
     async def back(self, user_id: str) -> None: ...
+
+    async def settle_lost_owner(self, owner: str, at_ms: int) -> list[str]: ...
 
 
 def error(code: str, message: str) -> dict[str, Any]:
@@ -174,6 +177,16 @@ class Signaling:
         self._refused: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._ending: set[asyncio.Task[None]] = set()  # disconnects of revoked sockets
+        #: this process's heartbeat, and the reaping of processes whose heartbeat lapsed
+        self.watch = ProcessWatch(
+            presence,
+            calls.now_ms,
+            interval_s=settings.process_heartbeat_interval_s,
+            lapse_s=settings.process_lapse_s,
+            on_user_lost=self._user_lost,
+            on_process_lost=self._process_lost,
+            on_revived=self._revived,
+        )
         self._handlers: dict[str, Handler] = {
             "presence:set": self._presence_set,
             "presence:watch": self._presence_watch,
@@ -393,6 +406,33 @@ class Signaling:
     async def _disconnect_revoked(self, sid: str) -> None:
         with contextlib.suppress(Exception):
             await self.sio.disconnect(sid, ignore_queue=True)
+
+    # -- another process died (signaling.liveness) --------------------------------------------
+
+    async def _user_lost(self, user_id: str, at_ms: int) -> None:
+        """``user_id``'s only devices were on a process that died (its last heartbeat at
+        ``at_ms``): away from then, with the short grace to come back through another."""
+        grace_ms = int(self.settings.process_lost_grace_s * 1000)
+        await self.calls.away(user_id, at_ms, grace_ms)
+        if self.voice_rooms is not None:
+            await self.voice_rooms.away(user_id, at_ms)
+        status = (await self.presence.statuses([user_id]))[user_id]
+        await self.calls.emitter.presence_changed(user_id, status)
+
+    async def _process_lost(self, process: str, at_ms: int) -> None:
+        await self.calls.settle_lost_owner(process, at_ms)
+        if self.voice_rooms is not None:
+            await self.voice_rooms.settle_lost_owner(process, at_ms)
+
+    async def _revived(self) -> None:
+        """This process was silent long enough to be found dead (and its devices reaped):
+        its sockets count again, and users it brought back are back."""
+        for user_id, sids in list(self._local.items()):
+            counts = [await self.presence.device_up(user_id, sid) for sid in list(sids)]
+            if counts and min(counts) == 1:
+                await self.calls.back(user_id)
+                if self.voice_rooms is not None:
+                    await self.voice_rooms.back(user_id)
 
     # -- the wrapper --------------------------------------------------------------------------
 
@@ -628,6 +668,7 @@ class Signaling:
             asyncio.create_task(self._sweeping(), name="call-sweep"),
             asyncio.create_task(self._refreshing(), name="presence-refresh"),
             asyncio.create_task(self._retaining(), name="chat-retention"),
+            asyncio.create_task(self.watch.run(), name="process-watch"),
         ]
 
     async def stop(self) -> None:

@@ -26,14 +26,14 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select, update
 
 from metering.errors import SessionEnded, SessionNotFound
-from metering.service import Notice, Update
+from metering.service import Notice, Update, to_ms
 from store.models import MeteredSession
 from store.models.voicerooms import VoiceRoom, VoiceRoomMember
 from voicerooms import rules
@@ -58,6 +58,7 @@ class _Member:
     away: bool
     session_status: str
     end_reason: str | None
+    away_at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class _Room:
     host_id: str
     host_away: bool
     members: tuple[_Member, ...]
+    host_away_at_ms: int | None = None
 
 
 class RoomBilling:
@@ -222,9 +224,11 @@ class RoomBilling:
             )
         by_room: dict[str, list[_Member]] = {i: [] for i in ids}
         for room_id, sid, user_id, away_at, status, end_reason in members:
-            by_room[room_id].append(_Member(sid, user_id, away_at is not None, status, end_reason))
+            by_room[room_id].append(
+                _Member(sid, user_id, away_at is not None, status, end_reason, _ms(away_at))
+            )
         return [
-            _Room(room_id, host_id, away_at is not None, tuple(by_room[room_id]))
+            _Room(room_id, host_id, away_at is not None, tuple(by_room[room_id]), _ms(away_at))
             for room_id, host_id, away_at in rooms
         ]
 
@@ -255,9 +259,17 @@ class RoomBilling:
             staying.add(m.user_id)
             want = rules.connected(Presence(alive.get(m.user_id, False), m.away), host)
             if self._connected.get(m.session_id, False) != want:
-                step = svc.metering.media_up if want else svc.metering.media_down
                 try:
-                    u = await step(m.session_id)
+                    if want:
+                        u = await svc.metering.media_up(m.session_id)
+                    else:
+                        # Disconnected since the first absence that explains it (the member's
+                        # or the host's; a dead process's users are away from its last
+                        # heartbeat), else now (their media stopped).
+                        aways = [t for t in (m.away_at_ms, room.host_away_at_ms) if t is not None]
+                        u = await svc.metering.media_down(
+                            m.session_id, min(aways) if aways else None
+                        )
                 except (SessionEnded, SessionNotFound):
                     continue
                 self._connected[m.session_id] = want
@@ -386,6 +398,10 @@ class RoomBilling:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+
+
+def _ms(at: datetime | None) -> int | None:
+    return to_ms(at) if at is not None else None
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ from audit.log import AuditLog
 from media.rooms import Rooms
 from metering.errors import RatesNotSet, SessionEnded, SessionNotFound
 from metering.runner import MeteringRunner
-from metering.service import MeteringService, Update
+from metering.service import MeteringService, Update, from_ms
 from metering.tariff import Level, Mode, bounds_for
 from moderation.blocks import blocked_between
 from peiliao.clock import Clock
@@ -498,15 +498,42 @@ class VoiceRoomService:
 
     # -- presence and blocks --------------------------------------------------------------------
 
-    async def away(self, user_id: str) -> None:
+    async def away(self, user_id: str, at_ms: int | None = None) -> None:
         """Every device of ``user_id`` is gone: their billing (or, for a host, every member's)
-        pauses; past the away time-out they are removed (the room closes)."""
-        await self._presence(user_id, away=True)
+        pauses, from ``at_ms`` (default now; the last heartbeat of the process that held their
+        sockets, if it died); past the away time-out they are removed (the room closes)."""
+        await self._presence(user_id, away=True, at_ms=at_ms)
 
     async def back(self, user_id: str) -> None:
         await self._presence(user_id, away=False)
 
-    async def _presence(self, user_id: str, *, away: bool) -> None:
+    async def settle_lost_owner(self, owner: str, at_ms: int) -> list[str]:
+        """The process ``owner`` died, its last heartbeat at ``at_ms``: its open rooms close
+        (``server_lost``), every member's session settled as of that moment."""
+        async with self.db.reading() as s:
+            rooms = (
+                await s.scalars(
+                    select(VoiceRoom.id).where(VoiceRoom.owner == owner, VoiceRoom.status == "open")
+                )
+            ).all()
+            seats = (
+                await s.scalars(
+                    select(VoiceRoomMember.id).where(
+                        VoiceRoomMember.room_id.in_(rooms), VoiceRoomMember.status == "joined"
+                    )
+                )
+            ).all()
+        for session_id in seats:
+            with contextlib.suppress(SessionEnded, SessionNotFound):
+                await self.metering.end(session_id, CloseReason.SERVER_LOST.value, at_ms)
+        for room_id in rooms:
+            try:
+                await self.close_room(room_id, CloseReason.SERVER_LOST)
+            except Exception:
+                log.exception("voice_room_lost_owner_failed", room_id=room_id)
+        return list(rooms)
+
+    async def _presence(self, user_id: str, *, away: bool, at_ms: int | None = None) -> None:
         async with self.db.reading() as s:
             hosted = await s.scalar(
                 select(VoiceRoom.id).where(VoiceRoom.host_id == user_id, VoiceRoom.status == "open")
@@ -519,6 +546,8 @@ class VoiceRoomService:
         if hosted is None and joined is None:
             return
         now = self.clock.now()
+        if away and at_ms is not None:
+            now = min(now, from_ms(at_ms))
         changed: list[str] = []
         async with self.db.writing() as s:
             if hosted is not None:

@@ -137,6 +137,21 @@ def test_late_disconnect_refunds_an_overcaptured_minute() -> None:
     assert acts[-1].billed_minutes == 1  # type: ignore[union-attr]
 
 
+def test_a_dead_process_s_disconnect_lands_at_its_heartbeat_but_not_before_a_later_mark() -> None:
+    """A side's process died at its last heartbeat (50 s); it was found at 62 s, after minute 2
+    was captured: the minute is refunded.  A mark seen after the heartbeat (back at 55 s, as
+    the dying process reported) is not undone by the late disconnect."""
+    late = bc.MediaDown(50_000, not_before_marks=True)
+    _m, acts = drive(
+        [bc.MediaUp(0), bc.Tick(60_001), late, bc.Ended(62_000, "away")], funds_minutes=10
+    )
+    assert [a.minute for a in acts if isinstance(a, bc.RefundMinute)] == [2]
+    assert acts[-1] == bc.CloseSession(62_000, "away", 1)
+    m, _ = drive([bc.MediaUp(0), bc.MediaDown(40_000), bc.MediaUp(55_000), late], funds_minutes=10)
+    assert m.media[-1] == (55_001, False)  # just after the last mark, not before it
+    assert bc.connected_ms(m, 70_000) == 40_001
+
+
 def test_pause_happens_at_the_exact_boundary_and_resume_continues() -> None:
     m, acts = drive([bc.MediaUp(0), bc.Tick(65_000)], funds_minutes=0)
     assert any(isinstance(a, bc.PauseSession) and a.at_ms == 60_000 for a in acts)

@@ -162,7 +162,7 @@ def test_terminate_refuses_a_participant_reason() -> None:
 
 def test_away_pauses_billing_and_back_resumes_it() -> None:
     call, actions = step(active(), Away(Side.CUSTOMER, T0 + 10_000), P)
-    assert actions == [PauseBilling()]
+    assert actions == [PauseBilling(T0 + 10_000)]
     assert next_deadline_ms(call, P) == T0 + 130_000
     assert step(call, Away(Side.CUSTOMER, T0 + 11_000), P) == (call, [])  # still away since 10 s
     assert step(call, AwayCheck(T0 + 129_999), P) == (call, [])
@@ -196,6 +196,36 @@ def test_both_sides_away_the_earliest_counts() -> None:
     assert actions == [ResumeBilling()]
 
 
+def test_a_side_whose_process_died_is_away_from_its_heartbeat_with_the_short_grace() -> None:
+    """Found at 32 s, the process last heartbeat at 20 s: billing pauses as of 20 s and the call
+    ends 20 s later unless that side is back through another process."""
+    call, actions = step(active(), Away(Side.CUSTOMER, T0 + 20_000, timeout_ms=20_000), P)
+    assert actions == [PauseBilling(T0 + 20_000)]
+    assert next_deadline_ms(call, P) == T0 + 40_000
+    assert step(call, AwayCheck(T0 + 39_999), P) == (call, [])
+    ended, actions = step(call, AwayCheck(T0 + 41_000), P)
+    assert (ended.end_reason, ended.ended_ms) == (EndReason.AWAY, T0 + 40_000)
+    assert actions == [EndBilling(EndReason.AWAY), ReleaseCompanion()]
+    # Back in time: billing resumes, and a later absence has the policy's time-out again.
+    back, actions = step(call, Back(Side.CUSTOMER, T0 + 35_000), P)
+    assert actions == [ResumeBilling()] and back.customer_away_timeout_ms is None
+    again, _ = step(back, Away(Side.CUSTOMER, T0 + 50_000), P)
+    assert next_deadline_ms(again, P) == T0 + 170_000
+    # The other side's ordinary absence keeps its own, longer, time-out.
+    both, _ = step(call, Away(Side.COMPANION, T0 + 21_000), P)
+    assert next_deadline_ms(both, P) == T0 + 40_000
+    assert both.away_deadline(Side.COMPANION, P) == T0 + 141_000
+
+
+def test_an_absence_from_before_the_accept_starts_with_the_call() -> None:
+    """A process's last heartbeat can precede an accept made through another process."""
+    call, actions = step(active(T0 + 5_000), Away(Side.COMPANION, T0 + 1_000, 20_000), P)
+    assert actions == [PauseBilling(T0 + 5_000)]
+    assert call.companion_away_ms == T0 + 5_000
+    gone, _ = step(ringing(T0, P), Away(Side.CUSTOMER, T0 - 9_000, 20_000), P)
+    assert gone.customer_away_ms == T0
+
+
 def test_a_customer_gone_while_it_rings_is_not_billed_on_accept() -> None:
     call, actions = step(ringing(T0, P), Away(Side.CUSTOMER, T0 + 1_000), P)
     assert actions == [] and call.customer_away_ms == T0 + 1_000
@@ -224,7 +254,12 @@ events = st.one_of(
     st.builds(Cancel, st.integers(0, 300_000)),
     st.builds(RingTimeout, st.integers(0, 300_000)),
     st.builds(Hangup, st.sampled_from(list(Side)), st.integers(0, 300_000)),
-    st.builds(Away, st.sampled_from(list(Side)), st.integers(0, 300_000)),
+    st.builds(
+        Away,
+        st.sampled_from(list(Side)),
+        st.integers(0, 300_000),
+        st.one_of(st.none(), st.integers(1, 60_000)),
+    ),
     st.builds(Back, st.sampled_from(list(Side)), st.integers(0, 300_000)),
     st.builds(AwayCheck, st.integers(0, 300_000)),
     st.builds(

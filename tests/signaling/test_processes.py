@@ -4,6 +4,7 @@ customer on process A calls a companion on process B; SIGTERM drains a process."
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import secrets
 import signal
@@ -14,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -340,5 +342,165 @@ async def test_a_revocation_on_a_ends_the_sockets_on_b(
         assert (await again.wait("session:hello"))["role"] == "admin"
     finally:
         for s in socks:
+            if s.sio.connected:
+                await s.sio.disconnect()
+
+
+# -- a process dies (kill -9) -------------------------------------------------------------------
+
+#: heartbeats every 0.5 s, a process lapsed after 3 s of silence, 2 s for a user whose process
+#: died to come back through another: the same rules as the defaults (2 s, 10 s, 20 s), faster
+LIVENESS = {
+    "process_heartbeat_interval_s": "0.5",
+    "process_lapse_s": "3",
+    "process_lost_grace_s": "2",
+}
+#: how long after a kill -9 everything must be settled and the companion free again
+FREE_WITHIN_S = 30.0
+
+
+@pytest.fixture
+def dying(pg_url: str, redis_target: RedisTarget) -> Iterator[tuple[Server, Server]]:
+    a, b = spawn(pg_url, redis_target, **LIVENESS), spawn(pg_url, redis_target, **LIVENESS)
+    try:
+        yield a, b
+    finally:
+        stop(a)
+        stop(b)
+
+
+async def _text_call_on_b(
+    a: Server, b: Server, world: World
+) -> tuple[str, str, str, Sock, Sock, str]:
+    """A customer on A calls a companion on B, who accepts there (B owns the call)."""
+    await asyncio.gather(ready(a), ready(b))
+    cust, cust_token = await login(a, world, fund_fen=1000)
+    comp, comp_token = await login(b, world, "companion")
+    comp_sock = await connect(b, comp_token, "companion@B")
+    cust_sock = await connect(a, cust_token, "customer@A")
+    await comp_sock.ok("presence:set", {"accepting": True})
+    call_id = (
+        await cust_sock.ok(
+            "call:request", {"companion_id": comp, "mode": "text", "request_id": request_id()}
+        )
+    )["call"]["call_id"]
+    await comp_sock.wait("call:incoming", lambda d: d["call_id"] == call_id)
+    await comp_sock.ok("call:accept", {"call_id": call_id})
+    await cust_sock.wait("session:meter", lambda d: d["call_id"] == call_id)  # B bills
+    return cust, comp, comp_token, cust_sock, comp_sock, call_id
+
+
+async def _settled(world: World, call_id: str) -> tuple[Call, Any]:
+    from store.models import MeteredSession
+
+    async with world.db.reading() as s:
+        call = (await s.scalars(select(Call).where(Call.id == call_id))).one()
+        session = await s.get(MeteredSession, call_id)
+    assert session is not None
+    return call, session
+
+
+def _usable_ms(session: Any) -> int:
+    from metering.billing_clock import Meter, connected_ms
+
+    meter = Meter.from_json(session.meter)
+    assert meter.ended_at_ms is not None
+    return connected_ms(meter, meter.ended_at_ms)
+
+
+async def test_kill_9_of_the_customers_process_stops_billing_at_its_last_heartbeat(
+    dying: tuple[Server, Server], world: World
+) -> None:
+    """The customer's socket is on A, the call (and its billing clock) on B.  A dies: the
+    customer is away as of A's last heartbeat, so nothing after it is billed; not back within
+    the grace, the call ends and the companion is free again."""
+    a, b = dying
+    cust, comp, _, cust_sock, comp_sock, call_id = await _text_call_on_b(a, b, world)
+    _watcher, watcher_token = await login(b, world, fund_fen=1000)
+    watcher = await connect(b, watcher_token, "watcher@B")
+    try:
+        await watcher.ok("presence:watch", {"user_ids": [comp]})
+        await asyncio.sleep(6)  # a few seconds of a billed session
+        os.kill(a.proc.pid, signal.SIGKILL)
+        killed_ms = int(time.time() * 1000)
+        a.proc.wait(10)
+
+        ended = await comp_sock.wait(
+            "call:update",
+            lambda d: d["call_id"] == call_id and d["status"] == "ended",
+            timeout=FREE_WITHIN_S,
+        )
+        assert ended["end_reason"] == "away"
+        await watcher.wait(
+            "presence:update",
+            lambda d: d["user_id"] == comp and d["status"] == "online",
+            timeout=max(1.0, FREE_WITHIN_S - (time.time() * 1000 - killed_ms) / 1000),
+        )
+        # The companion takes a new call at once.
+        again = await watcher.ok(
+            "call:request", {"companion_id": comp, "mode": "text", "request_id": request_id()}
+        )
+        assert again["call"]["status"] == "ringing"
+        await watcher.ok("call:cancel", {"call_id": again["call"]["call_id"]})
+
+        call, session = await _settled(world, call_id)
+        assert session.status == "ended"
+        usable_ms = _usable_ms(session)
+        assert call.state["accepted_ms"] is not None
+        stopped_ms = call.state["accepted_ms"] + usable_ms
+        # Billed up to A's last heartbeat (at most one interval before the kill), not after.
+        assert killed_ms - 2_000 <= stopped_ms <= killed_ms + 100, stopped_ms - killed_ms
+        assert session.billed_minutes == math.ceil(usable_ms / 60_000) == 1
+        balance = await world.wallets.balance(cust)
+        assert (balance.wallet_fen, balance.held_fen) == (1000 - 100 * session.billed_minutes, 0)
+        assert (await check_ledger(world.db)).ok
+    finally:
+        for s in (cust_sock, comp_sock, watcher):
+            if s.sio.connected:
+                await s.sio.disconnect()
+
+
+async def test_kill_9_of_the_owning_process_settles_its_calls_at_its_last_heartbeat(
+    dying: tuple[Server, Server], world: World
+) -> None:
+    """B owns the call (the companion accepted there) and dies: another process settles the
+    call as of B's last heartbeat, and the companion, back on A, takes calls again."""
+    a, b = dying
+    cust, comp, comp_token, cust_sock, comp_sock, call_id = await _text_call_on_b(a, b, world)
+    try:
+        await asyncio.sleep(4)
+        os.kill(b.proc.pid, signal.SIGKILL)
+        killed_ms = int(time.time() * 1000)
+        b.proc.wait(10)
+
+        ended = await cust_sock.wait(
+            "call:update",
+            lambda d: d["call_id"] == call_id and d["status"] == "ended",
+            timeout=FREE_WITHIN_S,
+        )
+        assert ended["end_reason"] == "server_lost"
+        call, session = await _settled(world, call_id)
+        assert (session.status, session.end_reason) == ("ended", "server_lost")
+        stopped_ms = call.state["accepted_ms"] + _usable_ms(session)
+        assert killed_ms - 2_000 <= stopped_ms <= killed_ms + 100, stopped_ms - killed_ms
+        assert session.billed_minutes == 1
+
+        # The companion reconnects through A and is free: a new call rings.
+        comp_again = await connect(a, comp_token, "companion@A")
+        try:
+            await comp_again.ok("presence:set", {"accepting": True})
+            again = await cust_sock.ok(
+                "call:request", {"companion_id": comp, "mode": "text", "request_id": request_id()}
+            )
+            assert again["call"]["status"] == "ringing"
+            assert (time.time() * 1000 - killed_ms) / 1000 <= FREE_WITHIN_S
+            await cust_sock.ok("call:cancel", {"call_id": again["call"]["call_id"]})
+        finally:
+            await comp_again.sio.disconnect()
+        balance = await world.wallets.balance(cust)
+        assert (balance.wallet_fen, balance.held_fen) == (900, 0)
+        assert (await check_ledger(world.db)).ok
+    finally:
+        for s in (cust_sock, comp_sock):
             if s.sio.connected:
                 await s.sio.disconnect()
