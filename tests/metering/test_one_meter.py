@@ -1,0 +1,165 @@
+"""One customer, one meter: a 1:1 call (text, voice, video, a booking's), a voice-room seat —
+at most one of them is open for a customer at any moment, whichever process takes which
+request, because the database holds one ``active_meters`` row per customer and every path
+that opens a metered session must insert it, in the transaction that reserves minute 1.
+
+The races fire two requests of the same customer at the same instant, from two sockets, on one
+server and on two apps that share the database (two processes as far as the database can tell:
+each has its own engine, owner, in-process locks and presence), each on SQLite and PostgreSQL:
+exactly one opens; the other is refused with ``already_in_call`` (``already_in_room`` for two
+rooms) and never opened a metered session, so no money moved for it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from metering.check import check_ledger
+from peiliao.clock import FakeClock
+from store.models import MeteredSession
+from tests.signaling.conftest import Person, Rig, RigFactory, Sock, request_id
+from tests.support import bearer
+from tests.voicerooms.test_rooms import join, opened
+
+pytestmark = pytest.mark.timeout(60)
+
+TRIES = 4
+FUNDS = 1_000
+TEXT_RATE = 100  # the test companions' text rate (Rates(100, 300, 600))
+ROOM_RATE = 200
+
+
+@pytest.fixture
+async def pair(make_rig: RigFactory, clock: FakeClock) -> AsyncIterator[tuple[Rig, Rig]]:
+    """Two apps on one database and one clock."""
+    async with make_rig(clock) as a, make_rig(clock) as b:
+        yield a, b
+
+
+def placed(pair: tuple[Rig, Rig], where: str) -> tuple[Rig, Rig]:
+    a, b = pair
+    return (a, a) if where == "one_server" else (a, b)
+
+
+async def wallet(rig: Rig, who: Person) -> dict[str, int]:
+    data: dict[str, int] = await (
+        await rig.http.get("/api/wallet", headers=bearer(who.token))
+    ).json()
+    return data
+
+
+async def sessions_of(rig: Rig, who: Person) -> list[MeteredSession]:
+    async with rig.db.reading() as s:
+        return list(
+            (
+                await s.scalars(
+                    select(MeteredSession).where(MeteredSession.customer_id == who.user_id)
+                )
+            ).all()
+        )
+
+
+async def call(sock: Sock, comp: Person, mode: str = "text", key: str | None = None) -> Any:
+    return await sock.call(
+        "call:request",
+        {"companion_id": comp.user_id, "mode": mode, "request_id": key or request_id()},
+    )
+
+
+def one_winner(acks: list[Any], loser_code: str) -> int:
+    """The index of the one request that opened; the other was refused with ``loser_code``."""
+    assert sorted(bool(a.get("ok")) for a in acks) == [False, True], acks
+    lost = next(a for a in acks if not a.get("ok"))
+    assert lost["error"]["code"] == loser_code, lost
+    return next(i for i, a in enumerate(acks) if a.get("ok"))
+
+
+async def one_meter_open(rig: Rig, cust: Person, price_fen: int) -> MeteredSession:
+    """The customer has exactly one metered session — the winner's — and holds one minute of it:
+    the refused request never opened one (nothing held and released behind their back)."""
+    rows = await sessions_of(rig, cust)
+    assert [r.status for r in rows] == ["running"], [(r.id, r.status, r.end_reason) for r in rows]
+    w = await wallet(rig, cust)
+    assert (w["wallet_fen"], w["held_fen"]) == (FUNDS - price_fen, price_fen)
+    return rows[0]
+
+
+async def nothing_held(rig: Rig, cust: Person) -> None:
+    w = await wallet(rig, cust)
+    assert w["held_fen"] == 0, w
+    report = await check_ledger(rig.db)
+    assert report.ok, report.to_json()
+
+
+# -- the races -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["one_server", "two_servers"])
+async def test_a_call_and_a_room_seat_at_once_open_one_meter(
+    pair: tuple[Rig, Rig], where: str
+) -> None:
+    a, b = placed(pair, where)
+    for _ in range(TRIES):
+        cust = await a.person(fund_fen=FUNDS)
+        comp, comp_sock = await a.online_companion()
+        host = await a.person("companion")
+        room_id = await opened(a, host, rate=ROOM_RATE)
+        call_sock, room_sock = await a.connect(cust), await b.connect(cust)
+        acks = await asyncio.gather(call(call_sock, comp), join(room_sock, room_id))
+        won = one_winner(acks, "already_in_call")
+        await one_meter_open(a, cust, (TEXT_RATE, ROOM_RATE)[won])
+        # The winner ends; the meter is free, and the other kind now opens.
+        if won == 0:
+            await call_sock.ok("call:cancel", {"call_id": acks[0]["call"]["call_id"]})
+            await call_sock.wait("call:update", lambda d: d["status"] == "ended")
+            assert (await join(room_sock, room_id))["ok"]
+            await room_sock.ok("room:leave", {"room_id": room_id})
+        else:
+            await room_sock.ok("room:leave", {"room_id": room_id})
+            call_id = (await call_sock.ok("call:request", _req(comp)))["call"]["call_id"]
+            await comp_sock.ok("call:decline", {"call_id": call_id})
+            await call_sock.wait(
+                "call:update", lambda d, c=call_id: d["call_id"] == c and d["status"] == "ended"
+            )
+        await nothing_held(a, cust)
+
+
+@pytest.mark.parametrize("where", ["one_server", "two_servers"])
+async def test_two_devices_calling_at_once_open_one_meter(
+    pair: tuple[Rig, Rig], where: str
+) -> None:
+    a, b = placed(pair, where)
+    for mode in ("text", "voice", "video", "text"):
+        cust = await a.person(fund_fen=FUNDS)
+        comp1, _ = await a.online_companion()
+        comp2, _ = await b.online_companion()
+        s1, s2 = await a.connect(cust), await b.connect(cust)
+        acks = await asyncio.gather(call(s1, comp1, mode), call(s2, comp2, mode))
+        won = one_winner(acks, "already_in_call")
+        rate = {"text": 100, "voice": 300, "video": 600}[mode]
+        await one_meter_open(a, cust, rate)
+        winner = (s1, s2)[won]
+        await winner.ok("call:cancel", {"call_id": acks[won]["call"]["call_id"]})
+        await nothing_held(a, cust)
+
+
+@pytest.mark.parametrize("where", ["one_server", "two_servers"])
+async def test_two_rooms_at_once_open_one_meter(pair: tuple[Rig, Rig], where: str) -> None:
+    a, b = placed(pair, where)
+    for _ in range(TRIES):
+        cust = await a.person(fund_fen=FUNDS)
+        rooms = [await opened(a, await a.person("companion"), rate=ROOM_RATE) for _ in range(2)]
+        s1, s2 = await a.connect(cust), await b.connect(cust)
+        acks = await asyncio.gather(join(s1, rooms[0]), join(s2, rooms[1]))
+        won = one_winner(acks, "already_in_room")
+        await one_meter_open(a, cust, ROOM_RATE)
+        await (s1, s2)[won].ok("room:leave", {"room_id": rooms[won]})
+        await nothing_held(a, cust)
+
+
+def _req(comp: Person, mode: str = "text") -> dict[str, str]:
+    return {"companion_id": comp.user_id, "mode": mode, "request_id": request_id()}
