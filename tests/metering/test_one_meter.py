@@ -16,14 +16,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from metering.check import check_ledger
+from metering.routes import METERING
 from peiliao.clock import FakeClock
-from store.models import MeteredSession
+from signaling.routes import CALLS
+from store.models import ActiveMeter, MeteredSession
 from tests.signaling.conftest import Person, Rig, RigFactory, Sock, request_id
 from tests.support import bearer
-from tests.voicerooms.test_rooms import join, opened
+from tests.voicerooms.test_rooms import join, opened, until_away
+from voicerooms.routes import VOICE_ROOMS
+from voicerooms.rules import CloseReason
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -163,3 +167,184 @@ async def test_two_rooms_at_once_open_one_meter(pair: tuple[Rig, Rig], where: st
 
 def _req(comp: Person, mode: str = "text") -> dict[str, str]:
     return {"companion_id": comp.user_id, "mode": mode, "request_id": request_id()}
+
+
+# -- every way out frees the meter ---------------------------------------------------------------
+
+
+async def meter_of(rig: Rig, who: Person) -> tuple[str, str] | None:
+    async with rig.db.reading() as s:
+        row = (
+            await s.execute(
+                select(ActiveMeter.session_id, ActiveMeter.kind).where(
+                    ActiveMeter.customer_id == who.user_id
+                )
+            )
+        ).first()
+    return (str(row[0]), str(row[1])) if row is not None else None
+
+
+async def until_meter_free(rig: Rig, who: Person) -> None:
+    for _ in range(200):
+        if await meter_of(rig, who) is None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the meter of {who.user_id} stayed taken: {await meter_of(rig, who)}")
+
+
+async def opens_again(rig: Rig, who: Person) -> None:
+    """The customer can open a meter again (here a call, cancelled), and nothing is held."""
+    comp, _ = await rig.online_companion()
+    sock = await rig.connect(who)
+    call_id = (await sock.ok("call:request", _req(comp)))["call"]["call_id"]
+    assert await meter_of(rig, who) == (call_id, "call")
+    await sock.ok("call:cancel", {"call_id": call_id})
+    await until_meter_free(rig, who)
+    await nothing_held(rig, who)
+
+
+async def run_out_of_money(rig: Rig, session_id: str) -> None:
+    """Bill the session until metering ends it for lack of money (the clock is a fake one: the
+    ticks the runner would make are made here)."""
+    metering = rig.app[METERING]
+    await metering.media_up(session_id)
+    for _ in range(5):
+        rig.clock.advance(61)
+        if (await metering.tick(session_id)).view.status == "ended":
+            return
+    raise AssertionError("the session never ran out of money")
+
+
+async def orphan(rig: Rig, session_id: str) -> None:
+    """Make the session look like one whose process died two minutes ago."""
+    last = rig.clock.now()
+    rig.clock.advance(130)
+    async with rig.db.writing() as s:
+        await s.execute(
+            update(MeteredSession)
+            .where(MeteredSession.id == session_id)
+            .values(owner="a-process-that-died", heartbeat_at=last)
+        )
+
+
+CALL_ENDINGS = [
+    "hangup",
+    "companion_hangup",
+    "decline",
+    "cancel",
+    "ring_timeout",
+    "away",
+    "funds",
+    "admin",
+    "moderation",
+    "drain",
+    "server_lost",
+]
+
+
+@pytest.mark.parametrize("how", CALL_ENDINGS)
+async def test_every_way_a_call_ends_frees_the_meter(pair: tuple[Rig, Rig], how: str) -> None:
+    a, b = pair
+    cust = await a.person(fund_fen=TEXT_RATE if how == "funds" else FUNDS)
+    comp, comp_sock = await a.online_companion()
+    cust_sock = await a.connect(cust)
+    call_id = (await cust_sock.ok("call:request", _req(comp)))["call"]["call_id"]
+    assert await meter_of(a, cust) == (call_id, "call")
+    if how not in ("decline", "cancel", "ring_timeout"):
+        await comp_sock.ok("call:accept", {"call_id": call_id})
+    ids = {"call_id": call_id}
+    match how:
+        case "hangup":
+            await cust_sock.ok("call:hangup", ids)
+        case "companion_hangup":
+            await comp_sock.ok("call:hangup", ids)
+        case "decline":
+            await comp_sock.ok("call:decline", ids)
+        case "cancel":
+            await cust_sock.ok("call:cancel", ids)
+        case "ring_timeout":
+            a.clock.advance(31)
+        case "away":
+            await cust_sock.sio.disconnect()
+            await asyncio.sleep(0.2)
+            a.clock.advance(121)
+        case "funds":
+            await run_out_of_money(a, call_id)
+        case "admin":
+            admin_sock = await a.connect(await a.person("admin"))
+            await admin_sock.ok("admin:end", ids)
+        case "moderation":
+            resp = await a.http.post(
+                "/api/blocks", json={"user_id": cust.user_id}, headers=bearer(comp.token)
+            )
+            assert resp.status in (200, 201), await resp.text()
+        case "drain":
+            await a.app[CALLS].drain()
+        case "server_lost":
+            await orphan(a, call_id)
+            assert await b.app[METERING].settle_orphans() == [call_id]  # the other process
+    await until_meter_free(a, cust)
+    async with a.db.reading() as s:
+        assert await s.scalar(
+            select(MeteredSession.status).where(MeteredSession.id == call_id)
+        ) == ("ended")
+    await opens_again(b, cust)  # (a drained server takes no new calls: the other one)
+
+
+ROOM_ENDINGS = [
+    "leave",
+    "host_close",
+    "admin_close",
+    "block",
+    "away",
+    "funds",
+    "media_lost",
+    "drain",
+    "server_lost",
+]
+
+
+@pytest.mark.parametrize("how", ROOM_ENDINGS)
+async def test_every_way_a_seat_ends_frees_the_meter(
+    make_rig: RigFactory, clock: FakeClock, how: str
+) -> None:
+    # Media that never comes is lost after media_lost_s (of the loop's time, not the clock's).
+    fast = {"media_lost_s": 3.0} if how == "media_lost" else {"media_lost_s": 3600.0}
+    async with make_rig(clock, **fast) as a, make_rig(clock, **fast) as b:
+        cust = await a.person(fund_fen=ROOM_RATE if how == "funds" else FUNDS)
+        host, _ = await a.online_companion()
+        room_id = await opened(a, host, rate=ROOM_RATE)
+        sock = await a.connect(cust)
+        session_id = (await join(sock, room_id))["session_id"]
+        assert await meter_of(a, cust) == (session_id, "room_seat")
+        match how:
+            case "leave":
+                await sock.ok("room:leave", {"room_id": room_id})
+            case "host_close" | "admin_close":
+                closer = host if how == "host_close" else await a.person("admin")
+                resp = await a.http.post(
+                    f"/api/voice-rooms/{room_id}/close", headers=bearer(closer.token)
+                )
+                assert resp.status == 200, await resp.text()
+            case "block":
+                resp = await a.http.post(
+                    "/api/blocks", json={"user_id": cust.user_id}, headers=bearer(host.token)
+                )
+                assert resp.status in (200, 201), await resp.text()
+            case "away":
+                await sock.sio.disconnect()
+                await until_away(a, cust.user_id)
+                a.clock.advance(121)
+            case "funds":
+                await run_out_of_money(a, session_id)
+            case "media_lost":
+                pass  # nobody offers media: the room closes for it
+            case "drain":
+                await a.app[VOICE_ROOMS].close_room(room_id, CloseReason.DRAIN)
+            case "server_lost":
+                await orphan(a, session_id)
+                assert await b.app[METERING].settle_orphans() == [session_id]
+        await until_meter_free(a, cust)
+        if how == "funds":
+            await b.fund(cust.token, FUNDS)
+        await opens_again(b, cust)
