@@ -23,6 +23,7 @@ from metering.routes import METERING
 from peiliao.clock import FakeClock
 from signaling.routes import CALLS
 from store.models import ActiveMeter, MeteredSession
+from tests.bookings.helpers import advance_to, confirmed, get, ledger_ok, open_calendar, slot, sweep
 from tests.signaling.conftest import Person, Rig, RigFactory, Sock, request_id
 from tests.support import bearer
 from tests.voicerooms.test_rooms import join, opened, until_away
@@ -348,3 +349,44 @@ async def test_every_way_a_seat_ends_frees_the_meter(
         if how == "funds":
             await b.fund(cust.token, FUNDS)
         await opens_again(b, cust)
+
+
+@pytest.mark.parametrize("where", ["one_server", "two_servers"])
+async def test_a_bookings_call_and_an_ad_hoc_call_at_once_open_one_meter(
+    make_rig: RigFactory, clock: FakeClock, where: str
+) -> None:
+    """At the slot the scheduler calls the booked companion on the customer's behalf while the
+    customer calls someone else: one meter; if the booking's call lost, the booking ends
+    (``in_another_call`` or ``already_in_call``) with nothing of it held."""
+    async with (
+        make_rig(clock, booking_sweep_interval_s=3600.0) as a,
+        make_rig(clock, booking_sweep_interval_s=3600.0) as b,
+    ):
+        other = a if where == "one_server" else b
+        for _ in range(3):
+            cust = await a.person(fund_fen=10_000)
+            booked_comp, _ = await a.online_companion()
+            await open_calendar(a, booked_comp)
+            ad_hoc, _ = await other.online_companion()
+            await a.connect(cust)  # present at the slot
+            sock = await other.connect(cust)
+            at = slot(a, 3)
+            booking = await confirmed(a, cust, booked_comp, at)
+            advance_to(a, at)
+            counts, ack = await asyncio.gather(
+                sweep(a), sock.call("call:request", _req(ad_hoc, "voice"))
+            )
+            rows = await sessions_of(a, cust)
+            assert [r.status for r in rows] == ["running"], [(r.id, r.end_reason) for r in rows]
+            got = await get(a, cust, booking["id"])
+            if ack.get("ok"):
+                assert await meter_of(a, cust) == (ack["call"]["call_id"], "call")
+                assert got["status"] in ("no_show_customer", "failed"), got
+                await sock.ok("call:cancel", {"call_id": ack["call"]["call_id"]})
+            else:
+                assert ack["error"]["code"] == "already_in_call", ack
+                assert counts["started"] == 1 and got["status"] == "in_call"
+                assert await meter_of(a, cust) == (got["call_id"], "booking")
+                await sock.ok("call:cancel", {"call_id": got["call_id"]})
+            await until_meter_free(a, cust)
+            await ledger_ok(a)
