@@ -41,6 +41,7 @@ from bookings import money
 from bookings.errors import CustomersOnly
 from bookings.rules import FINAL, Party, Status, outcome_of_call, share_fen
 from bookings.service import BookingService
+from metering.meters import MeterKind
 from metering.tariff import Mode
 from peiliao.errors import DomainError
 from signaling.calls import CallService
@@ -246,7 +247,12 @@ class BookingScheduler:
         try:
             who = await self._customer(b.customer_id)
             call = await self._calls.request(
-                who, b.companion_id, b.mode, request_key(b.id), rate_fen_per_min=b.rate_fen_per_min
+                who,
+                b.companion_id,
+                b.mode,
+                request_key(b.id),
+                rate_fen_per_min=b.rate_fen_per_min,
+                kind=MeterKind.BOOKING,
             )
         except (CompanionOffline, CompanionBusy) as exc:
             await self._end_released(b.id, Status.NO_SHOW_COMPANION, exc.code)

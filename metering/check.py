@@ -11,6 +11,9 @@ Rules (each one SELECT of offending rows; all run as a single ``UNION ALL`` roun
 - ``held_matches_holds``: each customer's ``held`` balance equals their pending cash holds.
 - ``session_charge_matches``: a session's ``charged_fen`` equals its captured cash holds.
 - ``grant_counts``: a grant's held/used minutes equal its pending/captured holds, within bounds.
+- ``active_meter_matches``: a customer's ``active_meters`` row points at an open session of
+  theirs, and every open session has its row (so no customer has two open: the row's primary
+  key is the customer).  Examples are ``[session, has_row, session_open]``.
 """
 
 from __future__ import annotations
@@ -22,9 +25,18 @@ from sqlalchemy import BigInteger, String, case, cast, func, literal, select, un
 from sqlalchemy.sql import Select
 
 from store import Database
-from store.models import Entry, Hold, LedgerAccount, MeteredSession, MinuteGrant, Transfer
+from store.models import (
+    ActiveMeter,
+    Entry,
+    Hold,
+    LedgerAccount,
+    MeteredSession,
+    MinuteGrant,
+    Transfer,
+)
 
 MAX_LISTED = 20
+_OPEN = ("running", "paused")
 
 
 @dataclass
@@ -145,6 +157,17 @@ def _rules() -> list[Select[Any]]:
             | (MinuteGrant.minutes_used < 0)
             | (MinuteGrant.minutes_held + MinuteGrant.minutes_used > MinuteGrant.minutes_total)
         ),
+        # A row whose session has ended (or is another customer's): the customer is locked out.
+        select(*_row("active_meter_matches", ActiveMeter.session_id, literal(1), literal(0)))
+        .join(MeteredSession, MeteredSession.id == ActiveMeter.session_id)
+        .where(
+            MeteredSession.status.not_in(_OPEN)
+            | (MeteredSession.customer_id != ActiveMeter.customer_id)
+        ),
+        # An open session without the row: nothing stops a second meter beside it.
+        select(*_row("active_meter_matches", MeteredSession.id, literal(0), literal(1)))
+        .outerjoin(ActiveMeter, ActiveMeter.session_id == MeteredSession.id)
+        .where(MeteredSession.status.in_(_OPEN), ActiveMeter.session_id.is_(None)),
     ]
 
 

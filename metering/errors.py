@@ -51,6 +51,15 @@ class SessionExists(DomainError):
     default_message = "a session with this id exists for other parties"
 
 
+class MeterBusy(DomainError):
+    """The customer already has an open metered session (a call, a booking's call or a room
+    seat): ``details.kind`` says which.  The code is the one clients know for this refusal."""
+
+    code = "already_in_call"
+    status = 409
+    default_message = "you already have an open session; end it first"
+
+
 class InvalidAmount(DomainError):
     code = "invalid_amount"
     status = 400

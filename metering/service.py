@@ -19,7 +19,7 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metering import accounts, billing_clock, holds
+from metering import accounts, billing_clock, holds, meters
 from metering.billing_clock import Meter, MeterError, Policy
 from metering.commission import split
 from metering.errors import (
@@ -37,6 +37,7 @@ from metering.errors import (
 )
 from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
+from metering.meters import MeterKind
 from metering.tariff import Level, Mode, RateError, Rates, commission_bp, validate_rates
 from peiliao.clock import Clock
 from store import Database
@@ -235,12 +236,14 @@ class MeteringService:
         mode: Mode,
         *,
         rate_fen_per_min: int | None = None,
+        kind: MeterKind = MeterKind.CALL,
     ) -> SessionView:
         """Fix the rate and reserve minute 1, or refuse (nothing written).  Idempotent.
 
         The rate is the companion's current price for ``mode`` unless the server fixed another
         one earlier (``rate_fen_per_min``: a booking's price, a group room's price); the
-        commission is always the companion's level's."""
+        commission is always the companion's level's.  The session becomes the customer's one
+        open meter (``kind`` says what it bills): :class:`MeterBusy` if they have one open."""
         if rate_fen_per_min is not None and not (0 < rate_fen_per_min <= MAX_AMOUNT_FEN):
             raise InvalidAmount()
         now = self._clock.now()
@@ -278,6 +281,8 @@ class MeteringService:
             )
             s.add(row)
             await s.flush()
+            # Before any money moves: a customer with an open meter is refused here.
+            await meters.take(s, customer_id, session_id, kind, now)
             outcome = await holds.reserve(s, self.ledger, row, 1, now)
             if not outcome.ok:
                 raise (
@@ -390,6 +395,9 @@ class MeteringService:
         if captured_any:
             notices.append(Notice("minute_captured", to_ms(now)))
         if row.status == "ended":
+            # Every way a session ends comes through here: the customer's meter is free again,
+            # in the transaction that settles it.
+            await meters.free(s, row.id)
             log.info(
                 "session_closed",
                 session_id=row.id,

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from accounts.roles import Role
 from accounts.service import Principal
 from metering.errors import SessionEnded, SessionNotFound
+from metering.meters import MeterKind
 from metering.runner import MeteringRunner
 from metering.service import MeteringService, Notice, Update, from_ms, to_ms
 from metering.tariff import Mode
@@ -150,17 +151,21 @@ class CallService:
         request_key: str,
         *,
         rate_fen_per_min: int | None = None,
+        kind: MeterKind = MeterKind.CALL,
     ) -> dict[str, Any]:
         """Ring ``companion_id`` for a ``mode`` session, the first minute reserved; or refuse
         with nothing held.  A resent request (same ``request_key``) returns the same call.
         ``rate_fen_per_min``: a price the server fixed earlier (a booking's), else the
-        companion's current one."""
+        companion's current one; ``kind``: what the customer's meter bills (a booking's call).
+        A customer with an open session (a call, a room seat) is refused ``already_in_call``."""
         # One request of a customer at a time in this process, so that a resend waits for the
         # first and finds its call (across processes, the unique request key decides).
         lock = self._requests.setdefault(who.user_id, asyncio.Lock())
         try:
             async with lock:
-                return await self._request(who, companion_id, mode, request_key, rate_fen_per_min)
+                return await self._request(
+                    who, companion_id, mode, request_key, rate_fen_per_min, kind
+                )
         finally:
             if not lock.locked() and not lock._waiters:
                 self._requests.pop(who.user_id, None)
@@ -172,6 +177,7 @@ class CallService:
         mode: Mode,
         request_key: str,
         rate_fen_per_min: int | None = None,
+        kind: MeterKind = MeterKind.CALL,
     ) -> dict[str, Any]:
         async with self._db.reading() as s:
             existing = await s.scalar(
@@ -187,7 +193,8 @@ class CallService:
                     CallRow.customer_id == who.user_id, CallRow.status.in_(_OPEN)
                 )
             )
-            # A seat in a group voice room is an open session too: one meter at a time.
+            # A seat in a group voice room is an open session too: one meter at a time.  (These
+            # are the early, friendly refusals; metering's row per customer is the guarantee.)
             seated = await s.scalar(
                 select(VoiceRoomMember.id).where(
                     VoiceRoomMember.user_id == who.user_id, VoiceRoomMember.status == "joined"
@@ -210,7 +217,9 @@ class CallService:
         if await self._presence.claim(companion_id, call_id) != call_id:
             raise CompanionBusy()
         try:
-            return await self._ring(who, companion_id, mode, request_key, call_id, rate_fen_per_min)
+            return await self._ring(
+                who, companion_id, mode, request_key, call_id, rate_fen_per_min, kind
+            )
         except BaseException:
             async with self._db.reading() as s:
                 stored = await s.get(CallRow, call_id)
@@ -226,12 +235,15 @@ class CallService:
         request_key: str,
         call_id: str,
         rate_fen_per_min: int | None = None,
+        kind: MeterKind = MeterKind.CALL,
     ) -> dict[str, Any]:
         now = self._clock.now()
         state = lifecycle.ringing(to_ms(now), self.policy)
-        # Reserve minute 1 first: no money, no ringing (and nothing written by a refusal).
+        # Reserve minute 1 first: no money, no ringing (and nothing written by a refusal).  A
+        # customer whose meter is open (a racing call or room seat) is refused here,
+        # ``MeterBusy``: ``already_in_call``.
         opened = await self._metering.open_session(
-            call_id, who.user_id, companion_id, mode, rate_fen_per_min=rate_fen_per_min
+            call_id, who.user_id, companion_id, mode, rate_fen_per_min=rate_fen_per_min, kind=kind
         )
         try:
             return await self._store_ringing(

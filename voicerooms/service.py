@@ -34,7 +34,8 @@ from sqlalchemy.exc import IntegrityError
 from accounts.roles import Role
 from audit.log import AuditLog
 from media.rooms import Rooms
-from metering.errors import RatesNotSet, SessionEnded, SessionNotFound
+from metering.errors import MeterBusy, RatesNotSet, SessionEnded, SessionNotFound
+from metering.meters import MeterKind
 from metering.runner import MeteringRunner
 from metering.service import MeteringService, Update, from_ms
 from metering.tariff import Level, Mode, bounds_for
@@ -359,14 +360,22 @@ class VoiceRoomService:
         if room.joins >= rules.MAX_JOINS_PER_ROOM:
             raise RoomFull("this room has had as many listeners as it may")
         session_id = new_session_id()
-        # Reserve minute 1 first: no money, no join (refused with metering's own codes).
-        opened = await self.metering.open_session(
-            session_id,
-            who.user_id,
-            room.host_id,
-            Mode.VOICE,
-            rate_fen_per_min=room.rate_fen_per_min,
-        )
+        # Reserve minute 1 first: no money, no join (refused with metering's own codes).  The
+        # checks above are the friendly refusals; metering's one-meter-per-customer row is the
+        # guarantee, when a call or another join of this customer races this one.
+        try:
+            opened = await self.metering.open_session(
+                session_id,
+                who.user_id,
+                room.host_id,
+                Mode.VOICE,
+                rate_fen_per_min=room.rate_fen_per_min,
+                kind=MeterKind.ROOM_SEAT,
+            )
+        except MeterBusy as exc:
+            if exc.details.get("kind") == MeterKind.ROOM_SEAT:
+                raise AlreadyInRoom() from None
+            raise AlreadyInCall() from None
         try:
             await self._store_member(who.user_id, room_id, request_key, session_id)
         except BaseException as exc:

@@ -23,6 +23,7 @@ from store.models.base import Base, UtcDateTime
 from store.models.calls import Call, Message
 from store.models.catalog import Favourite
 from store.models.ledger import (
+    ActiveMeter,
     BudgetMonth,
     CompanionRate,
     CouponRedemption,
@@ -41,6 +42,7 @@ from store.models.ledger import (
 from store.models.moderation import Block, Report
 
 __all__ = [
+    "ActiveMeter",
     "AuthSession",
     "Avatar",
     "Base",

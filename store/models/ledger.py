@@ -99,6 +99,22 @@ class MeteredSession(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
+class ActiveMeter(Base):
+    """A customer's one open metered session (a 1:1 call, a booking's call, a voice-room seat).
+
+    The primary key is the guarantee that a customer has at most one meter running, whichever
+    process or path opens it: the row is inserted in the transaction that opens the session
+    (before minute 1 is held) and deleted in the one that ends it (``metering.meters``)."""
+
+    __tablename__ = "active_meters"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("metered_sessions.id"), unique=True)
+    #: what the session is: ``call``, ``booking`` or ``room_seat`` (``metering.meters.MeterKind``)
+    kind: Mapped[str] = mapped_column(String(12))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class CompanionRate(Base):
     """A companion's prices and level.  Sessions copy the rate when they start."""
 

@@ -44,6 +44,15 @@ async def a_finished_call(money: Money) -> tuple[str, str]:
             "('capture:k1:1:again', 'capture', 'k1', 1, '2026-01-01 00:00:00', '{}')",
             "minute_charged_once",
         ),
+        (  # the meter of a session that has ended: the customer could never open another
+            "INSERT INTO active_meters (customer_id, session_id, kind, opened_at) "
+            "SELECT customer_id, id, 'call', created_at FROM metered_sessions WHERE id = 'k1'",
+            "active_meter_matches",
+        ),
+        (  # an open session without its meter: nothing would stop a second one beside it
+            "UPDATE metered_sessions SET status = 'running' WHERE id = 'k1'",
+            "active_meter_matches",
+        ),
     ],
 )
 async def test_each_corruption_is_reported(money: Money, corruption: str, rule: str) -> None:

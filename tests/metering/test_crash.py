@@ -16,11 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from metering.check import check_ledger
 from metering.wallet import Wallets
 from peiliao.clock import ScaledClock
 from store import Database
+from store.models import ActiveMeter
 from tests.conftest import DbTarget
 
 pytestmark = pytest.mark.timeout(120)
@@ -71,5 +73,9 @@ async def test_kill_9_mid_session_bills_connected_minutes_within_one(
     balance = await Wallets(db, clock, None).balance("u_cust")  # type: ignore[arg-type]
     assert balance.held_fen == 0
     assert balance.wallet_fen == 100_000 - result["charged_fen"]
+    # The settling process freed the customer's meter: they may open another session.
+    async with db.reading() as s:
+        meter = await s.scalar(select(ActiveMeter).where(ActiveMeter.customer_id == "u_cust"))
+    assert meter is None
     report = await check_ledger(db)
     assert report.ok, report.to_json()

@@ -32,7 +32,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from metering import billing_clock as bc
 from metering.batch import tick_batch
@@ -41,6 +41,7 @@ from metering.errors import (
     BudgetExceeded,
     CouponUsed,
     InsufficientFunds,
+    MeterBusy,
     RefundTooLarge,
     RefundUncovered,
     SessionEnded,
@@ -50,7 +51,7 @@ from metering.tariff import Level, Mode, Rates
 from metering.wallet import TRIAL_AMOUNT_FEN, Wallets
 from peiliao.clock import FakeClock
 from store import Database
-from store.models import Base, User
+from store.models import Base, MeteredSession, User
 from tests.conftest import DbTarget
 
 EXAMPLES = int(os.environ.get("PEILIAO_TEST_STATEFUL_EXAMPLES", "130"))
@@ -190,7 +191,26 @@ class LedgerMachine(RuleBasedStateMachine):
             )
         except (InsufficientFunds, BudgetExceeded):
             return multiple()
+        except MeterBusy:
+            # One meter per customer: refused only while another session of theirs is open.
+            assert self.run(self._open_sessions(self.customers[who])) == 1
+            return multiple()
+        assert self.run(self._open_sessions(self.customers[who])) == 1
         return sid
+
+    async def _open_sessions(self, customer_id: str) -> int:
+        async with self.db.reading() as s:
+            return int(
+                await s.scalar(
+                    select(func.count())
+                    .select_from(MeteredSession)
+                    .where(
+                        MeteredSession.customer_id == customer_id,
+                        MeteredSession.status != "ended",
+                    )
+                )
+                or 0
+            )
 
     def _apply(self, sid: str, event: bc.Event) -> None:
         with contextlib.suppress(SessionEnded):

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from store import Database
 from store.migrate import current_revision, downgrade, head_revision, upgrade
-from store.models import Base, PhoneGuard, User
+from store.models import ActiveMeter, Base, MeteredSession, PhoneGuard, User
 from tests.conftest import _pg_admin, _pg_url, service_missing
 
 pytestmark = pytest.mark.timeout(60)
@@ -71,6 +71,44 @@ async def test_downgrade_to_empty_and_up_again(empty_db: Database) -> None:
     assert not ({t.name for t in Base.metadata.sorted_tables} & tables)
     await upgrade(empty_db)
     assert await current_revision(empty_db) == head_revision()
+
+
+async def test_0017_gives_each_customer_with_open_sessions_one_meter(empty_db: Database) -> None:
+    """Sessions open at the upgrade get their customer's row: the earliest open one (a customer
+    the old race left with two keeps one row; ``ledger check`` names the other), of its kind."""
+    await upgrade(empty_db, "0016")
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def session(sid: str, customer: str, status: str, minutes: int) -> dict[str, object]:
+        when = t0 + timedelta(minutes=minutes)
+        return {
+            "id": sid, "customer_id": customer, "companion_id": "u_comp", "mode": "voice",
+            "rate_fen_per_min": 300, "commission_bp": 3000, "status": status, "meter": {},
+            "charged_fen": 0, "refunded_fen": 0, "billed_minutes": 0, "owner": "x",
+            "heartbeat_at": when, "created_at": when,
+        }  # fmt: skip
+
+    async with empty_db.writing() as s:
+        for n, uid in enumerate(("u_a", "u_b", "u_c", "u_comp")):
+            user = _user(f"1380000040{n}", t0)
+            user.id = uid
+            s.add(user)
+        await s.flush()
+        await s.execute(
+            MeteredSession.__table__.insert(),
+            [
+                session("call_old", "u_a", "ended", 0),
+                session("call_a2", "u_a", "running", 2),
+                session("vrs_a1", "u_a", "paused", 1),  # the earliest open: a room seat
+                session("call_b", "u_b", "running", 3),
+                session("call_c", "u_c", "ended", 4),
+            ],
+        )
+    await upgrade(empty_db)
+    async with empty_db.reading() as s:
+        rows = (await s.execute(select(ActiveMeter.customer_id, ActiveMeter.session_id,
+                                       ActiveMeter.kind))).all()  # fmt: skip
+    assert sorted(map(tuple, rows)) == [("u_a", "vrs_a1", "room_seat"), ("u_b", "call_b", "call")]
 
 
 def _user(phone: str, when: datetime) -> User:
