@@ -35,7 +35,7 @@ from bookings.service import BookingService
 from bookings.views import BookingOut
 from metering.errors import BudgetExceeded, InsufficientFunds, RatesNotSet
 from metering.tariff import Mode
-from peiliao.http.api import Api, Call, Strict
+from peiliao.http.api import Api, Call, OneOf, Strict
 
 BOOKINGS = web.AppKey("bookings", BookingService)
 BOOKING_SCHEDULER = web.AppKey("booking_scheduler", BookingScheduler)
@@ -192,7 +192,7 @@ class BookIn(Strict):
     mode: Literal["text", "voice", "video"]
     #: a free slot start (``GET /api/companions/{id}/availability``), with its offset
     starts_at: AwareInstant
-    duration_min: Literal[30, 60, 90, 120]
+    duration_min: Annotated[int, OneOf(DURATIONS_MIN)]
     #: the client's idempotency key: a resend returns the same booking
     request_id: ClientKey
 

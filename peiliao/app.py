@@ -274,6 +274,7 @@ def create_app(
     api = Api(
         default_max_body_bytes=settings.max_body_bytes,
         upload_max_body_bytes=settings.max_avatar_bytes,
+        max_json_depth=settings.max_json_depth,
     )
     api.include(system)
     api.include(account_routes.api)

@@ -51,6 +51,8 @@ class Settings:
 
     # HTTP
     max_body_bytes: int = 1_048_576
+    #: JSON bodies and Socket.IO payloads nested deeper than this are refused unread
+    max_json_depth: int = 32
     max_avatar_bytes: int = 2_097_152
     max_avatar_pixels: int = 16_000_000
     avatar_size_px: int = 256
@@ -255,6 +257,7 @@ class Settings:
         for name in (
             "db_timeout_s",
             "max_body_bytes",
+            "max_json_depth",
             "max_avatar_bytes",
             "max_avatar_pixels",
             "avatar_size_px",
