@@ -23,7 +23,6 @@ from bookings.errors import (
     CompanionsOnly,
     CustomersOnly,
     InvalidAvailability,
-    InvalidCursor,
     OverlapsYourBooking,
     SlotUnavailable,
     TooLateToCancel,
@@ -35,6 +34,7 @@ from bookings.service import BookingService
 from bookings.views import BookingOut
 from metering.errors import BudgetExceeded, InsufficientFunds, RatesNotSet
 from metering.tariff import Mode
+from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
 from peiliao.http.api import Api, Call, OneOf, Strict
 
 BOOKINGS = web.AppKey("bookings", BookingService)
@@ -263,7 +263,7 @@ class ListQuery(Strict):
     #: incoming (requested), upcoming (confirmed, starting, in_call), open, history (ended), or
     #: one status; open ones come soonest first, the rest latest first
     status: StatusFilter | None = None
-    cursor: Annotated[str, Field(max_length=80)] | None = None
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_CHARS)] | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = 20
 
 
@@ -279,7 +279,7 @@ class BookingsOut(BaseModel):
     tags=["bookings"],
     query=ListQuery,
     response=BookingsOut,
-    errors=[InvalidCursor],
+    errors=[BadCursor],
 )
 async def my_bookings(call: Call) -> BaseModel:
     q: ListQuery = call.query

@@ -8,11 +8,11 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.routes import user_out
-from catalog.cursor import BadCursor
 from catalog.favourites import FavouriteService
 from catalog.listing import Catalog, Listed, by_presence
 from catalog.recommend import MAX_LIMIT
 from catalog.recommender import Recommender
+from peiliao.cursor import BadCursor
 from peiliao.errors import DomainError
 from peiliao.http.api import Api, Call, Strict
 

@@ -29,7 +29,6 @@ from bookings.rules import Policy as BookingPolicy
 from bookings.scheduler import BookingScheduler
 from bookings.service import BookingService
 from catalog import routes as catalog_routes
-from catalog.cursor import CursorCodec
 from catalog.favourites import FavouriteService
 from catalog.listing import Catalog
 from catalog.recommender import Recommender
@@ -57,8 +56,9 @@ from moderation.chat_rules import ChatRules
 from moderation.reports import ReportService
 from peiliao.clock import Clock, SystemClock
 from peiliao.crypto import Sealer as DataSealer
+from peiliao.cursor import CursorCodec
 from peiliao.errors import DomainError, Unavailable
-from peiliao.http.api import AUTHENTICATOR, Api, Call
+from peiliao.http.api import AUTHENTICATOR, CURSORS, Api, Call
 from peiliao.http.middleware import TELEMETRY, errors, request_context
 from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
@@ -254,6 +254,7 @@ def create_app(
     app[PROMETHEUS] = telemetry
     app[ACCOUNTS] = accounts
     app[AUTHENTICATOR] = SessionAuthenticator(accounts, settings)
+    cursors = app[CURSORS] = CursorCodec.from_secret(settings.secret_key)
     if isinstance(sms, DevOutbox):
         app[DEV_OUTBOX] = sms
     app[metering_routes.METERING] = metering
@@ -462,7 +463,7 @@ def create_app(
         clock,
         review_stats,
         ReviewService.detector_from(settings.secret_key, settings.moderation_policy),
-        CursorCodec.from_secret(settings.secret_key),
+        cursors,
         reports=reports,
         window_s=settings.review_window_days * 24 * 3600,
     )
@@ -474,13 +475,11 @@ def create_app(
     review_stats.on_stats_changed.append(promote)
     # [discovery]
     # Rebuilt with the app's clock and the secret-keyed cursors (every process verifies them).
-    catalog = app[catalog_routes.CATALOG] = Catalog(
-        db, presence, clock=clock, cursors=CursorCodec.from_secret(settings.secret_key)
-    )
+    catalog = app[catalog_routes.CATALOG] = Catalog(db, presence, clock=clock, cursors=cursors)
     app[catalog_routes.RECOMMENDER] = Recommender(db, catalog, clock)
     # [bookings]
     booking_service = app[booking_routes.BOOKINGS] = BookingService(
-        db, clock, metering.ledger, BookingPolicy.from_settings(settings), emitter
+        db, clock, metering.ledger, BookingPolicy.from_settings(settings), emitter, cursors
     )
     booking_scheduler = app[booking_routes.BOOKING_SCHEDULER] = BookingScheduler(
         booking_service, calls, interval_s=settings.booking_sweep_interval_s

@@ -10,8 +10,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from audit.routes import AUDIT
-from catalog.cursor import BadCursor
 from moderation.routes import REPORTS, ReportOut
+from peiliao.cursor import BadCursor
 from peiliao.http.api import Api, Call, Strict
 from reviews import rules
 from reviews.errors import (

@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.log import AuditLog
-from catalog.cursor import BadCursor, CursorCodec
 from moderation.detect import DEFAULT_POLICY, Action, Detector, Policy
 from moderation.reports import ReportService
 from peiliao.clock import Clock
+from peiliao.cursor import CursorCodec
 from reviews import rules
 from reviews.errors import (
     RULE_ERRORS,
@@ -356,20 +356,14 @@ class ReviewService:
         page = [view(r, nickname) for r, nickname in rows[:limit]]
         more = len(rows) > limit
         next_cursor = (
-            self._cursors.encode(kind, [page[-1].created_at.isoformat(), page[-1].id])
+            self._cursors.encode_keyset(kind, page[-1].created_at, page[-1].id)
             if more
             else None
         )
         return page, next_cursor
 
     def _position(self, kind: str, cursor: str) -> tuple[datetime, str]:
-        position = self._cursors.decode(kind, cursor)
-        if len(position) != 2 or not all(isinstance(p, str) for p in position):
-            raise BadCursor()
-        try:
-            return datetime.fromisoformat(position[0]), position[1]
-        except ValueError:
-            raise BadCursor() from None
+        return self._cursors.decode_keyset(kind, cursor)
 
     # -- helpers ---------------------------------------------------------------------------------
 

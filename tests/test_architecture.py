@@ -47,7 +47,7 @@ PURE_MODULES = [
     "vetting/checklist.py",
     "vetting/levels.py",
     "reviews/rules.py",
-    "catalog/cursor.py",
+    "peiliao/cursor.py",
     "catalog/ranking.py",
     "catalog/recommend.py",
     "appeals/rules.py",

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from accounts.roles import Role
 from metering.errors import RatesNotSet
-from peiliao.errors import CodedError
-from peiliao.http.api import Api, Call, Strict
+from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
+from peiliao.http.api import CURSORS, Api, Call, Strict
 from signaling.errors import Draining
 from voicerooms.errors import (
     CapacityOutOfBounds,
@@ -29,7 +29,7 @@ from voicerooms.errors import (
     TooManyRooms,
 )
 from voicerooms.service import VoiceRoomService
-from voicerooms.views import BadCursor, RoomView
+from voicerooms.views import RoomView
 
 VOICE_ROOMS = web.AppKey("voice_rooms", VoiceRoomService)
 
@@ -48,7 +48,7 @@ class OpenIn(Strict):
 class ListQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=50)] = 20
     #: the ``next_cursor`` of the previous page
-    cursor: Annotated[str, Field(max_length=80)] | None = None
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_CHARS)] | None = None
 
 
 class HostOut(BaseModel):
@@ -161,14 +161,18 @@ async def open_room(call: Call) -> BaseModel:
     auth="optional",
     query=ListQuery,
     response=RoomsOut,
+    errors=[BadCursor],
 )
 async def list_rooms(call: Call) -> BaseModel:
     q: ListQuery = call.query
     viewer = call.principal.user_id if call.principal is not None else None
-    try:
-        rooms, cursor = await call.request.app[VOICE_ROOMS].page(viewer, q.limit, q.cursor)
-    except BadCursor as exc:
-        raise CodedError("invalid_cursor", str(exc)) from None
+    cursors = call.request.app[CURSORS]
+    after = cursors.decode_keyset("voice_rooms.open", q.cursor) if q.cursor else None
+    rooms, more = await call.request.app[VOICE_ROOMS].page(viewer, q.limit, after)
+    last = rooms[-1] if more and rooms else None
+    cursor = (
+        cursors.encode_keyset("voice_rooms.open", last.created_at, last.room_id) if last else None
+    )
     return RoomsOut(rooms=[card_out(v) for v in rooms], next_cursor=cursor)
 
 

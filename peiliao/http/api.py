@@ -26,6 +26,7 @@ from pydantic.json_schema import JsonSchemaValue, models_json_schema
 from pydantic_core import CoreSchema, core_schema
 
 from peiliao import safe_json
+from peiliao.cursor import CursorCodec
 from peiliao.errors import (
     DomainError,
     Forbidden,
@@ -135,6 +136,8 @@ class Authenticator(Protocol):
 
 
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+#: the one signed-cursor codec every paged list uses (``peiliao.cursor``)
+CURSORS = web.AppKey("cursors", CursorCodec)
 
 
 @dataclass(frozen=True, slots=True)

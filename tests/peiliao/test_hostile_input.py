@@ -280,3 +280,75 @@ async def test_nul_characters_are_refused_everywhere(
     assert await code_of(resp) == (404, "not_found")
     resp = await client.post("/api/auth/sms-code", json={"phone": "13800000001", "\u0000": 1})
     assert await code_of(resp) == (400, "invalid_input")
+
+
+def forged_cursors() -> list[str]:
+    import base64
+    import json
+
+    def b64(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+    return [
+        b64(["2026-01-01T00:00:00", "s"]),  # an unsigned position without a time zone
+        b64(["2026-01-01T00:00:00+00:00", "s"]),
+        b64([1]),
+        b64({"a": 1}),
+        "garbage",
+        "a.b",
+        "é" * 10,
+        "x" * 250,
+        b64(["reviews.of", "2026-01-01T00:00:00+00:00", "rv_1"]) + ".AAAAAAAAAAAAAAAA",
+    ]
+
+
+async def test_every_paged_list_refuses_a_cursor_it_did_not_issue(
+    client: TestClient,  # type: ignore[type-arg]
+    admin: str,
+    no_errors_logged: list[Any],
+) -> None:
+    doc = await openapi(client)
+    paged = [
+        (method, path)
+        for method, path, op in operations(doc)
+        if any(p["name"] == "cursor" and p["in"] == "query" for p in op.get("parameters", []))
+    ]
+    # sessions, bookings, reviews (two), companions, voice rooms, audit, appeals
+    assert len(paged) >= 8, paged
+    for method, path in paged:
+        for forged in forged_cursors():
+            resp = await client.request(
+                method, path, params={"cursor": forged}, headers=bearer(admin)
+            )
+            status, code = await code_of(resp)
+            if status == 404 and "/x/" in path:
+                continue  # no such companion "x": refused before the cursor is read
+            assert (status, code) == (400, "bad_cursor"), (path, forged)
+
+
+async def test_a_cursor_of_one_list_is_refused_by_another(
+    client: TestClient,  # type: ignore[type-arg]
+    app_cursors: Any,
+    admin: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    sessions = app_cursors.encode_keyset("sessions.mine.all", datetime.now(UTC), "s_1")
+    resp = await client.get("/api/voice-rooms", params={"cursor": sessions})
+    assert await code_of(resp) == (400, "bad_cursor")
+    resp = await client.get(
+        "/api/me/sessions", params={"cursor": sessions, "role": "customer"}, headers=bearer(admin)
+    )
+    assert await code_of(resp) == (400, "bad_cursor")
+    naive = app_cursors.encode("sessions.mine.all", ["2026-01-01T00:00:00", "s_1"])
+    resp = await client.get("/api/me/sessions", params={"cursor": naive}, headers=bearer(admin))
+    assert await code_of(resp) == (400, "bad_cursor")
+    ok = await client.get("/api/me/sessions", params={"cursor": sessions}, headers=bearer(admin))
+    assert ok.status == 200
+
+
+@pytest.fixture
+def app_cursors(client: TestClient) -> Any:  # type: ignore[type-arg]
+    from peiliao.http.api import CURSORS
+
+    return client.app[CURSORS]  # type: ignore[index]
