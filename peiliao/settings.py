@@ -111,6 +111,10 @@ class Settings:
     socket_ping_timeout_s: int = 20
     socket_events_per_s: float = 20.0
     socket_events_burst: int = 60
+    #: malformed Socket.IO frames are logged once per connection, and at most this many lines
+    #: at once across the process, refilled at the rate below (the rest are counted)
+    socket_refusal_logs_burst: int = 20
+    socket_refusal_logs_per_s: float = 0.2
     chat_messages_per_s: float = 2.0
     chat_messages_burst: int = 10
     presence_ttl_s: int = 90
@@ -285,6 +289,8 @@ class Settings:
             "socket_ping_timeout_s",
             "socket_events_per_s",
             "socket_events_burst",
+            "socket_refusal_logs_burst",
+            "socket_refusal_logs_per_s",
             "chat_messages_per_s",
             "chat_messages_burst",
             "presence_ttl_s",
