@@ -134,7 +134,7 @@ async def test_malformed_frames_close_their_connection_and_log_no_error(
             await send(ws, frame)
             assert await closed_by_server(ws), name
             await ws.close()
-        for name, frame in DROPPED:
+        for _name, frame in DROPPED:
             ws = await open_socket(session, rig, token)
             await send(ws, frame)
             await ws.send_str('42["call:current"]')  # still served: no ack when anonymous
