@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import os
 import secrets
 import socket
@@ -57,9 +58,9 @@ from moderation.reports import ReportService
 from peiliao.clock import Clock, SystemClock
 from peiliao.crypto import Sealer as DataSealer
 from peiliao.cursor import CursorCodec
-from peiliao.errors import DomainError, Unavailable
+from peiliao.errors import DomainError, Unauthenticated, Unavailable
 from peiliao.http.api import AUTHENTICATOR, CURSORS, Api, Call
-from peiliao.http.middleware import TELEMETRY, errors, request_context
+from peiliao.http.middleware import TELEMETRY, errors, request_context, security_headers
 from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
 from privacy import routes as privacy_routes
@@ -161,8 +162,16 @@ async def openapi(call: Call) -> web.StreamResponse:
     tags=["system"],
     auth="none",
     raw_response_type="text/plain",
+    errors=[Unauthenticated],
 )
 async def metrics(call: Call) -> web.StreamResponse:
+    # Not public: route names, counts and latencies tell an outsider too much.  With a token
+    # (required in prod) only a scraper sending it may read them; dev without one is open.
+    token = call.request.app[SETTINGS].metrics_token
+    if token:
+        sent = call.request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            raise Unauthenticated("send the metrics bearer token (PEILIAO_METRICS_TOKEN)")
     body, content_type = call.request.app[PROMETHEUS].render()
     resp = web.Response(body=body)
     resp.headers["Content-Type"] = content_type
@@ -225,6 +234,7 @@ def create_app(
         client_max_size=max(settings.max_body_bytes, settings.max_avatar_bytes) + 1024,
         middlewares=[request_context, errors],
     )
+    app.on_response_prepare.append(security_headers(hsts=settings.env == "prod"))
     clock = clock or SystemClock()
     sms = sms or build_sms(settings)
     db = Database(

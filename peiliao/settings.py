@@ -186,6 +186,8 @@ class Settings:
 
     # Operations
     require_services: bool = False
+    #: GET /metrics needs "Authorization: Bearer <this>" (required in prod; dev: open if empty)
+    metrics_token: str = field(default="", repr=False)
     gc_full_interval_s: int = 600
 
     @property
@@ -373,8 +375,15 @@ class Settings:
                 Sealer.from_settings(self)
             except (ValueError, TypeError) as exc:
                 raise SettingsError(f"PEILIAO_DATA_KEYS / PEILIAO_DATA_KEY_ID: {exc}") from None
+        if self.metrics_token and len(self.metrics_token) < 32:
+            raise SettingsError("PEILIAO_METRICS_TOKEN must be at least 32 characters")
         if self.env == "prod":
             problems = []
+            if not self.metrics_token:
+                problems.append(
+                    "PEILIAO_METRICS_TOKEN is empty; set a random token for Prometheus to send "
+                    "as a bearer token (the metrics are not public)"
+                )
             if self.secret_key == DEFAULT_SECRET_KEY:
                 problems.append("PEILIAO_SECRET_KEY is the dev default; set a random secret")
             if not self.data_keys:
