@@ -606,9 +606,18 @@ CLIENT_ROUTES = (
 )
 
 
+def web_dist_path(configured: str) -> Path:
+    """The built web client: ``PEILIAO_WEB_DIST_DIR`` (a relative one is taken from the working
+    directory at start-up), else ``web_client/dist`` beside the code, so that a server started
+    from any folder serves the same client (a cwd-relative default answered 503 elsewhere)."""
+    return Path(configured).resolve() if configured else REPO_ROOT / "web_client" / "dist"
+
+
 def _mount_web_client(app: web.Application, dist_dir: str) -> None:
-    dist = Path(dist_dir) if dist_dir else REPO_ROOT / "web_client" / "dist"
+    dist = web_dist_path(dist_dir)
     index = dist / "index.html"
+    if not index.is_file():
+        log.warning("web_client_not_built", dist_dir=str(dist))
 
     async def index_page(request: web.Request) -> web.StreamResponse:
         if not index.is_file():

@@ -42,7 +42,9 @@ class Settings:
     secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)
     log_level: str = "INFO"
     log_json: bool | None = None  # None: JSON outside dev
-    web_dist_dir: str = "web_client/dist"
+    #: the built web client; empty: web_client/dist beside the code (the checkout it runs from),
+    #: whatever the working directory (peiliao.app.web_dist_path)
+    web_dist_dir: str = ""
 
     # Store
     db_timeout_s: float = 10.0
