@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from accounts.roles import Role
 from metering.errors import RatesNotSet
+from metering.routes import rate_field
+from metering.tariff import Mode
 from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
-from peiliao.http.api import CURSORS, Api, Call, Strict
+from peiliao.http.api import CURSORS, Api, Call, Strict, Within
 from signaling.errors import Draining
 from voicerooms.errors import (
     CapacityOutOfBounds,
@@ -28,6 +30,7 @@ from voicerooms.errors import (
     TitleLength,
     TooManyRooms,
 )
+from voicerooms.rules import MAX_CAPACITY, MIN_CAPACITY
 from voicerooms.service import VoiceRoomService
 from voicerooms.views import RoomView
 
@@ -40,9 +43,11 @@ class OpenIn(Strict):
     #: 1..30 characters once trimmed; no contact details (checked by the server)
     title: Annotated[str, Field(max_length=200)]
     #: fixed for the room's life; within the host's voice bounds for their level
-    rate_fen_per_min: Annotated[int, Field(ge=1, le=1_000_000)]
-    #: people at most, the host included: 2..9
-    capacity: Annotated[int, Field(ge=0, le=1_000)]
+    rate_fen_per_min: Annotated[int, rate_field(Mode.VOICE)]
+    #: people at most, the host included
+    capacity: Annotated[
+        int, Within(MIN_CAPACITY, MAX_CAPACITY, "capacity_out_of_bounds", "a room's capacity")
+    ]
 
 
 class ListQuery(Strict):

@@ -28,6 +28,7 @@ from pydantic_core import CoreSchema, core_schema
 from peiliao import safe_json
 from peiliao.cursor import CursorCodec
 from peiliao.errors import (
+    CodedError,
     DomainError,
     Forbidden,
     InvalidInput,
@@ -106,6 +107,52 @@ class OneOf:
         self, schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {"type": "integer", "enum": sorted(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
+class Within:
+    """``Annotated[int, Within(low, high, code)]``: a strict integer in ``low..high``, documented
+    as the OpenAPI ``minimum``/``maximum`` and enforced by the same declaration.  Give the
+    bounds the service enforces (its constants), so the document never promises more or less
+    than the server takes; with ``code`` a value outside is refused with the domain's own code
+    (``capacity_out_of_bounds``, with ``min``/``max`` details) rather than ``invalid_input``.
+
+    ``enforce=False`` is for bounds that depend on who asks (a companion's rates: their level
+    narrows the widest bounds): the document states the widest, the service refuses with the
+    caller's own (it must check every value; nothing outside the widest bounds passes it).
+    """
+
+    low: int
+    high: int
+    code: str | None = None
+    what: str = "the value"
+    enforce: bool = True
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        low, high, code, what = self.low, self.high, self.code, self.what
+        if not self.enforce:
+            return core_schema.int_schema(strict=True)
+
+        def check(value: int) -> int:
+            if low <= value <= high:
+                return value
+            message = f"{what} must be {low}..{high}"
+            if code is None:
+                raise ValueError(message)
+            # not a ValueError: pydantic lets it through, and the error middleware (or the
+            # Socket.IO wrapper) answers with the domain's code
+            raise CodedError(code, message, min=low, max=high)
+
+        return core_schema.no_info_after_validator_function(
+            check, core_schema.int_schema(strict=True)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "integer", "minimum": self.low, "maximum": self.high}
 
 
 class ErrorDetail(BaseModel):

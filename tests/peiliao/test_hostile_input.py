@@ -352,3 +352,48 @@ def app_cursors(client: TestClient) -> Any:  # type: ignore[type-arg]
     from peiliao.http.api import CURSORS
 
     return client.app[CURSORS]  # type: ignore[index]
+
+
+def body_property(doc: dict[str, Any], method: str, path: str, name: str) -> dict[str, Any]:
+    schema = json_body_schema(doc, doc["paths"][path][method])
+    assert schema
+    prop: dict[str, Any] = schema["properties"][name]
+    return prop
+
+
+async def test_documented_bounds_are_the_enforced_bounds(
+    client: TestClient,  # type: ignore[type-arg]
+    outbox: DevOutbox,
+) -> None:
+    from metering.payouts import MIN_WITHDRAWAL_FEN
+    from metering.tariff import Mode, envelope
+    from metering.wallet import MAX_TOPUP_FEN, MIN_TOPUP_FEN
+    from voicerooms.rules import MAX_CAPACITY, MIN_CAPACITY
+
+    doc = await openapi(client)
+    topup = body_property(doc, "post", "/api/wallet/topups", "amount_fen")
+    assert (topup["minimum"], topup["maximum"]) == (MIN_TOPUP_FEN, MAX_TOPUP_FEN)
+    withdraw = body_property(doc, "post", "/api/me/withdrawals", "amount_fen")
+    assert withdraw["minimum"] == MIN_WITHDRAWAL_FEN
+    capacity = body_property(doc, "post", "/api/voice-rooms", "capacity")
+    assert (capacity["minimum"], capacity["maximum"]) == (MIN_CAPACITY, MAX_CAPACITY)
+    for mode in Mode:
+        rate = body_property(doc, "put", "/api/me/rates", f"{mode.value}_fen_per_min")
+        assert (rate["minimum"], rate["maximum"]) == (
+            envelope(mode).min_fen,
+            envelope(mode).max_fen,
+        )
+
+    token = await login_cli(client, outbox, "13900000778")
+    for amount in (topup["minimum"], topup["maximum"]):  # what the document allows is taken
+        resp = await client.post(
+            "/api/wallet/topups", json={"amount_fen": amount}, headers=bearer(token)
+        )
+        assert resp.status == 201, (amount, await resp.text())
+    for amount in (topup["minimum"] - 1, topup["maximum"] + 1):  # with the domain's own code
+        resp = await client.post(
+            "/api/wallet/topups", json={"amount_fen": amount}, headers=bearer(token)
+        )
+        body = await resp.json()
+        assert (resp.status, body["error"]["code"]) == (400, "invalid_amount"), body
+        assert body["error"]["details"] == {"min": MIN_TOPUP_FEN, "max": MAX_TOPUP_FEN}
