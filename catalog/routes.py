@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.routes import user_out
+from catalog.errors import Blocked, CompanionNotFound, TooManyFavourites
 from catalog.favourites import FavouriteService
 from catalog.listing import Catalog, Listed, by_presence
 from catalog.recommend import MAX_LIMIT
@@ -20,12 +21,6 @@ CATALOG = web.AppKey("catalog", Catalog)
 RECOMMENDER = web.AppKey("recommender", Recommender)
 
 api = Api()
-
-
-class CompanionNotFound(DomainError):
-    code = "companion_not_found"
-    status = 404
-    default_message = "no such companion"
 
 
 class ModeRequired(DomainError):
@@ -252,7 +247,7 @@ async def _favourites(call: Call) -> FavouritesOut:
     summary="Keep a companion among my favourites (told when they come online)",
     tags=["catalog"],
     response=FavouritesOut,
-    errors=[CompanionNotFound],
+    errors=[CompanionNotFound, Blocked, TooManyFavourites],
 )
 async def add_favourite(call: Call) -> BaseModel:
     await call.request.app[FAVOURITES].add(

@@ -669,6 +669,7 @@ async def _statement(call: Call, account_ids: list[str]) -> web.StreamResponse:
     tags=["wallet"],
     query=StatementQuery,
     response=StatementOut,
+    alt_response_types=["text/csv"],
 )
 async def wallet_statement(call: Call) -> web.StreamResponse:
     uid = call.user.user_id
@@ -682,6 +683,7 @@ async def wallet_statement(call: Call) -> web.StreamResponse:
     tags=["wallet"],
     query=StatementQuery,
     response=StatementOut,
+    alt_response_types=["text/csv"],
 )
 async def earnings_statement(call: Call) -> web.StreamResponse:
     uid = call.user.user_id

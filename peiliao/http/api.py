@@ -224,6 +224,8 @@ class Endpoint:
     raw_body_types: tuple[str, ...] = ()
     #: non-JSON response type (e.g. ``image/webp``), for the OpenAPI document
     raw_response_type: str | None = None
+    #: other media types the success answer may take besides JSON (``text/csv`` on request)
+    alt_response_types: tuple[str, ...] = ()
 
 
 @dataclass
@@ -252,6 +254,7 @@ class Api:
         errors: Sequence[type[DomainError]] = (),
         raw_body_types: Sequence[str] = (),
         raw_response_type: str | None = None,
+        alt_response_types: Sequence[str] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -269,6 +272,7 @@ class Api:
                     tuple(errors),
                     tuple(raw_body_types),
                     raw_response_type,
+                    tuple(alt_response_types),
                 )
             )
             return handler
@@ -375,7 +379,10 @@ class Api:
             if ep.response is not None:
                 op["responses"][str(ep.status)] = {
                     "description": "OK",
-                    "content": {"application/json": {"schema": ref(ep.response)}},
+                    "content": {
+                        "application/json": {"schema": ref(ep.response)},
+                        **{t: {"schema": {"type": "string"}} for t in ep.alt_response_types},
+                    },
                 }
             elif ep.raw_response_type is not None:
                 op["responses"][str(ep.status)] = {
