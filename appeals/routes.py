@@ -30,8 +30,9 @@ from appeals.errors import (
 from appeals.service import AppealService, AppealView
 from metering.errors import RefundTooLarge, RefundUncovered
 from metering.errors import SessionNotEnded as RefundSessionNotEnded
+from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
 from peiliao.http.access import ADMINS, USERS, access
-from peiliao.http.api import Api, Call, Strict
+from peiliao.http.api import CURSORS, Api, Call, Strict
 from signaling.routes import EMITTER
 
 APPEALS = web.AppKey("appeals", AppealService)
@@ -126,8 +127,8 @@ class AdminAppealOut(AppealOut):
 
 class AdminAppealsOut(BaseModel):
     appeals: list[AdminAppealOut]
-    #: pass as ``after`` for the next page; null on the last page
-    next_after: str | None
+    #: pass as ``cursor`` for the next page; null on the last page
+    next_cursor: str | None
 
 
 class MineQuery(Strict):
@@ -137,7 +138,8 @@ class MineQuery(Strict):
 class QueueQuery(Strict):
     status: Literal["open", "decided"] = "open"
     limit: Annotated[int, Field(ge=1, le=50)] = 20
-    after: Annotated[str, Field(max_length=40)] | None = None
+    #: the ``next_cursor`` of the previous page
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_CHARS)] | None = None
 
 
 def appeal_out(v: AppealView) -> AppealOut:
@@ -274,13 +276,17 @@ async def get_appeal(call: Call) -> BaseModel:
     tags=["admin"],
     query=QueueQuery,
     response=AdminAppealsOut,
+    errors=[BadCursor],
 )
 async def appeal_queue(call: Call) -> BaseModel:
     q: QueueQuery = call.query
-    views = await call.request.app[APPEALS].queue(q.status, limit=q.limit, after_id=q.after)
+    cursors, kind = call.request.app[CURSORS], f"appeals.queue.{q.status}"
+    after = cursors.decode_keyset(kind, q.cursor) if q.cursor else None
+    views = await call.request.app[APPEALS].queue(q.status, limit=q.limit, after=after)
+    last = views[-1] if len(views) == q.limit else None
     return AdminAppealsOut(
         appeals=[admin_appeal_out(v) for v in views],
-        next_after=views[-1].id if len(views) == q.limit else None,
+        next_cursor=cursors.encode_keyset(kind, last.created_at, last.id) if last else None,
     )
 
 

@@ -250,22 +250,18 @@ class AppealService:
             return (await self._views(s, [row], transcript=admin))[0]
 
     async def queue(
-        self, status: str, *, limit: int = 20, after_id: str | None = None
+        self, status: str, *, limit: int = 20, after: tuple[datetime, str] | None = None
     ) -> list[AppealView]:
         """Admin: open (waiting or being decided) or decided appeals, oldest first, with the
-        session's figures and chat; ``after_id`` continues after that appeal."""
+        session's figures and chat; ``after`` (created_at, id) continues after that appeal."""
         statuses = ("open", "deciding") if status == "open" else ("decided",)
         stmt = select(Appeal).where(Appeal.status.in_(statuses))
+        if after is not None:
+            at, after_id = after
+            stmt = stmt.where(
+                or_(Appeal.created_at > at, and_(Appeal.created_at == at, Appeal.id > after_id))
+            )
         async with self._db.reading() as s:
-            if after_id is not None:
-                after = await s.get(Appeal, after_id)
-                if after is not None:
-                    stmt = stmt.where(
-                        or_(
-                            Appeal.created_at > after.created_at,
-                            and_(Appeal.created_at == after.created_at, Appeal.id > after.id),
-                        )
-                    )
             rows = (
                 await s.scalars(
                     stmt.order_by(Appeal.created_at, Appeal.id).limit(min(limit, ADMIN_MAX_PAGE))

@@ -9,8 +9,9 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from audit.log import AuditLog
+from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
 from peiliao.http.access import ADMINS, access
-from peiliao.http.api import Api, Call, Strict
+from peiliao.http.api import CURSORS, Api, Call, Strict
 
 AUDIT = web.AppKey("audit", AuditLog)
 
@@ -21,8 +22,8 @@ class AuditQuery(Strict):
     subject_type: Annotated[str, Field(max_length=24)] | None = None
     subject_id: Annotated[str, Field(max_length=64)] | None = None
     admin_id: Annotated[str, Field(max_length=32)] | None = None
-    #: the ``next_before_id`` of the previous page
-    before_id: Annotated[int, Field(ge=1)] | None = None
+    #: the ``next_cursor`` of the previous page
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_CHARS)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -38,7 +39,7 @@ class AuditEntryOut(BaseModel):
 
 class AuditOut(BaseModel):
     entries: list[AuditEntryOut]
-    next_before_id: int | None
+    next_cursor: str | None
 
 
 @api.route(
@@ -49,17 +50,20 @@ class AuditOut(BaseModel):
     tags=["admin"],
     query=AuditQuery,
     response=AuditOut,
+    errors=[BadCursor],
 )
 async def audit_log(call: Call) -> BaseModel:
     q: AuditQuery = call.query
+    cursors = call.request.app[CURSORS]
     entries = await call.request.app[AUDIT].page(
         subject_type=q.subject_type,
         subject_id=q.subject_id,
         admin_id=q.admin_id,
-        before_id=q.before_id,
+        before_id=cursors.decode_int("audit", q.cursor) if q.cursor else None,
         limit=q.limit,
     )
+    more = len(entries) == q.limit
     return AuditOut(
         entries=[AuditEntryOut(**e.__dict__) for e in entries],
-        next_before_id=entries[-1].id if len(entries) == q.limit else None,
+        next_cursor=cursors.encode("audit", [entries[-1].id]) if more else None,
     )

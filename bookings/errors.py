@@ -92,9 +92,3 @@ class TooLateToCancel(DomainError):
     code = "too_late_to_cancel"
     status = 409
     default_message = "the slot has begun"
-
-
-class InvalidCursor(DomainError):
-    code = "invalid_cursor"
-    status = 400
-    default_message = "the cursor is not one this list gave"

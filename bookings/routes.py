@@ -23,7 +23,6 @@ from bookings.errors import (
     CompanionsOnly,
     CustomersOnly,
     InvalidAvailability,
-    InvalidCursor,
     OverlapsYourBooking,
     SlotUnavailable,
     TooLateToCancel,
@@ -35,8 +34,9 @@ from bookings.service import BookingService
 from bookings.views import BookingOut
 from metering.errors import BudgetExceeded, InsufficientFunds, RatesNotSet
 from metering.tariff import Mode
+from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
 from peiliao.http.access import ANYONE, COMPANIONS, CUSTOMERS, USERS, access
-from peiliao.http.api import Api, Call, Strict
+from peiliao.http.api import Api, Call, OneOf, Strict
 
 BOOKINGS = web.AppKey("bookings", BookingService)
 BOOKING_SCHEDULER = web.AppKey("booking_scheduler", BookingScheduler)
@@ -195,7 +195,7 @@ class BookIn(Strict):
     mode: Literal["text", "voice", "video"]
     #: a free slot start (``GET /api/companions/{id}/availability``), with its offset
     starts_at: AwareInstant
-    duration_min: Literal[30, 60, 90, 120]
+    duration_min: Annotated[int, OneOf(DURATIONS_MIN)]
     #: the client's idempotency key: a resend returns the same booking
     request_id: ClientKey
 
@@ -267,7 +267,7 @@ class ListQuery(Strict):
     #: incoming (requested), upcoming (confirmed, starting, in_call), open, history (ended), or
     #: one status; open ones come soonest first, the rest latest first
     status: StatusFilter | None = None
-    cursor: Annotated[str, Field(max_length=80)] | None = None
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_CHARS)] | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = 20
 
 
@@ -284,7 +284,7 @@ class BookingsOut(BaseModel):
     tags=["bookings"],
     query=ListQuery,
     response=BookingsOut,
-    errors=[InvalidCursor],
+    errors=[BadCursor],
 )
 async def my_bookings(call: Call) -> BaseModel:
     q: ListQuery = call.query

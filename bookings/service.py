@@ -32,7 +32,6 @@ from bookings.errors import (
     CompanionNotFound,
     CompanionsOnly,
     CustomersOnly,
-    InvalidCursor,
     OverlapsYourBooking,
     SlotUnavailable,
     TooManyBookings,
@@ -44,6 +43,7 @@ from metering.ledger import Ledger
 from metering.tariff import Level, Mode, Rates, commission_bp
 from moderation.blocks import blocked_between
 from peiliao.clock import Clock
+from peiliao.cursor import CursorCodec
 from store import Database
 from store.models import CompanionRate, User
 from store.models.bookings import Booking, BookingCalendar
@@ -66,9 +66,16 @@ def new_booking_id() -> str:
 
 class BookingService:
     def __init__(
-        self, db: Database, clock: Clock, ledger: Ledger, policy: Policy, emitter: Emitter
+        self,
+        db: Database,
+        clock: Clock,
+        ledger: Ledger,
+        policy: Policy,
+        emitter: Emitter,
+        cursors: CursorCodec,
     ) -> None:
         self.db = db
+        self._cursors = cursors
         self.clock = clock
         self.ledger = ledger
         self.policy = policy
@@ -440,8 +447,10 @@ class BookingService:
         stmt = select(Booking).where(
             column == user_id, Booking.status.in_([x.value for x in statuses])
         )
+        # the list a cursor belongs to: whose, and which way it runs
+        kind = f"bookings.{role.value}.{'desc' if newest_first else 'asc'}"
         if cursor is not None:
-            at, after_id = _parse_cursor(cursor)
+            at, after_id = self._cursors.decode_keyset(kind, cursor)
             if newest_first:
                 stmt = stmt.where(
                     or_(
@@ -466,7 +475,8 @@ class BookingService:
             rows = rows[:limit]
             names = await self._names(s, {u for r in rows for u in (r.customer_id, r.companion_id)})
         out = [booking_out(r, names, self.policy) for r in rows]
-        next_cursor = _cursor(rows[-1]) if more and rows else None
+        last = rows[-1] if more and rows else None
+        next_cursor = self._cursors.encode_keyset(kind, last.starts_at, last.id) if last else None
         return out, next_cursor
 
     # -- views and events -----------------------------------------------------------------------
@@ -490,14 +500,3 @@ class BookingService:
                 await self._emit.to_user(user_id, event, payload)
             except Exception:
                 log.exception("booking_event_failed", booking_id=out.id, event=event)
-
-
-def _cursor(row: Booking) -> str:
-    return f"{int(row.starts_at.timestamp())}.{row.id}"
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    seconds, _, booking_id = cursor.partition(".")
-    if not (seconds.isdigit() and len(seconds) <= 12 and booking_id.startswith("bkg_")):
-        raise InvalidCursor()
-    return datetime.fromtimestamp(int(seconds), CHINA), booking_id[:40]

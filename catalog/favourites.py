@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from catalog.errors import Blocked, CompanionNotFound, TooManyFavourites
 from moderation.blocks import blocked_between
 from peiliao.clock import Clock
-from peiliao.errors import CodedError
 from store import Database
 from store.models import Favourite, User
 
@@ -34,9 +34,9 @@ class FavouriteService:
         async with self._db.writing() as s:
             companion = await s.get(User, companion_id)
             if companion is None or companion.role != "companion":
-                raise CodedError("companion_not_found", "no such companion")
+                raise CompanionNotFound()
             if await s.scalar(select(blocked_between(customer_id, companion_id))):
-                raise CodedError("blocked", "a block stands between you")
+                raise Blocked()
             if await s.get(Favourite, (customer_id, companion_id)) is not None:
                 return
             count = await s.scalar(
@@ -45,7 +45,7 @@ class FavouriteService:
                 .where(Favourite.customer_id == customer_id)
             )
             if (count or 0) >= MAX_FAVOURITES:
-                raise CodedError("too_many_favourites", f"at most {MAX_FAVOURITES} favourites")
+                raise TooManyFavourites(f"at most {MAX_FAVOURITES} favourites")
             s.add(
                 Favourite(
                     customer_id=customer_id,

@@ -34,9 +34,9 @@ from typing import Any, Literal
 from sqlalchemy import String, and_, case, cast, false, func, or_, select
 
 from catalog import ranking
-from catalog.cursor import BadCursor, CursorCodec
 from moderation.blocks import blocked_between
 from peiliao.clock import Clock, SystemClock
+from peiliao.cursor import BadCursor, CursorCodec
 from reviews.rules import bayesian_x100
 from signaling.presence import Presence
 from store import Database

@@ -8,11 +8,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.routes import user_out
-from catalog.cursor import BadCursor
+from catalog.errors import Blocked, CompanionNotFound, TooManyFavourites
 from catalog.favourites import FavouriteService
 from catalog.listing import Catalog, Listed, by_presence
 from catalog.recommend import MAX_LIMIT
 from catalog.recommender import Recommender
+from peiliao.cursor import BadCursor
 from peiliao.errors import DomainError
 from peiliao.http.access import ANYONE, USERS, access
 from peiliao.http.api import Api, Call, Strict
@@ -21,12 +22,6 @@ CATALOG = web.AppKey("catalog", Catalog)
 RECOMMENDER = web.AppKey("recommender", Recommender)
 
 api = Api()
-
-
-class CompanionNotFound(DomainError):
-    code = "companion_not_found"
-    status = 404
-    default_message = "no such companion"
 
 
 class ModeRequired(DomainError):
@@ -256,7 +251,7 @@ async def _favourites(call: Call) -> FavouritesOut:
     summary="Keep a companion among my favourites (told when they come online)",
     tags=["catalog"],
     response=FavouritesOut,
-    errors=[CompanionNotFound],
+    errors=[CompanionNotFound, Blocked, TooManyFavourites],
 )
 async def add_favourite(call: Call) -> BaseModel:
     await call.request.app[FAVOURITES].add(

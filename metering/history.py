@@ -4,8 +4,6 @@ appeal) — the history a customer or companion browses."""
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -14,9 +12,9 @@ from sqlalchemy import and_, or_, select
 
 from accounts.routes import UserOut, user_out
 from metering.routes import METERING_DB
-from peiliao.errors import CodedError
+from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
 from peiliao.http.access import USERS, access
-from peiliao.http.api import Api, Call, Strict
+from peiliao.http.api import CURSORS, Api, Call, Strict
 from store.models import MeteredSession, User
 
 api = Api()
@@ -28,7 +26,7 @@ VOICE_ROOM_PREFIX = "vrs_"
 class HistoryQuery(Strict):
     #: ``customer``: sessions I paid for; ``companion``: sessions I served; default: both
     role: Literal["customer", "companion"] | None = None
-    cursor: Annotated[str, Field(max_length=200)] | None = None
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_CHARS)] | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = 20
 
 
@@ -54,16 +52,9 @@ class HistoryOut(BaseModel):
     next_cursor: str | None
 
 
-def _cursor(at: datetime, sid: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), sid]).encode()).decode()
-
-
-def _uncursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, sid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(sid)
-    except (ValueError, TypeError):
-        raise CodedError("bad_cursor", "the cursor is not one this server gave") from None
+#: the listing a cursor belongs to (with the role filter: a page of one is not a page of another)
+def _kind(role: str | None) -> str:
+    return f"sessions.mine.{role or 'all'}"
 
 
 @api.route(
@@ -74,6 +65,7 @@ def _uncursor(cursor: str) -> tuple[datetime, str]:
     tags=["sessions"],
     query=HistoryQuery,
     response=HistoryOut,
+    errors=[BadCursor],
 )
 async def my_sessions(call: Call) -> BaseModel:
     q: HistoryQuery = call.query
@@ -88,8 +80,9 @@ async def my_sessions(call: Call) -> BaseModel:
         .order_by(MeteredSession.created_at.desc(), MeteredSession.id.desc())
         .limit(q.limit + 1)
     )
+    cursors = call.request.app[CURSORS]
     if q.cursor:
-        at, sid = _uncursor(q.cursor)
+        at, sid = cursors.decode_keyset(_kind(q.role), q.cursor)
         stmt = stmt.where(
             or_(
                 MeteredSession.created_at < at,
@@ -123,6 +116,5 @@ async def my_sessions(call: Call) -> BaseModel:
         for r in rows
     ]
     last = rows[-1] if rows and more else None
-    return HistoryOut(
-        sessions=lines, next_cursor=_cursor(last.created_at, last.id) if last else None
-    )
+    next_cursor = cursors.encode_keyset(_kind(q.role), last.created_at, last.id) if last else None
+    return HistoryOut(sessions=lines, next_cursor=next_cursor)

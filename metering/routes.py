@@ -37,14 +37,21 @@ from metering.errors import (
 )
 from metering.ledger import balances
 from metering.payments import PaidNotice, PaymentProvider, Sandbox
-from metering.payouts import PAYOUT_METHODS, Payouts, WithdrawalView
+from metering.payouts import MIN_WITHDRAWAL_FEN, PAYOUT_METHODS, Payouts, WithdrawalView
 from metering.runner import MeteringRunner
-from metering.service import MeteringService, SessionView
-from metering.tariff import Level, Mode, Rates
-from metering.wallet import PLATFORM_PACKAGES, Wallets
+from metering.service import MAX_AMOUNT_FEN, MeteringService, SessionView
+from metering.tariff import Level, Mode, Rates, envelope
+from metering.wallet import (
+    MAX_TOPUP_FEN,
+    MIN_TOPUP_FEN,
+    PACKAGE_MAX_MINUTES,
+    PACKAGE_MIN_MINUTES,
+    PLATFORM_PACKAGES,
+    Wallets,
+)
 from peiliao.errors import Forbidden, NotFound
 from peiliao.http.access import ADMINS, ANYONE, COMPANIONS, USERS, access
-from peiliao.http.api import Api, Call, Strict
+from peiliao.http.api import Api, Call, Strict, Within
 from store import Database
 from store.models import (
     CompanionRate,
@@ -79,7 +86,9 @@ class WalletOut(BaseModel):
 
 
 class TopupIn(Strict):
-    amount_fen: Fen
+    amount_fen: Annotated[
+        int, Within(MIN_TOPUP_FEN, MAX_TOPUP_FEN, InvalidAmount.code, "a top-up in fen")
+    ]
 
 
 class TopupOut(BaseModel):
@@ -133,10 +142,18 @@ class OkOut(BaseModel):
     ok: bool = True
 
 
+def rate_field(mode: Mode) -> Within:
+    """A rate of ``mode``: documented at the widest bounds of any level; the service refuses
+    a rate outside the companion's own (``rate_out_of_bounds`` with their ``min_fen``/``max_fen``).
+    """
+    widest = envelope(mode)
+    return Within(widest.min_fen, widest.max_fen, enforce=False)
+
+
 class RatesIn(Strict):
-    text_fen_per_min: Annotated[int, Field(ge=1, le=100_000)]
-    voice_fen_per_min: Annotated[int, Field(ge=1, le=100_000)]
-    video_fen_per_min: Annotated[int, Field(ge=1, le=100_000)]
+    text_fen_per_min: Annotated[int, rate_field(Mode.TEXT)]
+    voice_fen_per_min: Annotated[int, rate_field(Mode.VOICE)]
+    video_fen_per_min: Annotated[int, rate_field(Mode.VIDEO)]
 
 
 class RatesOut(BaseModel):
@@ -673,6 +690,7 @@ async def _statement(call: Call, account_ids: list[str]) -> web.StreamResponse:
     tags=["wallet"],
     query=StatementQuery,
     response=StatementOut,
+    alt_response_types=["text/csv"],
 )
 async def wallet_statement(call: Call) -> web.StreamResponse:
     uid = call.user.user_id
@@ -687,6 +705,7 @@ async def wallet_statement(call: Call) -> web.StreamResponse:
     tags=["wallet"],
     query=StatementQuery,
     response=StatementOut,
+    alt_response_types=["text/csv"],
 )
 async def earnings_statement(call: Call) -> web.StreamResponse:
     uid = call.user.user_id
@@ -704,7 +723,10 @@ class PayoutAccountOut(BaseModel):
 
 
 class WithdrawIn(Strict):
-    amount_fen: Fen
+    amount_fen: Annotated[
+        int,
+        Within(MIN_WITHDRAWAL_FEN, MAX_AMOUNT_FEN, InvalidAmount.code, "a withdrawal in fen"),
+    ]
 
 
 class WithdrawalOut(BaseModel):
@@ -829,7 +851,10 @@ async def decide_withdrawal(call: Call) -> BaseModel:
 class OfferIn(Strict):
     kind: Literal["weekly", "monthly"]
     mode: Literal["text", "voice", "video"]
-    minutes: Annotated[int, Field(ge=10, le=3000)]
+    minutes: Annotated[
+        int,
+        Within(PACKAGE_MIN_MINUTES, PACKAGE_MAX_MINUTES, InvalidAmount.code, "a package's minutes"),
+    ]
     price_fen: Fen
 
 

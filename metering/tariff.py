@@ -74,6 +74,13 @@ def bounds_for(mode: Mode, level: Level, specialist: bool) -> Bounds:
     return Bounds(base.min_fen, base.max_fen * factor)
 
 
+def envelope(mode: Mode) -> Bounds:
+    """The widest bounds of ``mode`` at any level (what an API field may document): the exact
+    bounds of one companion are :func:`bounds_for` their level and specialties."""
+    top = max(LEVEL_MAX_MULTIPLIER.values()) * SPECIALIST_MAX_MULTIPLIER
+    return Bounds(BASE_BOUNDS[mode].min_fen, BASE_BOUNDS[mode].max_fen * top)
+
+
 def is_specialist(specialties: frozenset[str] | set[str] | list[str]) -> bool:
     return bool(SPECIALIST_CATEGORIES.intersection(specialties))
 

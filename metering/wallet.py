@@ -35,6 +35,9 @@ log = structlog.get_logger(__name__)
 
 MIN_TOPUP_FEN = 100
 MAX_TOPUP_FEN = 5_000_000
+#: the minutes a companion's package may hold
+PACKAGE_MIN_MINUTES = 10
+PACKAGE_MAX_MINUTES = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +198,10 @@ class Wallets:
         """
         if kind not in COMPANION_PACKAGE_DAYS:
             raise InvalidAmount("a companion package is weekly or monthly")
-        if not (10 <= minutes <= 3000):
-            raise InvalidAmount("a companion package is 10-3000 minutes")
+        if not (PACKAGE_MIN_MINUTES <= minutes <= PACKAGE_MAX_MINUTES):
+            raise InvalidAmount(
+                f"a companion package is {PACKAGE_MIN_MINUTES}-{PACKAGE_MAX_MINUTES} minutes"
+            )
         async with self._db.writing() as s:
             rates = await s.get(CompanionRate, companion_id)
             if rates is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import os
 import secrets
 import socket
@@ -30,7 +31,6 @@ from bookings.rules import Policy as BookingPolicy
 from bookings.scheduler import BookingScheduler
 from bookings.service import BookingService
 from catalog import routes as catalog_routes
-from catalog.cursor import CursorCodec
 from catalog.favourites import FavouriteService
 from catalog.listing import Catalog
 from catalog.recommender import Recommender
@@ -58,10 +58,11 @@ from moderation.chat_rules import ChatRules
 from moderation.reports import ReportService
 from peiliao.clock import Clock, SystemClock
 from peiliao.crypto import Sealer as DataSealer
-from peiliao.errors import DomainError, Unavailable
+from peiliao.cursor import CursorCodec
+from peiliao.errors import DomainError, Unauthenticated, Unavailable
 from peiliao.http.access import ANYONE, access
-from peiliao.http.api import AUTHENTICATOR, Api, Call
-from peiliao.http.middleware import TELEMETRY, errors, request_context
+from peiliao.http.api import AUTHENTICATOR, CURSORS, Api, Call
+from peiliao.http.middleware import TELEMETRY, errors, request_context, security_headers
 from peiliao.settings import Settings
 from peiliao.telemetry import PrometheusTelemetry
 from privacy import routes as privacy_routes
@@ -173,8 +174,16 @@ async def openapi(call: Call) -> web.StreamResponse:
     tags=["system"],
     auth="none",
     raw_response_type="text/plain",
+    errors=[Unauthenticated],
 )
 async def metrics(call: Call) -> web.StreamResponse:
+    # Not public: route names, counts and latencies tell an outsider too much.  With a token
+    # (required in prod) only a scraper sending it may read them; dev without one is open.
+    token = call.request.app[SETTINGS].metrics_token
+    if token:
+        sent = call.request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            raise Unauthenticated("send the metrics bearer token (PEILIAO_METRICS_TOKEN)")
     body, content_type = call.request.app[PROMETHEUS].render()
     resp = web.Response(body=body)
     resp.headers["Content-Type"] = content_type
@@ -237,6 +246,7 @@ def create_app(
         client_max_size=max(settings.max_body_bytes, settings.max_avatar_bytes) + 1024,
         middlewares=[request_context, errors],
     )
+    app.on_response_prepare.append(security_headers(hsts=settings.env == "prod"))
     clock = clock or SystemClock()
     sms = sms or build_sms(settings)
     db = Database(
@@ -271,6 +281,7 @@ def create_app(
     app[PROMETHEUS] = telemetry
     app[ACCOUNTS] = accounts
     app[AUTHENTICATOR] = SessionAuthenticator(accounts, settings)
+    cursors = app[CURSORS] = CursorCodec.from_secret(settings.secret_key)
     if isinstance(sms, DevOutbox):
         app[DEV_OUTBOX] = sms
     app[metering_routes.METERING] = metering
@@ -291,6 +302,7 @@ def create_app(
     api = Api(
         default_max_body_bytes=settings.max_body_bytes,
         upload_max_body_bytes=settings.max_avatar_bytes,
+        max_json_depth=settings.max_json_depth,
     )
     api.include(system)
     api.include(account_routes.api)
@@ -479,7 +491,7 @@ def create_app(
         clock,
         review_stats,
         ReviewService.detector_from(settings.secret_key, settings.moderation_policy),
-        CursorCodec.from_secret(settings.secret_key),
+        cursors,
         reports=reports,
         window_s=settings.review_window_days * 24 * 3600,
     )
@@ -491,13 +503,11 @@ def create_app(
     review_stats.on_stats_changed.append(promote)
     # [discovery]
     # Rebuilt with the app's clock and the secret-keyed cursors (every process verifies them).
-    catalog = app[catalog_routes.CATALOG] = Catalog(
-        db, presence, clock=clock, cursors=CursorCodec.from_secret(settings.secret_key)
-    )
+    catalog = app[catalog_routes.CATALOG] = Catalog(db, presence, clock=clock, cursors=cursors)
     app[catalog_routes.RECOMMENDER] = Recommender(db, catalog, clock)
     # [bookings]
     booking_service = app[booking_routes.BOOKINGS] = BookingService(
-        db, clock, metering.ledger, BookingPolicy.from_settings(settings), emitter
+        db, clock, metering.ledger, BookingPolicy.from_settings(settings), emitter, cursors
     )
     booking_scheduler = app[booking_routes.BOOKING_SCHEDULER] = BookingScheduler(
         booking_service, calls, interval_s=settings.booking_sweep_interval_s
@@ -620,9 +630,18 @@ CLIENT_ROUTES = (
 )
 
 
+def web_dist_path(configured: str) -> Path:
+    """The built web client: ``PEILIAO_WEB_DIST_DIR`` (a relative one is taken from the working
+    directory at start-up), else ``web_client/dist`` beside the code, so that a server started
+    from any folder serves the same client (a cwd-relative default answered 503 elsewhere)."""
+    return Path(configured).resolve() if configured else REPO_ROOT / "web_client" / "dist"
+
+
 def _mount_web_client(app: web.Application, dist_dir: str) -> None:
-    dist = Path(dist_dir) if dist_dir else REPO_ROOT / "web_client" / "dist"
+    dist = web_dist_path(dist_dir)
     index = dist / "index.html"
+    if not index.is_file():
+        log.warning("web_client_not_built", dist_dir=str(dist))
 
     async def index_page(request: web.Request) -> web.StreamResponse:
         if not index.is_file():

@@ -42,7 +42,9 @@ class Settings:
     secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)
     log_level: str = "INFO"
     log_json: bool | None = None  # None: JSON outside dev
-    web_dist_dir: str = "web_client/dist"
+    #: the built web client; empty: web_client/dist beside the code (the checkout it runs from),
+    #: whatever the working directory (peiliao.app.web_dist_path)
+    web_dist_dir: str = ""
 
     # Store
     db_timeout_s: float = 10.0
@@ -51,6 +53,8 @@ class Settings:
 
     # HTTP
     max_body_bytes: int = 1_048_576
+    #: JSON bodies and Socket.IO payloads nested deeper than this are refused unread
+    max_json_depth: int = 32
     max_avatar_bytes: int = 2_097_152
     max_avatar_pixels: int = 16_000_000
     avatar_size_px: int = 256
@@ -112,6 +116,10 @@ class Settings:
     #: a socket's login is re-checked in the database when its last check is older than this
     #: (a revocation normally ends it at once; this bounds a missed pub/sub message)
     socket_reauth_s: float = 5.0
+    #: malformed Socket.IO frames are logged once per connection, and at most this many lines
+    #: at once across the process, refilled at the rate below (the rest are counted)
+    socket_refusal_logs_burst: int = 20
+    socket_refusal_logs_per_s: float = 0.2
     chat_messages_per_s: float = 2.0
     chat_messages_burst: int = 10
     presence_ttl_s: int = 90
@@ -190,6 +198,8 @@ class Settings:
 
     # Operations
     require_services: bool = False
+    #: GET /metrics needs "Authorization: Bearer <this>" (required in prod; dev: open if empty)
+    metrics_token: str = field(default="", repr=False)
     gc_full_interval_s: int = 600
 
     @property
@@ -265,6 +275,7 @@ class Settings:
         for name in (
             "db_timeout_s",
             "max_body_bytes",
+            "max_json_depth",
             "max_avatar_bytes",
             "max_avatar_pixels",
             "avatar_size_px",
@@ -293,6 +304,8 @@ class Settings:
             "socket_events_per_s",
             "socket_events_burst",
             "socket_reauth_s",
+            "socket_refusal_logs_burst",
+            "socket_refusal_logs_per_s",
             "chat_messages_per_s",
             "chat_messages_burst",
             "presence_ttl_s",
@@ -384,8 +397,15 @@ class Settings:
                 Sealer.from_settings(self)
             except (ValueError, TypeError) as exc:
                 raise SettingsError(f"PEILIAO_DATA_KEYS / PEILIAO_DATA_KEY_ID: {exc}") from None
+        if self.metrics_token and len(self.metrics_token) < 32:
+            raise SettingsError("PEILIAO_METRICS_TOKEN must be at least 32 characters")
         if self.env == "prod":
             problems = []
+            if not self.metrics_token:
+                problems.append(
+                    "PEILIAO_METRICS_TOKEN is empty; set a random token for Prometheus to send "
+                    "as a bearer token (the metrics are not public)"
+                )
             if self.secret_key == DEFAULT_SECRET_KEY:
                 problems.append("PEILIAO_SECRET_KEY is the dev default; set a random secret")
             if not self.data_keys:

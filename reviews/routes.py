@@ -10,8 +10,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from audit.routes import AUDIT
-from catalog.cursor import BadCursor
 from moderation.routes import REPORTS, ReportOut, report_out
+from peiliao.cursor import BadCursor
 from peiliao.http.access import ADMINS, ANYONE, USERS, access
 from peiliao.http.api import Api, Call, Strict
 from reviews import rules

@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.log import AuditLog
-from catalog.cursor import BadCursor, CursorCodec
 from moderation.detect import DEFAULT_POLICY, Action, Detector, Policy
 from moderation.reports import ReportService
 from peiliao.clock import Clock
+from peiliao.cursor import BadCursor, CursorCodec
 from reviews import rules
 from reviews.errors import (
     RULE_ERRORS,

@@ -39,11 +39,13 @@ from accounts.service import AccountService, Principal
 from media.rooms import Rooms
 from metering.tariff import Mode
 from peiliao.errors import CodedError, DomainError, Forbidden, RateLimited, Unauthenticated
+from peiliao.safe_json import JsonModule
 from peiliao.settings import Settings
 from signaling import protocol
 from signaling.calls import CallService
 from signaling.chat import ChatService
 from signaling.errors import NotChatting, NotParticipant
+from signaling.frames import FrameRefusals, GuardedServer
 from signaling.lifecycle import EndReason
 from signaling.limits import RateLimiter
 from signaling.liveness import ProcessWatch
@@ -111,15 +113,20 @@ class SocketEmitter:
                     log.exception("online_hook_failed", user_id=user_id)
 
 
-def make_server(settings: Settings) -> socketio.AsyncServer:
+def make_server(settings: Settings) -> GuardedServer:
     manager = None
     if settings.redis_url:
         manager = socketio.AsyncRedisManager(
             settings.redis_url, channel=f"{settings.redis_prefix}socketio"
         )
-    return socketio.AsyncServer(
+    return GuardedServer(
+        FrameRefusals(settings.socket_refusal_logs_burst, settings.socket_refusal_logs_per_s),
         async_mode="aiohttp",
         client_manager=manager,
+        # Our clients use websockets only; long-polling would be one more decoder to guard.
+        transports=["websocket"],
+        # Every packet's JSON: no recursion, no huge numbers, bounded nesting (signaling.frames).
+        json=JsonModule(settings.max_json_depth),
         # Larger packets close the connection (engine.io's limit), before any parsing.
         max_http_buffer_size=settings.socket_max_payload_bytes,
         ping_interval=settings.socket_ping_interval_s,

@@ -49,7 +49,7 @@ PURE_MODULES = [
     "reviews/rules.py",
     "reviews/visibility.py",
     "peiliao/http/access.py",
-    "catalog/cursor.py",
+    "peiliao/cursor.py",
     "catalog/ranking.py",
     "catalog/recommend.py",
     "appeals/rules.py",

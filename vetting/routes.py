@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from accounts.ids import UserId
 from accounts.routes import ACCOUNTS
+from metering.routes import rate_field
 from metering.tariff import COMMISSION_BP, SPECIALIST_CATEGORIES, Level, Mode, Rates, bounds_for
 from peiliao.errors import DomainError
 from peiliao.http.access import ADMINS, ANYONE, COMPANIONS, USERS, access
@@ -27,7 +28,6 @@ from vetting.uploads import IMAGE_TYPES, MAX_CERTIFICATES, VOICE_TYPES
 VETTING = web.AppKey("vetting", VettingService)
 
 api = Api()
-RateField = Annotated[int, Field(ge=1, le=100_000)]
 _FILE_HEADERS = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
@@ -41,9 +41,9 @@ class ApplicationIn(Strict):
     gender: Literal["female", "male", ""] = ""
     #: 20..500 characters, no contact details
     intro: Annotated[str, Field(max_length=INTRO_MAX_CHARS * 2)]
-    text_fen_per_min: RateField
-    voice_fen_per_min: RateField
-    video_fen_per_min: RateField
+    text_fen_per_min: Annotated[int, rate_field(Mode.TEXT)]
+    voice_fen_per_min: Annotated[int, rate_field(Mode.VOICE)]
+    video_fen_per_min: Annotated[int, rate_field(Mode.VIDEO)]
 
 
 class CertificateQuery(Strict):

@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field
 
 from accounts.roles import Role
 from metering.errors import RatesNotSet
-from peiliao.errors import CodedError
+from metering.routes import rate_field
+from metering.tariff import Mode
+from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
 from peiliao.http.access import ANYONE, COMPANIONS, USERS, access
-from peiliao.http.api import Api, Call, Strict
+from peiliao.http.api import CURSORS, Api, Call, Strict, Within
 from signaling.errors import Draining
 from voicerooms.errors import (
     CapacityOutOfBounds,
@@ -29,8 +31,9 @@ from voicerooms.errors import (
     TitleLength,
     TooManyRooms,
 )
+from voicerooms.rules import MAX_CAPACITY, MIN_CAPACITY
 from voicerooms.service import VoiceRoomService
-from voicerooms.views import BadCursor, RoomView
+from voicerooms.views import RoomView
 
 VOICE_ROOMS = web.AppKey("voice_rooms", VoiceRoomService)
 
@@ -41,15 +44,17 @@ class OpenIn(Strict):
     #: 1..30 characters once trimmed; no contact details (checked by the server)
     title: Annotated[str, Field(max_length=200)]
     #: fixed for the room's life; within the host's voice bounds for their level
-    rate_fen_per_min: Annotated[int, Field(ge=1, le=1_000_000)]
-    #: people at most, the host included: 2..9
-    capacity: Annotated[int, Field(ge=0, le=1_000)]
+    rate_fen_per_min: Annotated[int, rate_field(Mode.VOICE)]
+    #: people at most, the host included
+    capacity: Annotated[
+        int, Within(MIN_CAPACITY, MAX_CAPACITY, "capacity_out_of_bounds", "a room's capacity")
+    ]
 
 
 class ListQuery(Strict):
     limit: Annotated[int, Field(ge=1, le=50)] = 20
     #: the ``next_cursor`` of the previous page
-    cursor: Annotated[str, Field(max_length=80)] | None = None
+    cursor: Annotated[str, Field(max_length=MAX_CURSOR_CHARS)] | None = None
 
 
 class HostOut(BaseModel):
@@ -167,14 +172,18 @@ async def open_room(call: Call) -> BaseModel:
     tags=["voice rooms"],
     query=ListQuery,
     response=RoomsOut,
+    errors=[BadCursor],
 )
 async def list_rooms(call: Call) -> BaseModel:
     q: ListQuery = call.query
     viewer = call.principal.user_id if call.principal is not None else None
-    try:
-        rooms, cursor = await call.request.app[VOICE_ROOMS].page(viewer, q.limit, q.cursor)
-    except BadCursor as exc:
-        raise CodedError("invalid_cursor", str(exc)) from None
+    cursors = call.request.app[CURSORS]
+    after = cursors.decode_keyset("voice_rooms.open", q.cursor) if q.cursor else None
+    rooms, more = await call.request.app[VOICE_ROOMS].page(viewer, q.limit, after)
+    last = rooms[-1] if more and rooms else None
+    cursor = (
+        cursors.encode_keyset("voice_rooms.open", last.created_at, last.room_id) if last else None
+    )
     return RoomsOut(rooms=[card_out(v) for v in rooms], next_cursor=cursor)
 
 

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -249,10 +249,10 @@ class VoiceRoomService:
         return found
 
     async def page(
-        self, viewer: str | None, limit: int, cursor: str | None
-    ) -> tuple[list[RoomView], str | None]:
+        self, viewer: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> tuple[list[RoomView], bool]:
         async with self.db.reading() as s:
-            return await views.page(s, viewer, limit, cursor)
+            return await views.page(s, viewer, limit, after)
 
     async def visible(self, viewer: Principal | None, room_id: str) -> RoomView:
         """The room as ``viewer`` may see it: open rooms to anyone not blocked either way with

@@ -8,9 +8,8 @@ left) sees the host and how many listen: who pays to sit in a companion's room i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,11 +21,6 @@ from store.models import Entry, MeteredSession, Transfer, User
 from store.models.voicerooms import VoiceRoom, VoiceRoomMember
 
 MAX_PAGE = 50
-_CURSOR = re.compile(r"^(\d{1,20})\.(vr_[0-9a-f]{32})$")
-
-
-class BadCursor(ValueError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,26 +117,11 @@ async def load(s: AsyncSession, room_id: str) -> RoomView | None:
     return _view(row, host, list(members))
 
 
-def encode_cursor(view: RoomView) -> str:
-    micros = int(view.created_at.timestamp() * 1_000_000)
-    return f"{micros}.{view.room_id}"
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    match = _CURSOR.match(cursor)
-    if match is None:
-        raise BadCursor("not a cursor this API gave")
-    try:
-        when = datetime.fromtimestamp(int(match[1]) / 1_000_000, UTC)
-    except (OverflowError, OSError, ValueError):
-        raise BadCursor("not a cursor this API gave") from None
-    return when, match[2]
-
-
 async def page(
-    s: AsyncSession, viewer: str | None, limit: int, cursor: str | None
-) -> tuple[list[RoomView], str | None]:
-    """Open rooms, newest first, none whose host and ``viewer`` blocked either way."""
+    s: AsyncSession, viewer: str | None, limit: int, after: tuple[datetime, str] | None
+) -> tuple[list[RoomView], bool]:
+    """Open rooms, newest first, none whose host and ``viewer`` blocked either way, after the
+    (created_at, room id) position ``after``; and whether more follow."""
     limit = max(1, min(limit, MAX_PAGE))
     q = (
         select(VoiceRoom, User)
@@ -153,8 +132,8 @@ async def page(
     )
     if viewer is not None:
         q = q.where(~blocked_between(viewer, VoiceRoom.host_id))
-    if cursor is not None:
-        when, last_id = decode_cursor(cursor)
+    if after is not None:
+        when, last_id = after
         q = q.where(
             (VoiceRoom.created_at < when)
             | ((VoiceRoom.created_at == when) & (VoiceRoom.id < last_id))
@@ -174,7 +153,7 @@ async def page(
         for room_id, user in joined.all():
             by_room[room_id].append(user)
     views = [_view(room, host, by_room[room.id]) for room, host in rows]
-    return views, (encode_cursor(views[-1]) if more and views else None)
+    return views, more
 
 
 async def earnings(s: AsyncSession, room_id: str, host_id: str) -> tuple[int, int]:

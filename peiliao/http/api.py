@@ -5,21 +5,35 @@ same declarations (never written by hand).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic.json_schema import models_json_schema
+from multidict import MultiMapping
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue, models_json_schema
+from pydantic_core import CoreSchema, core_schema
 
+from peiliao import safe_json
+from peiliao.cursor import CursorCodec
 from peiliao.errors import (
+    CodedError,
     DomainError,
     Forbidden,
     InvalidInput,
     MalformedJson,
+    NotFound,
     PayloadTooLarge,
     Unauthenticated,
     UnsupportedMediaType,
@@ -33,9 +47,113 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
-    """Base for request payloads: unknown fields are refused, values are not coerced."""
+    """Base for request payloads (HTTP bodies and queries, Socket.IO events): unknown fields are
+    refused, values are not coerced (no ``30.0`` or ``true`` for an integer, no ``"5"``), floats
+    are finite, and no text holds a NUL character (PostgreSQL cannot store one: it would be a 500
+    at the first write or even a lookup).
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    Subclasses do not loosen this: no ``model_config`` of their own, no ``strict=False`` field.
+    A choice among integers is ``Annotated[int, OneOf(...)]``, never ``Literal[30, 60]``, which
+    takes ``30.0`` and ``True`` because they compare equal (a test walks every model for both).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        if _holds_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
+
+
+def _holds_nul(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class OneOf:
+    """``Annotated[int, OneOf((30, 60, 90, 120))]``: a strict integer among ``values``,
+    documented as an integer ``enum`` in the OpenAPI document."""
+
+    values: tuple[int, ...]
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        allowed = frozenset(self.values)
+        shown = ", ".join(str(v) for v in sorted(allowed))
+
+        def check(value: int) -> int:
+            if value not in allowed:
+                raise ValueError(f"must be one of {shown}")
+            return value
+
+        return core_schema.no_info_after_validator_function(
+            check, core_schema.int_schema(strict=True)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "integer", "enum": sorted(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
+class Within:
+    """``Annotated[int, Within(low, high, code)]``: a strict integer in ``low..high``, documented
+    as the OpenAPI ``minimum``/``maximum`` and enforced by the same declaration.  Give the
+    bounds the service enforces (its constants), so the document never promises more or less
+    than the server takes; with ``code`` a value outside is refused with the domain's own code
+    (``capacity_out_of_bounds``, with ``min``/``max`` details) rather than ``invalid_input``.
+
+    ``enforce=False`` is for bounds that depend on who asks (a companion's rates: their level
+    narrows the widest bounds): the document states the widest, the service refuses with the
+    caller's own (it must check every value; nothing outside the widest bounds passes it).
+    """
+
+    low: int
+    high: int
+    code: str | None = None
+    what: str = "the value"
+    enforce: bool = True
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        low, high, code, what = self.low, self.high, self.code, self.what
+        if not self.enforce:
+            return core_schema.int_schema(strict=True)
+
+        def check(value: int) -> int:
+            if low <= value <= high:
+                return value
+            message = f"{what} must be {low}..{high}"
+            if code is None:
+                raise ValueError(message)
+            # not a ValueError: pydantic lets it through, and the error middleware (or the
+            # Socket.IO wrapper) answers with the domain's code
+            raise CodedError(code, message, min=low, max=high)
+
+        return core_schema.no_info_after_validator_function(
+            check, core_schema.int_schema(strict=True)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "integer", "minimum": self.low, "maximum": self.high}
 
 
 class ErrorDetail(BaseModel):
@@ -66,6 +184,8 @@ class Authenticator(Protocol):
 
 
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+#: the one signed-cursor codec every paged list uses (``peiliao.cursor``)
+CURSORS = web.AppKey("cursors", CursorCodec)
 
 
 def path_params(path: str) -> list[str]:
@@ -110,6 +230,8 @@ class Endpoint:
     raw_body_types: tuple[str, ...] = ()
     #: non-JSON response type (e.g. ``image/webp``), for the OpenAPI document
     raw_response_type: str | None = None
+    #: other media types the success answer may take besides JSON (``text/csv`` on request)
+    alt_response_types: tuple[str, ...] = ()
     #: who may call it and whose resources its path ids name (``peiliao.http.access``)
     access: Access | None = None
 
@@ -125,6 +247,8 @@ class Api:
     default_max_body_bytes: int = 1_048_576
     #: the limit for endpoints that take raw uploads (``raw_body_types``)
     upload_max_body_bytes: int = 2_097_152
+    #: JSON bodies nested deeper than this are refused before validation (``malformed_json``)
+    max_json_depth: int = safe_json.DEFAULT_MAX_DEPTH
     endpoints: list[Endpoint] = field(default_factory=list)
 
     def route(
@@ -143,6 +267,7 @@ class Api:
         errors: Sequence[type[DomainError]] = (),
         raw_body_types: Sequence[str] = (),
         raw_response_type: str | None = None,
+        alt_response_types: Sequence[str] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare an endpoint.  ``access`` states who may call it (enforced here) and whose
         resources its path ids name; ``auth`` defaults to the login ``access`` implies, and a
@@ -173,6 +298,7 @@ class Api:
                     tuple(errors),
                     tuple(raw_body_types),
                     raw_response_type,
+                    tuple(alt_response_types),
                     access,
                 )
             )
@@ -194,6 +320,8 @@ class Api:
         unsafe = ep.method not in ("GET", "HEAD", "OPTIONS")
 
         async def handle(request: web.Request) -> web.StreamResponse:
+            if any("\x00" in v for v in request.match_info.values()):
+                raise NotFound()  # no id holds a NUL, and PostgreSQL cannot even compare one
             principal = None
             if ep.auth != "none":
                 principal = await request.app[AUTHENTICATOR](request, unsafe=unsafe)
@@ -216,10 +344,12 @@ class Api:
                         raise UnsupportedMediaType(f"send one of: {', '.join(ep.raw_body_types)}")
                 else:
                     assert ep.body is not None
-                    body = parse_json(ep.body, request.content_type, raw)
+                    body = parse_json(
+                        ep.body, request.content_type, raw, max_depth=self.max_json_depth
+                    )
             query: Any = None
             if ep.query is not None:
-                query = validate(ep.query, dict(request.query), strict=False)
+                query = validate_query(ep.query, request.query)
             result = await ep.handler(Call(request, body, query, raw, principal))
             if isinstance(result, web.StreamResponse):
                 return result
@@ -284,7 +414,10 @@ class Api:
             if ep.response is not None:
                 op["responses"][str(ep.status)] = {
                     "description": "OK",
-                    "content": {"application/json": {"schema": ref(ep.response)}},
+                    "content": {
+                        "application/json": {"schema": ref(ep.response)},
+                        **{t: {"schema": {"type": "string"}} for t in ep.alt_response_types},
+                    },
                 }
             elif ep.raw_response_type is not None:
                 op["responses"][str(ep.status)] = {
@@ -351,14 +484,71 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return bytes(data)
 
 
-def parse_json(model: type[M], content_type: str, raw: bytes) -> M:
+def parse_json(
+    model: type[M], content_type: str, raw: bytes, *, max_depth: int = safe_json.DEFAULT_MAX_DEPTH
+) -> M:
+    """The body as ``model``: 415 for another content type, ``malformed_json`` for anything
+    ``safe_json`` refuses (syntax, encoding, nesting, numbers), ``invalid_input`` after that."""
     if content_type != "application/json":
         raise UnsupportedMediaType("send Content-Type: application/json")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedJson() from exc
+        data = safe_json.loads(raw, max_depth=max_depth)
+    except ValueError as exc:
+        raise MalformedJson(f"the request body is not JSON we accept: {exc}") from None
     return validate(model, data)
+
+
+#: query values are text: the one spelling of each kind we accept (what ``String(v)`` and
+#: ``URLSearchParams`` write); "30.0", " 5", "+5", "1_000", "1e3", "0x10", "yes" are refused
+_QUERY_GRAMMAR = {
+    "integer": re.compile(r"-?(?:0|[1-9][0-9]{0,39})"),
+    "number": re.compile(r"-?(?:0|[1-9][0-9]{0,19})(?:\.[0-9]{1,20})?"),
+    "boolean": re.compile(r"true|false"),
+}
+
+
+@functools.cache
+def _query_kinds(model: type[BaseModel]) -> dict[str, str]:
+    """Each query parameter's JSON type (``integer``, ``number``, ``boolean``; else text)."""
+    kinds: dict[str, str] = {}
+    for name, prop in model.model_json_schema()["properties"].items():
+        types = {prop.get("type")} | {a.get("type") for a in prop.get("anyOf", [])}
+        for kind in _QUERY_GRAMMAR:
+            if kind in types:
+                kinds[name] = kind
+                break
+    return kinds
+
+
+def validate_query(model: type[M], query: Mapping[str, str]) -> M:
+    """Validate query parameters: each given once, numbers and booleans in their one spelling
+    (turned into values here), then the model's own rules."""
+    kinds = _query_kinds(model)
+    data: dict[str, Any] = {}
+    problems: list[dict[str, str]] = []
+    for name in dict.fromkeys(query):
+        values = query.getall(name) if isinstance(query, MultiMapping) else [query[name]]
+        if len(values) > 1:
+            problems.append({"loc": name, "type": "repeated", "msg": "give this parameter once"})
+            continue
+        value = values[0]
+        kind = kinds.get(name)
+        if kind is None:
+            data[name] = value
+        elif not _QUERY_GRAMMAR[kind].fullmatch(value):
+            problems.append({"loc": name, "type": f"{kind}_parsing", "msg": f"not an {kind}"})
+        elif kind == "integer":
+            data[name] = int(value)
+        elif kind == "number":
+            data[name] = float(value)
+        else:
+            data[name] = value == "true"
+    if problems:
+        first = problems[0]
+        raise InvalidInput(
+            f"invalid request at '{first['loc']}': {first['msg']}", problems=problems[:20]
+        )
+    return validate(model, data, strict=False)
 
 
 def validate(model: type[M], data: Any, *, strict: bool | None = None) -> M:

@@ -317,11 +317,11 @@ async def test_the_admin_queue_oldest_first_with_figures_and_chat(rig: Rig) -> N
         (2, comp.user_id, "你好呀"),
         (3, cust.user_id, "能认真点吗"),
     ]
-    assert head["transcript_truncated"] is False and queue["next_after"] is None
+    assert head["transcript_truncated"] is False and queue["next_cursor"] is None
     page = await json_of(await rig.http.get("/api/admin/appeals?limit=1", headers=ah), 200)
     assert [a["id"] for a in page["appeals"]] == [first["id"]]
     rest = await json_of(
-        await rig.http.get(f"/api/admin/appeals?limit=1&after={page['next_after']}", headers=ah),
+        await rig.http.get(f"/api/admin/appeals?limit=1&cursor={page['next_cursor']}", headers=ah),
         200,
     )
     assert [a["id"] for a in rest["appeals"]] == [second]

@@ -50,12 +50,10 @@ async def test_the_log_pages_newest_first_filters_and_keys_make_a_retry_log_once
     page = await (await rig.http.get("/api/admin/audit?limit=3", headers=ah)).json()
     assert [e["detail"]["i"] for e in page["entries"]] == [4, 3, 2]
     rest = await (
-        await rig.http.get(
-            f"/api/admin/audit?limit=3&before_id={page['next_before_id']}", headers=ah
-        )
+        await rig.http.get(f"/api/admin/audit?limit=3&cursor={page['next_cursor']}", headers=ah)
     ).json()
     assert [e["detail"]["i"] for e in rest["entries"]] == [1, 0]
-    assert rest["next_before_id"] is None
+    assert rest["next_cursor"] is None
     only = await (
         await rig.http.get("/api/admin/audit?subject_type=thing&subject_id=t1", headers=ah)
     ).json()

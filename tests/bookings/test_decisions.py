@@ -222,6 +222,6 @@ async def test_lists_serve_the_studio_and_the_customer(rig: Rig) -> None:
     page = await resp.json()
     assert [b["id"] for b in page["bookings"]] == [first["id"]] and page["next_cursor"] is None
     resp = await rig.http.get("/api/bookings?cursor=garbage", headers=bearer(cust.token))
-    assert (resp.status, (await resp.json())["error"]["code"]) == (400, "invalid_cursor")
+    assert (resp.status, (await resp.json())["error"]["code"]) == (400, "bad_cursor")
     resp = await rig.http.get("/api/bookings?status=nonsense", headers=bearer(cust.token))
     assert resp.status == 400

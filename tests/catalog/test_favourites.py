@@ -25,7 +25,7 @@ async def test_favourites_and_the_online_notice(rig: Rig) -> None:
 
     other = await rig.person()
     resp = await rig.http.put(f"/api/favourites/{other.user_id}", headers=h)
-    assert (resp.status, (await resp.json())["error"]["code"]) == (400, "companion_not_found")
+    assert (resp.status, (await resp.json())["error"]["code"]) == (404, "companion_not_found")
     resp = await rig.http.delete(f"/api/favourites/{comp.user_id}", headers=h)
     assert (await resp.json())["companions"] == []
 

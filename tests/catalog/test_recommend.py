@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalog import ranking
-from catalog.cursor import BadCursor, CursorCodec
 from catalog.recommend import (
     GROUP,
     REASON_TEXT,
@@ -20,6 +19,7 @@ from catalog.recommend import (
     recommend,
     score,
 )
+from peiliao.cursor import BadCursor, CursorCodec
 from reviews.rules import bayesian_x100
 
 NOW = datetime(2026, 5, 20, 12, tzinfo=UTC)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -154,3 +155,43 @@ def test_serve_refuses_an_unmigrated_database(env: dict[str, str]) -> None:
     result = run(["serve", "--port", str(free_port())], env, timeout=30)
     assert result.returncode != 0
     assert "peiliao db upgrade" in result.stderr
+
+
+def test_serve_from_another_folder_serves_the_built_client(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """No PEILIAO_WEB_DIST_DIR and another working directory: the checkout's web_client/dist
+    is served (a cwd-relative default answered 503 there)."""
+    dist = Path(__file__).resolve().parents[2] / "web_client" / "dist"
+    if not (dist / "index.html").is_file():
+        if os.environ.get("PEILIAO_REQUIRE_SERVICES"):
+            pytest.fail("this test needs a built web client (make web)")
+        pytest.skip("no web_client/dist")
+    assert run(["db", "upgrade"], env).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    port = free_port()
+    proc = subprocess.Popen(
+        [PEILIAO, "serve", "--port", str(port)],
+        env=env,
+        cwd=elsewhere,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    assert r.status == 200 and '<div id="app">' in r.read().decode()
+                    break
+            except urllib.error.HTTPError as exc:
+                pytest.fail(f"/ answered {exc.code}: {exc.read().decode()[:200]}")
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "server did not come up in 30 s"
+                time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)

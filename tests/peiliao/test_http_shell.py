@@ -4,6 +4,7 @@ readiness, the generated OpenAPI document and Prometheus metrics."""
 from __future__ import annotations
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate as validate_openapi
 
@@ -113,6 +114,23 @@ async def test_request_id_is_echoed_or_made(client: TestClient) -> None:
 async def test_dev_outbox_is_404_outside_dev(
     db: Database, settings: Settings, clock: FakeClock, outbox: DevOutbox
 ) -> None:
+    app = prod_app(settings, clock, outbox)
+    async with TestClient(TestServer(app)) as c:
+        assert await error_code(await c.get("/api/dev/sms-outbox")) == (404, "not_found")
+        # nor can anyone look a user up by phone number there
+        found = await c.get("/api/dev/users", params={"phone": "13800000001"})
+        assert await error_code(found) == (404, "not_found")
+
+
+METRICS_TOKEN = "metrics-" + "t" * 32
+
+
+def prod_app(settings: Settings, clock: FakeClock, outbox: DevOutbox) -> web.Application:
+    """The app with prod settings (real-looking providers; a sandbox payment provider object)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from metering.payments import Sandbox
+
     prod_like = Settings(
         **{
             **settings_dict(settings),
@@ -127,20 +145,12 @@ async def test_dev_outbox_is_404_outside_dev(
             "alipay_public_key_file": "/dev/null",
             "payout_provider": "manual",
             "data_keys": "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+            "metrics_token": METRICS_TOKEN,
         }
     )
     prod_like.validate()
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    from metering.payments import Sandbox
-
     provider = Sandbox(rsa.generate_private_key(public_exponent=65537, key_size=2048), "")
-    app = create_app(prod_like, clock=clock, sms=outbox, payments=provider)
-    async with TestClient(TestServer(app)) as c:
-        assert await error_code(await c.get("/api/dev/sms-outbox")) == (404, "not_found")
-        # nor can anyone look a user up by phone number there
-        found = await c.get("/api/dev/users", params={"phone": "13800000001"})
-        assert await error_code(found) == (404, "not_found")
+    return create_app(prod_like, clock=clock, sms=outbox, payments=provider)
 
 
 def settings_dict(s: Settings) -> dict[str, object]:
@@ -189,3 +199,47 @@ async def test_metrics_count_requests_by_route(client: TestClient) -> None:
 async def test_web_client_page_says_how_to_build_when_missing(client: TestClient) -> None:
     resp = await client.get("/")
     assert resp.status == 503 and "make run" in await resp.text()
+
+
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def assert_secure(resp: object, *, hsts: bool) -> None:
+    headers = resp.headers  # type: ignore[attr-defined]
+    for name, value in SECURITY_HEADERS.items():
+        assert headers.get(name) == value, (name, dict(headers))
+    csp = {d.split()[0]: d.split()[1:] for d in headers["Content-Security-Policy"].split("; ")}
+    assert csp["script-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"]
+    assert csp["default-src"] == ["'self'"] and csp["object-src"] == ["'none'"]
+    assert not any("unsafe" in v for vs in csp.values() for v in vs)
+    assert ("Strict-Transport-Security" in headers) is hsts
+
+
+async def test_every_kind_of_response_carries_the_security_headers(client: TestClient) -> None:
+    assert_secure(await client.get("/healthz"), hsts=False)  # an API answer
+    assert_secure(await client.get("/api/nope"), hsts=False)  # an error
+    assert_secure(await client.get("/"), hsts=False)  # the page (503: not built here)
+    bad = await client.post(
+        "/api/auth/sms-code", data=b"[", headers={"Content-Type": "application/json"}
+    )
+    assert_secure(bad, hsts=False)
+
+
+async def test_prod_adds_hsts_and_locks_the_metrics(
+    db: Database, settings: Settings, clock: FakeClock, outbox: DevOutbox
+) -> None:
+    async with TestClient(TestServer(prod_app(settings, clock, outbox))) as c:
+        assert_secure(await c.get("/healthz"), hsts=True)
+        assert await error_code(await c.get("/metrics")) == (401, "unauthenticated")
+        wrong = await c.get("/metrics", headers={"Authorization": "Bearer " + "x" * 40})
+        assert await error_code(wrong) == (401, "unauthenticated")
+        ok = await c.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert ok.status == 200 and "peiliao_http_requests_total" in await ok.text()
+
+
+async def test_dev_metrics_are_open_without_a_token(client: TestClient) -> None:
+    assert (await client.get("/metrics")).status == 200

@@ -18,6 +18,7 @@ PROD_OK = {
     "PEILIAO_ALIPAY_PUBLIC_KEY_FILE": "/etc/peiliao/alipay-public.pem",
     "PEILIAO_PAYOUT_PROVIDER": "manual",
     "PEILIAO_DATA_KEYS": "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+    "PEILIAO_METRICS_TOKEN": "m" * 40,
 }
 
 
@@ -76,6 +77,8 @@ def test_prod_with_real_providers_starts() -> None:
         ({"PEILIAO_ALIPAY_PUBLIC_KEY_FILE": ""}, "required for alipay"),
         ({"PEILIAO_PAYMENT_PROVIDER": "wechat"}, "required for wechat"),
         ({"PEILIAO_PAYOUT_PROVIDER": "sandbox"}, "PAYOUT_PROVIDER=sandbox"),
+        ({"PEILIAO_METRICS_TOKEN": ""}, "PEILIAO_METRICS_TOKEN is empty"),
+        ({"PEILIAO_METRICS_TOKEN": "short"}, "PEILIAO_METRICS_TOKEN must be at least 32"),
     ],
 )
 def test_prod_refuses_dev_defaults(change: dict[str, str], fragment: str) -> None:
@@ -105,6 +108,7 @@ def test_prod_wechat_needs_the_merchant_key_and_serial() -> None:
 def test_secrets_do_not_print() -> None:
     s = Settings.from_env(PROD_OK)
     assert "a" * 48 not in repr(s) and "secret" not in repr(s).replace("secret_key", "")
+    assert "m" * 40 not in repr(s)
 
 
 def test_readme_documents_every_setting() -> None:

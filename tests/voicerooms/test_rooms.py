@@ -177,7 +177,7 @@ async def test_the_listing_hides_blocked_pairs_and_pages_newest_first(
     ).json()
     assert [r["id"] for r in rest["rooms"]] == [ids[0]] and rest["next_cursor"] is None
     bad = await rig.http.get("/api/voice-rooms?cursor=garbage")
-    assert await refused(bad) == (400, "invalid_cursor")
+    assert await refused(bad) == (400, "bad_cursor")
 
     # The blocked pair cannot see the room either, nor join it (its existence does not leak).
     resp = await rig.http.get(f"/api/voice-rooms/{ids[0]}", headers=bearer(viewer.token))
