@@ -117,11 +117,16 @@ async def test_the_text_is_validated_and_trimmed(rig: Rig) -> None:
     ):
         resp = await rig.http.post(path, json=bad, headers=h)
         assert await error_code(resp, 400) == "invalid_input", bad
-    padded = {**base, "text": "  \x00 好  " + " " * 20}
+    # a NUL is refused by the request model itself (no text anywhere may carry one)
+    nul = {**base, "text": "他让我加微信 wx_abc123，\x00还要我转账"}
+    assert await error_code(await rig.http.post(path, json=nul, headers=h), 400) == (
+        "invalid_input"
+    )
+    padded = {**base, "text": "  \x07 好  " + " " * 20}
     assert await error_code(await rig.http.post(path, json=padded, headers=h), 400) == (
         "invalid_text"
     )
-    quoted = {**base, "text": "\t他让我加微信 wx_abc123，\x00还要我转账\r\n "}
+    quoted = {**base, "text": "\t他让我加微信 wx_abc123，\x07还要我转账\r\n "}
     made = await json_of(await rig.http.post(path, json=quoted, headers=h), 201)
     # contact details are kept (the customer quotes them); control characters are not
     assert made["text"] == "他让我加微信 wx_abc123，还要我转账"

@@ -38,13 +38,35 @@ HOSTILE_BODIES = {
 
 
 @pytest.fixture
-async def admin(client: TestClient, outbox: DevOutbox, db: Database) -> str:  # type: ignore[type-arg]
-    """An admin's bearer token: every route, admin or not, reads the body of an admin."""
-    token = await login_cli(client, outbox, "13900000777")
-    me = await (await client.get("/api/me", headers=bearer(token))).json()
-    async with db.writing() as s:
-        await s.execute(update(User).where(User.id == me["id"]).values(role="admin"))
-    return token
+async def tokens(client: TestClient, outbox: DevOutbox, db: Database) -> dict[str, str]:  # type: ignore[type-arg]
+    """A bearer token per role: each route is called by a role its access declaration admits,
+    so the body is read (a role the route refuses is answered before its body)."""
+    out: dict[str, str] = {}
+    for role, phone in (
+        ("customer", "13900000775"),
+        ("companion", "13900000776"),
+        ("admin", "13900000777"),
+    ):
+        token = await login_cli(client, outbox, phone)
+        me = await (await client.get("/api/me", headers=bearer(token))).json()
+        async with db.writing() as s:
+            await s.execute(update(User).where(User.id == me["id"]).values(role=role))
+        out[role] = token
+    return out
+
+
+@pytest.fixture
+def admin(tokens: dict[str, str]) -> str:
+    return tokens["admin"]
+
+
+def caller(op: dict[str, Any], tokens: dict[str, str]) -> dict[str, str]:
+    """Bearer headers of a role the operation's ``x-access`` admits (admin when it admits all)."""
+    callers = op.get("x-access", {}).get("callers", [])
+    for role in ("admin", "customer", "companion"):
+        if role in callers:
+            return bearer(tokens[role])
+    return bearer(tokens["admin"])
 
 
 @pytest.fixture
@@ -90,13 +112,13 @@ async def code_of(resp: Any) -> tuple[int, str]:
 
 async def test_hostile_json_is_400_on_every_json_route(
     client: TestClient,  # type: ignore[type-arg]
-    admin: str,
+    tokens: dict[str, str],
     no_errors_logged: list[Any],
 ) -> None:
     doc = await openapi(client)
-    routes = [(m, p, json_body_schema(doc, op)) for m, p, op in operations(doc)]
-    assert len([r for r in routes if r[2]]) >= 30
-    for method, path, schema in routes:
+    routes = [(m, p, op, json_body_schema(doc, op)) for m, p, op in operations(doc)]
+    assert len([r for r in routes if r[3]]) >= 30
+    for method, path, op, schema in routes:
         if schema is None:
             continue
         for name, raw in HOSTILE_BODIES.items():
@@ -104,7 +126,7 @@ async def test_hostile_json_is_400_on_every_json_route(
                 method,
                 path,
                 data=raw,
-                headers={**bearer(admin), "Content-Type": "application/json"},
+                headers={**caller(op, tokens), "Content-Type": "application/json"},
             )
             status, code = await code_of(resp)
             if schema:
@@ -142,7 +164,7 @@ def integer_fields(doc: dict[str, Any], schema: dict[str, Any]) -> Iterator[tupl
 
 async def test_no_route_takes_a_float_a_bool_or_text_for_an_integer(
     client: TestClient,  # type: ignore[type-arg]
-    admin: str,
+    tokens: dict[str, str],
     no_errors_logged: list[Any],
 ) -> None:
     doc = await openapi(client)
@@ -154,7 +176,7 @@ async def test_no_route_takes_a_float_a_bool_or_text_for_an_integer(
         for field, good in integer_fields(doc, schema):
             for wrong in (float(good), True, str(good)):
                 resp = await client.request(
-                    method, path, json={field: wrong}, headers=bearer(admin)
+                    method, path, json={field: wrong}, headers=caller(op, tokens)
                 )
                 body = await resp.json()
                 assert resp.status == 400, (method, path, field, wrong, body)
@@ -166,7 +188,7 @@ async def test_no_route_takes_a_float_a_bool_or_text_for_an_integer(
 
 async def test_a_booking_of_30_point_0_minutes_is_refused(
     client: TestClient,  # type: ignore[type-arg]
-    admin: str,
+    tokens: dict[str, str],
 ) -> None:
     body = {
         "companion_id": "u_x",
@@ -175,7 +197,7 @@ async def test_a_booking_of_30_point_0_minutes_is_refused(
         "duration_min": 30.0,
         "request_id": "req_12345678",
     }
-    resp = await client.post("/api/bookings", json=body, headers=bearer(admin))
+    resp = await client.post("/api/bookings", json=body, headers=bearer(tokens["customer"]))
     payload = await resp.json()
     assert resp.status == 400, payload
     assert [p["loc"] for p in payload["error"]["details"]["problems"]] == ["duration_min"]
@@ -233,7 +255,7 @@ WRONG_SPELLINGS = {
 
 async def test_query_numbers_and_booleans_have_one_spelling_on_every_route(
     client: TestClient,  # type: ignore[type-arg]
-    admin: str,
+    tokens: dict[str, str],
     no_errors_logged: list[Any],
 ) -> None:
     doc = await openapi(client)
@@ -242,7 +264,7 @@ async def test_query_numbers_and_booleans_have_one_spelling_on_every_route(
         for name, kind in query_params(op):
             for wrong in WRONG_SPELLINGS[kind]:
                 resp = await client.request(
-                    method, path, params={name: wrong}, headers=bearer(admin)
+                    method, path, params={name: wrong}, headers=caller(op, tokens)
                 )
                 body = await resp.json()
                 assert resp.status == 400, (method, path, name, wrong, body)
