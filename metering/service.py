@@ -652,7 +652,7 @@ class MeteringService:
         now: the shell's tick does the billing; this only keeps them from being orphaned)."""
         if not session_ids:
             return
-        async with self._db.reading() as s:
+        async with self._db.writing() as s:
             await s.execute(
                 update(MeteredSession)
                 .where(
