@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -129,6 +131,26 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def upsert(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> None:
+    """Insert the row of ``model`` with ``values`` or, if its primary key exists, update it to
+    them: one ``INSERT … ON CONFLICT (pk) DO UPDATE`` on either engine.
+
+    The read-then-add alternative races on PostgreSQL, where ``writing()`` does not serialize:
+    two requests both find no row, both insert, one fails on the primary key (a 500).  Use it in
+    ``writing()``; load the row afterwards if you need it.
+    """
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = insert(table).values(**values)
+    changes = {k: statement.excluded[k] for k in values if k not in keys}
+    if changes:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    await session.execute(statement)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
