@@ -186,7 +186,7 @@ async def test_a_write_inside_reading_fails_on_both_engines(db: Database) -> Non
         update(PhoneGuard).values(failed_attempts=1),
         delete(PhoneGuard),
     ):
-        with pytest.raises(DBAPIError, match="(?i)read-only|readonly"):
+        with pytest.raises(DBAPIError, match=r"(?i)read-only|readonly"):
             async with db.reading() as s:
                 await s.execute(statement)
 
