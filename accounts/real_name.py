@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from accounts import idcard
 from peiliao.clock import Clock
@@ -137,8 +138,18 @@ class RealNameService:
             provider_ref=result.ref,
             verified_at=now,
         )
-        async with self._db.writing() as s:
-            s.add(row)
+        try:
+            async with self._db.writing() as s:
+                s.add(row)
+        except IntegrityError:
+            # Checked above, but another request verified this account or this ID meanwhile.
+            async with self._db.reading() as s:
+                mine = await s.get(RealName, user_id)
+            if mine is not None:
+                raise CodedError("already_verified", "your real name is verified already") from None
+            raise CodedError(
+                "id_in_use", "this ID number verifies another account already"
+            ) from None
         return RealNameView(
             True, row.name_masked, row.id_number_masked, now.date() >= row.adult_from
         )

@@ -110,6 +110,8 @@ class AccountService:
         self._sms = sms
         self._clock = clock
         self._settings = settings
+        # Login sessions whose last_seen_at is being written now (bounded by requests in flight).
+        self._touching: set[str] = set()
         self._limits = sms_policy.SmsLimits(
             code_ttl_s=settings.sms_code_ttl_s,
             resend_interval_s=settings.sms_resend_interval_s,
@@ -287,14 +289,21 @@ class AccountService:
             role = Role(user.role)
         except ValueError:  # a deleted account ("deleted"): its logins are revoked anyway
             raise Unauthenticated("your session has ended; log in again") from None
-        if (now - session.last_seen_at).total_seconds() >= _TOUCH_EVERY_S:
-            async with self._db.reading() as s:
-                await repo.touch_session(s, session.id, now)
+        due = (now - session.last_seen_at).total_seconds() >= _TOUCH_EVERY_S
+        if due and session.id not in self._touching:
+            # A write on the hot read path: its own short unit, only when due, and once per
+            # session however many of its requests arrive at the same moment.
+            self._touching.add(session.id)
+            try:
+                async with self._db.writing() as s:
+                    await repo.touch_session(s, session.id, now)
+            finally:
+                self._touching.discard(session.id)
         return Principal(UserId(user.id), role, AuthSessionId(session.id))
 
     async def logout(self, session_id: AuthSessionId, user_id: UserId) -> None:
         """End one login session; its sockets on every process are disconnected."""
-        async with self._db.reading() as s:
+        async with self._db.writing() as s:
             await repo.revoke_session(s, session_id, self._clock.now())
         await self.revocations.publish(Revoked(user_id, Reason.LOGOUT, session_id))
 
@@ -304,7 +313,7 @@ class AccountService:
     async def revoke_user(self, user_id: UserId, reason: Reason) -> int:
         """End every login session of ``user_id`` and disconnect all their sockets on every
         process (logout everywhere, a sanction).  The number of sessions that were open."""
-        async with self._db.reading() as s:
+        async with self._db.writing() as s:
             ended = await repo.revoke_user_sessions(s, user_id, self._clock.now())
         await self.revocations.publish(Revoked(user_id, reason))
         return ended
@@ -336,7 +345,7 @@ class AccountService:
             clean = None if tags is None else clean_tags(tags)
         except ProfileRuleError as exc:
             raise InvalidProfile(exc.code, str(exc)) from exc
-        async with self._db.reading() as s:
+        async with self._db.writing() as s:
             user = await repo.user_by_id(s, user_id)
             if user is None:
                 raise UserNotFound()
@@ -364,8 +373,9 @@ class AccountService:
                 raise InvalidImage(str(exc)) from exc
             raise InvalidImage() from exc
         now = self._clock.now()
-        async with self._db.reading() as s:
-            user = await repo.user_by_id(s, user_id)
+        async with self._db.writing() as s:
+            # Locked: two uploads at once on PostgreSQL must not both read version N.
+            user = await s.get(User, user_id, with_for_update=True)
             if user is None:
                 raise UserNotFound()
             await s.merge(

@@ -27,6 +27,7 @@ from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, legs
 from peiliao.clock import Clock
 from store import Database
+from store.db import upsert
 from store.models import PayoutAccount, Withdrawal
 
 log = structlog.get_logger(__name__)
@@ -127,20 +128,16 @@ class Payouts:
         if not (4 <= len(account) <= 64):
             raise WithdrawalRefused("invalid_payout_account", "the account is 4-64 characters")
         now = self._clock.now()
+        values = {
+            "user_id": user_id,
+            "provider": method,
+            "account_masked": mask_account(account),
+            "account_ref": self._sealer.seal(account),
+            "bound_at": now,
+        }
         async with self._db.writing() as s:
-            row = await s.get(PayoutAccount, user_id)
-            if row is None:
-                row = PayoutAccount(
-                    user_id=user_id,
-                    provider=method,
-                    account_masked="",
-                    account_ref="",
-                    bound_at=now,
-                )
-                s.add(row)
-            row.provider, row.bound_at = method, now
-            row.account_masked = mask_account(account)
-            row.account_ref = self._sealer.seal(account)
+            await upsert(s, PayoutAccount, values)
+        row = PayoutAccount(**values)
         return row
 
     async def request(self, user_id: str, amount_fen: int) -> WithdrawalView:

@@ -41,6 +41,7 @@ from metering.meters import MeterKind
 from metering.tariff import Level, Mode, RateError, Rates, commission_bp, validate_rates
 from peiliao.clock import Clock
 from store import Database
+from store.db import upsert
 from store.models import (
     BudgetMonth,
     CompanionRate,
@@ -201,22 +202,18 @@ class MeteringService:
         except RateError as exc:
             raise InvalidRates(exc.code, str(exc)) from exc
         now = self._clock.now()
+        values = {
+            "user_id": companion_id,
+            "level": level.value,
+            "specialist": specialist,
+            "text_fen_per_min": rates.text_fen_per_min,
+            "voice_fen_per_min": rates.voice_fen_per_min,
+            "video_fen_per_min": rates.video_fen_per_min,
+            "updated_at": now,
+        }
         async with self._db.writing() as s:
-            row = await s.get(CompanionRate, companion_id)
-            if row is None:
-                row = CompanionRate(
-                    user_id=companion_id,
-                    text_fen_per_min=0,
-                    voice_fen_per_min=0,
-                    video_fen_per_min=0,
-                    updated_at=now,
-                )
-                s.add(row)
-            row.level, row.specialist = level.value, specialist
-            row.text_fen_per_min = rates.text_fen_per_min
-            row.voice_fen_per_min = rates.voice_fen_per_min
-            row.video_fen_per_min = rates.video_fen_per_min
-            row.updated_at = now
+            await upsert(s, CompanionRate, values)
+        row = CompanionRate(**values)
         return row
 
     async def rates_of(self, companion_id: str) -> CompanionRate:
@@ -580,11 +577,7 @@ class MeteringService:
         if cap_fen is not None and not (0 <= cap_fen <= MAX_AMOUNT_FEN):
             raise InvalidAmount()
         async with self._db.writing() as s:
-            setting = await s.get(CustomerSetting, user_id)
-            if setting is None:
-                s.add(CustomerSetting(user_id=user_id, monthly_cap_fen=cap_fen))
-            else:
-                setting.monthly_cap_fen = cap_fen
+            await upsert(s, CustomerSetting, {"user_id": user_id, "monthly_cap_fen": cap_fen})
 
     # -- settlement -----------------------------------------------------------------------------
 
@@ -670,7 +663,7 @@ class MeteringService:
         now: the shell's tick does the billing; this only keeps them from being orphaned)."""
         if not session_ids:
             return
-        async with self._db.reading() as s:
+        async with self._db.writing() as s:
             await s.execute(
                 update(MeteredSession)
                 .where(

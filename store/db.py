@@ -8,6 +8,13 @@ lock up front.  Two writers therefore serialize at ``BEGIN`` instead of both rea
 failing at its first write with "database is locked" (the read-modify-write hazard SQLite's
 deferred transactions have).  On PostgreSQL both kinds are READ COMMITTED transactions; code that
 must not race uses conditional ``UPDATE … WHERE`` or ``SELECT … FOR UPDATE``.
+
+A unit of work opened with :meth:`Database.reading` is READ-ONLY, and the database enforces it:
+PostgreSQL runs it as ``BEGIN READ ONLY`` (asyncpg's transaction flag, the same one statement), and
+SQLite runs it with ``PRAGMA query_only`` on.  A write inside ``reading()`` therefore fails at once,
+on both engines, instead of working in tests and failing under load: a deferred SQLite transaction
+that upgrades to a write cannot wait for the lock (SQLITE_BUSY_SNAPSHOT) and answered "database is
+locked" to concurrent users.  Every write goes through :meth:`Database.writing`.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -27,7 +36,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-_IMMEDIATE = "peiliao_sqlite_immediate"
+# Execution option carried by the engines the two kinds of unit of work bind to (SQLite only):
+# "read" → query_only + BEGIN, "write" → BEGIN IMMEDIATE.  Anything else (migrations, ping, tests
+# using the engine directly) gets a plain writable BEGIN.
+_MODE = "peiliao_sqlite_mode"
+# Where a pooled SQLite connection remembers its current query_only setting, so the PRAGMA is only
+# sent when a connection switches between reading and writing, not on every BEGIN.
+_QUERY_ONLY = "peiliao_query_only"
+
+
+class NestedWriteError(RuntimeError):
+    """A task opened ``writing()`` while already inside one.  On SQLite that would wait forever on
+    the process's write lock, which the same task holds; raised so that it fails loudly instead."""
 
 
 class Database:
@@ -56,9 +76,17 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_engine = (
-            self.engine.execution_options(**{_IMMEDIATE: True}) if self.is_sqlite else self.engine
-        )
+        if self.is_sqlite:
+            self._read_engine = self.engine.execution_options(**{_MODE: "read"})
+            self._write_engine = self.engine.execution_options(**{_MODE: "write"})
+        else:
+            # A connection characteristic: the asyncpg dialect passes it to
+            # ``Connection.transaction(readonly=True)`` (one ``BEGIN READ ONLY``) and resets it
+            # when the connection goes back to the pool, so writers never inherit it.
+            self._read_engine = self.engine.execution_options(postgresql_readonly=True)
+            self._write_engine = self.engine
+        # The tasks inside writing() right now, to refuse a nested writing() in the same task.
+        self._writers: set[asyncio.Task[Any]] = set()
         # SQLite has one writer.  Writers of this process queue here, first come first served,
         # instead of in SQLite's busy handler, which sleeps and retries and can starve a waiter
         # past its timeout under load.  BEGIN IMMEDIATE still guards against other processes.
@@ -66,23 +94,35 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A transaction for reads (and writes that need no serialization)."""
-        async with self.sessions() as session, session.begin():
+        """A read-only transaction.  Any INSERT/UPDATE/DELETE in it raises (PostgreSQL:
+        ``read_only_sql_transaction``; SQLite: "attempt to write a readonly database")."""
+        async with self.sessions(bind=self._read_engine) as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that serializes with other writers on SQLite (``BEGIN IMMEDIATE``)."""
-        if self._write_lock is None:
-            async with self.sessions() as session, session.begin():
+        """A transaction that may write; serializes with other writers on SQLite
+        (``BEGIN IMMEDIATE``).  Must not be nested in another ``writing()`` of the same task:
+        raises :class:`NestedWriteError` (on both engines, so tests on either catch it)."""
+        task = asyncio.current_task()
+        if task is not None:
+            if task in self._writers:
+                raise NestedWriteError("writing() opened inside writing() in the same task")
+            self._writers.add(task)
+        try:
+            if self._write_lock is None:
+                async with self.sessions(bind=self._write_engine) as session, session.begin():
+                    yield session
+                return
+            async with (
+                self._write_lock,
+                self.sessions(bind=self._write_engine) as session,
+                session.begin(),
+            ):
                 yield session
-            return
-        async with (
-            self._write_lock,
-            self.sessions(bind=self._write_engine) as session,
-            session.begin(),
-        ):
-            yield session
+        finally:
+            if task is not None:
+                self._writers.discard(task)
 
     async def ping(self) -> None:
         """Raise if the database cannot answer ``SELECT 1`` within the timeout."""
@@ -91,6 +131,26 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def upsert(session: AsyncSession, model: type[Any], values: dict[str, Any]) -> None:
+    """Insert the row of ``model`` with ``values`` or, if its primary key exists, update it to
+    them: one ``INSERT … ON CONFLICT (pk) DO UPDATE`` on either engine.
+
+    The read-then-add alternative races on PostgreSQL, where ``writing()`` does not serialize:
+    two requests both find no row, both insert, one fails on the primary key (a 500).  Use it in
+    ``writing()``; load the row afterwards if you need it.
+    """
+    table = model.__table__
+    keys = [c.name for c in table.primary_key.columns]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = insert(table).values(**values)
+    changes = {k: statement.excluded[k] for k in values if k not in keys}
+    if changes:
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    await session.execute(statement)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -114,5 +174,12 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        mode = conn.get_execution_options().get(_MODE)
+        # query_only is per connection and outlives the transaction, and pooled connections serve
+        # both kinds: set it on every switch (remembered in the pool record's info), never assume.
+        query_only = mode == "read"
+        info = conn.connection.info
+        if info.get(_QUERY_ONLY, False) != query_only:
+            conn.exec_driver_sql(f"PRAGMA query_only={int(query_only)}")
+            info[_QUERY_ONLY] = query_only
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "write" else "BEGIN")

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, insert, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from store import Database
+from store.db import NestedWriteError
 from store.migrate import current_revision, downgrade, head_revision, upgrade
 from store.models import ActiveMeter, Base, MeteredSession, PhoneGuard, User
 from tests.conftest import _pg_admin, _pg_url, service_missing
@@ -212,3 +213,81 @@ async def test_concurrent_read_modify_write_in_writing_units_never_loses_an_upda
     async with db.reading() as s:
         final = (await s.execute(select(PhoneGuard.failed_attempts))).scalar_one()
     assert final == 20
+
+
+async def test_a_write_inside_reading_fails_on_both_engines(db: Database) -> None:
+    """reading() is read-only, enforced by the database (PostgreSQL ``BEGIN READ ONLY``, SQLite
+    ``PRAGMA query_only``): a write there fails at once in every test, not only under load with
+    "database is locked"."""
+    for statement in (
+        insert(PhoneGuard).values(phone="13800000305", failed_attempts=0),
+        update(PhoneGuard).values(failed_attempts=1),
+        delete(PhoneGuard),
+    ):
+        with pytest.raises(DBAPIError, match=r"(?i)read-only|readonly"):
+            async with db.reading() as s:
+                await s.execute(statement)
+
+
+async def test_pooled_connections_switch_between_reading_and_writing(db: Database) -> None:
+    """A connection that served a read-only unit writes when it next serves writing(), and the
+    other way round: the read-only setting is per unit of work, not stuck to the connection."""
+    for round_ in range(3):
+        async with db.writing() as s:
+            s.add(PhoneGuard(phone=f"1380000031{round_}", failed_attempts=round_))
+        async with db.reading() as s:
+            assert (await s.execute(select(func.count()).select_from(PhoneGuard))).scalar_one() == (
+                round_ + 1
+            )
+        with pytest.raises(DBAPIError):
+            async with db.reading() as s:
+                await s.execute(delete(PhoneGuard))
+    # The engine used directly (migrations, admin) stays writable after read-only units.
+    async with db.engine.begin() as conn:
+        await conn.execute(update(PhoneGuard).values(failed_attempts=9))
+    async with db.reading() as s:
+        values = set((await s.execute(select(PhoneGuard.failed_attempts))).scalars())
+    assert values == {9}
+
+
+async def test_many_concurrent_reads_and_writes_share_the_pool(db: Database) -> None:
+    """Interleaved readers and writers on the same pool: no write is refused as read-only and no
+    read may write, however the pool hands connections around."""
+    async with db.writing() as s:
+        s.add(PhoneGuard(phone="13800000320", failed_attempts=0))
+
+    async def bump() -> None:
+        async with db.writing() as s:
+            await s.execute(
+                update(PhoneGuard).values(failed_attempts=PhoneGuard.failed_attempts + 1)
+            )
+
+    async def read() -> int:
+        async with db.reading() as s:
+            return int((await s.execute(select(PhoneGuard.failed_attempts))).scalar_one())
+
+    await asyncio.gather(*(bump() if i % 2 else read() for i in range(40)))
+    assert await read() == 20
+
+
+async def test_writing_nested_in_writing_in_one_task_is_refused(db: Database) -> None:
+    """On SQLite the inner writing() would wait forever for the write lock its own task holds;
+    it raises instead, on both engines, so a test on either catches it.  Other tasks still queue
+    behind the outer unit, and the task can write again once the outer unit is closed."""
+    with pytest.raises(NestedWriteError):
+        async with db.writing() as outer:
+            outer.add(PhoneGuard(phone="13800000330", failed_attempts=0))
+            async with db.writing():
+                pass
+    async with asyncio.timeout(10):
+        async with db.writing() as s:
+            s.add(PhoneGuard(phone="13800000331", failed_attempts=0))
+        async with db.writing() as outer:
+            other = asyncio.create_task(_count_in_writing(db))
+            outer.add(PhoneGuard(phone="13800000332", failed_attempts=0))
+        assert await other == 2  # the rolled-back first unit left nothing
+
+
+async def _count_in_writing(db: Database) -> int:
+    async with db.writing() as s:
+        return int((await s.execute(select(func.count()).select_from(PhoneGuard))).scalar_one())
