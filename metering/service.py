@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from metering import accounts, billing_clock, holds, meters
@@ -41,7 +42,7 @@ from metering.meters import MeterKind
 from metering.tariff import Level, Mode, RateError, Rates, commission_bp, validate_rates
 from peiliao.clock import Clock
 from store import Database
-from store.db import upsert
+from store.db import is_transient, upsert
 from store.models import (
     BudgetMonth,
     CompanionRate,
@@ -54,6 +55,8 @@ from store.models import (
 )
 
 log = structlog.get_logger(__name__)
+#: how many times an open that lost a PostgreSQL deadlock is run (idempotent on its id)
+_OPEN_ATTEMPTS = 3
 
 LOW_BALANCE_MINUTES = 3
 MAX_AMOUNT_FEN = 10_000_000  # 100,000 CNY: no single movement is larger
@@ -243,6 +246,29 @@ class MeteringService:
         open meter (``kind`` says what it bills): :class:`MeterBusy` if they have one open."""
         if rate_fen_per_min is not None and not (0 < rate_fen_per_min <= MAX_AMOUNT_FEN):
             raise InvalidAmount()
+        # Two opens of one customer racing on PostgreSQL (a booking's call and an ad-hoc one)
+        # can deadlock on the rows both create; the loser's unit of work is run again (it is
+        # idempotent on the session id) and then meets the winner's meter: MeterBusy.
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                return await self._open_session(
+                    session_id, customer_id, companion_id, mode, rate_fen_per_min, kind
+                )
+            except DBAPIError as exc:
+                if not is_transient(exc) or attempt == _OPEN_ATTEMPTS - 1:
+                    raise
+                log.info("session_open_retried", session_id=session_id, attempt=attempt + 1)
+        raise AssertionError("unreachable")
+
+    async def _open_session(
+        self,
+        session_id: str,
+        customer_id: str,
+        companion_id: str,
+        mode: Mode,
+        rate_fen_per_min: int | None,
+        kind: MeterKind,
+    ) -> SessionView:
         now = self._clock.now()
         async with self._session_lock(session_id), self._db.writing() as s:
             existing = await s.get(MeteredSession, session_id)

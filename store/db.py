@@ -45,6 +45,17 @@ _MODE = "peiliao_sqlite_mode"
 _QUERY_ONLY = "peiliao_query_only"
 
 
+#: PostgreSQL's deadlock_detected and serialization_failure: the unit of work lost a race the
+#: database broke, not a rule; it may be run again as a whole
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a deadlock or serialization failure (PostgreSQL) after which the whole
+    unit of work may be retried.  Only idempotent units should be."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
 class NestedWriteError(RuntimeError):
     """A task opened ``writing()`` while already inside one.  On SQLite that would wait forever on
     the process's write lock, which the same task holds; raised so that it fails loudly instead."""

@@ -642,6 +642,11 @@ class VoiceRoomService:
         closes, the host is released.  An admin's close is audit-logged in the same
         transaction.  False if it was closed already."""
         now = self.clock.now()
+        # A room whose process died ends its members' sessions as such, whichever sweep saw it
+        # first (the room's heartbeat or the process's): the reason must not depend on the race.
+        left_as = (
+            LeaveReason.SERVER_LOST if reason is CloseReason.SERVER_LOST else LeaveReason.CLOSED
+        )
         async with self.db.writing() as s:
             room = await s.get(VoiceRoom, room_id, with_for_update=True)
             if room is None or room.status != "open":
@@ -660,7 +665,7 @@ class VoiceRoomService:
             for m in members:
                 m.status = "left"
                 m.left_at = now
-                m.leave_reason = LeaveReason.CLOSED.value
+                m.leave_reason = left_as.value
                 m.away_at = None
             if admin_id is not None:
                 await self._audit.record(
@@ -676,7 +681,7 @@ class VoiceRoomService:
             gone = [(m.id, m.user_id) for m in members]
         log.info("voice_room_closed", room_id=room_id, reason=reason.value, members=len(gone))
         for session_id, _ in gone:
-            await self.end_session(session_id, LeaveReason.CLOSED.value, owner)
+            await self.end_session(session_id, left_as.value, owner)
         await self.close_media(room_id, owner)
         await self.billing.closed(room_id, [session_id for session_id, _ in gone])
         await self.presence.release(host_id, room_id)
@@ -684,7 +689,7 @@ class VoiceRoomService:
         await self.emitter.presence_changed(host_id, status)
         for _, user_id in gone:
             await self.emitter.to_user(
-                user_id, "room:left", {"room_id": room_id, "reason": LeaveReason.CLOSED.value}
+                user_id, "room:left", {"room_id": room_id, "reason": left_as.value}
             )
         await self.emitter.to_user(host_id, "room:update", (await self.view(room_id)).payload())
         return True

@@ -236,7 +236,9 @@ async def test_the_payload_is_validated_and_cleaned(rig: Rig) -> None:
     ):
         assert await code_of(await open_ticket(rig, user, **bad), 400) == "invalid_input", bad
     assert await code_of(await open_ticket(rig, user, body=" \n\t "), 400) == "invalid_text"
-    made = await body_of(await open_ticket(rig, user, subject=" 退款 ", body="a\x00b\r\nc "), 201)
+    # a NUL is refused by the request model itself; other control characters are cleaned
+    assert await code_of(await open_ticket(rig, user, body="a\x00b"), 400) == "invalid_input"
+    made = await body_of(await open_ticket(rig, user, subject=" 退款 ", body="a\x07b\r\nc "), 201)
     assert (made["subject"], made["messages"][0]["body"]) == ("退款", "ab\nc")
     resp = await rig.http.post(
         f"/api/tickets/{made['id']}/messages", json={"body": "x" * 2001}, headers=bearer(user.token)
