@@ -37,6 +37,7 @@ test: bootstrap lint typecheck webtest pytest
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(PY_STAMP)
 	$(BIN)/mypy

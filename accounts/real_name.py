@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from accounts import idcard
-from peiliao.clock import Clock
-from peiliao.crypto import Sealer
-from peiliao.errors import CodedError
+from kernel.clock import Clock
+from kernel.crypto import Sealer
+from kernel.errors import CodedError
 from store import Database
 from store.models import RealName, RealNameAttempt
 

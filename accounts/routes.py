@@ -27,10 +27,11 @@ from accounts.real_name import RealNameService, RealNameView
 from accounts.service import AccountService, Principal
 from accounts.sms import DevOutbox
 from accounts.tokens import csrf_matches, csrf_token
-from peiliao.errors import CsrfFailed, NotFound, Unauthenticated
-from peiliao.http.access import ANYONE, USERS, access
-from peiliao.http.api import Api, Call, Strict
-from peiliao.settings import Settings
+from kernel.errors import CsrfFailed, NotFound, Unauthenticated
+from kernel.http.access import ANYONE, USERS, access
+from kernel.http.api import Api, Call
+from kernel.http.models import Strict
+from kernel.settings import Settings
 from store.models import User
 
 ACCOUNTS = web.AppKey("accounts", AccountService)

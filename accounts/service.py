@@ -28,10 +28,10 @@ from accounts.revocation import MemoryRevocations, Reason, Revocations, Revoked
 from accounts.roles import Role
 from accounts.sms import SmsSender
 from accounts.tokens import hash_token, new_id, new_token
-from peiliao.clock import Clock
-from peiliao.errors import Unauthenticated
-from peiliao.settings import Settings
-from peiliao.telemetry import LOGINS, SMS_CODES, Metric, Telemetry
+from kernel.clock import Clock
+from kernel.errors import Unauthenticated
+from kernel.settings import Settings
+from kernel.telemetry import LOGINS, SMS_CODES, Metric, Telemetry
 from store import Database
 from store.models import AuthSession, Avatar, SmsCode, SmsSend, User
 from store.repos import accounts as repo

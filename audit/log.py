@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from peiliao.clock import Clock
+from kernel.clock import Clock
 from store import Database
 from store.models.audit import AdminAction
 

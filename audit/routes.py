@@ -9,9 +9,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from audit.log import AuditLog
-from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
-from peiliao.http.access import ADMINS, access
-from peiliao.http.api import CURSORS, Api, Call, Strict
+from kernel.cursor import MAX_CURSOR_CHARS, BadCursor
+from kernel.http.access import ADMINS, access
+from kernel.http.api import CURSORS, Api, Call
+from kernel.http.models import Strict
 
 AUDIT = web.AppKey("audit", AuditLog)
 

@@ -51,22 +51,22 @@ from sqlalchemy import insert, select
 
 from accounts.tokens import hash_token, new_token
 from bench.metering import PG_ADMIN, drop_pg
-from catalog import ranking
-from catalog.listing import PRIOR_X100, Listed, companions_query
-from catalog.recommend import Candidate, Known, Taste, recommend
-from catalog.recommender import DAY_OFFSET, MAX_FAVOURITES, MAX_HISTORY
-from catalog.routes import CompanionsOut, companion_out
+from kernel.clock import FakeClock
+from kernel.logs import configure_logging
+from kernel.settings import Settings
+from market.catalog import ranking
+from market.catalog.listing import PRIOR_X100, Listed, companions_query
+from market.catalog.recommend import Candidate, Known, Taste, recommend
+from market.catalog.recommender import DAY_OFFSET, MAX_FAVOURITES, MAX_HISTORY
+from market.catalog.routes import CompanionsOut, companion_out
+from market.reviews.rules import bayesian_x100
+from market.vetting.specialties import SPECIALTIES
 from peiliao.app import DB, create_app
-from peiliao.clock import FakeClock
-from peiliao.logs import configure_logging
-from peiliao.settings import Settings
-from reviews.rules import bayesian_x100
 from store import Database
 from store.migrate import upgrade
 from store.models import AuthSession, Block, CompanionRate, Favourite, MeteredSession, User
 from store.models.reviews import CompanionStats
 from store.models.vetting import CompanionProfile
-from vetting.specialties import SPECIALTIES
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"

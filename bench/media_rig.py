@@ -66,11 +66,11 @@ from aiortc import (
 from aiortc.contrib.media import MediaRelay
 from aiortc.rtp import RtpPacket, is_rtcp
 
+from kernel.logs import configure_logging
 from media import rtc_internals
 from media.forward import Forward
 from media.room import Participant, Room, prefer_forwardable
 from media.rooms import Rooms
-from peiliao.logs import configure_logging
 
 HTTP_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 30.0

@@ -33,6 +33,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from kernel.clock import FakeClock
+from kernel.heap import freeze_now
+from kernel.logs import configure_logging
 from metering import accounts
 from metering.batch import TickBatcher
 from metering.check import check_ledger
@@ -40,9 +43,6 @@ from metering.ids import TransferId
 from metering.ledger import TransferSpec, legs
 from metering.service import MeteringService
 from metering.tariff import Mode, Rates
-from peiliao.clock import FakeClock
-from peiliao.heap import freeze_now
-from peiliao.logs import configure_logging
 from store import Database
 from store.migrate import upgrade
 from store.models import User

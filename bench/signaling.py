@@ -49,13 +49,13 @@ import socketio
 
 from accounts.tokens import hash_token, new_token
 from bench.metering import drop_pg, make_db, pct
+from kernel.clock import SystemClock
+from kernel.logs import configure_logging
 from metering import accounts
 from metering.ids import TransferId
 from metering.ledger import TransferSpec, legs
 from metering.service import MeteringService
 from metering.tariff import Rates
-from peiliao.clock import SystemClock
-from peiliao.logs import configure_logging
 from store import Database
 from store.models import AuthSession, User
 

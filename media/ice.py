@@ -34,8 +34,8 @@ from aioice.candidate import Candidate, candidate_foundation, candidate_priority
 from aioice.ice import StunProtocol
 from aiortc import RTCConfiguration, RTCPeerConnection
 
+from kernel.settings import parse_port_range
 from media import rtc_internals
-from peiliao.settings import parse_port_range
 
 
 class PortsExhausted(RuntimeError):

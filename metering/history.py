@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
 from accounts.routes import UserOut, user_out
+from kernel.cursor import MAX_CURSOR_CHARS, BadCursor
+from kernel.http.access import USERS, access
+from kernel.http.api import CURSORS, Api, Call
+from kernel.http.models import Strict
 from metering.routes import METERING_DB
-from peiliao.cursor import MAX_CURSOR_CHARS, BadCursor
-from peiliao.http.access import USERS, access
-from peiliao.http.api import CURSORS, Api, Call, Strict
 from store.models import MeteredSession, User
 
 api = Api()

@@ -21,11 +21,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.clock import Clock
 from metering import accounts
 from metering.errors import InvalidAmount, WithdrawalRefused
 from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, legs
-from peiliao.clock import Clock
 from store import Database
 from store.db import upsert
 from store.models import PayoutAccount, Withdrawal

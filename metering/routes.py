@@ -16,6 +16,10 @@ from sqlalchemy import select
 
 from accounts.routes import REAL_NAMES, SETTINGS
 from audit.routes import AUDIT
+from kernel.errors import Forbidden, NotFound
+from kernel.http.access import ADMINS, ANYONE, COMPANIONS, USERS, access
+from kernel.http.api import Api, Call
+from kernel.http.models import Strict, Within
 from metering import accounts
 from metering.errors import (
     BudgetExceeded,
@@ -49,9 +53,6 @@ from metering.wallet import (
     PLATFORM_PACKAGES,
     Wallets,
 )
-from peiliao.errors import Forbidden, NotFound
-from peiliao.http.access import ADMINS, ANYONE, COMPANIONS, USERS, access
-from peiliao.http.api import Api, Call, Strict, Within
 from store import Database
 from store.models import (
     CompanionRate,

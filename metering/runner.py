@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from kernel.clock import Clock
 from metering.batch import TickBatcher
 from metering.errors import SessionEnded, SessionNotFound
 from metering.service import MeteringService, Notice, Update, to_ms
-from peiliao.clock import Clock
 
 log = structlog.get_logger(__name__)
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.clock import Clock
 from metering import accounts, billing_clock, holds, meters
 from metering.billing_clock import Meter, MeterError, Policy
 from metering.commission import split
@@ -40,7 +41,6 @@ from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
 from metering.meters import MeterKind
 from metering.tariff import Level, Mode, RateError, Rates, commission_bp, validate_rates
-from peiliao.clock import Clock
 from store import Database
 from store.db import is_transient, upsert
 from store.models import (

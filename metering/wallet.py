@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.clock import Clock
 from metering import accounts
 from metering.errors import (
     BudgetExceeded,
@@ -27,7 +28,6 @@ from metering.holds import budget_month, commit_budget
 from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
 from metering.tariff import BASE_BOUNDS, Level, Mode, Rates
-from peiliao.clock import Clock
 from store import Database
 from store.models import CompanionRate, CouponRedemption, MinuteGrant, PackageOffer, PaymentOrder
 

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from kernel.clock import Clock
 from moderation.errors import CannotBlockSelf, UserNotFound
-from peiliao.clock import Clock
 from store import Database
 from store.models import Block, User
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 import structlog
 
 from accounts.service import Principal
+from kernel.settings import SettingsError
 from moderation.detect import Detector, Policy
+from moderation.verdict import Verdict
 from moderation.window import Conversation
-from signaling.chat import Verdict
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +32,10 @@ class ChatRules:
     @classmethod
     def from_secret(cls, secret: str, policy: str, now_s: Callable[[], float]) -> ChatRules:
         key = hmac.new(secret.encode(), b"moderation", hashlib.sha256).digest()
-        detector = Detector(key, Policy.parse(policy)) if policy else Detector(key)
+        try:
+            detector = Detector(key, Policy.parse(policy)) if policy else Detector(key)
+        except ValueError as exc:  # the server refuses to start, saying which setting is wrong
+            raise SettingsError(f"PEILIAO_MODERATION_POLICY: {exc}") from None
         return cls(detector, now_s)
 
     def _conversation(self, call_id: str) -> Conversation:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peiliao.errors import DomainError
+from kernel.errors import DomainError
 
 
 class CannotBlockSelf(DomainError):

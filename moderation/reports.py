@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.clock import Clock
+from kernel.errors import CodedError, DomainError
 from moderation.errors import UserNotFound
-from peiliao.clock import Clock
-from peiliao.errors import CodedError, DomainError
 from store import Database
 from store.models import Call, Message, Report, User
 

@@ -9,6 +9,9 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from audit.routes import AUDIT
+from kernel.http.access import ADMINS, USERS, access
+from kernel.http.api import Api, Call
+from kernel.http.models import Strict
 from moderation.blocks import BlockService
 from moderation.errors import CannotBlockSelf, UserNotFound
 from moderation.reports import (
@@ -18,8 +21,6 @@ from moderation.reports import (
     ReportService,
     ReportView,
 )
-from peiliao.http.access import ADMINS, USERS, access
-from peiliao.http.api import Api, Call, Strict
 
 BLOCKS = web.AppKey("blocks", BlockService)
 

@@ -1,6 +1,2 @@
-"""Peiliao composition root and shared kernel.
-
-The kernel modules (``settings``, ``clock``, ``errors``, ``logs``, ``telemetry``, ``http``) import
-no domain package, so every domain may use them.  ``app`` and ``cli`` wire the domains together;
-no domain imports them.
-"""
+"""Peiliao's composition root: ``app.create_app`` wires every package, ``cli`` is the ``peiliao``
+command.  No package imports it."""

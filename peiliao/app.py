@@ -21,19 +21,40 @@ from accounts.revocation import MemoryRevocations, RedisRevocations, Revocations
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
 from accounts.sms import AliyunSms, DevOutbox, SmsSender
-from appeals import routes as appeal_routes
-from appeals.rules import Policy as AppealPolicy
-from appeals.service import AppealService
 from audit import routes as audit_routes
 from audit.log import AuditLog
-from bookings import routes as booking_routes
-from bookings.rules import Policy as BookingPolicy
-from bookings.scheduler import BookingScheduler
-from bookings.service import BookingService
-from catalog import routes as catalog_routes
-from catalog.favourites import FavouriteService
-from catalog.listing import Catalog
-from catalog.recommender import Recommender
+from kernel.clock import Clock, SystemClock
+from kernel.crypto import Sealer as DataSealer
+from kernel.cursor import CursorCodec
+from kernel.errors import DomainError, Unauthenticated, Unavailable
+from kernel.http.access import ANYONE, access
+from kernel.http.api import AUTHENTICATOR, CURSORS, Api, Call
+from kernel.http.middleware import TELEMETRY, errors, request_context, security_headers
+from kernel.settings import Settings
+from kernel.telemetry import PrometheusTelemetry
+from market.appeals import routes as appeal_routes
+from market.appeals.rules import Policy as AppealPolicy
+from market.appeals.service import AppealService
+from market.bookings import routes as booking_routes
+from market.bookings.rules import Policy as BookingPolicy
+from market.bookings.scheduler import BookingScheduler
+from market.bookings.service import BookingService
+from market.catalog import routes as catalog_routes
+from market.catalog.favourites import FavouriteService
+from market.catalog.listing import Catalog
+from market.catalog.recommender import Recommender
+from market.reviews import routes as review_routes
+from market.reviews.service import ReviewService
+from market.reviews.stats import StatsService
+from market.support import routes as support_routes
+from market.support.rules import Policy as TicketPolicy
+from market.support.tickets import TicketService
+from market.vetting import routes as vetting_routes
+from market.vetting.applications import Policy as VettingPolicy
+from market.vetting.service import VettingService
+from market.voicerooms import routes as voicerooms_routes
+from market.voicerooms.ids import is_member_session, is_room_id
+from market.voicerooms.service import RoomPolicy, VoiceRoomService
 from media.ice import IcePolicy
 from media.rooms import Rooms
 from metering import history as metering_history
@@ -56,20 +77,8 @@ from moderation import routes as moderation_routes
 from moderation.blocks import BlockService
 from moderation.chat_rules import ChatRules
 from moderation.reports import ReportService
-from peiliao.clock import Clock, SystemClock
-from peiliao.crypto import Sealer as DataSealer
-from peiliao.cursor import CursorCodec
-from peiliao.errors import DomainError, Unauthenticated, Unavailable
-from peiliao.http.access import ANYONE, access
-from peiliao.http.api import AUTHENTICATOR, CURSORS, Api, Call
-from peiliao.http.middleware import TELEMETRY, errors, request_context, security_headers
-from peiliao.settings import Settings
-from peiliao.telemetry import PrometheusTelemetry
 from privacy import routes as privacy_routes
 from privacy.service import PrivacyService
-from reviews import routes as review_routes
-from reviews.service import ReviewService
-from reviews.stats import StatsService
 from signaling import routes as signaling_routes
 from signaling.calls import Blocks, CallService
 from signaling.chat import ChatService, Moderation
@@ -82,15 +91,6 @@ from signaling.server import Signaling, SocketEmitter, make_server
 from signaling.server import lifecycle_ctx as signaling_ctx
 from store import Database
 from store.migrate import current_revision, head_revision
-from support import routes as support_routes
-from support.rules import Policy as TicketPolicy
-from support.tickets import TicketService
-from vetting import routes as vetting_routes
-from vetting.applications import Policy as VettingPolicy
-from vetting.service import VettingService
-from voicerooms import routes as voicerooms_routes
-from voicerooms.ids import is_member_session, is_room_id
-from voicerooms.service import RoomPolicy, VoiceRoomService
 
 log = structlog.get_logger("peiliao")
 

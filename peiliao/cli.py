@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from peiliao.settings import Settings, SettingsError
+from kernel.settings import Settings, SettingsError
 
 DEMO_CUSTOMERS: list[dict[str, Any]] = [
     {"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}
@@ -50,19 +50,21 @@ def _settings() -> Settings:
 
 
 def _configure_logs(settings: Settings) -> None:
-    from peiliao.logs import configure_logging
+    from kernel.logs import configure_logging
 
     configure_logging(level=settings.log_level, json_logs=settings.json_logs)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-
     from peiliao.app import create_app
 
     settings = _settings()
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     _configure_logs(settings)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except SettingsError as exc:  # a setting a package checks when it is built
+        raise SystemExit(f"peiliao: configuration error: {exc}") from None
     asyncio.run(_serve(app, settings))
     return 0
 
@@ -76,8 +78,8 @@ async def _serve(app: Any, settings: Settings) -> None:
 
     from aiohttp import web
 
+    from kernel.heap import HeapPolicy
     from peiliao.app import SIGNALING
-    from peiliao.heap import HeapPolicy
 
     # After the drain every session is settled and every socket told to go; the server then
     # waits this long for their connections to close before it cancels them.
@@ -158,7 +160,7 @@ def _accounts(settings: Settings, db: Any) -> Any:
     from accounts.revocation import MemoryRevocations, RedisRevocations, Revocations
     from accounts.service import AccountService
     from accounts.sms import DevOutbox
-    from peiliao.clock import SystemClock
+    from kernel.clock import SystemClock
 
     revocations: Revocations = (
         RedisRevocations.from_url(settings.redis_url, settings.redis_prefix, "cli")
@@ -203,8 +205,8 @@ async def _seed_profile(
 ) -> None:
     """A demo companion's profile, as an approved application would write it (idempotent:
     ``approved_at`` stays the first seeding's)."""
+    from market.vetting.specialties import clean_intro, specialist_specialties
     from store.models.vetting import CompanionProfile
-    from vetting.specialties import clean_intro, specialist_specialties
 
     intro = clean_intro(
         f"你好，我是{nickname}，擅长{'、'.join(specialties)}。认真倾听，真诚陪伴，期待和你聊天！"
@@ -237,12 +239,12 @@ def cmd_seed(args: argparse.Namespace) -> int:
             await accounts.revocations.close()
 
     async def seed(db: Any, accounts: Any) -> dict[str, Any]:
+        from kernel.clock import SystemClock
+        from market.vetting.specialties import specialties_for_tags
         from metering.ledger import Ledger
         from metering.service import MeteringService
         from metering.tariff import Level, Rates, is_specialist
         from metering.wallet import Wallets
-        from peiliao.clock import SystemClock
-        from vetting.specialties import specialties_for_tags
 
         await _require_schema(db)
         clock = SystemClock()
@@ -324,7 +326,7 @@ def cmd_ledger_check(args: argparse.Namespace) -> int:
 
 def cmd_caller(args: argparse.Namespace) -> int:
     try:
-        from media.caller import main as caller_main
+        from caller.main import main as caller_main
     except ImportError as exc:  # numpy comes with the dev extra
         raise SystemExit(
             f"peiliao: the caller needs {exc.name}; install the dev extra: pip install -e '.[dev]'"

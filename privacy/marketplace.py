@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bookings.rules import OPEN as OPEN_BOOKINGS
-from reviews.visibility import audience, hides_author, to_day
+from market.bookings.rules import OPEN as OPEN_BOOKINGS
+from market.reviews.visibility import audience, hides_author, to_day
 from store.models.appeals import Appeal
 from store.models.bookings import Booking, BookingCalendar
 from store.models.reviews import CompanionStats, Review

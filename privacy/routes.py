@@ -8,8 +8,8 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from accounts.routes import CSRF_COOKIE, SESSION_COOKIE
-from peiliao.http.access import USERS, access
-from peiliao.http.api import Api, Call
+from kernel.http.access import USERS, access
+from kernel.http.api import Api, Call
 from privacy.service import PrivacyService
 
 PRIVACY = web.AppKey("privacy", PrivacyService)

@@ -25,9 +25,9 @@ from sqlalchemy import delete, func, or_, select, update
 
 from accounts.ids import UserId
 from accounts.revocation import MemoryRevocations, Reason, Revocations, Revoked
+from kernel.clock import Clock
+from kernel.errors import CodedError
 from metering import accounts
-from peiliao.clock import Clock
-from peiliao.errors import CodedError
 from privacy import marketplace
 from store import Database
 from store.models import (

@@ -27,13 +27,13 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.roles import Role
 from accounts.service import Principal
+from kernel.clock import Clock
+from kernel.errors import DomainError
 from metering.errors import SessionEnded, SessionNotFound
 from metering.meters import MeterKind
 from metering.runner import MeteringRunner
 from metering.service import MeteringService, Notice, Update, from_ms, to_ms
 from metering.tariff import Mode
-from peiliao.clock import Clock
-from peiliao.errors import DomainError
 from signaling import lifecycle
 from signaling.errors import (
     AlreadyInCall,

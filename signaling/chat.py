@@ -11,7 +11,6 @@ twice.  A client that reconnects asks for history after the last ``seq`` it saw.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -19,8 +18,9 @@ import structlog
 from sqlalchemy import delete, select
 
 from accounts.service import Principal
-from peiliao.clock import Clock
-from peiliao.errors import RateLimited
+from kernel.clock import Clock
+from kernel.errors import RateLimited
+from moderation.verdict import Verdict
 from signaling.calls import CallService, Emitter, readable_call, side_of
 from signaling.errors import CallNotFound, MessageBlocked, NotChatting, NotParticipant
 from signaling.lifecycle import Side, Status
@@ -35,19 +35,6 @@ log = structlog.get_logger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 MAX_PAGE = 100
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What moderation decided about one message."""
-
-    action: str  # allow | mask | review | block
-    text: str  # what is delivered (masked when action is mask)
-    categories: tuple[str, ...] = field(default=())
-    reason: str = ""
-    #: the receiving customer should be warned (a companion asked for contact details or an
-    #: offline meeting): they get ``chat:warning`` with one-tap report
-    warn: bool = False
 
 
 class Moderation(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peiliao.errors import CodedError, DomainError
+from kernel.errors import CodedError, DomainError
 
 
 class CallNotFound(DomainError):

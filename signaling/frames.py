@@ -20,7 +20,7 @@ python-engineio 4.x):
 
 So: every packet's JSON goes through :mod:`peiliao.safe_json` (the ``json=`` argument), the
 server speaks websocket only (our clients never poll: ``web_client/src/lib/realtime.ts``,
-``media/caller.py``), a malformed frame closes that connection (as the Socket.IO protocol has
+``caller/``), a malformed frame closes that connection (as the Socket.IO protocol has
 it: the JavaScript server closes on a parse error), events named like the lifecycle handlers are
 dropped, and our protocol has no binary packets, so they are refused before any attachment is
 buffered.  Each refusal is one log line without a traceback, at most one per connection and at

@@ -18,10 +18,10 @@ from typing import Any
 
 import structlog
 
+from kernel.errors import CodedError
 from media.ice import PortsExhausted
 from media.room import BadOffer
 from media.rooms import Rooms
-from peiliao.errors import CodedError
 
 log = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from peiliao.http.api import Strict
+from kernel.http.models import Strict
 
 CallId = Annotated[str, Field(pattern=r"^call_[0-9a-f]{32}$")]
 RoomId = Annotated[str, Field(pattern=r"^vr_[0-9a-f]{32}$")]

@@ -8,8 +8,9 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from peiliao.http.access import USERS, access
-from peiliao.http.api import Api, Call, Strict
+from kernel.http.access import USERS, access
+from kernel.http.api import Api, Call
+from kernel.http.models import Strict
 from signaling.calls import CallService
 from signaling.server import SocketEmitter
 

@@ -36,11 +36,11 @@ from accounts.revocation import Reason, Revoked
 from accounts.roles import Role
 from accounts.routes import SESSION_COOKIE
 from accounts.service import AccountService, Principal
+from kernel.errors import CodedError, DomainError, Forbidden, RateLimited, Unauthenticated
+from kernel.safe_json import JsonModule
+from kernel.settings import Settings
 from media.rooms import Rooms
 from metering.tariff import Mode
-from peiliao.errors import CodedError, DomainError, Forbidden, RateLimited, Unauthenticated
-from peiliao.safe_json import JsonModule
-from peiliao.settings import Settings
 from signaling import protocol
 from signaling.calls import CallService
 from signaling.chat import ChatService

@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
 from accounts.sms import DevOutbox
+from kernel.clock import FakeClock
+from kernel.settings import Settings
 from peiliao.app import create_app
-from peiliao.clock import FakeClock
-from peiliao.settings import Settings
 from store import Database
 from store.migrate import upgrade
 from store.models import Base

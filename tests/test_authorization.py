@@ -28,17 +28,17 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from kernel.clock import FakeClock
+from kernel.http.access import Access
+from kernel.http.api import ENDPOINTS, Endpoint, path_params
 from metering.routes import METERING
 from metering.tariff import Level, Rates
-from peiliao.clock import FakeClock
-from peiliao.http.access import Access
-from peiliao.http.api import ENDPOINTS, Endpoint, path_params
 from signaling.protocol import EVENTS
-from tests.bookings.helpers import booked, open_calendar, slot
-from tests.reviews.helpers import paid_session, rename
-from tests.signaling.conftest import Person, Rig, RigFactory, make_rig, request_id, rig
-from tests.support import bearer
-from tests.vetting.conftest import PNG, applicant, certificate, submitted, verify
+from tests.harness import bearer
+from tests.harness.rig import Person, Rig, RigFactory, make_rig, request_id, rig
+from tests.market.bookings.helpers import booked, open_calendar, slot
+from tests.market.reviews.helpers import paid_session, rename
+from tests.market.vetting.conftest import PNG, applicant, certificate, submitted, verify
 
 __all__ = ["make_rig", "rig"]
 
@@ -88,8 +88,8 @@ def endpoints(app: Any) -> list[Endpoint]:
 
 
 def test_every_route_declares_who_may_call_it_and_whose_ids_it_takes() -> None:
+    from kernel.settings import Settings
     from peiliao.app import create_app
-    from peiliao.settings import Settings
 
     app = create_app(
         Settings(

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from PIL import Image
 
 from accounts.sms import DevOutbox
-from tests.support import bearer, login_cli
+from tests.harness import bearer, login_cli
 
 pytestmark = pytest.mark.timeout(60)
 

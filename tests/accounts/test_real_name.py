@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from accounts import idcard
-from peiliao.clock import FakeClock
-from peiliao.crypto import Sealer, SealError
-from tests.signaling.conftest import RigFactory, make_rig
-from tests.support import bearer
+from kernel.clock import FakeClock
+from kernel.crypto import Sealer, SealError
+from tests.harness import bearer
+from tests.harness.rig import RigFactory, make_rig
 
 __all__ = ["make_rig"]
 WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]

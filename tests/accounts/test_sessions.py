@@ -8,11 +8,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from accounts.sms import DevOutbox
+from kernel.clock import FakeClock
+from kernel.settings import Settings
 from peiliao.app import create_app
-from peiliao.clock import FakeClock
-from peiliao.settings import Settings
 from store import Database
-from tests.support import bearer, last_code, login_cli, send_code
+from tests.harness import bearer, last_code, login_cli, send_code
 
 pytestmark = pytest.mark.timeout(60)
 

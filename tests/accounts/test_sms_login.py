@@ -9,11 +9,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from accounts.sms import DevOutbox
+from kernel.clock import FakeClock
+from kernel.settings import Settings
 from peiliao.app import create_app
-from peiliao.clock import FakeClock
-from peiliao.settings import Settings
 from store import Database
-from tests.support import last_code, send_code
+from tests.harness import last_code, send_code
 
 pytestmark = pytest.mark.timeout(60)
 

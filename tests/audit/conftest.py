@@ -1,3 +1,3 @@
-from tests.signaling.conftest import make_rig, rig
+from tests.harness.rig import make_rig, rig
 
 __all__ = ["make_rig", "rig"]

@@ -4,8 +4,8 @@ filtered), nobody else can."""
 from __future__ import annotations
 
 from audit.log import AuditLog
-from tests.signaling.conftest import Rig
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Rig
 
 
 async def test_a_report_decision_is_logged_once_and_only_admins_read_the_log(rig: Rig) -> None:

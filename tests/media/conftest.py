@@ -6,7 +6,7 @@ from __future__ import annotations
 import aioice.ice
 import pytest
 
-from tests.signaling.conftest import make_rig, rig
+from tests.harness.rig import make_rig, rig
 
 __all__ = ["make_rig", "rig"]
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
+from kernel.clock import FakeClock
 from media.ice import turn_credentials
 from metering.service import to_ms
-from peiliao.clock import FakeClock
+from tests.harness import bearer
+from tests.harness.rig import Rig, RigFactory, Sock, request_id
 from tests.media.test_forward import RATE, Tone, dominant_hz
-from tests.signaling.conftest import Rig, RigFactory, Sock, request_id
-from tests.support import bearer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -140,7 +140,7 @@ async def test_billed_while_media_flows_paused_on_silence_ended_when_lost(
 async def test_no_money_stops_forwarding_both_ways_until_a_top_up(make_rig: RigFactory) -> None:
     """At 60× speed: one voice minute of money; when the session pauses the relay stops
     forwarding both ways; a top-up resumes the session and the media."""
-    from peiliao.clock import ScaledClock
+    from kernel.clock import ScaledClock
 
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
     async with make_rig(clock, resume_grace_s=120) as rig:

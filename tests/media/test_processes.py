@@ -12,9 +12,9 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from tests.conftest import RedisTarget
+from tests.harness.rig import request_id
 from tests.media.test_forward import RATE, Tone, dominant_hz
 from tests.media.test_negotiation import listen, negotiate
-from tests.signaling.conftest import request_id
 from tests.signaling.test_processes import (
     Server,
     World,

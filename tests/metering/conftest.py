@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from kernel.clock import FakeClock
 from metering.check import check_ledger
 from metering.service import MeteringService
 from metering.tariff import Level, Rates
 from metering.wallet import Wallets
-from peiliao.clock import FakeClock
 from store import Database
 from store.models import User
-from tests.signaling.conftest import make_rig, rig
+from tests.harness.rig import make_rig, rig
 
 
 @dataclass

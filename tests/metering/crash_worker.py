@@ -11,12 +11,12 @@ import asyncio
 import json
 import sys
 
+from kernel.clock import ScaledClock
+from kernel.logs import configure_logging
 from metering.runner import MeteringRunner
 from metering.service import MeteringPolicy, MeteringService
 from metering.tariff import Mode, Rates
 from metering.wallet import Wallets
-from peiliao.clock import ScaledClock
-from peiliao.logs import configure_logging
 from store import Database
 from store.models import User
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from kernel.clock import ScaledClock
 from metering.check import check_ledger
 from metering.wallet import Wallets
-from peiliao.clock import ScaledClock
 from store import Database
 from store.models import ActiveMeter
 from tests.conftest import DbTarget

@@ -3,9 +3,9 @@ newest first across keyset pages; the role filter; a bad cursor is refused."""
 
 from __future__ import annotations
 
-from tests.reviews.helpers import paid_session
-from tests.signaling.conftest import Rig
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Rig
+from tests.market.reviews.helpers import paid_session
 
 
 async def test_my_sessions_are_listed_newest_first_for_both_sides(rig: Rig) -> None:

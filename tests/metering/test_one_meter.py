@@ -18,17 +18,25 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from kernel.clock import FakeClock
+from market.voicerooms.routes import VOICE_ROOMS
+from market.voicerooms.rules import CloseReason
 from metering.check import check_ledger
 from metering.routes import METERING
-from peiliao.clock import FakeClock
 from signaling.routes import CALLS
 from store.models import ActiveMeter, MeteredSession
-from tests.bookings.helpers import advance_to, confirmed, get, ledger_ok, open_calendar, slot, sweep
-from tests.signaling.conftest import Person, Rig, RigFactory, Sock, request_id
-from tests.support import bearer
-from tests.voicerooms.test_rooms import join, opened, until_away
-from voicerooms.routes import VOICE_ROOMS
-from voicerooms.rules import CloseReason
+from tests.harness import bearer
+from tests.harness.rig import Person, Rig, RigFactory, Sock, request_id
+from tests.market.bookings.helpers import (
+    advance_to,
+    confirmed,
+    get,
+    ledger_ok,
+    open_calendar,
+    slot,
+    sweep,
+)
+from tests.market.voicerooms.test_rooms import join, opened, until_away
 
 pytestmark = pytest.mark.timeout(60)
 

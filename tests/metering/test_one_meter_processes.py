@@ -17,7 +17,7 @@ from sqlalchemy import select
 from metering.check import check_ledger
 from store.models import ActiveMeter, MeteredSession
 from tests.conftest import RedisTarget
-from tests.signaling.conftest import Sock, request_id
+from tests.harness.rig import Sock, request_id
 from tests.signaling.test_processes import (
     Server,
     World,

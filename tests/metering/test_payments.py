@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from accounts.sms import DevOutbox
 from metering.errors import PaymentRejected
 from metering.payments import AlipayStyle, WechatPayV3, rsa_sign
-from tests.support import bearer, login_cli
+from tests.harness import bearer, login_cli
 
 pytestmark = pytest.mark.timeout(60)
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -414,8 +414,8 @@ def test_providers_are_built_from_key_files(tmp_path: object) -> None:
 
     from cryptography.hazmat.primitives import serialization
 
+    from kernel.settings import Settings
     from peiliao.app import build_payments
-    from peiliao.settings import Settings
 
     d = Path(str(tmp_path))
     priv = d / "private.pem"

@@ -15,8 +15,8 @@ from metering.errors import InvalidAmount, WithdrawalRefused
 from metering.ledger import balances
 from metering.payouts import ManualPayouts, Payouts, SandboxPayouts, Sealer
 from metering.tariff import Mode
+from tests.harness import bearer, login_cli
 from tests.metering.conftest import Money
-from tests.support import bearer, login_cli
 
 pytestmark = pytest.mark.timeout(60)
 CARD = "6222020200112233445"
@@ -139,8 +139,8 @@ async def test_withdrawal_routes_are_for_companions_and_admins(
 
 def test_the_payout_provider_setting_is_honoured() -> None:
     """Regression: PEILIAO_PAYOUT_PROVIDER=manual was read and validated but not wired."""
+    from kernel.settings import Settings
     from peiliao.app import build_payouts
-    from peiliao.settings import Settings
 
     assert isinstance(build_payouts(Settings(payout_provider="manual")), ManualPayouts)
     assert isinstance(build_payouts(Settings()), SandboxPayouts)

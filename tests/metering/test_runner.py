@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from kernel.clock import ScaledClock
 from metering.runner import MeteringRunner
 from metering.service import MeteringService, Notice
 from metering.tariff import Mode
 from metering.wallet import Wallets
-from peiliao.clock import ScaledClock
 from store import Database
 from tests.metering.conftest import Money
 

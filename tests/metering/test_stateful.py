@@ -34,6 +34,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select, text
 
+from kernel.clock import FakeClock
 from metering import billing_clock as bc
 from metering.batch import tick_batch
 from metering.check import check_ledger
@@ -49,7 +50,6 @@ from metering.errors import (
 from metering.service import MeteringService, to_ms
 from metering.tariff import Level, Mode, Rates
 from metering.wallet import TRIAL_AMOUNT_FEN, Wallets
-from peiliao.clock import FakeClock
 from store import Database
 from store.models import Base, MeteredSession, User
 from tests.conftest import DbTarget

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.signaling.conftest import Rig, request_id
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Rig, request_id
 
 
 async def test_block_list_unblock(rig: Rig) -> None:

@@ -4,7 +4,7 @@ warned; digits split over several messages are caught."""
 
 from __future__ import annotations
 
-from tests.signaling.conftest import Rig
+from tests.harness.rig import Rig
 
 
 async def test_chat_is_moderated_by_the_rules(rig: Rig) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from peiliao.clock import FakeClock
-from signaling.chat import Verdict
-from tests.signaling.conftest import Rig, RigFactory
-from tests.support import bearer
+from kernel.clock import FakeClock
+from moderation.verdict import Verdict
+from tests.harness import bearer
+from tests.harness.rig import Rig, RigFactory
 
 
 async def test_a_reported_message_reaches_the_admin_queue_with_its_context(rig: Rig) -> None:

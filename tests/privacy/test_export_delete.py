@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from metering.check import check_ledger
 from store.models import Message, User
-from tests.signaling.conftest import Rig
-from tests.support import bearer, login_cli
+from tests.harness import bearer, login_cli
+from tests.harness.rig import Rig
 
 
 async def test_export_then_delete(rig: Rig) -> None:

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from store.models.reviews import Review
 from store.models.support import Ticket, TicketMessage
 from store.models.vetting import ApplicationFile, CompanionApplication
-from tests.bookings.helpers import book, open_calendar
-from tests.reviews.helpers import paid_session, review
-from tests.signaling.conftest import Rig
-from tests.support import bearer
-from tests.vetting.conftest import applicant, submitted
+from tests.harness import bearer
+from tests.harness.rig import Rig
+from tests.market.bookings.helpers import book, open_calendar
+from tests.market.reviews.helpers import paid_session, review
+from tests.market.vetting.conftest import applicant, submitted
 
 
 async def test_an_open_booking_keeps_the_account(rig: Rig) -> None:

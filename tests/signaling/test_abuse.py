@@ -12,9 +12,9 @@ import socketio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from peiliao.clock import FakeClock
+from kernel.clock import FakeClock
 from signaling.protocol import EVENTS
-from tests.signaling.conftest import Rig, RigFactory, Sock, request_id
+from tests.harness.rig import Rig, RigFactory, Sock, request_id
 
 # media:* have their own authorization tests (tests/media/test_negotiation.py), and room:*
 # theirs (tests/voicerooms)

@@ -9,8 +9,8 @@ import pytest
 import socketio
 
 from metering.check import check_ledger
-from tests.signaling.conftest import Person, Rig, Sock, request_id
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Person, Rig, Sock, request_id
 
 
 async def wallet(rig: Rig, who: Person) -> dict[str, int]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from kernel.clock import FakeClock, ScaledClock
 from metering.check import check_ledger
-from peiliao.clock import FakeClock, ScaledClock
-from tests.signaling.conftest import Rig, RigFactory, request_id
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Rig, RigFactory, request_id
 
 
 def msg(call_id: str, n: int, text: str | None = None) -> dict[str, str]:

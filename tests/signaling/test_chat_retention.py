@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from store.models import Message
-from tests.signaling.conftest import Rig
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Rig
 
 
 async def test_old_messages_of_ended_sessions_are_purged(rig: Rig) -> None:

@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 import structlog
 
-from peiliao.clock import FakeClock
+from kernel.clock import FakeClock
 from signaling.frames import FrameRefusals
-from tests.signaling.conftest import Rig, RigFactory
+from tests.harness.rig import Rig, RigFactory
 
 pytestmark = pytest.mark.timeout(60)
 

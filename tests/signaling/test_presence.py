@@ -114,7 +114,7 @@ async def test_a_lapsed_process_is_reaped_once_and_leaves_its_only_users_away(
     """A and B heartbeat; A stops.  Once A's heartbeat is older than the lapse, B finds it,
     reaps it (its devices go) and learns which users A left with no device: those connected
     through B too are not among them."""
-    from peiliao.clock import FakeClock
+    from kernel.clock import FakeClock
     from signaling.liveness import ProcessWatch
 
     a, b, c = (_process(redis_target, n) for n in ("A", "B", "C"))

@@ -21,15 +21,15 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
+from kernel.clock import SystemClock
 from metering.check import check_ledger
 from metering.service import MeteringService
 from metering.tariff import Rates
 from metering.wallet import Wallets
-from peiliao.clock import SystemClock
 from store import Database
 from store.models import Call, User
 from tests.conftest import TEST_SECRET, RedisTarget
-from tests.signaling.conftest import Sock, request_id
+from tests.harness.rig import Sock, request_id
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("processes")]
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,8 +20,8 @@ from accounts.routes import ACCOUNTS
 from metering.check import check_ledger
 from metering.routes import WALLETS
 from store.models import AuthSession, User
-from tests.signaling.conftest import Person, Rig, RigFactory, Sock, request_id
-from tests.support import bearer, login_cli
+from tests.harness import bearer, login_cli
+from tests.harness.rig import Person, Rig, RigFactory, Sock, request_id
 
 #: the promise: every socket of a revoked login is gone within this
 REVOKED_WITHIN_S = 1.0
@@ -143,7 +143,7 @@ async def test_a_role_change_reconnects_the_user_in_the_new_role(rig: Rig) -> No
 async def test_vetting_approval_tells_the_decision_then_reconnects_as_a_companion(
     rig: Rig,
 ) -> None:
-    from tests.vetting.conftest import applicant, decide, submitted
+    from tests.market.vetting.conftest import applicant, decide, submitted
 
     admin = await rig.person("admin")
     who = await applicant(rig)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from metering.check import check_ledger
-from tests.signaling.conftest import Rig, request_id
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Rig, request_id
 
 
 async def test_text_session_from_request_to_settlement(rig: Rig) -> None:

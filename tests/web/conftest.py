@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DbTarget
-from tests.signaling.conftest import make_rig
+from tests.harness.rig import make_rig
 
 __all__ = ["make_rig"]
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from kernel.clock import ScaledClock
 from metering.check import check_ledger
-from peiliao.clock import ScaledClock
 from store.models import MeteredSession, User
 from tests.accounts.test_real_name import make_id
-from tests.signaling.conftest import Rig, RigFactory
+from tests.harness.rig import Rig, RigFactory
 from tests.web.conftest import DIST, SHOTS
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.xdist_group("browser")]

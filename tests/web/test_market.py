@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 from store.models import CompanionRate, User
 from store.models.bookings import Booking
 from store.models.vetting import CompanionProfile
-from tests.signaling.conftest import Rig, RigFactory
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Rig, RigFactory
 from tests.web.conftest import SHOTS
 from tests.web.test_browser import (
     DESKTOP,

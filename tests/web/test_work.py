@@ -22,15 +22,15 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from kernel.clock import FakeClock
 from metering.check import check_ledger
-from peiliao.clock import FakeClock
 from store.models import User
 from store.models.appeals import Appeal
 from store.models.reviews import Review
 from store.models.support import Ticket
-from tests.signaling.conftest import Person as Account
-from tests.signaling.conftest import Rig, RigFactory, request_id
-from tests.support import bearer
+from tests.harness import bearer
+from tests.harness.rig import Person as Account
+from tests.harness.rig import Rig, RigFactory, request_id
 from tests.web.conftest import DIST, SHOTS
 from tests.web.test_browser import (
     DESKTOP,

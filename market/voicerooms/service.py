@@ -1,0 +1,769 @@
+"""Voice rooms: a companion hosts, customers join and leave, each billed per minute on a metered
+session of their own at the room's rate (the host's earnings split as in 1:1 sessions).
+
+Who does what:
+- ``open`` (HTTP, the host): the room's ``owner`` is this process — it holds the media room
+  (``media.rooms``) and runs the members' billing clocks; the host is claimed in presence while
+  the room is open, so no 1:1 call rings them (and a host in a call cannot open one).
+- ``join`` / ``leave`` (Socket.IO, any process): a join reserves the member's first minute
+  (``MeteringService.open_session`` with the room's rate) before it is written; a refusal
+  leaves nothing held.  The join's ``request_id`` makes a resend return the same membership.
+- ``close`` (the host, an admin — logged in the audit log —, or the sweep): every member's
+  session ends and is settled, the media room closes, the host is released.
+- Billing edges (media flowing, holds for lack of money, removals when money, media or
+  devices are gone) are kept in step on the owner by ``voicerooms.billing.RoomBilling``.
+
+Each change is one transaction under the room's (or member's) row lock; what it asks for
+(end sessions, close media, tell people) happens after the commit, and the sweep reconciles
+what a crash left half done (a left member whose session still runs is settled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from accounts.roles import Role
+from audit.log import AuditLog
+from kernel.clock import Clock
+from kernel.errors import DomainError
+from kernel.http.api import Principal
+from market.voicerooms import rules, views
+from market.voicerooms.billing import RoomBilling
+from market.voicerooms.errors import (
+    AlreadyInRoom,
+    HostInCall,
+    NotCompanion,
+    NotCustomer,
+    NotMember,
+    NotRoomHost,
+    RequestReused,
+    RoomAlreadyOpen,
+    RoomClosed,
+    RoomFull,
+    RoomNotFound,
+    TooManyJoins,
+    TooManyRooms,
+    refused,
+)
+from market.voicerooms.ids import new_room_id, new_session_id
+from market.voicerooms.rules import CloseReason, LeaveReason, RoomRuleError
+from market.voicerooms.views import RoomView
+from media.rooms import Rooms
+from metering.errors import MeterBusy, RatesNotSet, SessionEnded, SessionNotFound
+from metering.meters import MeterKind
+from metering.runner import MeteringRunner
+from metering.service import MeteringService, Update, from_ms
+from metering.tariff import Level, Mode, bounds_for
+from moderation.blocks import blocked_between
+from signaling.calls import Emitter
+from signaling.errors import AlreadyInCall, Draining
+from signaling.media_route import MediaRoute
+from signaling.presence import Presence
+from store import Database
+from store.models import Call, CompanionRate
+from store.models.voicerooms import VoiceRoom, VoiceRoomMember
+
+log = structlog.get_logger(__name__)
+
+_OPEN_CALL = ("ringing", "active")
+#: rooms whose facts this process remembers (host, owner): they never change
+_CACHED = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPolicy:
+    away_timeout_s: float = 120.0
+    media_lost_s: float = 60.0
+    heartbeat_timeout_s: float = 120.0
+    sweep_interval_s: float = 1.0
+    refresh_interval_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """Who a member session belongs to (never changes)."""
+
+    session_id: str
+    room_id: str
+    user_id: str
+    host_id: str
+    owner: str
+
+
+class VoiceRoomService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        metering: MeteringService,
+        runner: MeteringRunner,
+        presence: Presence,
+        emitter: Emitter,
+        audit: AuditLog,
+        rooms: Rooms | None = None,
+        media: MediaRoute | None = None,
+        *,
+        owner: str = "local",
+        policy: RoomPolicy | None = None,
+        draining: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.metering = metering
+        self.runner = runner
+        self.presence = presence
+        self.emitter = emitter
+        self._audit = audit
+        self.rooms = rooms
+        self._media = media
+        self.owner = owner
+        self.policy = policy or RoomPolicy()
+        self._draining = draining
+        self._joining: dict[str, asyncio.Lock] = {}
+        self._members: dict[str, MemberInfo] = {}
+        self.billing = RoomBilling(self)
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    async def member(self, session_id: str) -> MemberInfo | None:
+        """Who a member session belongs to (remembered, bounded)."""
+        hit = self._members.get(session_id)
+        if hit is not None:
+            return hit
+        async with self.db.reading() as s:
+            row = (
+                await s.execute(
+                    select(
+                        VoiceRoomMember.room_id,
+                        VoiceRoomMember.user_id,
+                        VoiceRoom.host_id,
+                        VoiceRoom.owner,
+                    )
+                    .join(VoiceRoom, VoiceRoom.id == VoiceRoomMember.room_id)
+                    .where(VoiceRoomMember.id == session_id)
+                )
+            ).first()
+        if row is None:
+            return None
+        info = MemberInfo(session_id, str(row[0]), str(row[1]), str(row[2]), str(row[3]))
+        if len(self._members) >= _CACHED:
+            self._members.pop(next(iter(self._members)))
+        self._members[session_id] = info
+        return info
+
+    # -- HTTP -----------------------------------------------------------------------------------
+
+    async def open(
+        self, who: Principal, title: str, rate_fen_per_min: int, capacity: int
+    ) -> RoomView:
+        """Open a room hosted by ``who`` (a companion with rates, in no 1:1 call, hosting no
+        other open room); the host is claimed in presence until it closes."""
+        if who.role != Role.COMPANION:
+            raise NotCompanion()
+        if self._draining():
+            raise Draining()
+        try:
+            clean = rules.clean_title(title)
+            rules.check_capacity(capacity)
+        except RoomRuleError as exc:
+            raise refused(exc.code, str(exc), exc.details) from None
+        host_id = who.user_id
+        async with self.db.reading() as s:
+            rates = await s.get(CompanionRate, host_id)
+            mine = await s.scalar(
+                select(VoiceRoom.id).where(VoiceRoom.host_id == host_id, VoiceRoom.status == "open")
+            )
+            in_call = await s.scalar(_open_call_of_companion(host_id))
+            today = await s.scalar(
+                select(func.count())
+                .select_from(VoiceRoom)
+                .where(
+                    VoiceRoom.host_id == host_id,
+                    VoiceRoom.created_at > self.clock.now() - timedelta(days=1),
+                )
+            )
+        if rates is None:
+            raise RatesNotSet()
+        try:
+            rules.check_rate(
+                rate_fen_per_min, bounds_for(Mode.VOICE, Level(rates.level), rates.specialist)
+            )
+        except RoomRuleError as exc:
+            raise refused(exc.code, str(exc), exc.details) from None
+        if mine is not None:
+            raise RoomAlreadyOpen(room_id=mine)
+        if in_call is not None:
+            raise HostInCall()
+        if (today or 0) >= rules.MAX_ROOMS_PER_HOST_PER_DAY:
+            raise TooManyRooms()
+        room_id = new_room_id()
+        holder = await self.presence.claim(host_id, room_id)
+        if holder != room_id:
+            # A call holds them (ringing, or just accepted), or their other room, opened
+            # at the same moment.
+            raise RoomAlreadyOpen() if holder.startswith("vr_") else HostInCall()
+        now = self.clock.now()
+        try:
+            async with self.db.writing() as s:
+                if await s.scalar(_open_call_of_companion(host_id)) is not None:
+                    raise HostInCall()
+                s.add(
+                    VoiceRoom(
+                        id=room_id,
+                        host_id=host_id,
+                        title=clean,
+                        rate_fen_per_min=rate_fen_per_min,
+                        capacity=capacity,
+                        status="open",
+                        owner=self.owner,
+                        joins=0,
+                        heartbeat_at=now,
+                        created_at=now,
+                    )
+                )
+                await s.flush()
+        except IntegrityError:
+            await self.presence.release(host_id, room_id)
+            raise RoomAlreadyOpen() from None
+        except BaseException:
+            await self.presence.release(host_id, room_id)
+            raise
+        log.info("voice_room_opened", room_id=room_id, user_id=host_id, capacity=capacity)
+        await self.emitter.presence_changed(host_id, "busy")
+        return await self.view(room_id)
+
+    async def view(self, room_id: str) -> RoomView:
+        async with self.db.reading() as s:
+            found = await views.load(s, room_id)
+        if found is None:
+            raise RoomNotFound()
+        return found
+
+    async def page(
+        self, viewer: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> tuple[list[RoomView], bool]:
+        async with self.db.reading() as s:
+            return await views.page(s, viewer, limit, after)
+
+    async def visible(self, viewer: Principal | None, room_id: str) -> RoomView:
+        """The room as ``viewer`` may see it: open rooms to anyone not blocked either way with
+        the host; closed ones to their host, past members and admins.  Else ``room_not_found``
+        (its existence does not leak)."""
+        found = await self.view(room_id)
+        if viewer is None:
+            if found.status != "open":
+                raise RoomNotFound()
+            return found
+        if viewer.role == Role.ADMIN or viewer.user_id == found.host.user_id:
+            return found
+        async with self.db.reading() as s:
+            blocked = await s.scalar(select(blocked_between(viewer.user_id, found.host.user_id)))
+            was_member = await s.scalar(
+                select(VoiceRoomMember.id).where(
+                    VoiceRoomMember.room_id == room_id,
+                    VoiceRoomMember.user_id == viewer.user_id,
+                )
+            )
+        if blocked or (found.status != "open" and was_member is None):
+            raise RoomNotFound()
+        return found
+
+    async def earnings(self, room_id: str, host_id: str) -> tuple[int, int]:
+        async with self.db.reading() as s:
+            return await views.earnings(s, room_id, host_id)
+
+    async def close_by(self, who: Principal, room_id: str) -> RoomView:
+        """The host or an admin closes the room (idempotent); anyone else who can see it is
+        refused ``not_room_host``."""
+        found = await self.visible(who, room_id)
+        if who.user_id == found.host.user_id:
+            await self.close_room(room_id, CloseReason.HOST)
+        elif who.role == Role.ADMIN:
+            await self.close_room(room_id, CloseReason.ADMIN, admin_id=who.user_id)
+        else:
+            raise NotRoomHost()
+        return await self.view(room_id)
+
+    # -- Socket.IO ------------------------------------------------------------------------------
+
+    async def join(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]:
+        """Join ``room_id`` as a member: the first minute at the room's rate is reserved, or
+        nothing is written.  A resend (same ``request_key``) returns the same membership."""
+        lock = self._joining.setdefault(who.user_id, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._join(who, room_id, request_key)
+        finally:
+            if not lock.locked() and not lock._waiters:
+                self._joining.pop(who.user_id, None)
+
+    async def _join(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]:
+        async with self.db.reading() as s:
+            again = await s.scalar(
+                select(VoiceRoomMember).where(
+                    VoiceRoomMember.user_id == who.user_id,
+                    VoiceRoomMember.request_key == request_key,
+                )
+            )
+            room = await s.get(VoiceRoom, room_id)
+            blocked = room is not None and await s.scalar(
+                select(blocked_between(who.user_id, room.host_id))
+            )
+            current = await s.scalar(
+                select(VoiceRoomMember).where(
+                    VoiceRoomMember.user_id == who.user_id, VoiceRoomMember.status == "joined"
+                )
+            )
+            in_call = await s.scalar(
+                select(Call.id).where(Call.customer_id == who.user_id, Call.status.in_(_OPEN_CALL))
+            )
+            members = await s.scalar(_joined_count(room_id))
+            recent = await s.scalar(
+                select(func.count())
+                .select_from(VoiceRoomMember)
+                .where(
+                    VoiceRoomMember.user_id == who.user_id,
+                    VoiceRoomMember.joined_at > self.clock.now() - timedelta(hours=1),
+                )
+            )
+        if again is not None:
+            if again.room_id != room_id:
+                raise RequestReused()
+            return await self._joined(again.id, room_id)
+        if room is None or blocked:
+            raise RoomNotFound()
+        if who.role != Role.CUSTOMER:
+            raise NotCustomer()
+        if room.status != "open":
+            raise RoomClosed()
+        if current is not None:
+            if current.room_id == room_id:
+                return await self._joined(current.id, room_id)
+            raise AlreadyInRoom()
+        if in_call is not None:
+            raise AlreadyInCall()
+        if self._draining():
+            raise Draining()
+        if (recent or 0) >= rules.MAX_JOINS_PER_USER_PER_HOUR:
+            raise TooManyJoins()
+        if not rules.has_room_for_one_more(members or 0, room.capacity):
+            raise RoomFull()
+        if room.joins >= rules.MAX_JOINS_PER_ROOM:
+            raise RoomFull("this room has had as many listeners as it may")
+        session_id = new_session_id()
+        # Reserve minute 1 first: no money, no join (refused with metering's own codes).  The
+        # checks above are the friendly refusals; metering's one-meter-per-customer row is the
+        # guarantee, when a call or another join of this customer races this one.
+        try:
+            opened = await self.metering.open_session(
+                session_id,
+                who.user_id,
+                room.host_id,
+                Mode.VOICE,
+                rate_fen_per_min=room.rate_fen_per_min,
+                kind=MeterKind.ROOM_SEAT,
+            )
+        except MeterBusy as exc:
+            if exc.details.get("kind") == MeterKind.ROOM_SEAT:
+                raise AlreadyInRoom() from None
+            raise AlreadyInCall() from None
+        try:
+            await self._store_member(who.user_id, room_id, request_key, session_id)
+        except BaseException as exc:
+            # Whatever stopped the join being written, minute 1 must not stay held.
+            await asyncio.shield(self._undo_join(session_id))
+            if isinstance(exc, IntegrityError):
+                return await self._join_raced(who, room_id, request_key)
+            raise
+        log.info("voice_room_joined", room_id=room_id, session_id=session_id, user_id=who.user_id)
+        if room.owner == self.owner:
+            self.runner.track(session_id, Update(opened))
+        result = await self._joined(session_id, room_id)
+        await self.tell_room(room_id)
+        await self.billing.changed(room_id)
+        return result
+
+    async def _store_member(
+        self, user_id: str, room_id: str, request_key: str, session_id: str
+    ) -> None:
+        now = self.clock.now()
+        async with self.db.writing() as s:
+            room = await s.get(VoiceRoom, room_id, with_for_update=True)
+            assert room is not None
+            if room.status != "open":
+                raise RoomClosed()
+            members = await s.scalar(_joined_count(room_id))
+            if not rules.has_room_for_one_more(members or 0, room.capacity):
+                raise RoomFull()
+            room.joins += 1
+            s.add(
+                VoiceRoomMember(
+                    id=session_id,
+                    room_id=room_id,
+                    user_id=user_id,
+                    request_key=request_key,
+                    status="joined",
+                    joined_at=now,
+                )
+            )
+            await s.flush()
+
+    async def _undo_join(self, session_id: str) -> None:
+        """End a session whose member row was never written (if it was after all, the
+        membership stands and its session with it)."""
+        async with self.db.reading() as s:
+            written = await s.get(VoiceRoomMember, session_id)
+        if written is None:
+            with contextlib.suppress(SessionEnded, SessionNotFound):
+                await self.metering.end(session_id, "not_joined")
+
+    async def _join_raced(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]:
+        """The member row could not be written: the same join sent twice at once, or a join
+        to another room that won."""
+        async with self.db.reading() as s:
+            again = await s.scalar(
+                select(VoiceRoomMember).where(
+                    VoiceRoomMember.user_id == who.user_id,
+                    VoiceRoomMember.request_key == request_key,
+                )
+            )
+        if again is not None and again.room_id == room_id:
+            return await self._joined(again.id, room_id)
+        raise RequestReused() if again is not None else AlreadyInRoom()
+
+    async def _joined(self, session_id: str, room_id: str) -> dict[str, Any]:
+        return {"room": (await self.view(room_id)).payload(), "session_id": session_id}
+
+    async def leave(self, who: Principal, room_id: str) -> dict[str, Any]:
+        """A member leaves (their session ends and is settled); the host leaving closes the
+        room.  Leaving again is a no-op."""
+        found = await self.visible(who, room_id)
+        if who.user_id == found.host.user_id:
+            await self.close_room(room_id, CloseReason.HOST)
+        else:
+            async with self.db.reading() as s:
+                mine = (
+                    await s.scalars(
+                        select(VoiceRoomMember).where(
+                            VoiceRoomMember.room_id == room_id,
+                            VoiceRoomMember.user_id == who.user_id,
+                        )
+                    )
+                ).all()
+            if not mine:
+                raise NotMember()
+            for m in mine:
+                if m.status == "joined":
+                    await self.remove(m.id, LeaveReason.LEFT)
+        # Whoever left is not in it any more: they see it as the public does (views.py).
+        left = await self.view(room_id)
+        return {"room": left.payload(members=left.sees_members(who.user_id, who.role))}
+
+    async def current(self, user_id: str) -> dict[str, Any] | None:
+        """The open room ``user_id`` hosts or is in, if any (a reconnecting client resumes)."""
+        async with self.db.reading() as s:
+            room_id = await s.scalar(
+                select(VoiceRoom.id).where(VoiceRoom.host_id == user_id, VoiceRoom.status == "open")
+            ) or await s.scalar(
+                select(VoiceRoomMember.room_id).where(
+                    VoiceRoomMember.user_id == user_id, VoiceRoomMember.status == "joined"
+                )
+            )
+        return (await self.view(room_id)).payload() if room_id else None
+
+    async def participants(self, room_id: str) -> list[str]:
+        """The host and the joined members of a room."""
+        found = await self.view(room_id)
+        return [found.host.user_id, *(m.user_id for m in found.members)]
+
+    async def media_home(self, who: Principal, room_id: str) -> str:
+        """The process holding the media of an open room ``who`` is in (its host or a joined
+        member); else a refusal."""
+        async with self.db.reading() as s:
+            room = await s.get(VoiceRoom, room_id)
+            member = await s.scalar(
+                select(VoiceRoomMember.id).where(
+                    VoiceRoomMember.room_id == room_id,
+                    VoiceRoomMember.user_id == who.user_id,
+                    VoiceRoomMember.status == "joined",
+                )
+            )
+        if room is None:
+            raise RoomNotFound()
+        if who.user_id != room.host_id and member is None:
+            raise NotMember()
+        if room.status != "open":
+            raise RoomClosed()
+        return room.owner
+
+    # -- presence and blocks --------------------------------------------------------------------
+
+    async def away(self, user_id: str, at_ms: int | None = None) -> None:
+        """Every device of ``user_id`` is gone: their billing (or, for a host, every member's)
+        pauses, from ``at_ms`` (default now; the last heartbeat of the process that held their
+        sockets, if it died); past the away time-out they are removed (the room closes)."""
+        await self._presence(user_id, away=True, at_ms=at_ms)
+
+    async def back(self, user_id: str) -> None:
+        await self._presence(user_id, away=False)
+
+    async def settle_lost_owner(self, owner: str, at_ms: int) -> list[str]:
+        """The process ``owner`` died, its last heartbeat at ``at_ms``: its open rooms close
+        (``server_lost``), every member's session settled as of that moment."""
+        async with self.db.reading() as s:
+            rooms = (
+                await s.scalars(
+                    select(VoiceRoom.id).where(VoiceRoom.owner == owner, VoiceRoom.status == "open")
+                )
+            ).all()
+            seats = (
+                await s.scalars(
+                    select(VoiceRoomMember.id).where(
+                        VoiceRoomMember.room_id.in_(rooms), VoiceRoomMember.status == "joined"
+                    )
+                )
+            ).all()
+        for session_id in seats:
+            with contextlib.suppress(SessionEnded, SessionNotFound):
+                await self.metering.end(session_id, CloseReason.SERVER_LOST.value, at_ms)
+        for room_id in rooms:
+            try:
+                await self.close_room(room_id, CloseReason.SERVER_LOST)
+            except Exception:
+                log.exception("voice_room_lost_owner_failed", room_id=room_id)
+        return list(rooms)
+
+    async def _presence(self, user_id: str, *, away: bool, at_ms: int | None = None) -> None:
+        async with self.db.reading() as s:
+            hosted = await s.scalar(
+                select(VoiceRoom.id).where(VoiceRoom.host_id == user_id, VoiceRoom.status == "open")
+            )
+            joined = await s.scalar(
+                select(VoiceRoomMember.id).where(
+                    VoiceRoomMember.user_id == user_id, VoiceRoomMember.status == "joined"
+                )
+            )
+        if hosted is None and joined is None:
+            return
+        now = self.clock.now()
+        if away and at_ms is not None:
+            now = min(now, from_ms(at_ms))
+        changed: list[str] = []
+        async with self.db.writing() as s:
+            if hosted is not None:
+                room = await s.get(VoiceRoom, hosted, with_for_update=True)
+                if (
+                    room is not None
+                    and room.status == "open"
+                    and (room.host_away_at is None) == away
+                ):
+                    room.host_away_at = now if away else None
+                    changed.append(room.id)
+            if joined is not None:
+                member = await s.get(VoiceRoomMember, joined, with_for_update=True)
+                if (
+                    member is not None
+                    and member.status == "joined"
+                    and ((member.away_at is None) == away)
+                ):
+                    member.away_at = now if away else None
+                    changed.append(member.room_id)
+        for room_id in changed:
+            log.info("voice_room_presence", room_id=room_id, user_id=user_id, away=away)
+            await self.billing.changed(room_id)
+
+    async def on_block(self, blocker_id: str, blocked_id: str) -> None:
+        """A block between a host and a member of their open room removes the member."""
+        async with self.db.reading() as s:
+            rows = (
+                await s.scalars(
+                    select(VoiceRoomMember.id)
+                    .join(VoiceRoom, VoiceRoom.id == VoiceRoomMember.room_id)
+                    .where(
+                        VoiceRoom.status == "open",
+                        VoiceRoomMember.status == "joined",
+                        (
+                            (VoiceRoom.host_id == blocker_id)
+                            & (VoiceRoomMember.user_id == blocked_id)
+                        )
+                        | (
+                            (VoiceRoom.host_id == blocked_id)
+                            & (VoiceRoomMember.user_id == blocker_id)
+                        ),
+                    )
+                )
+            ).all()
+        for session_id in rows:
+            await self.remove(session_id, LeaveReason.BLOCKED)
+
+    # -- the two ways out -----------------------------------------------------------------------
+
+    async def remove(
+        self, session_id: str, reason: LeaveReason, *, session_ended: bool = False
+    ) -> bool:
+        """One member goes: their session ends and is settled (unless metering ended it
+        already: ``session_ended``), their media leaves the room, they are told
+        (``room:left``) and the others see the room change.  False if they had gone already."""
+        now = self.clock.now()
+        async with self.db.writing() as s:
+            member = await s.get(VoiceRoomMember, session_id, with_for_update=True)
+            if member is None or member.status != "joined":
+                return False
+            member.status = "left"
+            member.left_at = now
+            member.leave_reason = reason.value
+            member.away_at = None
+            room = await s.get(VoiceRoom, member.room_id)
+            assert room is not None
+            room_id, user_id, owner = room.id, member.user_id, room.owner
+        log.info("voice_room_left", room_id=room_id, session_id=session_id, reason=reason.value)
+        if not session_ended:
+            await self.end_session(session_id, reason.value, owner)
+        await self.billing.gone(room_id, user_id, session_id)
+        await self.emitter.to_user(
+            user_id, "room:left", {"room_id": room_id, "reason": reason.value}
+        )
+        await self.tell_room(room_id)
+        return True
+
+    async def close_room(
+        self, room_id: str, reason: CloseReason, *, admin_id: str | None = None
+    ) -> bool:
+        """Close an open room: every member's session ends and is settled, the media room
+        closes, the host is released.  An admin's close is audit-logged in the same
+        transaction.  False if it was closed already."""
+        now = self.clock.now()
+        # A room whose process died ends its members' sessions as such, whichever sweep saw it
+        # first (the room's heartbeat or the process's): the reason must not depend on the race.
+        left_as = (
+            LeaveReason.SERVER_LOST if reason is CloseReason.SERVER_LOST else LeaveReason.CLOSED
+        )
+        async with self.db.writing() as s:
+            room = await s.get(VoiceRoom, room_id, with_for_update=True)
+            if room is None or room.status != "open":
+                return False
+            room.status = "closed"
+            room.closed_at = now
+            room.close_reason = reason.value
+            room.host_away_at = None
+            members = (
+                await s.scalars(
+                    select(VoiceRoomMember)
+                    .where(VoiceRoomMember.room_id == room_id, VoiceRoomMember.status == "joined")
+                    .with_for_update()
+                )
+            ).all()
+            for m in members:
+                m.status = "left"
+                m.left_at = now
+                m.leave_reason = left_as.value
+                m.away_at = None
+            if admin_id is not None:
+                await self._audit.record(
+                    key=f"voiceroom.close:{room_id}",
+                    admin_id=admin_id,
+                    action="voiceroom.close",
+                    subject_type="voice_room",
+                    subject_id=room_id,
+                    detail={"host_id": room.host_id, "title": room.title, "members": len(members)},
+                    s=s,
+                )
+            host_id, owner = room.host_id, room.owner
+            gone = [(m.id, m.user_id) for m in members]
+        log.info("voice_room_closed", room_id=room_id, reason=reason.value, members=len(gone))
+        for session_id, _ in gone:
+            await self.end_session(session_id, left_as.value, owner)
+        await self.close_media(room_id, owner)
+        await self.billing.closed(room_id, [session_id for session_id, _ in gone])
+        await self.presence.release(host_id, room_id)
+        status = (await self.presence.statuses([host_id]))[host_id]
+        await self.emitter.presence_changed(host_id, status)
+        for _, user_id in gone:
+            await self.emitter.to_user(
+                user_id, "room:left", {"room_id": room_id, "reason": left_as.value}
+            )
+        await self.emitter.to_user(host_id, "room:update", (await self.view(room_id)).payload())
+        return True
+
+    async def end_session(self, session_id: str, reason: str, owner: str) -> None:
+        try:
+            update = await self.metering.end(session_id, reason)
+        except SessionEnded:
+            self.runner.untrack(session_id)
+            return
+        except SessionNotFound:
+            return
+        await self.deliver(session_id, update, owner)
+
+    async def deliver(self, session_id: str, update: Update, owner: str) -> None:
+        """The room's owner runs the session's billing clock; another process only tells."""
+        if owner == self.owner:
+            await self.runner.deliver(session_id, update)
+        else:
+            self.runner.untrack(session_id)
+            await self.runner.announce(session_id, update)
+
+    async def close_media(self, room_id: str, owner: str) -> None:
+        if self._media is None:
+            return
+        try:
+            await self._media.call(owner, "close", call_id=room_id)
+        except DomainError as exc:
+            log.warning("voice_room_media_close_failed", room_id=room_id, code=exc.code)
+
+    async def tell_room(self, room_id: str) -> None:
+        """``room:update`` to the host and every member."""
+        found = await self.view(room_id)
+        payload = found.payload()
+        for user_id in [found.host.user_id, *(m.user_id for m in found.members)]:
+            await self.emitter.to_user(user_id, "room:update", payload)
+
+    # -- housekeeping ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.billing.start()
+
+    async def stop(self) -> None:
+        """Shutting down: the background work stops, and this process's open rooms close
+        (every session settled) rather than wait to be found orphaned."""
+        await self.billing.stop()
+        try:
+            async with self.db.reading() as s:
+                mine = (
+                    await s.scalars(
+                        select(VoiceRoom.id).where(
+                            VoiceRoom.owner == self.owner, VoiceRoom.status == "open"
+                        )
+                    )
+                ).all()
+        except Exception:
+            # The database is gone: another process's sweep closes these rooms (their owner
+            # stops heartbeating) and metering settles their sessions.
+            log.exception("voice_room_drain_failed")
+            return
+        for room_id in mine:
+            try:
+                await self.close_room(room_id, CloseReason.DRAIN)
+            except Exception:
+                log.exception("voice_room_drain_failed", room_id=room_id)
+
+
+def _open_call_of_companion(user_id: str) -> Any:
+    return select(Call.id).where(Call.companion_id == user_id, Call.status.in_(_OPEN_CALL))
+
+
+def _joined_count(room_id: str) -> Any:
+    return (
+        select(func.count())
+        .select_from(VoiceRoomMember)
+        .where(VoiceRoomMember.room_id == room_id, VoiceRoomMember.status == "joined")
+    )

@@ -1,3 +1,0 @@
-from tests.signaling.conftest import make_rig, rig
-
-__all__ = ["make_rig", "rig"]
