@@ -61,7 +61,8 @@ from market.catalog.recommender import DAY_OFFSET, MAX_FAVOURITES, MAX_HISTORY
 from market.catalog.routes import CompanionsOut, companion_out
 from market.reviews.rules import bayesian_x100
 from market.vetting.specialties import SPECIALTIES
-from peiliao.app import DB, create_app
+from peiliao.app import create_app
+from peiliao.keys import DB
 from store import Database
 from store.migrate import upgrade
 from store.models import AuthSession, Block, CompanionRate, Favourite, MeteredSession, User

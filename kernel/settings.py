@@ -43,7 +43,7 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool | None = None  # None: JSON outside dev
     #: the built web client; empty: web_client/dist beside the code (the checkout it runs from),
-    #: whatever the working directory (peiliao.app.web_dist_path)
+    #: whatever the working directory (peiliao.web.web_dist_path)
     web_dist_dir: str = ""
 
     # Store

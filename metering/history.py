@@ -15,7 +15,7 @@ from kernel.cursor import MAX_CURSOR_CHARS, BadCursor
 from kernel.http.access import USERS, access
 from kernel.http.api import CURSORS, Api, Call
 from kernel.http.models import Strict
-from metering.routes import METERING_DB
+from metering.keys import METERING_DB
 from store.models import MeteredSession, User
 
 api = Api()

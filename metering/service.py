@@ -4,6 +4,10 @@ Each operation is one database transaction (``Database.writing()``): it locks th
 runs the pure billing clock, performs the money actions it asks for and saves the new state.
 A crash before commit leaves nothing; a retry after commit finds every transfer already posted
 (their ids are idempotency keys) and the state already advanced.
+
+The charge path: :meth:`MeteringService.apply` → ``billing_clock.step`` → ``holds`` →
+``commission.split`` → ``ledger.post``.  What happens after a session (refunds, settling
+earnings) posts through ``settlement``; the figures of the live view are read by ``figures``.
 """
 
 from __future__ import annotations
@@ -16,43 +20,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import Clock
-from metering import accounts, billing_clock, holds, meters
+from metering import accounts, billing_clock, figures, holds, meters, settlement
 from metering.billing_clock import Meter, MeterError, Policy
-from metering.commission import split
 from metering.errors import (
     BudgetExceeded,
     InsufficientFunds,
     InvalidAmount,
     InvalidRates,
     RatesNotSet,
-    RefundTooLarge,
-    RefundUncovered,
     SessionEnded,
     SessionExists,
-    SessionNotEnded,
     SessionNotFound,
 )
-from metering.ids import TransferId
-from metering.ledger import Ledger, Overdrawn, TransferSpec, balances, legs
+from metering.ledger import Ledger, balances
 from metering.meters import MeterKind
 from metering.tariff import Level, Mode, RateError, Rates, commission_bp, validate_rates
 from store import Database
 from store.db import is_transient, upsert
-from store.models import (
-    BudgetMonth,
-    CompanionRate,
-    CustomerSetting,
-    Entry,
-    Hold,
-    MeteredSession,
-    MinuteGrant,
-    Transfer,
-)
+from store.models import CompanionRate, CustomerSetting, MeteredSession
 
 log = structlog.get_logger(__name__)
 #: how many times an open that lost a PostgreSQL deadlock is run (idempotent on its id)
@@ -452,72 +442,28 @@ class MeteringService:
             return await self._view(s, row)
 
     async def _view(self, s: AsyncSession, row: MeteredSession) -> SessionView:
-        cust = row.customer_id
+        now = self._clock.now()
+        cust, comp = row.customer_id, row.companion_id
         bal = await balances(s, [accounts.wallet(cust), accounts.promo(cust)])
-        money = bal[accounts.wallet(cust)] + bal[accounts.promo(cust)]
-        package_minutes = await self._package_minutes(s, row)
         cap = await holds.monthly_cap(s, cust)
-        committed = 0 if cap is None else await self._committed(s, cust)
-        held_ahead = (
-            await s.execute(
-                select(func.count())
-                .select_from(Hold)
-                .where(Hold.session_id == row.id, Hold.status == "pending")
-            )
-        ).scalar_one()
         return live_view(
             row,
             billed_minutes=row.billed_minutes,
             charged_fen=row.charged_fen,
-            money_fen=money,
-            package_minutes=package_minutes,
+            money_fen=bal[accounts.wallet(cust)] + bal[accounts.promo(cust)],
+            package_minutes=await figures.package_minutes(s, row, now),
             cap_fen=cap,
-            committed_fen=committed,
-            held_ahead=int(held_ahead),
-            earned_fen=await self._session_net(s, row.id, accounts.earn_pending(row.companion_id))
-            + await self._session_net(s, row.id, accounts.earn_available(row.companion_id)),
+            committed_fen=0 if cap is None else await figures.committed(s, cust, now),
+            held_ahead=await figures.held_ahead(s, row.id),
+            earned_fen=await figures.session_net(s, row.id, accounts.earn_pending(comp))
+            + await figures.session_net(s, row.id, accounts.earn_available(comp)),
         )
-
-    async def _package_minutes(self, s: AsyncSession, row: MeteredSession) -> int:
-        now = self._clock.now()
-        value = (
-            await s.execute(
-                select(
-                    func.coalesce(
-                        func.sum(
-                            MinuteGrant.minutes_total
-                            - MinuteGrant.minutes_used
-                            - MinuteGrant.minutes_held
-                        ),
-                        0,
-                    )
-                ).where(
-                    MinuteGrant.user_id == row.customer_id,
-                    MinuteGrant.mode == row.mode,
-                    MinuteGrant.expires_at > now,
-                    MinuteGrant.expired_at.is_(None),
-                    (MinuteGrant.companion_id.is_(None))
-                    | (MinuteGrant.companion_id == row.companion_id),
-                )
-            )
-        ).scalar_one()
-        return int(value)
-
-    async def _committed(self, s: AsyncSession, user_id: str) -> int:
-        value = (
-            await s.execute(
-                select(BudgetMonth.committed_fen).where(
-                    BudgetMonth.user_id == user_id,
-                    BudgetMonth.month == holds.budget_month(self._clock.now()),
-                )
-            )
-        ).scalar_one_or_none()
-        return int(value or 0)
 
     async def budget(self, user_id: str) -> tuple[int | None, int]:
         """The customer's monthly cap (``None``: no cap) and what this month has committed."""
         async with self._db.reading() as s:
-            return await holds.monthly_cap(s, user_id), await self._committed(s, user_id)
+            cap = await holds.monthly_cap(s, user_id)
+            return cap, await figures.committed(s, user_id, self._clock.now())
 
     # -- refunds --------------------------------------------------------------------------------
 
@@ -537,65 +483,13 @@ class MeteringService:
             row = await s.get(MeteredSession, session_id, with_for_update=True)
             if row is None:
                 raise SessionNotFound()
-            transfer_id = TransferId(f"refund:{session_id}:{key}")
-            if await s.get(Transfer, transfer_id) is not None:
-                return await self._view(s, row)
-            if row.status != "ended":
-                raise SessionNotEnded()
-            refundable = row.charged_fen - row.refunded_fen
-            if amount_fen > refundable:
-                raise RefundTooLarge(refundable_fen=refundable)
-            # Every cash minute of a session has the same price and split, so the per-minute
-            # split is the proportion in which platform and companion received the money.
-            per_minute = split(row.rate_fen_per_min, row.commission_bp)
-            platform_part = amount_fen * per_minute.platform_fen // row.rate_fen_per_min
-            companion_part = amount_fen - platform_part
-            # Promo credit this session still holds: spent minus already refunded.
-            promo_net = -await self._session_net(s, row.id, accounts.promo(row.customer_id))
-            promo_part = amount_fen * promo_net // max(1, refundable)
-            wallet_part = amount_fen - promo_part
-            pending = (await balances(s, [accounts.earn_pending(row.companion_id)]))[
-                accounts.earn_pending(row.companion_id)
-            ]
-            from_pending = min(companion_part, pending)
-            from_available = companion_part - from_pending
-            try:
-                async with s.begin_nested():
-                    await self.ledger.post(
-                        s,
-                        TransferSpec(
-                            transfer_id,
-                            "refund",
-                            legs(
-                                (accounts.earn_pending(row.companion_id), -from_pending),
-                                (accounts.earn_available(row.companion_id), -from_available),
-                                (accounts.PLATFORM_REVENUE, -platform_part),
-                                (accounts.wallet(row.customer_id), wallet_part),
-                                (accounts.promo(row.customer_id), promo_part),
-                            ),
-                            session_id=session_id,
-                            memo={"reason": reason[:200]},
-                        ),
-                        now,
-                    )
-            except Overdrawn as exc:
-                raise RefundUncovered() from exc
-            row.refunded_fen += amount_fen
-            view = await self._view(s, row)
-        log.info("session_refunded", session_id=session_id, amount_fen=amount_fen)
-        return view
-
-    @staticmethod
-    async def _session_net(s: AsyncSession, session_id: str, account: str) -> int:
-        """What the session's transfers have added to (or, negative, taken from) ``account``."""
-        value = (
-            await s.execute(
-                select(func.coalesce(func.sum(Entry.amount_fen), 0))
-                .join(Transfer, Transfer.id == Entry.transfer_id)
-                .where(Transfer.session_id == session_id, Entry.account_id == account)
+            posted = await settlement.refund(
+                s, self.ledger, row, amount_fen, key=key, reason=reason, now=now
             )
-        ).scalar_one()
-        return int(value)
+            view = await self._view(s, row)
+        if posted:
+            log.info("session_refunded", session_id=session_id, amount_fen=amount_fen)
+        return view
 
     # -- budget ---------------------------------------------------------------------------------
 
@@ -612,47 +506,13 @@ class MeteringService:
         now = self._clock.now()
         cutoff = now - timedelta(seconds=self.policy.earnings_hold_s)
         async with self._db.reading() as s:
-            ids = (
-                (
-                    await s.execute(
-                        select(MeteredSession.id)
-                        .where(
-                            MeteredSession.status == "ended",
-                            MeteredSession.settled_at.is_(None),
-                            MeteredSession.ended_at <= cutoff,
-                        )
-                        .limit(limit)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            ids = await settlement.due(s, cutoff, limit)
         for sid in ids:
             async with self._session_lock(sid), self._db.writing() as s:
                 row = await s.get(MeteredSession, sid, with_for_update=True)
                 assert row is not None
-                if row.settled_at is not None:
-                    continue
-                net = await self._session_net(s, sid, accounts.earn_pending(row.companion_id))
-                pending = (await balances(s, [accounts.earn_pending(row.companion_id)]))[
-                    accounts.earn_pending(row.companion_id)
-                ]
-                amount = min(net, pending)
-                if amount > 0:
-                    await self.ledger.post(
-                        s,
-                        TransferSpec(
-                            TransferId(f"settle:{sid}"),
-                            "settle",
-                            legs(
-                                (accounts.earn_pending(row.companion_id), -amount),
-                                (accounts.earn_available(row.companion_id), amount),
-                            ),
-                            session_id=sid,
-                        ),
-                        now,
-                    )
-                row.settled_at = now
+                if row.settled_at is None:
+                    await settlement.settle(s, self.ledger, row, now)
         return len(ids)
 
     # -- crash safety ---------------------------------------------------------------------------

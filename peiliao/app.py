@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import hmac
 import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel
 
 from accounts import routes as account_routes
 from accounts.real_name import RealNameService
@@ -20,15 +17,14 @@ from accounts.real_name import SandboxProvider as SandboxRealNameProvider
 from accounts.revocation import MemoryRevocations, RedisRevocations, Revocations
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
 from accounts.service import AccountService
-from accounts.sms import AliyunSms, DevOutbox, SmsSender
+from accounts.sms import DevOutbox, SmsSender
 from audit import routes as audit_routes
 from audit.log import AuditLog
 from kernel.clock import Clock, SystemClock
 from kernel.crypto import Sealer as DataSealer
 from kernel.cursor import CursorCodec
-from kernel.errors import DomainError, Unauthenticated, Unavailable
-from kernel.http.access import ANYONE, access
-from kernel.http.api import AUTHENTICATOR, CURSORS, Api, Call
+from kernel.errors import DomainError
+from kernel.http.api import AUTHENTICATOR, CURSORS, Api
 from kernel.http.middleware import TELEMETRY, errors, request_context, security_headers
 from kernel.settings import Settings
 from kernel.telemetry import PrometheusTelemetry
@@ -49,6 +45,8 @@ from market.reviews.stats import StatsService
 from market.support import routes as support_routes
 from market.support.rules import Policy as TicketPolicy
 from market.support.tickets import TicketService
+from market.vetting import application_routes as vetting_application_routes
+from market.vetting import review_routes as vetting_review_routes
 from market.vetting import routes as vetting_routes
 from market.vetting.applications import Policy as VettingPolicy
 from market.vetting.service import VettingService
@@ -58,18 +56,13 @@ from market.voicerooms.service import RoomPolicy, VoiceRoomService
 from media.ice import IcePolicy
 from media.rooms import Rooms
 from metering import history as metering_history
-from metering import routes as metering_routes
+from metering import keys as metering_keys
 from metering.batch import TickBatcher
 from metering.payments import (
-    AlipayStyle,
     PaymentProvider,
-    Sandbox,
-    WechatPayV3,
-    load_private_key,
-    load_public_key,
-    sandbox_keys,
 )
-from metering.payouts import ManualPayouts, PayoutProvider, Payouts, SandboxPayouts, Sealer
+from metering.payouts import PayoutProvider, Payouts, Sealer
+from metering.routes import api as metering_api
 from metering.runner import MeteringRunner
 from metering.service import MeteringPolicy, MeteringService, Notice, Update
 from metering.wallet import Wallets
@@ -77,6 +70,10 @@ from moderation import routes as moderation_routes
 from moderation.blocks import BlockService
 from moderation.chat_rules import ChatRules
 from moderation.reports import ReportService
+from peiliao.keys import CLOCK, DB, OPENAPI, PROMETHEUS, SIGNALING, VERSION
+from peiliao.providers import build_payments, build_payouts, build_sms
+from peiliao.system import system
+from peiliao.web import mount_web_client
 from privacy import routes as privacy_routes
 from privacy.service import PrivacyService
 from signaling import routes as signaling_routes
@@ -94,140 +91,10 @@ from store.migrate import current_revision, head_revision
 
 log = structlog.get_logger("peiliao")
 
-SIGNALING = web.AppKey("signaling", Signaling)
-
 
 def process_id() -> str:
     """This server process, as other processes know it (metering's and calls' ``owner``)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-VERSION = "0.1.0"
-DB = web.AppKey("db", Database)
-CLOCK = web.AppKey("clock", Clock)
-PROMETHEUS = web.AppKey("prometheus", PrometheusTelemetry)
-OPENAPI = web.AppKey("openapi", dict)
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Ready(BaseModel):
-    status: str
-    database: str
-
-
-system = Api()
-
-
-@system.route(
-    "GET",
-    "/healthz",
-    access=access(ANYONE),
-    summary="Liveness: the process answers",
-    tags=["system"],
-    auth="none",
-    response=Health,
-)
-async def healthz(call: Call) -> BaseModel:
-    return Health(status="ok")
-
-
-@system.route(
-    "GET",
-    "/readyz",
-    access=access(ANYONE),
-    summary="Readiness: the database answers",
-    tags=["system"],
-    auth="none",
-    response=Ready,
-    errors=[Unavailable],
-)
-async def readyz(call: Call) -> BaseModel:
-    try:
-        await call.request.app[DB].ping()
-    except Exception as exc:
-        log.warning("readyz_database_down", error=type(exc).__name__)
-        raise Unavailable("the database does not answer") from exc
-    return Ready(status="ok", database="ok")
-
-
-@system.route(
-    "GET",
-    "/api/openapi.json",
-    access=access(ANYONE),
-    summary="This document",
-    tags=["system"],
-    auth="none",
-)
-async def openapi(call: Call) -> web.StreamResponse:
-    return web.json_response(call.request.app[OPENAPI])
-
-
-@system.route(
-    "GET",
-    "/metrics",
-    access=access(ANYONE),
-    summary="Prometheus metrics",
-    tags=["system"],
-    auth="none",
-    raw_response_type="text/plain",
-    errors=[Unauthenticated],
-)
-async def metrics(call: Call) -> web.StreamResponse:
-    # Not public: route names, counts and latencies tell an outsider too much.  With a token
-    # (required in prod) only a scraper sending it may read them; dev without one is open.
-    token = call.request.app[SETTINGS].metrics_token
-    if token:
-        sent = call.request.headers.get("Authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            raise Unauthenticated("send the metrics bearer token (PEILIAO_METRICS_TOKEN)")
-    body, content_type = call.request.app[PROMETHEUS].render()
-    resp = web.Response(body=body)
-    resp.headers["Content-Type"] = content_type
-    return resp
-
-
-def build_sms(s: Settings) -> SmsSender:
-    if s.sms_provider == "aliyun":
-        return AliyunSms(
-            endpoint=s.aliyun_sms_endpoint,
-            access_key_id=s.aliyun_sms_access_key_id,
-            access_key_secret=s.aliyun_sms_access_key_secret,
-            sign_name=s.aliyun_sms_sign_name,
-            template_code=s.aliyun_sms_template_code,
-            timeout_s=s.sms_timeout_s,
-        )
-    return DevOutbox(s.sms_outbox_size)
-
-
-def build_payments(s: Settings) -> PaymentProvider:
-    if s.payment_provider == "alipay":
-        return AlipayStyle(
-            name="alipay",
-            app_id=s.alipay_app_id,
-            gateway=s.alipay_gateway,
-            private_key=load_private_key(Path(s.alipay_private_key_file).read_bytes()),
-            provider_public_key=load_public_key(Path(s.alipay_public_key_file).read_bytes()),
-        )
-    if s.payment_provider == "wechat":
-        return WechatPayV3(
-            mchid=s.wechat_mchid,
-            appid=s.wechat_appid,
-            apiv3_key=s.wechat_apiv3_key,
-            platform_public_key=load_public_key(
-                Path(s.wechat_platform_public_key_file).read_bytes()
-            ),
-            merchant_key=load_private_key(Path(s.wechat_merchant_private_key_file).read_bytes()),
-            merchant_serial=s.wechat_merchant_serial,
-        )
-    return Sandbox(sandbox_keys(Path(s.var_dir)), s.base_url)
-
-
-def build_payouts(s: Settings) -> PayoutProvider:
-    return ManualPayouts() if s.payout_provider == "manual" else SandboxPayouts()
 
 
 def create_app(
@@ -284,13 +151,13 @@ def create_app(
     cursors = app[CURSORS] = CursorCodec.from_secret(settings.secret_key)
     if isinstance(sms, DevOutbox):
         app[DEV_OUTBOX] = sms
-    app[metering_routes.METERING] = metering
-    app[metering_routes.WALLETS] = Wallets(db, clock, metering.ledger)
-    app[metering_routes.PROVIDER] = payments or build_payments(settings)
-    app[metering_routes.METERING_DB] = db
-    app[metering_routes.PUBLIC_URL] = settings.base_url
-    app[metering_routes.DEV] = settings.is_dev
-    app[metering_routes.PAYOUTS] = Payouts(
+    app[metering_keys.METERING] = metering
+    app[metering_keys.WALLETS] = Wallets(db, clock, metering.ledger)
+    app[metering_keys.PROVIDER] = payments or build_payments(settings)
+    app[metering_keys.METERING_DB] = db
+    app[metering_keys.PUBLIC_URL] = settings.base_url
+    app[metering_keys.DEV] = settings.is_dev
+    app[metering_keys.PAYOUTS] = Payouts(
         db,
         clock,
         metering.ledger,
@@ -306,7 +173,7 @@ def create_app(
     )
     api.include(system)
     api.include(account_routes.api)
-    api.include(metering_routes.api)
+    api.include(metering_api)
     api.include(metering_history.api)
     api.include(signaling_routes.api)
     api.include(moderation_routes.api)
@@ -319,10 +186,12 @@ def create_app(
     api.include(review_routes.api)
     api.include(appeal_routes.api)
     api.include(support_routes.api)
+    api.include(vetting_application_routes.api)
+    api.include(vetting_review_routes.api)
     api.include(vetting_routes.api)
     api.mount(app)
     app[OPENAPI] = api.openapi(title="Peiliao API", version=VERSION)
-    _mount_web_client(app, settings.web_dist_dir)
+    mount_web_client(app, settings.web_dist_dir)
 
     batcher = TickBatcher(metering)
     calls: CallService | None = None  # built below; the runner's sinks reach it when it runs
@@ -349,7 +218,7 @@ def create_app(
         notify=notice,
         observe=observe,
     )
-    app[metering_routes.RUNNER] = runner
+    app[metering_keys.RUNNER] = runner
 
     sio = make_server(settings)
     presence: Presence = (
@@ -611,51 +480,3 @@ async def _check_schema(db: Database) -> None:
             f"database schema is at {current or 'nothing'}, code needs {head}: "
             "run `peiliao db upgrade` (make run does it for you)"
         )
-
-
-#: the web client's own top-level routes (web_client/src/router.ts; a test keeps them in step)
-CLIENT_ROUTES = (
-    "login",
-    "companions",
-    "call",
-    "wallet",
-    "studio",
-    "admin",
-    "me",
-    "apply",
-    "bookings",
-    "sessions",
-    "support",
-    "rooms",
-)
-
-
-def web_dist_path(configured: str) -> Path:
-    """The built web client: ``PEILIAO_WEB_DIST_DIR`` (a relative one is taken from the working
-    directory at start-up), else ``web_client/dist`` beside the code, so that a server started
-    from any folder serves the same client (a cwd-relative default answered 503 elsewhere)."""
-    return Path(configured).resolve() if configured else REPO_ROOT / "web_client" / "dist"
-
-
-def _mount_web_client(app: web.Application, dist_dir: str) -> None:
-    dist = web_dist_path(dist_dir)
-    index = dist / "index.html"
-    if not index.is_file():
-        log.warning("web_client_not_built", dist_dir=str(dist))
-
-    async def index_page(request: web.Request) -> web.StreamResponse:
-        if not index.is_file():
-            return web.Response(
-                status=503,
-                content_type="text/plain",
-                text="web client not built: run `make run` (or `make web`)\n",
-            )
-        return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
-
-    app.router.add_get("/", index_page)
-    # The client's own routes (history mode): a reload or a shared link gets the app itself.
-    for prefix in CLIENT_ROUTES:
-        app.router.add_get(f"/{prefix}", index_page)
-        app.router.add_get(f"/{prefix}/{{rest:.*}}", index_page)
-    if (dist / "assets").is_dir():
-        app.router.add_static("/assets", dist / "assets", append_version=False)

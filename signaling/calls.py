@@ -3,59 +3,46 @@
 Every event on a call is one database transaction that locks the call's row, runs
 ``lifecycle.step`` and saves the result; what the step asks for (stop ringing, start, pause or end
 billing, free the companion) is carried out after the commit, and both sides are told.  If this
-process dies between the commit and those actions, the sweep (``sweep``, run by every process)
-reconciles a call with its metered session: an ended call whose session still runs is settled,
-an active call whose session metering ended (no money, server lost) is ended.
+process dies between the commit and those actions, the sweep (``signaling.call_upkeep``, run by
+every process) reconciles a call with its metered session: an ended call whose session still
+runs is settled, an active call whose session metering ended (no money, server lost) is ended.
 
-Which process does what, with several processes: the one that takes ``call:request`` rings;
-the one where the companion accepts becomes the call's ``owner``: it runs the billing clock
-(``MeteringRunner``) and keeps the companion's claim alive in Redis.  Time-outs (ring, away) are
-found by whichever process sweeps first; the row lock makes that safe.
+Which process does what, with several processes: the one that takes ``call:request`` rings
+(``signaling.ringing``, admitted by ``signaling.admission``); the one where the companion accepts
+becomes the call's ``owner``: it runs the billing clock (``MeteringRunner``) and keeps the
+companion's claim alive in Redis.  Time-outs (ring, away) are found by whichever process sweeps
+first; the row lock makes that safe.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from accounts.roles import Role
 from accounts.service import Principal
 from kernel.clock import Clock
-from kernel.errors import DomainError
 from metering.errors import SessionEnded, SessionNotFound
 from metering.meters import MeterKind
 from metering.runner import MeteringRunner
 from metering.service import MeteringService, Notice, Update, from_ms, to_ms
 from metering.tariff import Mode
 from signaling import lifecycle
-from signaling.errors import (
-    AlreadyInCall,
-    Blocked,
-    CallNotFound,
-    CallRefused,
-    CompanionBusy,
-    CompanionOffline,
-    Draining,
-    NotCallable,
-    NotParticipant,
-)
+from signaling.call_rows import OPEN, load_view, readable_call, side_of
+from signaling.call_upkeep import CallUpkeep, ended_by_metering
+from signaling.errors import CallNotFound, CallRefused, NotParticipant
 from signaling.lifecycle import EndReason, Side, Status
-from signaling.presence import ONLINE, Presence
+from signaling.presence import Presence
+from signaling.ringing import Ringing
 from store import Database
 from store.models import Call as CallRow
-from store.models import MeteredSession, User
-from store.models.voicerooms import VoiceRoomMember
 
 log = structlog.get_logger(__name__)
 
-_OPEN = (Status.RINGING.value, Status.ACTIVE.value)
 _PARTICIPANTS_CACHED = 50_000
 
 
@@ -71,24 +58,6 @@ class Blocks(Protocol):
     """Whether either of two users blocked the other (``moderation.blocks.BlockService``)."""
 
     async def between(self, a: str, b: str) -> bool: ...
-
-
-def side_of(row: CallRow, user_id: str) -> Side | None:
-    if user_id == row.customer_id:
-        return Side.CUSTOMER
-    if user_id == row.companion_id:
-        return Side.COMPANION
-    return None
-
-
-async def readable_call(s: Any, who: Principal, call_id: str) -> CallRow:
-    """The call, for a participant or an admin (read-only); else a refusal."""
-    row: CallRow | None = await s.get(CallRow, call_id)
-    if row is None:
-        raise CallNotFound()
-    if side_of(row, who.user_id) is None and who.role is not Role.ADMIN:
-        raise NotParticipant()
-    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +98,6 @@ class CallService:
         self.policy = policy or lifecycle.Policy()
         self.owner = owner
         self.draining = False
-        self._requests: dict[str, asyncio.Lock] = {}
         self._participants: dict[str, tuple[str, str]] = {}
         self._status: dict[str, str] = {}
         self._carrying: set[asyncio.Task[None]] = set()
@@ -137,11 +105,34 @@ class CallService:
         self.on_end: list[Callable[[str], Awaitable[None]]] = []
         #: called with (call id, notice kind) for metering's notices (the relay pauses)
         self.on_notice_hooks: list[Callable[[str, str], Awaitable[None]]] = []
+        self._ringing = Ringing(
+            db,
+            clock,
+            metering,
+            presence,
+            emitter,
+            blocks,
+            policy=self.policy,
+            owner=owner,
+            draining=lambda: self.draining,
+        )
+        self._upkeep = CallUpkeep(
+            db,
+            clock,
+            metering,
+            runner,
+            presence,
+            owner=owner,
+            apply=self._apply,
+            end_billing=self._end_billing,
+            terminate=self.terminate,
+            away=self.away,
+        )
 
     def now_ms(self) -> int:
         return to_ms(self._clock.now())
 
-    # -- requests ---------------------------------------------------------------------------
+    # -- requests (signaling.ringing) -------------------------------------------------------------
 
     async def request(
         self,
@@ -158,157 +149,11 @@ class CallService:
         ``rate_fen_per_min``: a price the server fixed earlier (a booking's), else the
         companion's current one; ``kind``: what the customer's meter bills (a booking's call).
         A customer with an open session (a call, a room seat) is refused ``already_in_call``."""
-        # One request of a customer at a time in this process, so that a resend waits for the
-        # first and finds its call (across processes, the unique request key decides).
-        lock = self._requests.setdefault(who.user_id, asyncio.Lock())
-        try:
-            async with lock:
-                return await self._request(
-                    who, companion_id, mode, request_key, rate_fen_per_min, kind
-                )
-        finally:
-            if not lock.locked() and not lock._waiters:
-                self._requests.pop(who.user_id, None)
-
-    async def _request(
-        self,
-        who: Principal,
-        companion_id: str,
-        mode: Mode,
-        request_key: str,
-        rate_fen_per_min: int | None = None,
-        kind: MeterKind = MeterKind.CALL,
-    ) -> dict[str, Any]:
-        async with self._db.reading() as s:
-            existing = await s.scalar(
-                select(CallRow).where(
-                    CallRow.customer_id == who.user_id, CallRow.request_key == request_key
-                )
-            )
-            if existing is not None:
-                return await self._view(s, existing)
-            companion = await s.get(User, companion_id)
-            mine = await s.scalar(
-                select(CallRow.id).where(
-                    CallRow.customer_id == who.user_id, CallRow.status.in_(_OPEN)
-                )
-            )
-            # A seat in a group voice room is an open session too: one meter at a time.  (These
-            # are the early, friendly refusals; metering's row per customer is the guarantee.)
-            seated = await s.scalar(
-                select(VoiceRoomMember.id).where(
-                    VoiceRoomMember.user_id == who.user_id, VoiceRoomMember.status == "joined"
-                )
-            )
-        if self.draining:
-            raise Draining()
-        if who.role is not Role.CUSTOMER:
-            raise NotCallable("only customers can request sessions")
-        if companion is None or companion.role != Role.COMPANION or companion_id == who.user_id:
-            raise NotCallable()
-        if mine is not None or seated is not None:
-            raise AlreadyInCall()
-        if await self._blocks.between(who.user_id, companion_id):
-            raise Blocked()
-        status = (await self._presence.statuses([companion_id]))[companion_id]
-        if status != ONLINE:
-            raise CompanionBusy() if status == "busy" else CompanionOffline()
-        call_id = "call_" + uuid.uuid4().hex
-        if await self._presence.claim(companion_id, call_id) != call_id:
-            raise CompanionBusy()
-        try:
-            return await self._ring(
-                who, companion_id, mode, request_key, call_id, rate_fen_per_min, kind
-            )
-        except BaseException:
-            async with self._db.reading() as s:
-                stored = await s.get(CallRow, call_id)
-            if stored is None:  # the call was never written: nothing holds the companion
-                await self._presence.release(companion_id, call_id)
-            raise
-
-    async def _ring(
-        self,
-        who: Principal,
-        companion_id: str,
-        mode: Mode,
-        request_key: str,
-        call_id: str,
-        rate_fen_per_min: int | None = None,
-        kind: MeterKind = MeterKind.CALL,
-    ) -> dict[str, Any]:
-        now = self._clock.now()
-        state = lifecycle.ringing(to_ms(now), self.policy)
-        # Reserve minute 1 first: no money, no ringing (and nothing written by a refusal).  A
-        # customer whose meter is open (a racing call or room seat) is refused here,
-        # ``MeterBusy``: ``already_in_call``.
-        opened = await self._metering.open_session(
-            call_id, who.user_id, companion_id, mode, rate_fen_per_min=rate_fen_per_min, kind=kind
+        return await self._ringing.request(
+            who, companion_id, mode, request_key, rate_fen_per_min, kind
         )
-        try:
-            return await self._store_ringing(
-                who, companion_id, mode, request_key, call_id, opened, state, now
-            )
-        except BaseException:
-            # Whatever stopped the call being written, minute 1 must not stay held (if the call
-            # was written after all, the sweep settles it with the call).
-            async with self._db.reading() as s:
-                written = await s.get(CallRow, call_id)
-            if written is None:
-                await asyncio.shield(self._metering.end(call_id, EndReason.UNFUNDED.value))
-            raise
 
-    async def _store_ringing(
-        self,
-        who: Principal,
-        companion_id: str,
-        mode: Mode,
-        request_key: str,
-        call_id: str,
-        opened: Any,
-        state: lifecycle.Call,
-        now: Any,
-    ) -> dict[str, Any]:
-        try:
-            async with self._db.writing() as s:
-                row = CallRow(
-                    id=call_id,
-                    customer_id=who.user_id,
-                    companion_id=companion_id,
-                    request_key=request_key,
-                    mode=mode.value,
-                    rate_fen_per_min=opened.rate_fen_per_min,
-                    status=state.status.value,
-                    state=state.to_json(),
-                    check_at=from_ms(state.ring_deadline_ms),
-                    owner=self.owner,
-                    created_at=now,
-                )
-                s.add(row)
-                await s.flush()
-                view = await self._view(s, row)
-        except IntegrityError:
-            async with self._db.reading() as s:
-                again = await s.scalar(
-                    select(CallRow).where(
-                        CallRow.customer_id == who.user_id, CallRow.request_key == request_key
-                    )
-                )
-                if again is not None:  # the same request, sent twice at once
-                    return await self._view(s, again)
-                mine = await s.scalar(
-                    select(CallRow.id).where(
-                        CallRow.customer_id == who.user_id, CallRow.status.in_(_OPEN)
-                    )
-                )
-            raise AlreadyInCall() if mine else CompanionBusy() from None
-        log.info("call_ringing", call_id=call_id, mode=mode.value, user_id=who.user_id)
-        await self._emit.presence_changed(companion_id, "busy")
-        await self._emit.to_user(companion_id, "call:incoming", view)
-        await self._emit.to_user(who.user_id, "call:update", view)
-        return view
-
-    # -- participants' events ---------------------------------------------------------------
+    # -- participants' events ---------------------------------------------------------------------
 
     async def accept(self, who: Principal, call_id: str, device: str) -> dict[str, Any]:
         view = await self._act(
@@ -329,7 +174,7 @@ class CallService:
 
     async def get(self, who: Principal, call_id: str) -> dict[str, Any]:
         async with self._db.reading() as s:
-            return await self._view(s, await readable_call(s, who, call_id))
+            return await load_view(s, await readable_call(s, who, call_id))
 
     async def open_call_of(self, user_id: str) -> dict[str, Any] | None:
         """The user's ringing or active call, if any (a reconnecting client resumes it)."""
@@ -337,10 +182,10 @@ class CallService:
             row = await s.scalar(
                 select(CallRow).where(
                     (CallRow.customer_id == user_id) | (CallRow.companion_id == user_id),
-                    CallRow.status.in_(_OPEN),
+                    CallRow.status.in_(OPEN),
                 )
             )
-            return await self._view(s, row) if row is not None else None
+            return await load_view(s, row) if row is not None else None
 
     async def terminate(self, call_id: str, reason: EndReason) -> dict[str, Any]:
         """End a call from outside its participants: metering, moderation, an admin, drain."""
@@ -404,7 +249,7 @@ class CallService:
 
         return await self._apply(call_id, event)
 
-    # -- the one place where a call changes ---------------------------------------------------
+    # -- the one place where a call changes -------------------------------------------------------
 
     async def _apply(
         self, call_id: str, event_of: Callable[[CallRow, int], lifecycle.Event]
@@ -422,7 +267,7 @@ class CallService:
                 raise CallRefused(exc.code, exc.message) from None
             if after != before:
                 self._save(row, after, actions)
-            view = await self._view(s, row)
+            view = await load_view(s, row)
             self._remember_status(row.id, row.status)
             t = Transition(
                 row.id,
@@ -574,7 +419,7 @@ class CallService:
             self._status.pop(next(iter(self._status)))
         self._status[call_id] = status
 
-    # -- metering's side ----------------------------------------------------------------------
+    # -- metering's side --------------------------------------------------------------------------
 
     async def on_notice(self, call_id: str, notice: Notice) -> None:
         """Metering's notices: paused / resumed / low balance go to both sides; ``ended`` (the
@@ -589,7 +434,7 @@ class CallService:
         for hook in self.on_notice_hooks:
             await hook(call_id, notice.kind)
         if notice.kind == "ended" and row.status != Status.ENDED:
-            await self.terminate(call_id, _ended_by_metering(notice.reason))
+            await self.terminate(call_id, ended_by_metering(notice.reason))
 
     async def on_update(self, call_id: str, update: Update) -> None:
         """Live spend: the customer sees the full view, the companion the billed minutes and
@@ -616,187 +461,27 @@ class CallService:
             },
         )
 
-    # -- housekeeping -----------------------------------------------------------------------
+    # -- housekeeping (signaling.call_upkeep) -----------------------------------------------------
 
     async def sweep(self, limit: int = 200) -> int:
         """Ring and away time-outs that are due, and calls out of step with their metered
         session.  Safe in every process at once.  Returns how many calls it changed."""
-        now = self._clock.now()
-        changed = 0
-        async with self._db.reading() as s:
-            due = (
-                await s.scalars(
-                    select(CallRow.id)
-                    .where(CallRow.status.in_(_OPEN), CallRow.check_at <= now)
-                    .limit(limit)
-                )
-            ).all()
-            # Ended calls whose billing did not end (the process died between the two).
-            unsettled = (
-                await s.execute(
-                    select(CallRow.id, CallRow.end_reason)
-                    .join(MeteredSession, MeteredSession.id == CallRow.id)
-                    .where(CallRow.status == "ended", MeteredSession.status != "ended")
-                    .limit(limit)
-                )
-            ).all()
-            # Open calls whose billing metering ended (funds past the grace, server lost).
-            orphaned = (
-                await s.execute(
-                    select(CallRow.id, MeteredSession.end_reason)
-                    .join(MeteredSession, MeteredSession.id == CallRow.id)
-                    .where(CallRow.status.in_(_OPEN), MeteredSession.status == "ended")
-                    .limit(limit)
-                )
-            ).all()
-        # One call's failure must not stop the others (nor the next sweep).
-        for call_id in due:
-            try:
-                await self._apply(call_id, _timeouts)
-                changed += 1
-            except DomainError:
-                continue
-            except Exception:
-                log.exception("sweep_timeout_failed", call_id=call_id)
-        for call_id, reason in unsettled:
-            try:
-                await self._end_billing(call_id, reason or "ended")
-                changed += 1
-            except Exception:
-                log.exception("sweep_settle_failed", call_id=call_id)
-        for call_id, reason in orphaned:
-            try:
-                await self.terminate(call_id, _ended_by_metering(reason or ""))
-                changed += 1
-            except Exception:
-                log.exception("sweep_end_failed", call_id=call_id)
-        return changed
+        return await self._upkeep.sweep(limit)
 
     async def keep_claims(self) -> None:
-        """For this process's open calls: keep their companions claimed (Redis claims expire),
-        and mark away a side whose every device is gone without a disconnect reaching us (the
-        process holding its sockets died: its devices expired in Redis)."""
-        async with self._db.reading() as s:
-            rows = (
-                await s.execute(
-                    select(
-                        CallRow.id, CallRow.customer_id, CallRow.companion_id, CallRow.state
-                    ).where(CallRow.status.in_(_OPEN), CallRow.owner == self.owner)
-                )
-            ).all()
-        for call_id, customer_id, companion_id, state in rows:
-            # Only extend: re-claiming could take back a companion the call just released.
-            await self._presence.keep(companion_id, call_id)
-            call = lifecycle.Call.from_json(state)
-            for side, user in ((Side.CUSTOMER, customer_id), (Side.COMPANION, companion_id)):
-                if call.away_since(side) is None and await self._presence.devices(user) == 0:
-                    log.warning("devices_vanished", call_id=call_id, user_id=user)
-                    await self.away(user)
+        """Keep this process's companions claimed; mark away a side whose devices vanished."""
+        await self._upkeep.keep_claims()
 
     async def settle_lost_owner(self, owner: str, at_ms: int) -> list[str]:
-        """The process ``owner`` died, its last heartbeat at ``at_ms``: its active calls (it
-        ran their billing clocks) end ``server_lost``, settled as of that moment.  Safe to run
-        twice, and from several processes (the row lock and the meter's end decide)."""
-        async with self._db.reading() as s:
-            ids = (
-                await s.scalars(
-                    select(CallRow.id).where(
-                        CallRow.owner == owner, CallRow.status == Status.ACTIVE.value
-                    )
-                )
-            ).all()
-        for call_id in ids:
-            try:
-                # The meter first, as of the death; the call's own end then finds it ended.
-                try:
-                    update: Update | None = await self._metering.end(
-                        call_id, EndReason.SERVER_LOST.value, at_ms
-                    )
-                except (SessionEnded, SessionNotFound):
-                    update = None
-                await self._apply(
-                    call_id,
-                    lambda row, now: lifecycle.Terminate(EndReason.SERVER_LOST, min(at_ms, now)),
-                )
-                if update is not None:
-                    await self._runner.announce(call_id, update)  # final totals to both sides
-                log.warning("call_settled_for_lost_process", call_id=call_id, process=owner)
-            except DomainError:
-                continue
-            except Exception:
-                log.exception("lost_process_settle_failed", call_id=call_id)
-        return list(ids)
+        """The process ``owner`` died, its last heartbeat at ``at_ms``: its active calls end
+        ``server_lost``, settled as of that moment (safe twice, and from several processes)."""
+        return await self._upkeep.settle_lost_owner(owner, at_ms)
 
     async def drain(self) -> list[str]:
         """End this process's open calls (final billing); refuse new ones from now on."""
         self.draining = True
-        ids = await self.open_owned()
-        for call_id in ids:
-            try:
-                await self.terminate(call_id, EndReason.DRAIN)
-            except DomainError:
-                continue
-        return ids
+        return await self._upkeep.end_owned()
 
     async def open_owned(self) -> list[str]:
         """The ringing and active calls this process owns."""
-        async with self._db.reading() as s:
-            return list(
-                (
-                    await s.scalars(
-                        select(CallRow.id).where(
-                            CallRow.status.in_(_OPEN), CallRow.owner == self.owner
-                        )
-                    )
-                ).all()
-            )
-
-    # -- views -------------------------------------------------------------------------------
-
-    async def _view(self, s: Any, row: CallRow) -> dict[str, Any]:
-        names = dict(
-            (
-                await s.execute(
-                    select(User.id, User.nickname).where(
-                        User.id.in_([row.customer_id, row.companion_id])
-                    )
-                )
-            ).all()
-        )
-        return call_view(row, names)
-
-
-def _ended_by_metering(reason: str) -> EndReason:
-    """Why a call ends when metering ended its session first."""
-    return EndReason.SERVER_LOST if reason == "server_lost" else EndReason.FUNDS
-
-
-def _timeouts(row: CallRow, now_ms: int) -> lifecycle.Event:
-    if row.status == Status.RINGING:
-        return lifecycle.RingTimeout(now_ms)
-    return lifecycle.AwayCheck(now_ms)
-
-
-def call_view(row: CallRow, names: dict[str, str]) -> dict[str, Any]:
-    """What both participants see of a call (no phone numbers, no balances)."""
-    c = lifecycle.Call.from_json(row.state)
-    return {
-        "call_id": row.id,
-        "status": c.status.value,
-        "mode": row.mode,
-        "rate_fen_per_min": row.rate_fen_per_min,
-        "customer": {"id": row.customer_id, "nickname": names.get(row.customer_id, "")},
-        "companion": {"id": row.companion_id, "nickname": names.get(row.companion_id, "")},
-        "created_ms": c.created_ms,
-        "ring_deadline_ms": c.ring_deadline_ms,
-        "accepted_ms": c.accepted_ms,
-        "accepted_device": c.accepted_device,
-        "ended_ms": c.ended_ms,
-        "end_reason": c.end_reason.value if c.end_reason else None,
-        "ended_by": c.ended_by,
-        "away": {
-            "customer": c.customer_away_ms is not None,
-            "companion": c.companion_away_ms is not None,
-        },
-        "last_seq": row.last_seq,
-    }
+        return await self._upkeep.open_owned()

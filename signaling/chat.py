@@ -21,7 +21,8 @@ from accounts.service import Principal
 from kernel.clock import Clock
 from kernel.errors import RateLimited
 from moderation.verdict import Verdict
-from signaling.calls import CallService, Emitter, readable_call, side_of
+from signaling.call_rows import readable_call, side_of
+from signaling.calls import CallService, Emitter
 from signaling.errors import CallNotFound, MessageBlocked, NotChatting, NotParticipant
 from signaling.lifecycle import Side, Status
 from signaling.limits import RateLimiter

@@ -9,30 +9,27 @@ Rooms: ``user:{id}`` holds every device of a user (calls, chat and meter events 
 ``presence:{id}`` holds the sockets watching a companion's status.  With ``PEILIAO_REDIS_URL``,
 ``AsyncRedisManager`` carries emits to sockets on other processes.
 
-A socket lives only as long as its login: a revocation heard from ``accounts.revocation`` (any
-process) ends that login's sockets here (``session:revoked``, then disconnect), and each event
-re-checks the login in the database when its last check is older than
-``PEILIAO_SOCKET_REAUTH_S`` (pub/sub is at-most-once).
+A socket lives only as long as its login (``signaling.logins``: revocations heard from any
+process, and a periodic re-check).  When another process dies, ``signaling.process_loss`` settles
+what it held.  The ``media:*`` events are ``signaling.media_events``.
 
-Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``,
-set by the composition root; ``media:*`` events take a room id (``vr_…``) in ``call_id`` for
-the host and the members of an open room.
+Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``
+(``signaling.group_rooms.GroupRooms``), set by the composition root; ``media:*`` events take a
+room id (``vr_…``) in ``call_id`` for the host and the members of an open room.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 import socketio
 import structlog
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from accounts.revocation import Reason, Revoked
 from accounts.roles import Role
 from accounts.routes import SESSION_COOKIE
 from accounts.service import AccountService, Principal
@@ -44,46 +41,20 @@ from metering.tariff import Mode
 from signaling import protocol
 from signaling.calls import CallService
 from signaling.chat import ChatService
-from signaling.errors import NotChatting, NotParticipant
 from signaling.frames import FrameRefusals, GuardedServer
+from signaling.group_rooms import GroupRooms
 from signaling.lifecycle import EndReason
 from signaling.limits import RateLimiter
 from signaling.liveness import ProcessWatch
+from signaling.logins import LOGIN_ENDED, Logins
+from signaling.media_events import MediaEvents
 from signaling.media_route import MediaRoute
 from signaling.presence import Presence
+from signaling.process_loss import ProcessLoss
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Principal, str, Any], Awaitable[dict[str, Any]]]
-
-#: a group voice room's id starts so (``media:*`` events serve rooms and 1:1 calls)
-ROOM_PREFIX = "vr_"
-#: revocations heard, kept for the connect race (see ``Signaling._confirm``): at most this many
-MAX_HEARD = 100_000
-#: what a socket whose login ended is told (``session:revoked``, and the refused acks)
-LOGIN_ENDED = "your login has ended; log in again"
-
-
-class GroupRooms(Protocol):
-    """Group voice rooms as the handlers need them (``voicerooms.service.VoiceRoomService``)."""
-
-    async def join(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]: ...
-
-    async def leave(self, who: Principal, room_id: str) -> dict[str, Any]: ...
-
-    async def current(self, user_id: str) -> dict[str, Any] | None: ...
-
-    async def media_home(self, who: Principal, room_id: str) -> str:
-        """The process holding the room's media, if ``who`` is in the open room."""
-        ...
-
-    async def participants(self, room_id: str) -> list[str]: ...
-
-    async def away(self, user_id: str, at_ms: int | None = None) -> None: ...
-
-    async def back(self, user_id: str) -> None: ...
-
-    async def settle_lost_owner(self, owner: str, at_ms: int) -> list[str]: ...
 
 
 def error(code: str, message: str) -> dict[str, Any]:
@@ -170,30 +141,25 @@ class Signaling:
         self.calls = calls
         self.chat = chat
         self.presence = presence
-        self._who: dict[str, Principal] = {}  # sid → principal, sockets of this process
-        self._local: dict[str, set[str]] = {}  # user id → sids on this process
-        #: sid → loop time at which its login was last found valid in the database
-        self._checked: dict[str, float] = {}
-        #: sids whose login ended: every event refused until the disconnect lands
-        self._revoked: dict[str, Reason] = {}
-        #: sids inside ``_connect`` (not yet connected: refused there, not disconnected)
-        self._connecting: set[str] = set()
-        #: "u:{user}" / "s:{login session}" → loop time a revocation of it was heard
-        self._heard: OrderedDict[str, float] = OrderedDict()
+        #: this process's sockets and their logins (ended by a revocation, or a re-check)
+        self.logins = Logins(settings, sio, accounts)
         self._flood = RateLimiter(settings.socket_events_burst, settings.socket_events_per_s)
         self._refused: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._ending: set[asyncio.Task[None]] = set()  # disconnects of revoked sockets
+        loss = ProcessLoss(
+            settings, calls, presence, local=self.logins.local, voice_rooms=lambda: self.voice_rooms
+        )
         #: this process's heartbeat, and the reaping of processes whose heartbeat lapsed
         self.watch = ProcessWatch(
             presence,
             calls.now_ms,
             interval_s=settings.process_heartbeat_interval_s,
             lapse_s=settings.process_lapse_s,
-            on_user_lost=self._user_lost,
-            on_process_lost=self._process_lost,
-            on_revived=self._revived,
+            on_user_lost=loss.user_lost,
+            on_process_lost=loss.process_lost,
+            on_revived=loss.revived,
         )
+        media_events = MediaEvents(sio, calls, media, self._group)
         self._handlers: dict[str, Handler] = {
             "presence:set": self._presence_set,
             "presence:watch": self._presence_watch,
@@ -213,17 +179,17 @@ class Signaling:
             "chat:read": lambda who, sid, p: chat.mark(who, p.call_id, p.seq, "read"),
             "chat:typing": lambda who, sid, p: chat.typing(who, p.call_id),
             "admin:end": self._admin_end,
-            "media:offer": self._media_offer,
-            "media:candidate": self._media_candidate,
-            "media:mute": self._media_mute,
-            "media:config": self._media_config,
+            "media:offer": media_events.offer,
+            "media:candidate": media_events.candidate,
+            "media:mute": media_events.mute,
+            "media:config": media_events.config,
             "room:join": lambda who, sid, p: self._group().join(who, p.room_id, p.request_id),
             "room:leave": lambda who, sid, p: self._group().leave(who, p.room_id),
             "room:current": self._room_current,
         }
         assert set(self._handlers) == set(protocol.EVENTS), "every event has one handler"
         # A logout, a deletion, a role change or a sanction, on any process, ends our sockets.
-        accounts.revocations.subscribe(self.revoked)
+        accounts.revocations.subscribe(self.logins.revoked)
         sio.on("connect", self._connect)
         sio.on("disconnect", self._disconnect)
         sio.on("*", self._unknown)
@@ -233,7 +199,7 @@ class Signaling:
     # -- connection ---------------------------------------------------------------------------
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        if sid in self._who:
+        if sid in self.logins.who:
             return  # a client's own event named "connect" reaches this handler too: ignored
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
@@ -248,10 +214,7 @@ class Signaling:
             who = await self._accounts.authenticate(token or "")
         except Unauthenticated as exc:
             raise socketio.exceptions.ConnectionRefusedError(exc.to_dict()) from None
-        self._who[sid] = who
-        self._checked[sid] = started
-        self._connecting.add(sid)
-        self._local.setdefault(who.user_id, set()).add(sid)
+        self.logins.add(sid, who, started)
         try:
             await self.sio.enter_room(sid, f"user:{who.user_id}")
             devices = await self.presence.device_up(who.user_id, sid)
@@ -268,8 +231,8 @@ class Signaling:
                 "call": await self.calls.open_call_of(who.user_id),
             }
             # A revocation that landed while we authenticated found no socket here to end:
-            # ``_confirm`` asks the database again when one of this login was heard since.
-            valid = await self._confirm(sid) is not None
+            # ``Logins.confirm`` asks the database again when one of this login was heard since.
+            valid = await self.logins.confirm(sid) is not None
         except Exception:
             # A refused connection gets no disconnect event: undo the registration here, or
             # the device would count as connected for ever.
@@ -280,11 +243,11 @@ class Signaling:
             ) from None
         if valid:
             await self.sio.emit("session:hello", hello, to=sid)
-        if not valid or sid in self._revoked:  # ended before, or while we said hello
+        if not valid or self.logins.is_revoked(sid):  # ended before, or while we said hello
             await self._forget(sid, who)
             raise socketio.exceptions.ConnectionRefusedError(Unauthenticated(LOGIN_ENDED).to_dict())
         # No await since the check above: a revocation from now on disconnects the socket.
-        self._connecting.discard(sid)
+        self.logins.connected(sid)
         log.info("socket_connected", user_id=who.user_id, devices=devices)
 
     async def _disconnect(self, sid: str, reason: Any = None) -> None:
@@ -292,24 +255,17 @@ class Signaling:
             # A client's own event named "disconnect" reaches this handler too; the real one
             # comes after python-socketio has marked the socket gone.
             return
-        who = self._who.get(sid)
+        who = self.logins.who.get(sid)
         self._flood.forget(sid)
         self._refused.pop(sid, None)
-        self._revoked.pop(sid, None)
+        self.logins.forget_revoked(sid)
         if who is None:
             return
         await self._forget(sid, who)
         log.info("socket_disconnected", user_id=who.user_id, reason=str(reason))
 
     async def _forget(self, sid: str, who: Principal) -> None:
-        self._who.pop(sid, None)
-        self._checked.pop(sid, None)
-        self._connecting.discard(sid)
-        self._revoked.pop(sid, None)
-        sids = self._local.get(who.user_id, set())
-        sids.discard(sid)
-        if not sids:
-            self._local.pop(who.user_id, None)
+        self.logins.remove(sid, who)
         try:
             devices = await self.presence.device_down(who.user_id, sid)
             if devices == 0:
@@ -325,122 +281,6 @@ class Signaling:
             status = (await self.presence.statuses([who.user_id]))[who.user_id]
             await self.calls.emitter.presence_changed(who.user_id, status)
 
-    # -- revocation ---------------------------------------------------------------------------
-
-    async def revoked(self, r: Revoked) -> None:
-        """A login (or every login of a user) ended on some process: end its sockets here."""
-        self._hear(r)
-        for sid in list(self._local.get(r.user_id, ())):
-            who = self._who.get(sid)
-            if who is not None and r.session_id in (None, who.session_id):
-                await self._end(sid, r.reason)
-
-    def _hear(self, r: Revoked) -> None:
-        now = asyncio.get_running_loop().time()
-        key = f"s:{r.session_id}" if r.session_id is not None else f"u:{r.user_id}"
-        self._heard[key] = now
-        self._heard.move_to_end(key)
-        # Kept as long as a check can be older than it: past that, the periodic check is due.
-        keep_s = self.settings.socket_reauth_s + self.settings.db_timeout_s * 3
-        while self._heard and (
-            len(self._heard) > MAX_HEARD or next(iter(self._heard.values())) < now - keep_s
-        ):
-            self._heard.popitem(last=False)
-
-    def _heard_since(self, who: Principal, since: float) -> bool:
-        for key in (f"u:{who.user_id}", f"s:{who.session_id}"):
-            at = self._heard.get(key)
-            if at is not None and at >= since:
-                return True
-        return False
-
-    async def _confirm(self, sid: str) -> Principal | None:
-        """The socket's principal if its login is still valid, else None (and the socket is
-        ended).  Pub/sub is at-most-once, so the database is asked again when the last answer
-        is older than ``PEILIAO_SOCKET_REAUTH_S``, or a revocation of this login was heard since
-        (a connect that authenticated just before a revocation landed)."""
-        who = self._who.get(sid)
-        if who is None or sid in self._revoked:
-            return None
-        loop = asyncio.get_running_loop()
-        checked = self._checked.get(sid, float("-inf"))
-        if loop.time() - checked < self.settings.socket_reauth_s and not self._heard_since(
-            who, checked
-        ):
-            return who
-        started = loop.time()
-        try:
-            fresh = await self._accounts.check(who.session_id)
-        except Unauthenticated:
-            await self._end(sid, Reason.SESSION_ENDED, after_ack=True)
-            return None
-        if fresh.role is not who.role:
-            # The cached principal must not outlive a role change: reconnect to get the new one.
-            await self._end(sid, Reason.ROLE_CHANGED, after_ack=True)
-            return None
-        if sid in self._revoked:  # ended while we asked
-            return None
-        self._checked[sid] = max(started, self._checked.get(sid, started))
-        return who
-
-    async def _end(self, sid: str, reason: Reason, *, after_ack: bool = False) -> None:
-        """Refuse the socket's events from now on; tell it why, then disconnect it.
-
-        ``after_ack``: called while handling one of its events, whose refusal must reach the
-        client; a disconnect now would go out before that ack, which the client then drops."""
-        if sid in self._revoked:
-            return
-        self._revoked[sid] = reason
-        who = self._who.get(sid)
-        log.info("socket_revoked", user_id=getattr(who, "user_id", None), reason=reason.value)
-        if sid in self._connecting:
-            return  # ``_connect`` refuses it
-        with contextlib.suppress(Exception):
-            await self.sio.emit(
-                "session:revoked",
-                {"reason": reason.value, "message": LOGIN_ENDED},
-                to=sid,
-                ignore_queue=True,  # the socket is ours: no need to go round Redis
-            )
-        if after_ack:
-            # A task's first step runs after the handler's task has returned and queued its ack.
-            task = asyncio.create_task(self._disconnect_revoked(sid), name="socket-revoked")
-            self._ending.add(task)
-            task.add_done_callback(self._ending.discard)
-        else:
-            await self._disconnect_revoked(sid)
-
-    async def _disconnect_revoked(self, sid: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.sio.disconnect(sid, ignore_queue=True)
-
-    # -- another process died (signaling.liveness) --------------------------------------------
-
-    async def _user_lost(self, user_id: str, at_ms: int) -> None:
-        """``user_id``'s only devices were on a process that died (its last heartbeat at
-        ``at_ms``): away from then, with the short grace to come back through another."""
-        grace_ms = int(self.settings.process_lost_grace_s * 1000)
-        await self.calls.away(user_id, at_ms, grace_ms)
-        if self.voice_rooms is not None:
-            await self.voice_rooms.away(user_id, at_ms)
-        status = (await self.presence.statuses([user_id]))[user_id]
-        await self.calls.emitter.presence_changed(user_id, status)
-
-    async def _process_lost(self, process: str, at_ms: int) -> None:
-        await self.calls.settle_lost_owner(process, at_ms)
-        if self.voice_rooms is not None:
-            await self.voice_rooms.settle_lost_owner(process, at_ms)
-
-    async def _revived(self) -> None:
-        """This process was silent long enough to be found dead (and its devices reaped):
-        its sockets count again, and users it brought back are back."""
-        for user_id, sids in list(self._local.items()):
-            counts = [await self.presence.device_up(user_id, sid) for sid in list(sids)]
-            if counts and min(counts) == 1:
-                await self.calls.back(user_id)
-                if self.voice_rooms is not None:
-                    await self.voice_rooms.back(user_id)
-
     # -- the wrapper --------------------------------------------------------------------------
 
     def _wrap(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
@@ -448,16 +288,16 @@ class Signaling:
         handler = self._handlers[name]
 
         async def run(sid: str, *args: Any) -> dict[str, Any]:
-            who = self._who.get(sid)
+            who = self.logins.who.get(sid)
             if who is None:
                 return error("unauthenticated", "connect with a valid token first")
-            if sid in self._revoked:
+            if self.logins.is_revoked(sid):
                 return error("unauthenticated", LOGIN_ENDED)
             if not self._flood.allow(sid):
                 return await self._flooding(sid)
             self._refused.pop(sid, None)  # only refusals in a row count towards a disconnect
             try:
-                if await self._confirm(sid) is None:
+                if await self.logins.confirm(sid) is None:
                     return error("unauthenticated", LOGIN_ENDED)
                 payload: BaseModel | None = None
                 if model is not None:
@@ -488,7 +328,8 @@ class Signaling:
         self._refused[sid] = self._refused.get(sid, 0) + 1
         if self._refused[sid] > self.settings.socket_events_burst:
             log.warning(
-                "socket_flood_disconnect", user_id=getattr(self._who.get(sid), "user_id", None)
+                "socket_flood_disconnect",
+                user_id=getattr(self.logins.who.get(sid), "user_id", None),
             )
             await self.sio.disconnect(sid)
         return {"ok": False, "error": RateLimited("too many events; slow down").to_dict()}
@@ -496,15 +337,15 @@ class Signaling:
     async def _unknown(self, *args: Any) -> dict[str, Any]:
         # python-socketio calls the catch-all with (event, sid, *data) for an unknown event, but
         # with (sid, *data) for an event literally named "*".
-        if len(args) >= 2 and isinstance(args[1], str) and args[1] in self._who:
+        if len(args) >= 2 and isinstance(args[1], str) and args[1] in self.logins.who:
             event, sid = args[0], args[1]
-        elif args and isinstance(args[0], str) and args[0] in self._who:
+        elif args and isinstance(args[0], str) and args[0] in self.logins.who:
             event, sid = "*", args[0]
         else:
             return error("unauthenticated", "connect with a valid token first")
-        if sid not in self._who:
+        if sid not in self.logins.who:
             return error("unauthenticated", "connect with a valid token first")
-        if sid in self._revoked:
+        if self.logins.is_revoked(sid):
             return error("unauthenticated", LOGIN_ENDED)
         if not self._flood.allow(sid):
             return await self._flooding(sid)
@@ -555,84 +396,6 @@ class Signaling:
     async def _room_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         return {"room": await self._group().current(who.user_id)}
 
-    async def _media_call(self, who: Principal, call_id: str) -> tuple[str, str]:
-        """(mode, owner) of an active voice/video call ``who`` takes part in, or of an open
-        voice room ``who`` hosts or is a member of."""
-        if call_id.startswith(ROOM_PREFIX):
-            owner = await self._group().media_home(who, call_id)
-            if self.media is None:
-                raise CodedError("media_unavailable", "this server does not relay media")
-            return "voice", owner
-        if who.user_id not in await self.calls.participants(call_id):
-            raise NotParticipant()
-        status, mode, owner = await self.calls.media_home(call_id)
-        if status != "active":
-            raise NotChatting("media can be negotiated only once the call is accepted")
-        if mode not in ("voice", "video"):
-            raise CodedError("not_a_media_call", "this is a text session")
-        if self.media is None:
-            raise CodedError("media_unavailable", "this server does not relay media")
-        return mode, owner
-
-    async def _media_offer(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
-        mode, owner = await self._media_call(who, p.call_id)
-        assert self.media is not None
-        return await self.media.call(
-            owner, "answer", call_id=p.call_id, mode=mode, user_id=who.user_id, sdp=p.sdp
-        )
-
-    async def _media_candidate(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
-        mode, owner = await self._media_call(who, p.call_id)
-        assert self.media is not None
-        return await self.media.call(
-            owner,
-            "candidate",
-            call_id=p.call_id,
-            mode=mode,
-            user_id=who.user_id,
-            candidate=p.candidate,
-            sdp_mid=p.sdp_mid,
-            sdp_mline_index=p.sdp_mline_index,
-            ufrag=p.ufrag,
-        )
-
-    async def _media_mute(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
-        _, owner = await self._media_call(who, p.call_id)
-        assert self.media is not None
-        await self.media.call(
-            owner, "mute", call_id=p.call_id, user_id=who.user_id, audio=p.audio, video=p.video
-        )
-        state = {"call_id": p.call_id, "user_id": who.user_id, "audio": p.audio, "video": p.video}
-        peers = (
-            await self._group().participants(p.call_id)
-            if p.call_id.startswith(ROOM_PREFIX)
-            else await self.calls.participants(p.call_id)
-        )
-        for user in peers:
-            if user != who.user_id:
-                await self.sio.emit("media:peer", state, room=f"user:{user}")
-        return {}
-
-    async def _media_config(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
-        """The ICE servers for this call's peer connection, with TURN credentials for ``who``
-        (while it rings, too: a client may prepare its connection before the answer), or for
-        an open voice room ``who`` is in."""
-        if p.call_id.startswith(ROOM_PREFIX):
-            await self._group().media_home(who, p.call_id)
-        else:
-            if who.user_id not in await self.calls.participants(p.call_id):
-                raise NotParticipant()
-            status, mode, _ = await self.calls.media_home(p.call_id)
-            if status not in ("ringing", "active"):
-                raise CodedError("call_ended", "this call has ended")
-            if mode not in ("voice", "video"):
-                raise CodedError("not_a_media_call", "this is a text session")
-        ice = self.media.rooms.ice if self.media is not None else None
-        if ice is None:
-            raise CodedError("media_unavailable", "this server does not relay media")
-        now_s = self.calls.now_ms() // 1000
-        return {"ice_servers": ice.client_servers(who.user_id, now_s), "ttl_s": ice.turn_ttl_s}
-
     async def _admin_end(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
         if who.role is not Role.ADMIN:
             raise Forbidden("only admins can end someone else's session")
@@ -662,7 +425,7 @@ class Signaling:
         while True:
             await asyncio.sleep(self.settings.presence_ttl_s / 3)
             try:
-                await self.presence.refresh(self._local)
+                await self.presence.refresh(self.logins.local)
                 await self.calls.keep_claims()
             except Exception:
                 log.exception("presence_refresh_failed")
@@ -679,9 +442,10 @@ class Signaling:
         ]
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._ending]:
+        pending = [*self._tasks, *self.logins.ending]
+        for task in pending:
             task.cancel()
-        for task in [*self._tasks, *self._ending]:
+        for task in pending:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
@@ -711,12 +475,12 @@ class Signaling:
             # The database is gone: the sweep of another process (or of this one on restart)
             # settles these calls from their metered sessions.
             log.exception("signaling_drain_failed")
-        for sid in list(self._who):
+        for sid in list(self.logins.who):
             with contextlib.suppress(Exception):
                 await self.sio.disconnect(sid)
 
     async def _to_local(self, event: str, data: dict[str, Any]) -> None:
-        for sid in list(self._who):
+        for sid in list(self.logins.who):
             with contextlib.suppress(Exception):
                 await self.sio.emit(event, data, to=sid)
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from kernel.clock import FakeClock
 from kernel.http.access import Access
 from kernel.http.api import ENDPOINTS, Endpoint, path_params
-from metering.routes import METERING
+from metering.keys import METERING
 from metering.tariff import Level, Rates
 from signaling.protocol import EVENTS
 from tests.harness import bearer

@@ -32,7 +32,7 @@ from market.voicerooms.rules import MAX_CAPACITY, MIN_CAPACITY
 from market.voicerooms.service import VoiceRoomService
 from market.voicerooms.views import RoomView
 from metering.errors import RatesNotSet
-from metering.routes import rate_field
+from metering.rate_routes import rate_field
 from metering.tariff import Mode
 from signaling.errors import Draining
 

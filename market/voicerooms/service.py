@@ -13,6 +13,9 @@ Who does what:
 - Billing edges (media flowing, holds for lack of money, removals when money, media or
   devices are gone) are kept in step on the owner by ``voicerooms.billing.RoomBilling``.
 
+The steps live beside this facade: ``opening`` (open), ``joining`` (join), ``liveness`` (away,
+back, a lost process); leaving, closing and settling are here.
+
 Each change is one transaction under the room's (or member's) row lock; what it asks for
 (end sessions, close media, tell people) happens after the commit, and the sweep reconciles
 what a crash left half done (a left member whose session still runs is settled).
@@ -20,61 +23,39 @@ what a crash left half done (a left member whose session still runs is settled).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from accounts.roles import Role
 from audit.log import AuditLog
 from kernel.clock import Clock
 from kernel.errors import DomainError
 from kernel.http.api import Principal
-from market.voicerooms import rules, views
+from market.voicerooms import liveness, views
 from market.voicerooms.billing import RoomBilling
-from market.voicerooms.errors import (
-    AlreadyInRoom,
-    HostInCall,
-    NotCompanion,
-    NotCustomer,
-    NotMember,
-    NotRoomHost,
-    RequestReused,
-    RoomAlreadyOpen,
-    RoomClosed,
-    RoomFull,
-    RoomNotFound,
-    TooManyJoins,
-    TooManyRooms,
-    refused,
-)
-from market.voicerooms.ids import new_room_id, new_session_id
-from market.voicerooms.rules import CloseReason, LeaveReason, RoomRuleError
+from market.voicerooms.errors import NotMember, NotRoomHost, RoomClosed, RoomNotFound
+from market.voicerooms.joining import Joining
+from market.voicerooms.opening import open_room
+from market.voicerooms.rules import CloseReason, LeaveReason
 from market.voicerooms.views import RoomView
 from media.rooms import Rooms
-from metering.errors import MeterBusy, RatesNotSet, SessionEnded, SessionNotFound
-from metering.meters import MeterKind
+from metering.errors import SessionEnded, SessionNotFound
 from metering.runner import MeteringRunner
-from metering.service import MeteringService, Update, from_ms
-from metering.tariff import Level, Mode, bounds_for
+from metering.service import MeteringService, Update
 from moderation.blocks import blocked_between
 from signaling.calls import Emitter
-from signaling.errors import AlreadyInCall, Draining
 from signaling.media_route import MediaRoute
 from signaling.presence import Presence
 from store import Database
-from store.models import Call, CompanionRate
 from store.models.voicerooms import VoiceRoom, VoiceRoomMember
 
 log = structlog.get_logger(__name__)
 
-_OPEN_CALL = ("ringing", "active")
 #: rooms whose facts this process remembers (host, owner): they never change
 _CACHED = 50_000
 
@@ -127,8 +108,9 @@ class VoiceRoomService:
         self._media = media
         self.owner = owner
         self.policy = policy or RoomPolicy()
-        self._draining = draining
-        self._joining: dict[str, asyncio.Lock] = {}
+        #: this process is shutting down: it opens and joins no rooms
+        self.draining = draining
+        self._joining = Joining(self)
         self._members: dict[str, MemberInfo] = {}
         self.billing = RoomBilling(self)
 
@@ -166,80 +148,8 @@ class VoiceRoomService:
         self, who: Principal, title: str, rate_fen_per_min: int, capacity: int
     ) -> RoomView:
         """Open a room hosted by ``who`` (a companion with rates, in no 1:1 call, hosting no
-        other open room); the host is claimed in presence until it closes."""
-        if who.role != Role.COMPANION:
-            raise NotCompanion()
-        if self._draining():
-            raise Draining()
-        try:
-            clean = rules.clean_title(title)
-            rules.check_capacity(capacity)
-        except RoomRuleError as exc:
-            raise refused(exc.code, str(exc), exc.details) from None
-        host_id = who.user_id
-        async with self.db.reading() as s:
-            rates = await s.get(CompanionRate, host_id)
-            mine = await s.scalar(
-                select(VoiceRoom.id).where(VoiceRoom.host_id == host_id, VoiceRoom.status == "open")
-            )
-            in_call = await s.scalar(_open_call_of_companion(host_id))
-            today = await s.scalar(
-                select(func.count())
-                .select_from(VoiceRoom)
-                .where(
-                    VoiceRoom.host_id == host_id,
-                    VoiceRoom.created_at > self.clock.now() - timedelta(days=1),
-                )
-            )
-        if rates is None:
-            raise RatesNotSet()
-        try:
-            rules.check_rate(
-                rate_fen_per_min, bounds_for(Mode.VOICE, Level(rates.level), rates.specialist)
-            )
-        except RoomRuleError as exc:
-            raise refused(exc.code, str(exc), exc.details) from None
-        if mine is not None:
-            raise RoomAlreadyOpen(room_id=mine)
-        if in_call is not None:
-            raise HostInCall()
-        if (today or 0) >= rules.MAX_ROOMS_PER_HOST_PER_DAY:
-            raise TooManyRooms()
-        room_id = new_room_id()
-        holder = await self.presence.claim(host_id, room_id)
-        if holder != room_id:
-            # A call holds them (ringing, or just accepted), or their other room, opened
-            # at the same moment.
-            raise RoomAlreadyOpen() if holder.startswith("vr_") else HostInCall()
-        now = self.clock.now()
-        try:
-            async with self.db.writing() as s:
-                if await s.scalar(_open_call_of_companion(host_id)) is not None:
-                    raise HostInCall()
-                s.add(
-                    VoiceRoom(
-                        id=room_id,
-                        host_id=host_id,
-                        title=clean,
-                        rate_fen_per_min=rate_fen_per_min,
-                        capacity=capacity,
-                        status="open",
-                        owner=self.owner,
-                        joins=0,
-                        heartbeat_at=now,
-                        created_at=now,
-                    )
-                )
-                await s.flush()
-        except IntegrityError:
-            await self.presence.release(host_id, room_id)
-            raise RoomAlreadyOpen() from None
-        except BaseException:
-            await self.presence.release(host_id, room_id)
-            raise
-        log.info("voice_room_opened", room_id=room_id, user_id=host_id, capacity=capacity)
-        await self.emitter.presence_changed(host_id, "busy")
-        return await self.view(room_id)
+        other open room); the host is claimed in presence until it closes (``opening``)."""
+        return await open_room(self, who, title, rate_fen_per_min, capacity)
 
     async def view(self, room_id: str) -> RoomView:
         async with self.db.reading() as s:
@@ -297,151 +207,9 @@ class VoiceRoomService:
 
     async def join(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]:
         """Join ``room_id`` as a member: the first minute at the room's rate is reserved, or
-        nothing is written.  A resend (same ``request_key``) returns the same membership."""
-        lock = self._joining.setdefault(who.user_id, asyncio.Lock())
-        try:
-            async with lock:
-                return await self._join(who, room_id, request_key)
-        finally:
-            if not lock.locked() and not lock._waiters:
-                self._joining.pop(who.user_id, None)
-
-    async def _join(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]:
-        async with self.db.reading() as s:
-            again = await s.scalar(
-                select(VoiceRoomMember).where(
-                    VoiceRoomMember.user_id == who.user_id,
-                    VoiceRoomMember.request_key == request_key,
-                )
-            )
-            room = await s.get(VoiceRoom, room_id)
-            blocked = room is not None and await s.scalar(
-                select(blocked_between(who.user_id, room.host_id))
-            )
-            current = await s.scalar(
-                select(VoiceRoomMember).where(
-                    VoiceRoomMember.user_id == who.user_id, VoiceRoomMember.status == "joined"
-                )
-            )
-            in_call = await s.scalar(
-                select(Call.id).where(Call.customer_id == who.user_id, Call.status.in_(_OPEN_CALL))
-            )
-            members = await s.scalar(_joined_count(room_id))
-            recent = await s.scalar(
-                select(func.count())
-                .select_from(VoiceRoomMember)
-                .where(
-                    VoiceRoomMember.user_id == who.user_id,
-                    VoiceRoomMember.joined_at > self.clock.now() - timedelta(hours=1),
-                )
-            )
-        if again is not None:
-            if again.room_id != room_id:
-                raise RequestReused()
-            return await self._joined(again.id, room_id)
-        if room is None or blocked:
-            raise RoomNotFound()
-        if who.role != Role.CUSTOMER:
-            raise NotCustomer()
-        if room.status != "open":
-            raise RoomClosed()
-        if current is not None:
-            if current.room_id == room_id:
-                return await self._joined(current.id, room_id)
-            raise AlreadyInRoom()
-        if in_call is not None:
-            raise AlreadyInCall()
-        if self._draining():
-            raise Draining()
-        if (recent or 0) >= rules.MAX_JOINS_PER_USER_PER_HOUR:
-            raise TooManyJoins()
-        if not rules.has_room_for_one_more(members or 0, room.capacity):
-            raise RoomFull()
-        if room.joins >= rules.MAX_JOINS_PER_ROOM:
-            raise RoomFull("this room has had as many listeners as it may")
-        session_id = new_session_id()
-        # Reserve minute 1 first: no money, no join (refused with metering's own codes).  The
-        # checks above are the friendly refusals; metering's one-meter-per-customer row is the
-        # guarantee, when a call or another join of this customer races this one.
-        try:
-            opened = await self.metering.open_session(
-                session_id,
-                who.user_id,
-                room.host_id,
-                Mode.VOICE,
-                rate_fen_per_min=room.rate_fen_per_min,
-                kind=MeterKind.ROOM_SEAT,
-            )
-        except MeterBusy as exc:
-            if exc.details.get("kind") == MeterKind.ROOM_SEAT:
-                raise AlreadyInRoom() from None
-            raise AlreadyInCall() from None
-        try:
-            await self._store_member(who.user_id, room_id, request_key, session_id)
-        except BaseException as exc:
-            # Whatever stopped the join being written, minute 1 must not stay held.
-            await asyncio.shield(self._undo_join(session_id))
-            if isinstance(exc, IntegrityError):
-                return await self._join_raced(who, room_id, request_key)
-            raise
-        log.info("voice_room_joined", room_id=room_id, session_id=session_id, user_id=who.user_id)
-        if room.owner == self.owner:
-            self.runner.track(session_id, Update(opened))
-        result = await self._joined(session_id, room_id)
-        await self.tell_room(room_id)
-        await self.billing.changed(room_id)
-        return result
-
-    async def _store_member(
-        self, user_id: str, room_id: str, request_key: str, session_id: str
-    ) -> None:
-        now = self.clock.now()
-        async with self.db.writing() as s:
-            room = await s.get(VoiceRoom, room_id, with_for_update=True)
-            assert room is not None
-            if room.status != "open":
-                raise RoomClosed()
-            members = await s.scalar(_joined_count(room_id))
-            if not rules.has_room_for_one_more(members or 0, room.capacity):
-                raise RoomFull()
-            room.joins += 1
-            s.add(
-                VoiceRoomMember(
-                    id=session_id,
-                    room_id=room_id,
-                    user_id=user_id,
-                    request_key=request_key,
-                    status="joined",
-                    joined_at=now,
-                )
-            )
-            await s.flush()
-
-    async def _undo_join(self, session_id: str) -> None:
-        """End a session whose member row was never written (if it was after all, the
-        membership stands and its session with it)."""
-        async with self.db.reading() as s:
-            written = await s.get(VoiceRoomMember, session_id)
-        if written is None:
-            with contextlib.suppress(SessionEnded, SessionNotFound):
-                await self.metering.end(session_id, "not_joined")
-
-    async def _join_raced(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]:
-        """The member row could not be written: the same join sent twice at once, or a join
-        to another room that won."""
-        async with self.db.reading() as s:
-            again = await s.scalar(
-                select(VoiceRoomMember).where(
-                    VoiceRoomMember.user_id == who.user_id,
-                    VoiceRoomMember.request_key == request_key,
-                )
-            )
-        if again is not None and again.room_id == room_id:
-            return await self._joined(again.id, room_id)
-        raise RequestReused() if again is not None else AlreadyInRoom()
-
-    async def _joined(self, session_id: str, room_id: str) -> dict[str, Any]:
-        return {"room": (await self.view(room_id)).payload(), "session_id": session_id}
+        nothing is written.  A resend (same ``request_key``) returns the same membership
+        (``joining``)."""
+        return await self._joining.join(who, room_id, request_key)
 
     async def leave(self, who: Principal, room_id: str) -> dict[str, Any]:
         """A member leaves (their session ends and is settled); the host leaving closes the
@@ -511,75 +279,15 @@ class VoiceRoomService:
         """Every device of ``user_id`` is gone: their billing (or, for a host, every member's)
         pauses, from ``at_ms`` (default now; the last heartbeat of the process that held their
         sockets, if it died); past the away time-out they are removed (the room closes)."""
-        await self._presence(user_id, away=True, at_ms=at_ms)
+        await liveness.mark_away(self, user_id, away=True, at_ms=at_ms)
 
     async def back(self, user_id: str) -> None:
-        await self._presence(user_id, away=False)
+        await liveness.mark_away(self, user_id, away=False)
 
     async def settle_lost_owner(self, owner: str, at_ms: int) -> list[str]:
         """The process ``owner`` died, its last heartbeat at ``at_ms``: its open rooms close
         (``server_lost``), every member's session settled as of that moment."""
-        async with self.db.reading() as s:
-            rooms = (
-                await s.scalars(
-                    select(VoiceRoom.id).where(VoiceRoom.owner == owner, VoiceRoom.status == "open")
-                )
-            ).all()
-            seats = (
-                await s.scalars(
-                    select(VoiceRoomMember.id).where(
-                        VoiceRoomMember.room_id.in_(rooms), VoiceRoomMember.status == "joined"
-                    )
-                )
-            ).all()
-        for session_id in seats:
-            with contextlib.suppress(SessionEnded, SessionNotFound):
-                await self.metering.end(session_id, CloseReason.SERVER_LOST.value, at_ms)
-        for room_id in rooms:
-            try:
-                await self.close_room(room_id, CloseReason.SERVER_LOST)
-            except Exception:
-                log.exception("voice_room_lost_owner_failed", room_id=room_id)
-        return list(rooms)
-
-    async def _presence(self, user_id: str, *, away: bool, at_ms: int | None = None) -> None:
-        async with self.db.reading() as s:
-            hosted = await s.scalar(
-                select(VoiceRoom.id).where(VoiceRoom.host_id == user_id, VoiceRoom.status == "open")
-            )
-            joined = await s.scalar(
-                select(VoiceRoomMember.id).where(
-                    VoiceRoomMember.user_id == user_id, VoiceRoomMember.status == "joined"
-                )
-            )
-        if hosted is None and joined is None:
-            return
-        now = self.clock.now()
-        if away and at_ms is not None:
-            now = min(now, from_ms(at_ms))
-        changed: list[str] = []
-        async with self.db.writing() as s:
-            if hosted is not None:
-                room = await s.get(VoiceRoom, hosted, with_for_update=True)
-                if (
-                    room is not None
-                    and room.status == "open"
-                    and (room.host_away_at is None) == away
-                ):
-                    room.host_away_at = now if away else None
-                    changed.append(room.id)
-            if joined is not None:
-                member = await s.get(VoiceRoomMember, joined, with_for_update=True)
-                if (
-                    member is not None
-                    and member.status == "joined"
-                    and ((member.away_at is None) == away)
-                ):
-                    member.away_at = now if away else None
-                    changed.append(member.room_id)
-        for room_id in changed:
-            log.info("voice_room_presence", room_id=room_id, user_id=user_id, away=away)
-            await self.billing.changed(room_id)
+        return await liveness.settle_lost_owner(self, owner, at_ms)
 
     async def on_block(self, blocker_id: str, blocked_id: str) -> None:
         """A block between a host and a member of their open room removes the member."""
@@ -755,15 +463,3 @@ class VoiceRoomService:
                 await self.close_room(room_id, CloseReason.DRAIN)
             except Exception:
                 log.exception("voice_room_drain_failed", room_id=room_id)
-
-
-def _open_call_of_companion(user_id: str) -> Any:
-    return select(Call.id).where(Call.companion_id == user_id, Call.status.in_(_OPEN_CALL))
-
-
-def _joined_count(room_id: str) -> Any:
-    return (
-        select(func.count())
-        .select_from(VoiceRoomMember)
-        .where(VoiceRoomMember.room_id == room_id, VoiceRoomMember.status == "joined")
-    )

@@ -17,9 +17,10 @@ from sqlalchemy import update
 from accounts.sms import DevOutbox
 from kernel.clock import FakeClock
 from kernel.settings import Settings
-from metering.routes import METERING
+from metering.keys import METERING
 from metering.tariff import Rates
-from peiliao.app import SIGNALING, create_app
+from peiliao.app import create_app
+from peiliao.keys import SIGNALING
 from signaling.protocol import SERVER_EVENTS
 from store import Database
 from store.models import User

@@ -28,9 +28,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from kernel.clock import FakeClock
-from metering.routes import METERING, PROVIDER
+from metering.keys import METERING, PROVIDER
 from metering.tariff import Level, Rates
-from peiliao.app import OPENAPI
+from peiliao.keys import OPENAPI
 from store import Database
 from store.models import AuthSession
 from tests.accounts.test_real_name import make_id

@@ -12,20 +12,19 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from tests.conftest import RedisTarget
-from tests.harness.rig import request_id
-from tests.media.test_forward import RATE, Tone, dominant_hz
-from tests.media.test_negotiation import listen, negotiate
-from tests.signaling.test_processes import (
+from tests.harness.processes import (
     Server,
     World,
     connect,
     login,
     pg_url,
     ready,
-    spawn,
-    stop,
+    two_servers,
     world,
 )
+from tests.harness.rig import request_id
+from tests.media.test_forward import RATE, Tone, dominant_hz
+from tests.media.test_negotiation import listen, negotiate
 
 __all__ = ["pg_url", "world"]
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("processes")]
@@ -33,13 +32,9 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("processes")]
 
 @pytest.fixture
 def media_servers(pg_url: str, redis_target: RedisTarget) -> Iterator[tuple[Server, Server]]:
-    a = spawn(pg_url, redis_target, ice_host_addresses="127.0.0.1")
-    b = spawn(pg_url, redis_target, ice_host_addresses="127.0.0.1")
-    try:
-        yield a, b
-    finally:
-        stop(a)
-        stop(b)
+    loopback = {"ice_host_addresses": "127.0.0.1"}
+    with two_servers(pg_url, redis_target, loopback, loopback) as pair:
+        yield pair
 
 
 async def test_a_room_on_b_serves_a_customer_connected_to_a(

@@ -22,7 +22,7 @@ from kernel.clock import FakeClock
 from market.voicerooms.routes import VOICE_ROOMS
 from market.voicerooms.rules import CloseReason
 from metering.check import check_ledger
-from metering.routes import METERING
+from metering.keys import METERING
 from signaling.routes import CALLS
 from store.models import ActiveMeter, MeteredSession
 from tests.harness import bearer

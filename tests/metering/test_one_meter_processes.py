@@ -17,18 +17,17 @@ from sqlalchemy import select
 from metering.check import check_ledger
 from store.models import ActiveMeter, MeteredSession
 from tests.conftest import RedisTarget
-from tests.harness.rig import Sock, request_id
-from tests.signaling.test_processes import (
+from tests.harness.processes import (
     Server,
     World,
     connect,
     login,
     pg_url,
     ready,
-    spawn,
-    stop,
+    two_servers,
     world,
 )
+from tests.harness.rig import Sock, request_id
 
 __all__ = ["pg_url", "world"]
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("processes")]
@@ -41,12 +40,8 @@ FAST = {"heartbeat_interval_s": "1", "heartbeat_timeout_s": "4"}
 
 @pytest.fixture
 def servers(pg_url: str, redis_target: RedisTarget) -> Iterator[tuple[Server, Server]]:
-    a, b = spawn(pg_url, redis_target, **FAST), spawn(pg_url, redis_target, **FAST)
-    try:
-        yield a, b
-    finally:
-        stop(a)
-        stop(b)
+    with two_servers(pg_url, redis_target, FAST, FAST) as pair:
+        yield pair
 
 
 async def open_room(server: Server, token: str) -> str:

@@ -389,7 +389,7 @@ async def test_wechat_native_order_and_query_are_signed_both_ways() -> None:
 async def test_refresh_reconciles_a_paid_order_whose_notice_was_lost(
     client: TestClient, outbox: DevOutbox
 ) -> None:
-    from metering.routes import PROVIDER
+    from metering.keys import PROVIDER
 
     token = await login_cli(client, outbox, "13800000507")
     order = await (
@@ -415,7 +415,7 @@ def test_providers_are_built_from_key_files(tmp_path: object) -> None:
     from cryptography.hazmat.primitives import serialization
 
     from kernel.settings import Settings
-    from peiliao.app import build_payments
+    from peiliao.providers import build_payments
 
     d = Path(str(tmp_path))
     priv = d / "private.pem"

@@ -140,7 +140,7 @@ async def test_withdrawal_routes_are_for_companions_and_admins(
 def test_the_payout_provider_setting_is_honoured() -> None:
     """Regression: PEILIAO_PAYOUT_PROVIDER=manual was read and validated but not wired."""
     from kernel.settings import Settings
-    from peiliao.app import build_payouts
+    from peiliao.providers import build_payouts
 
     assert isinstance(build_payouts(Settings(payout_provider="manual")), ManualPayouts)
     assert isinstance(build_payouts(Settings()), SandboxPayouts)

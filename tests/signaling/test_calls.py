@@ -304,7 +304,7 @@ async def test_presence_over_http_for_listings(rig: Rig) -> None:
 async def test_end_vs_tick_at_the_same_moment(rig: Rig) -> None:
     """A hang-up racing the minute-1 tick: minute 1 is charged once, minute 2's reservation
     (if the tick made it) is released, and the ledger balances."""
-    from metering.routes import METERING
+    from metering.keys import METERING
 
     cust = await rig.person(fund_fen=1000)
     comp, comp_sock = await rig.online_companion()

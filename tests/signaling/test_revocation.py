@@ -18,7 +18,7 @@ from sqlalchemy import update
 from accounts.roles import Role
 from accounts.routes import ACCOUNTS
 from metering.check import check_ledger
-from metering.routes import WALLETS
+from metering.keys import WALLETS
 from store.models import AuthSession, User
 from tests.harness import bearer, login_cli
 from tests.harness.rig import Person, Rig, RigFactory, Sock, request_id

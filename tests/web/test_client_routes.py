@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from peiliao.app import CLIENT_ROUTES
+from peiliao.web import CLIENT_ROUTES
 from tests.web.conftest import ROOT
 
 

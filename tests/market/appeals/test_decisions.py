@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from metering import accounts
+from metering.keys import METERING
 from metering.ledger import balances
-from metering.routes import METERING
 from store.models import Message
 from store.models.appeals import Appeal
 from tests.harness import bearer

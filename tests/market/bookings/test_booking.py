@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from metering import accounts
-from metering.routes import METERING
+from metering.keys import METERING
 from metering.tariff import Rates
 from store.models import CompanionRate, Transfer
 from store.models.bookings import Booking

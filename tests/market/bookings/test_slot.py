@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from market.bookings.scheduler import LATE_START_S, STALE_CLAIM_S
 from metering import accounts
-from metering.routes import METERING
+from metering.keys import METERING
 from metering.tariff import Rates
 from store.models.bookings import Booking
 from tests.harness.rig import Rig

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from market.catalog import ranking
-from metering.routes import METERING
+from metering.keys import METERING
 from metering.tariff import Rates
 from store.models import User
 from store.models.reviews import CompanionStats

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from metering.routes import METERING
+from metering.keys import METERING
 from metering.tariff import Rates
 from store.models import User
 from tests.harness.rig import Person, Rig

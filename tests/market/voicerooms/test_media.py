@@ -19,7 +19,7 @@ from sqlalchemy import select
 from kernel.clock import ScaledClock
 from metering.check import check_ledger
 from metering.commission import split
-from metering.routes import METERING
+from metering.keys import METERING
 from store.models import MeteredSession
 from tests.harness import bearer
 from tests.harness.rig import Person, Rig, RigFactory, Sock, request_id

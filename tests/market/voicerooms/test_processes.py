@@ -21,20 +21,19 @@ from metering.check import check_ledger
 from metering.commission import split
 from store.models import MeteredSession
 from tests.conftest import RedisTarget
-from tests.harness.rig import Person, Sock, request_id
-from tests.market.voicerooms.test_media import Peer, enter, until
-from tests.media.test_forward import RATE
-from tests.signaling.test_processes import (
+from tests.harness.processes import (
     Server,
     World,
     connect,
     login,
     pg_url,
     ready,
-    spawn,
-    stop,
+    two_servers,
     world,
 )
+from tests.harness.rig import Person, Sock, request_id
+from tests.market.voicerooms.test_media import Peer, enter, until
+from tests.media.test_forward import RATE
 
 __all__ = ["pg_url", "world"]
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("processes")]
@@ -45,13 +44,9 @@ FUNDS = 10_000
 
 @pytest.fixture
 def media_servers(pg_url: str, redis_target: RedisTarget) -> Iterator[tuple[Server, Server]]:
-    a = spawn(pg_url, redis_target, ice_host_addresses="127.0.0.1")
-    b = spawn(pg_url, redis_target, ice_host_addresses="127.0.0.1")
-    try:
-        yield a, b
-    finally:
-        stop(a)
-        stop(b)
+    loopback = {"ice_host_addresses": "127.0.0.1"}
+    with two_servers(pg_url, redis_target, loopback, loopback) as pair:
+        yield pair
 
 
 async def sessions(world: World, *user_ids: str) -> dict[str, MeteredSession]:

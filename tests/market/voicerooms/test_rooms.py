@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from kernel.clock import FakeClock
 from metering.check import check_ledger
-from metering.routes import METERING
+from metering.keys import METERING
 from metering.tariff import Level, Rates
 from store.models import MeteredSession, User
 from store.models.voicerooms import VoiceRoom, VoiceRoomMember
