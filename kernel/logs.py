@@ -57,7 +57,12 @@ def configure_logging(*, level: str = "INFO", json_logs: bool = False) -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json_logs
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: with rich installed (a test dependency pulls it in) the default
+        # formatter prints every frame's locals, slowly (seconds per traceback, on the event
+        # loop) and with whatever secrets the locals held.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import structlog
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
@@ -26,6 +27,21 @@ from peiliao.app import create_app
 from store import Database
 from store.migrate import upgrade
 from store.models import Base
+
+# structlog's default console renderer formats exceptions with rich when it is installed (it is:
+# Schemathesis needs it), printing every frame's locals: seconds per traceback, on the event loop.
+# The tests log like the server does: plain tracebacks.
+structlog.configure(
+    processors=[
+        structlog.processors.add_log_level,
+        structlog.processors.StackInfoRenderer(),
+        structlog.dev.set_exc_info,
+        structlog.processors.TimeStamper(fmt="%Y-%m-%d %H:%M:%S", utc=False),
+        structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        ),
+    ]
+)
 
 PG_ADMIN_URL = os.environ.get(
     "PEILIAO_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
