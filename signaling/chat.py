@@ -28,6 +28,7 @@ from signaling.lifecycle import Side, Status
 from signaling.limits import RateLimiter
 from signaling.message_batch import MessageWriter
 from signaling.message_batch import message_view as _view
+from signaling.protocol import ChatPageAck, ChatReceiptsAck, ChatTypingAck
 from store import Database
 from store.models import Call as CallRow
 from store.models import Message
@@ -127,7 +128,7 @@ class ChatService:
         after_seq: int | None = None,
         before_seq: int | None = None,
         limit: int = 50,
-    ) -> dict[str, Any]:
+    ) -> ChatPageAck:
         """A page of messages, oldest first: after ``after_seq`` (catching up), or before
         ``before_seq`` (scrolling back), or the latest ``limit``."""
         limit = max(1, min(limit, MAX_PAGE))
@@ -149,7 +150,7 @@ class ChatService:
                 "receipts": receipts(row),
             }
 
-    async def mark(self, who: Principal, call_id: str, seq: int, kind: str) -> dict[str, Any]:
+    async def mark(self, who: Principal, call_id: str, seq: int, kind: str) -> ChatReceiptsAck:
         """A delivery or read receipt up to ``seq`` (only moves forward)."""
         async with self._db.writing() as s:
             row = await s.get(CallRow, call_id, with_for_update=True)
@@ -165,10 +166,10 @@ class ChatService:
                 setattr(row, attr, seq)
                 if kind == "read" and seq > getattr(row, f"{side.value}_delivered_seq"):
                     setattr(row, f"{side.value}_delivered_seq", seq)
-            out = {"call_id": call_id, "receipts": receipts(row)}
+            out: ChatReceiptsAck = {"call_id": call_id, "receipts": receipts(row)}
             other = row.companion_id if side is Side.CUSTOMER else row.customer_id
         if moved:
-            await self._emit.to_user(other, "chat:receipt", out)
+            await self._emit.to_user(other, "chat:receipt", dict(out))
         return out
 
     async def purge(self, older_than_days: int, batch: int = 5_000) -> int:
@@ -195,7 +196,7 @@ class ChatService:
                     log.info("chat_retention_purged", messages=total, days=older_than_days)
                 return total
 
-    async def typing(self, who: Principal, call_id: str) -> dict[str, Any]:
+    async def typing(self, who: Principal, call_id: str) -> ChatTypingAck:
         if not self._limiter.allow(f"typing:{who.user_id}"):
             raise RateLimited()
         # Ephemeral: answered from this process's memory of the call (no database read).

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from accounts.service import Principal
+from signaling.ids import ClientKey, RoomId
 
 #: a group voice room's id starts so (``media:*`` events serve rooms and 1:1 calls)
 ROOM_PREFIX = "vr_"
@@ -15,17 +16,19 @@ ROOM_PREFIX = "vr_"
 class GroupRooms(Protocol):
     """Group voice rooms as the handlers need them (``voicerooms.service.VoiceRoomService``)."""
 
-    async def join(self, who: Principal, room_id: str, request_key: str) -> dict[str, Any]: ...
+    async def join(
+        self, who: Principal, room_id: RoomId, request_key: ClientKey
+    ) -> dict[str, Any]: ...
 
-    async def leave(self, who: Principal, room_id: str) -> dict[str, Any]: ...
+    async def leave(self, who: Principal, room_id: RoomId) -> dict[str, Any]: ...
 
     async def current(self, user_id: str) -> dict[str, Any] | None: ...
 
-    async def media_home(self, who: Principal, room_id: str) -> str:
+    async def media_home(self, who: Principal, room_id: RoomId) -> str:
         """The process holding the room's media, if ``who`` is in the open room."""
         ...
 
-    async def participants(self, room_id: str) -> list[str]: ...
+    async def participants(self, room_id: RoomId) -> list[str]: ...
 
     async def away(self, user_id: str, at_ms: int | None = None) -> None: ...
 

@@ -8,7 +8,6 @@ request there.  ``call_id`` is a room id (``vr_…``) for the host and the membe
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import socketio
 
@@ -16,8 +15,19 @@ from accounts.service import Principal
 from kernel.errors import CodedError
 from signaling.calls import CallService
 from signaling.errors import NotChatting, NotParticipant
+from signaling.events import handles
 from signaling.group_rooms import ROOM_PREFIX, GroupRooms
+from signaling.ids import MediaTarget, RoomId, SocketId
 from signaling.media_route import MediaRoute
+from signaling.protocol import (
+    Done,
+    MediaAnswerAck,
+    MediaCandidate,
+    MediaConfigAck,
+    MediaMute,
+    MediaOffer,
+    MediaRef,
+)
 
 
 class MediaEvents:
@@ -34,11 +44,11 @@ class MediaEvents:
         #: the group voice rooms, or the ``rooms_unavailable`` refusal
         self._group = group
 
-    async def _media_call(self, who: Principal, call_id: str) -> tuple[str, str]:
+    async def _media_call(self, who: Principal, call_id: MediaTarget) -> tuple[str, str]:
         """(mode, owner) of an active voice/video call ``who`` takes part in, or of an open
         voice room ``who`` hosts or is a member of."""
         if call_id.startswith(ROOM_PREFIX):
-            owner = await self._group().media_home(who, call_id)
+            owner = await self._group().media_home(who, RoomId(call_id))
             if self.media is None:
                 raise CodedError("media_unavailable", "this server does not relay media")
             return "voice", owner
@@ -53,17 +63,20 @@ class MediaEvents:
             raise CodedError("media_unavailable", "this server does not relay media")
         return mode, owner
 
-    async def offer(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("media:offer", MediaOffer)
+    async def offer(self, who: Principal, sid: SocketId, p: MediaOffer) -> MediaAnswerAck:
         mode, owner = await self._media_call(who, p.call_id)
         assert self.media is not None
-        return await self.media.call(
+        answer = await self.media.call(
             owner, "answer", call_id=p.call_id, mode=mode, user_id=who.user_id, sdp=p.sdp
         )
+        return {"sdp": answer["sdp"], "type": "answer"}
 
-    async def candidate(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("media:candidate", MediaCandidate)
+    async def candidate(self, who: Principal, sid: SocketId, p: MediaCandidate) -> Done:
         mode, owner = await self._media_call(who, p.call_id)
         assert self.media is not None
-        return await self.media.call(
+        await self.media.call(
             owner,
             "candidate",
             call_id=p.call_id,
@@ -74,8 +87,10 @@ class MediaEvents:
             sdp_mline_index=p.sdp_mline_index,
             ufrag=p.ufrag,
         )
+        return {}
 
-    async def mute(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("media:mute", MediaMute)
+    async def mute(self, who: Principal, sid: SocketId, p: MediaMute) -> Done:
         _, owner = await self._media_call(who, p.call_id)
         assert self.media is not None
         await self.media.call(
@@ -83,7 +98,7 @@ class MediaEvents:
         )
         state = {"call_id": p.call_id, "user_id": who.user_id, "audio": p.audio, "video": p.video}
         peers = (
-            await self._group().participants(p.call_id)
+            await self._group().participants(RoomId(p.call_id))
             if p.call_id.startswith(ROOM_PREFIX)
             else await self.calls.participants(p.call_id)
         )
@@ -92,12 +107,13 @@ class MediaEvents:
                 await self.sio.emit("media:peer", state, room=f"user:{user}")
         return {}
 
-    async def config(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("media:config", MediaRef)
+    async def config(self, who: Principal, sid: SocketId, p: MediaRef) -> MediaConfigAck:
         """The ICE servers for this call's peer connection, with TURN credentials for ``who``
         (while it rings, too: a client may prepare its connection before the answer), or for
         an open voice room ``who`` is in."""
         if p.call_id.startswith(ROOM_PREFIX):
-            await self._group().media_home(who, p.call_id)
+            await self._group().media_home(who, RoomId(p.call_id))
         else:
             if who.user_id not in await self.calls.participants(p.call_id):
                 raise NotParticipant()

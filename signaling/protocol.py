@@ -4,18 +4,33 @@ events; a test keeps the two in step."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
+from accounts.ids import UserId
 from kernel.http.models import Strict
+from signaling.ids import (
+    CALL_ID_PATTERN,
+    MEDIA_TARGET_PATTERN,
+    ROOM_ID_PATTERN,
+    CallId,
+    ClientKey,
+    MediaTarget,
+    RoomId,
+)
 
-CallId = Annotated[str, Field(pattern=r"^call_[0-9a-f]{32}$")]
-RoomId = Annotated[str, Field(pattern=r"^vr_[0-9a-f]{32}$")]
+# The ids as they enter: checked against their pattern, then typed (``signaling.ids``).
+CallIdField = Annotated[CallId, StringConstraints(pattern=CALL_ID_PATTERN)]
+RoomIdField = Annotated[RoomId, StringConstraints(pattern=ROOM_ID_PATTERN)]
 #: media signaling serves a 1:1 call or a group voice room (``vr_…``)
-MediaTarget = Annotated[str, Field(pattern=r"^(call|vr)_[0-9a-f]{32}$")]
-UserIdField = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-ClientKey = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+MediaTargetField = Annotated[MediaTarget, StringConstraints(pattern=MEDIA_TARGET_PATTERN)]
+UserIdField = Annotated[
+    UserId, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+]
+ClientKeyField = Annotated[
+    ClientKey, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+]
 Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
@@ -31,22 +46,22 @@ class CallRequest(Strict):
     companion_id: UserIdField
     mode: Literal["text", "voice", "video"]
     #: the client's idempotency key: a resent request returns the same call
-    request_id: ClientKey
+    request_id: ClientKeyField
 
 
 class CallRef(Strict):
-    call_id: CallId
+    call_id: CallIdField
 
 
 class ChatSend(Strict):
-    call_id: CallId
+    call_id: CallIdField
     #: the client's id of this message: a resend is stored and delivered once
-    client_id: ClientKey
+    client_id: ClientKeyField
     text: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class ChatHistory(Strict):
-    call_id: CallId
+    call_id: CallIdField
     after_seq: Seq | None = None
     before_seq: Seq | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
@@ -59,18 +74,18 @@ class ChatHistory(Strict):
 
 
 class ChatMark(Strict):
-    call_id: CallId
+    call_id: CallIdField
     seq: Seq
 
 
 class MediaOffer(Strict):
-    call_id: MediaTarget
+    call_id: MediaTargetField
     #: the client's SDP offer, with its candidates (no trickle yet)
     sdp: Annotated[str, Field(min_length=10, max_length=60_000)]
 
 
 class MediaCandidate(Strict):
-    call_id: MediaTarget
+    call_id: MediaTargetField
     #: an ``a=candidate`` value as the browser gives it (``candidate:…``); null or "" ends them
     candidate: Annotated[str, Field(max_length=1_000)] | None
     sdp_mid: Annotated[str, Field(max_length=32)] | None = None
@@ -80,23 +95,94 @@ class MediaCandidate(Strict):
 
 
 class MediaMute(Strict):
-    call_id: MediaTarget
+    call_id: MediaTargetField
     audio: bool
     video: bool
 
 
 class MediaRef(Strict):
-    call_id: MediaTarget
+    call_id: MediaTargetField
 
 
 class RoomJoin(Strict):
-    room_id: RoomId
+    room_id: RoomIdField
     #: the client's idempotency key: a resent join returns the same membership
-    request_id: ClientKey
+    request_id: ClientKeyField
 
 
 class RoomRef(Strict):
-    room_id: RoomId
+    room_id: RoomIdField
+
+
+# -- acks: what a handler answers (the server adds ``"ok": true``) ----------------------------
+
+#: a view the service builds (a call, a message, a room, an ICE server): a JSON object
+View = dict[str, object]
+#: ``{customer: {delivered, read}, companion: {delivered, read}}``
+Receipts = dict[str, dict[str, int]]
+
+
+class Done(TypedDict):
+    """An ack with nothing but ``ok``."""
+
+
+class PresenceSetAck(TypedDict):
+    status: str
+
+
+class PresenceWatchAck(TypedDict):
+    statuses: dict[str, str]
+
+
+class CallAck(TypedDict):
+    call: View
+
+
+class OpenCallAck(TypedDict):
+    call: View | None
+
+
+class ChatSendAck(TypedDict):
+    message: View
+
+
+class ChatPageAck(TypedDict):
+    call_id: str
+    messages: list[View]
+    last_seq: int
+    receipts: Receipts
+
+
+class ChatReceiptsAck(TypedDict):
+    call_id: str
+    receipts: Receipts
+
+
+class ChatTypingAck(TypedDict):
+    call_id: str
+
+
+class MediaAnswerAck(TypedDict):
+    sdp: str
+    type: Literal["answer"]
+
+
+class MediaConfigAck(TypedDict):
+    ice_servers: list[View]
+    ttl_s: int
+
+
+class RoomJoinAck(TypedDict):
+    room: View
+    session_id: str
+
+
+class RoomAck(TypedDict):
+    room: View
+
+
+class OpenRoomAck(TypedDict):
+    room: View | None
 
 
 #: every client → server event and its payload model (None: no payload)

@@ -28,7 +28,7 @@ from typing import Any
 import socketio
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from accounts.roles import Role
 from accounts.routes import SESSION_COOKIE
@@ -38,11 +38,12 @@ from kernel.safe_json import JsonModule
 from kernel.settings import Settings
 from media.rooms import Rooms
 from metering.tariff import Mode
-from signaling import protocol
 from signaling.calls import CallService
 from signaling.chat import ChatService
+from signaling.events import Route, handles, invalid, routes
 from signaling.frames import FrameRefusals, GuardedServer
 from signaling.group_rooms import GroupRooms
+from signaling.ids import SocketId
 from signaling.lifecycle import EndReason
 from signaling.limits import RateLimiter
 from signaling.liveness import ProcessWatch
@@ -51,10 +52,31 @@ from signaling.media_events import MediaEvents
 from signaling.media_route import MediaRoute
 from signaling.presence import Presence
 from signaling.process_loss import ProcessLoss
+from signaling.protocol import (
+    CallAck,
+    CallRef,
+    CallRequest,
+    ChatHistory,
+    ChatMark,
+    ChatPageAck,
+    ChatReceiptsAck,
+    ChatSend,
+    ChatSendAck,
+    ChatTypingAck,
+    Done,
+    OpenCallAck,
+    OpenRoomAck,
+    PresenceSet,
+    PresenceSetAck,
+    PresenceWatch,
+    PresenceWatchAck,
+    RoomAck,
+    RoomJoin,
+    RoomJoinAck,
+    RoomRef,
+)
 
 log = structlog.get_logger(__name__)
-
-Handler = Callable[[Principal, str, Any], Awaitable[dict[str, Any]]]
 
 
 def error(code: str, message: str) -> dict[str, Any]:
@@ -109,15 +131,6 @@ def make_server(settings: Settings) -> GuardedServer:
     )
 
 
-def _call(
-    get: Callable[[Principal, str, Any], Awaitable[dict[str, Any]]],
-) -> Handler:
-    async def handler(who: Principal, sid: str, p: Any) -> dict[str, Any]:
-        return {"call": await get(who, sid, p)}
-
-    return handler
-
-
 class Signaling:
     """The handlers, this process's sockets, and the background work (sweep, refresh, drain)."""
 
@@ -159,42 +172,15 @@ class Signaling:
             on_process_lost=loss.process_lost,
             on_revived=loss.revived,
         )
-        media_events = MediaEvents(sio, calls, media, self._group)
-        self._handlers: dict[str, Handler] = {
-            "presence:set": self._presence_set,
-            "presence:watch": self._presence_watch,
-            "presence:unwatch": self._presence_unwatch,
-            "call:request": self._call_request,
-            "call:accept": self._call_accept,
-            "call:decline": _call(lambda who, sid, p: calls.decline(who, p.call_id)),
-            "call:cancel": _call(lambda who, sid, p: calls.cancel(who, p.call_id)),
-            "call:hangup": _call(lambda who, sid, p: calls.hangup(who, p.call_id)),
-            "call:get": _call(lambda who, sid, p: calls.get(who, p.call_id)),
-            "call:current": self._call_current,
-            "chat:send": self._chat_send,
-            "chat:history": lambda who, sid, p: chat.history(
-                who, p.call_id, after_seq=p.after_seq, before_seq=p.before_seq, limit=p.limit
-            ),
-            "chat:delivered": lambda who, sid, p: chat.mark(who, p.call_id, p.seq, "delivered"),
-            "chat:read": lambda who, sid, p: chat.mark(who, p.call_id, p.seq, "read"),
-            "chat:typing": lambda who, sid, p: chat.typing(who, p.call_id),
-            "admin:end": self._admin_end,
-            "media:offer": media_events.offer,
-            "media:candidate": media_events.candidate,
-            "media:mute": media_events.mute,
-            "media:config": media_events.config,
-            "room:join": lambda who, sid, p: self._group().join(who, p.room_id, p.request_id),
-            "room:leave": lambda who, sid, p: self._group().leave(who, p.room_id),
-            "room:current": self._room_current,
-        }
-        assert set(self._handlers) == set(protocol.EVENTS), "every event has one handler"
+        #: every client → server event and its handler (``@handles`` methods, here and media's)
+        self.routes = routes(self, MediaEvents(sio, calls, media, self._group))
         # A logout, a deletion, a role change or a sanction, on any process, ends our sockets.
         accounts.revocations.subscribe(self.logins.revoked)
         sio.on("connect", self._connect)
         sio.on("disconnect", self._disconnect)
         sio.on("*", self._unknown)
-        for name in self._handlers:
-            sio.on(name, self._wrap(name))
+        for name, route in self.routes.items():
+            sio.on(name, self._wrap(route))
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -283,11 +269,10 @@ class Signaling:
 
     # -- the wrapper --------------------------------------------------------------------------
 
-    def _wrap(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
-        model = protocol.EVENTS[name]
-        handler = self._handlers[name]
+    def _wrap(self, route: Route) -> Callable[..., Awaitable[dict[str, Any]]]:
+        name = route.event
 
-        async def run(sid: str, *args: Any) -> dict[str, Any]:
+        async def run(sid: SocketId, *args: object) -> dict[str, Any]:
             who = self.logins.who.get(sid)
             if who is None:
                 return error("unauthenticated", "connect with a valid token first")
@@ -299,20 +284,12 @@ class Signaling:
             try:
                 if await self.logins.confirm(sid) is None:
                     return error("unauthenticated", LOGIN_ENDED)
-                payload: BaseModel | None = None
-                if model is not None:
-                    if len(args) != 1:
-                        return error("invalid_input", f"{name} takes exactly one object")
-                    payload = model.model_validate(args[0])
-                elif args not in ((), (None,), ({},)):
-                    return error("invalid_input", f"{name} takes no payload")
+                payload = route.parse(args)  # strictly, with the event's protocol model
                 async with asyncio.timeout(self.settings.db_timeout_s * 3):
-                    result = await handler(who, sid, payload)
+                    result = await route.handler(who, sid, payload)
                 return {"ok": True, **result}
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"]) or "payload"
-                return error("invalid_input", f"{where}: {first['msg']}")
+            except ValidationError as exc:  # a model a handler built itself
+                return {"ok": False, "error": invalid(exc).to_dict()}
             except DomainError as exc:
                 return {"ok": False, "error": exc.to_dict()}
             except TimeoutError:
@@ -353,7 +330,8 @@ class Signaling:
 
     # -- handlers -----------------------------------------------------------------------------
 
-    async def _presence_set(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("presence:set", PresenceSet)
+    async def _presence_set(self, who: Principal, sid: SocketId, p: PresenceSet) -> PresenceSetAck:
         if who.role is not Role.COMPANION:
             raise Forbidden("only companions take orders")
         await self.presence.set_accepting(who.user_id, p.accepting)
@@ -361,8 +339,11 @@ class Signaling:
         await self.calls.emitter.presence_changed(who.user_id, status)
         return {"status": status}
 
-    async def _presence_watch(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
-        ids = list(dict.fromkeys(p.user_ids))
+    @handles("presence:watch", PresenceWatch)
+    async def _presence_watch(
+        self, who: Principal, sid: SocketId, p: PresenceWatch
+    ) -> PresenceWatchAck:
+        ids: list[str] = list(dict.fromkeys(p.user_ids))
         # Someone who blocked you (or whom you blocked) is never seen online by you.
         hidden = {uid for uid in ids if await self.calls.blocks.between(who.user_id, uid)}
         visible = [uid for uid in ids if uid not in hidden]
@@ -371,32 +352,82 @@ class Signaling:
         statuses = await self.presence.statuses(visible)
         return {"statuses": statuses | dict.fromkeys(hidden, "offline")}
 
-    async def _presence_unwatch(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("presence:unwatch", PresenceWatch)
+    async def _presence_unwatch(self, who: Principal, sid: SocketId, p: PresenceWatch) -> Done:
         for uid in p.user_ids:
             await self.sio.leave_room(sid, f"presence:{uid}")
         return {}
 
-    async def _call_request(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("call:request", CallRequest)
+    async def _call_request(self, who: Principal, sid: SocketId, p: CallRequest) -> CallAck:
         return {"call": await self.calls.request(who, p.companion_id, Mode(p.mode), p.request_id)}
 
-    async def _call_accept(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("call:accept", CallRef)
+    async def _call_accept(self, who: Principal, sid: SocketId, p: CallRef) -> CallAck:
         return {"call": await self.calls.accept(who, p.call_id, sid)}
 
-    async def _chat_send(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("call:decline", CallRef)
+    async def _call_decline(self, who: Principal, sid: SocketId, p: CallRef) -> CallAck:
+        return {"call": await self.calls.decline(who, p.call_id)}
+
+    @handles("call:cancel", CallRef)
+    async def _call_cancel(self, who: Principal, sid: SocketId, p: CallRef) -> CallAck:
+        return {"call": await self.calls.cancel(who, p.call_id)}
+
+    @handles("call:hangup", CallRef)
+    async def _call_hangup(self, who: Principal, sid: SocketId, p: CallRef) -> CallAck:
+        return {"call": await self.calls.hangup(who, p.call_id)}
+
+    @handles("call:get", CallRef)
+    async def _call_get(self, who: Principal, sid: SocketId, p: CallRef) -> CallAck:
+        return {"call": await self.calls.get(who, p.call_id)}
+
+    @handles("call:current", None)
+    async def _call_current(self, who: Principal, sid: SocketId, p: None) -> OpenCallAck:
+        return {"call": await self.calls.open_call_of(who.user_id)}
+
+    @handles("chat:send", ChatSend)
+    async def _chat_send(self, who: Principal, sid: SocketId, p: ChatSend) -> ChatSendAck:
         return {"message": await self.chat.send(who, p.call_id, p.client_id, p.text)}
 
-    async def _call_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
-        return {"call": await self.calls.open_call_of(who.user_id)}
+    @handles("chat:history", ChatHistory)
+    async def _chat_history(self, who: Principal, sid: SocketId, p: ChatHistory) -> ChatPageAck:
+        return await self.chat.history(
+            who, p.call_id, after_seq=p.after_seq, before_seq=p.before_seq, limit=p.limit
+        )
+
+    @handles("chat:delivered", ChatMark)
+    async def _chat_delivered(self, who: Principal, sid: SocketId, p: ChatMark) -> ChatReceiptsAck:
+        return await self.chat.mark(who, p.call_id, p.seq, "delivered")
+
+    @handles("chat:read", ChatMark)
+    async def _chat_read(self, who: Principal, sid: SocketId, p: ChatMark) -> ChatReceiptsAck:
+        return await self.chat.mark(who, p.call_id, p.seq, "read")
+
+    @handles("chat:typing", CallRef)
+    async def _chat_typing(self, who: Principal, sid: SocketId, p: CallRef) -> ChatTypingAck:
+        return await self.chat.typing(who, p.call_id)
 
     def _group(self) -> GroupRooms:
         if self.voice_rooms is None:
             raise CodedError("rooms_unavailable", "this server has no voice rooms")
         return self.voice_rooms
 
-    async def _room_current(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("room:join", RoomJoin)
+    async def _room_join(self, who: Principal, sid: SocketId, p: RoomJoin) -> RoomJoinAck:
+        joined = await self._group().join(who, p.room_id, p.request_id)
+        return {"room": joined["room"], "session_id": joined["session_id"]}
+
+    @handles("room:leave", RoomRef)
+    async def _room_leave(self, who: Principal, sid: SocketId, p: RoomRef) -> RoomAck:
+        return {"room": (await self._group().leave(who, p.room_id))["room"]}
+
+    @handles("room:current", None)
+    async def _room_current(self, who: Principal, sid: SocketId, p: None) -> OpenRoomAck:
         return {"room": await self._group().current(who.user_id)}
 
-    async def _admin_end(self, who: Principal, sid: str, p: Any) -> dict[str, Any]:
+    @handles("admin:end", CallRef)
+    async def _admin_end(self, who: Principal, sid: SocketId, p: CallRef) -> CallAck:
         if who.role is not Role.ADMIN:
             raise Forbidden("only admins can end someone else's session")
         return {"call": await self.calls.terminate(p.call_id, EndReason.ADMIN)}

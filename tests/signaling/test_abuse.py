@@ -247,6 +247,104 @@ async def fuzz_rig(make_rig: RigFactory, clock: FakeClock) -> Any:
         yield {"rig": rig, "stranger": stranger, "customer": cust_sock, "call_id": call_id}
 
 
+CALL = "call_" + "0" * 32
+ROOM = "vr_" + "0" * 32
+# A valid payload of every event with a payload, every field given (chat:history takes one
+# cursor): the wrong-typed payloads below are made from it.
+VALID: dict[str, dict[str, Any]] = {
+    "presence:set": {"accepting": True},
+    "presence:watch": {"user_ids": ["u_1"]},
+    "presence:unwatch": {"user_ids": ["u_1"]},
+    "call:request": {"companion_id": "u_1", "mode": "voice", "request_id": "req_12345678"},
+    "chat:send": {"call_id": CALL, "client_id": "msg_12345678", "text": "你好"},
+    "chat:history": {"call_id": CALL, "after_seq": 1, "limit": 5},
+    "chat:delivered": {"call_id": CALL, "seq": 1},
+    "chat:read": {"call_id": CALL, "seq": 1},
+    "media:offer": {"call_id": CALL, "sdp": "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\n"},
+    "media:candidate": {
+        "call_id": CALL,
+        "candidate": "candidate:1 1 udp 2122260223 192.0.2.1 54400 typ host",
+        "sdp_mid": "0",
+        "sdp_mline_index": 0,
+        "ufrag": "abcd",
+    },
+    "media:mute": {"call_id": ROOM, "audio": True, "video": False},
+    "room:join": {"room_id": ROOM, "request_id": "req_12345678"},
+    "room:leave": {"room_id": ROOM},
+} | {
+    e: {"call_id": CALL}
+    for e in (
+        "call:accept",
+        "call:decline",
+        "call:cancel",
+        "call:hangup",
+        "call:get",
+        "chat:typing",
+        "admin:end",
+        "media:config",
+    )
+}
+
+
+def wrong_type(value: object) -> object:
+    """A JSON value of another type than ``value`` that a lax parser would coerce or take."""
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, int):
+        return "1"
+    if isinstance(value, str):
+        return 1
+    return "x"
+
+
+def wrong_payloads(event: str) -> list[tuple[str, tuple[Any, ...]]]:
+    """(what, the event's arguments) for every wrong shape of ``event``'s payload."""
+    model = EVENTS[event]
+    if model is None:
+        return [
+            ("an object", ({"x": 1},)),
+            ("a string", ("x",)),
+            ("a list", ([],)),
+            ("two", ({}, 1)),
+        ]
+    valid = VALID[event]
+    model.model_validate(valid)  # the base is valid: each case below breaks one thing
+    cases: list[tuple[str, tuple[Any, ...]]] = [
+        ("no payload", ()),
+        ("a string", ("x",)),
+        ("a number", (7,)),
+        ("a list", ([valid],)),
+        ("two objects", (valid, valid)),
+        ("an unknown field", ({**valid, "extra": 1},)),
+    ]
+    for field in model.model_fields:
+        cases.append((field, ({**valid, field: wrong_type(valid.get(field, 0))},)))
+    return cases
+
+
+def test_every_event_has_a_valid_payload_to_break() -> None:
+    assert set(VALID) == {e for e, model in EVENTS.items() if model is not None}
+
+
+@pytest.mark.parametrize("db_target", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("event", sorted(EVENTS))
+async def test_a_wrong_payload_gets_invalid_input(rig: Rig, event: str) -> None:
+    """Every event, every wrong shape and every field of the wrong type: an ``invalid_input``
+    ack that names the field, and the socket stays connected (no disconnect, no traceback)."""
+    sock = await rig.connect(await rig.person(fund_fen=1000))
+    for what, args in wrong_payloads(event):
+        if not args:
+            ack = await sock.sio.call(event, timeout=10)
+        else:
+            ack = await sock.sio.call(event, args if len(args) > 1 else args[0], timeout=10)
+        assert ack["ok"] is False, (event, what, ack)
+        assert ack["error"]["code"] == "invalid_input", (event, what, ack)
+        if EVENTS[event] is not None and what in EVENTS[event].model_fields:  # type: ignore[union-attr]
+            assert ack["error"]["message"].startswith(f"{what}:"), (event, what, ack)
+        assert sock.sio.connected, (event, what)
+    assert (await sock.ok("call:current"))["call"] is None
+
+
 async def test_events_named_like_the_lifecycle_handlers_do_nothing(rig: Rig) -> None:
     """A client emitting "disconnect" or "connect" itself must not run those handlers: it would
     mark itself away (billing paused) while still connected, or register under another user."""
