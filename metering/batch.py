@@ -36,6 +36,7 @@ from metering import accounts, billing_clock
 from metering.billing_clock import CaptureMinute, Meter, ReserveMinute
 from metering.commission import split
 from metering.errors import SessionEnded, SessionNotFound
+from metering.funding import fund
 from metering.holds import budget_month, hold_id
 from metering.service import (
     MeteringService,
@@ -299,12 +300,17 @@ async def _fund(
         price = row.rate_fen_per_min
         promo = balance.get(accounts.promo(cust), 0)
         wallet = balance.get(accounts.wallet(cust), 0)
-        a = min(price, promo)
-        b = price - a
-        cap = caps.get(cust)
-        if b > wallet or (cap is not None and b and committed.get(cust, 0) + b > cap):
+        funding = fund(
+            price,
+            promo_fen=promo,
+            wallet_fen=wallet,
+            spent_fen=committed.get(cust, 0),
+            cap_fen=caps.get(cust),
+        )
+        if not funding.ok:
             slow.append(row.id)  # the slow path reserves, fails, and pauses as it should
             continue
+        a, b = funding.from_promo, funding.from_wallet
         balance[accounts.promo(cust)] = promo - a
         balance[accounts.wallet(cust)] = wallet - b
         committed[cust] = committed.get(cust, 0) + b

@@ -2,8 +2,9 @@
 not, refund it when over-captured.  All run inside the caller's transaction.
 
 Funding order for a minute: a prepaid grant for the mode (package minutes or free minutes from a
-coupon; the one expiring first), else the promo balance, then the wallet for the rest.  The cash
-(wallet) part counts against the customer's monthly budget cap from the moment it is held.
+coupon; the one expiring first), else the promo balance, then the wallet for the rest
+(``funding.fund``, the rule the batch path applies too).  The cash (wallet) part counts against
+the customer's monthly budget cap from the moment it is held.
 
 Earnings are as if the customer paid the companion's rate whenever the platform funds the minute
 (coupons, platform packages): the platform's revenue and expense accounts carry the difference.
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from metering import accounts
 from metering.commission import split
+from metering.funding import fund, within_cap
 from metering.ids import AccountId, TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, balance, balances, legs
 from store.models import BudgetMonth, CustomerSetting, Entry, Hold, MeteredSession, MinuteGrant
@@ -50,7 +52,8 @@ async def monthly_cap(s: AsyncSession, user_id: str) -> int | None:
 
 
 async def commit_budget(s: AsyncSession, user_id: str, month: str, amount_fen: int) -> bool:
-    """Add ``amount_fen`` to the month's committed spend if the cap allows; atomic."""
+    """Add ``amount_fen`` to the month's committed spend if the cap allows
+    (``funding.within_cap``), decided under the budget row's lock."""
     cap = await monthly_cap(s, user_id)
     insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
     await s.execute(
@@ -58,11 +61,27 @@ async def commit_budget(s: AsyncSession, user_id: str, month: str, amount_fen: i
         .values(user_id=user_id, month=month, committed_fen=0)
         .on_conflict_do_nothing()
     )
-    stmt = update(BudgetMonth).where(BudgetMonth.user_id == user_id, BudgetMonth.month == month)
+    where = (BudgetMonth.user_id == user_id, BudgetMonth.month == month)
     if cap is not None and amount_fen > 0:
-        stmt = stmt.where(BudgetMonth.committed_fen + amount_fen <= cap)
-    result = await s.execute(stmt.values(committed_fen=BudgetMonth.committed_fen + amount_fen))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        spent = await s.scalar(select(BudgetMonth.committed_fen).where(*where).with_for_update())
+        if not within_cap(int(spent or 0), amount_fen, cap):
+            return False
+    await s.execute(
+        update(BudgetMonth)
+        .where(*where)
+        .values(committed_fen=BudgetMonth.committed_fen + amount_fen)
+    )
+    return True
+
+
+async def committed_spend(s: AsyncSession, user_id: str, month: str) -> int:
+    """The month's committed cash spend (no row yet: nothing)."""
+    spent = await s.scalar(
+        select(BudgetMonth.committed_fen).where(
+            BudgetMonth.user_id == user_id, BudgetMonth.month == month
+        )
+    )
+    return int(spent or 0)
 
 
 async def _grant_for(s: AsyncSession, row: MeteredSession, now: datetime) -> MinuteGrant | None:
@@ -114,11 +133,18 @@ async def reserve(
     price = row.rate_fen_per_min
     cust = row.customer_id
     have = await balances(s, [accounts.promo(cust), accounts.wallet(cust)])
-    from_promo = min(price, have[accounts.promo(cust)])
-    from_wallet = price - from_promo
-    if from_wallet > have[accounts.wallet(cust)]:
-        return ReserveOutcome(False, "insufficient_funds")
     month = budget_month(now)
+    cap = await monthly_cap(s, cust)
+    funding = fund(
+        price,
+        promo_fen=have[accounts.promo(cust)],
+        wallet_fen=have[accounts.wallet(cust)],
+        spent_fen=await committed_spend(s, cust, month) if cap is not None else 0,
+        cap_fen=cap,
+    )
+    if funding.refused is not None:
+        return ReserveOutcome(False, funding.refused)
+    from_promo, from_wallet = funding.from_promo, funding.from_wallet
     try:
         async with s.begin_nested():
             if from_wallet and not await commit_budget(s, cust, month, from_wallet):

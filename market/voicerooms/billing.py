@@ -3,7 +3,8 @@
 The owner (the process where the host opened the room) holds the media room, learns each
 participant's liveness from the relay's monitor (``Rooms.on_participant``), and runs the
 members' billing clocks.  ``reconcile`` makes every member's session match the rule of
-``voicerooms.rules.connected`` (billed while the member and the host are both here) with
+``voicerooms.rules.connected`` (billed while the member and the host are both here, as
+decided by ``lifecycle.step`` on a ``Reconcile``) with
 ``media_up``/``media_down``, holds back a member whose session metering paused for lack of
 money (the others go on), drops from the media room whoever is no longer in it, and removes a
 member whose session metering ended (``funds``) or who never brought media (``media_lost``);
@@ -25,15 +26,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select, update
 
-from market.voicerooms import rules
-from market.voicerooms.rules import CloseReason, LeaveReason, MediaWait, Presence
+from market.voicerooms import lifecycle, rules, state
+from market.voicerooms.rules import CloseReason, LeaveReason, MediaWait
 from metering.errors import SessionEnded, SessionNotFound
 from metering.service import Notice, Update, to_ms
 from store.models import MeteredSession
@@ -52,22 +53,12 @@ UNSETTLED_AFTER_S = 30
 
 
 @dataclass(frozen=True, slots=True)
-class _Member:
-    session_id: str
-    user_id: str
-    away: bool
-    session_status: str
-    end_reason: str | None
-    away_at_ms: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _Room:
+    """An open room of this process as the lifecycle sees it, with its members' sessions."""
+
     room_id: str
-    host_id: str
-    host_away: bool
-    members: tuple[_Member, ...]
-    host_away_at_ms: int | None = None
+    state: lifecycle.Room
+    sessions: dict[str, lifecycle.SessionState]
 
 
 class RoomBilling:
@@ -181,7 +172,7 @@ class RoomBilling:
                 if self._svc.rooms is None or self._svc.rooms.get(gone) is None:
                     self._forget(gone)
             # Members who left through another process: their billing state goes too.
-            seated = {m.session_id for r in rooms for m in r.members}
+            seated = {x.session_id for r in rooms for x in r.state.seats}
             for session_id in set(self._connected) - seated:
                 del self._connected[session_id]
         for room in rooms:
@@ -195,44 +186,33 @@ class RoomBilling:
     async def _snapshot(self, only: list[str] | None) -> list[_Room]:
         """This process's open rooms (or those of ``only``) with their joined members."""
         svc = self._svc
-        q = select(VoiceRoom.id, VoiceRoom.host_id, VoiceRoom.host_away_at).where(
-            VoiceRoom.owner == svc.owner, VoiceRoom.status == "open"
-        )
+        q = select(VoiceRoom).where(VoiceRoom.owner == svc.owner, VoiceRoom.status == "open")
         if only is not None:
             q = q.where(VoiceRoom.id.in_(only))
         async with svc.db.reading() as s:
-            rooms = (await s.execute(q)).all()
-            ids = [r[0] for r in rooms]
+            rooms = (await s.scalars(q)).all()
+            ids = [r.id for r in rooms]
             members = (
                 (
                     await s.execute(
-                        select(
-                            VoiceRoomMember.room_id,
-                            VoiceRoomMember.id,
-                            VoiceRoomMember.user_id,
-                            VoiceRoomMember.away_at,
-                            MeteredSession.status,
-                            MeteredSession.end_reason,
-                        )
+                        select(VoiceRoomMember, MeteredSession.status, MeteredSession.end_reason)
                         .join(MeteredSession, MeteredSession.id == VoiceRoomMember.id)
                         .where(VoiceRoomMember.room_id.in_(ids), VoiceRoomMember.status == "joined")
-                        .order_by(VoiceRoomMember.joined_at)
+                        .order_by(VoiceRoomMember.joined_at, VoiceRoomMember.id)
                     )
                 ).all()
                 if ids
                 else []
             )
-        by_room: dict[str, list[_Member]] = {i: [] for i in ids}
-        for room_id, sid, user_id, away_at, status, end_reason in members:
-            by_room[room_id].append(
-                _Member(sid, user_id, away_at is not None, status, end_reason, _ms(away_at))
-            )
-        return [
-            _Room(room_id, host_id, away_at is not None, tuple(by_room[room_id]), _ms(away_at))
-            for room_id, host_id, away_at in rooms
-        ]
+        by_room: dict[str, list[VoiceRoomMember]] = {i: [] for i in ids}
+        sessions: dict[str, dict[str, lifecycle.SessionState]] = {i: {} for i in ids}
+        for member, status, end_reason in members:
+            by_room[member.room_id].append(member)
+            sessions[member.room_id][member.id] = lifecycle.SessionState(status, end_reason)
+        return [_Room(r.id, state.room_of(r, by_room[r.id]), sessions[r.id]) for r in rooms]
 
     async def _settle(self, room: _Room) -> None:
+        """Bring the room in step (``lifecycle.Reconcile``) and carry out what that asks for."""
         svc = self._svc
         media = svc.rooms.get(room.room_id) if svc.rooms is not None else None
         present = set(media.participants) if media is not None else set()
@@ -240,54 +220,65 @@ class RoomBilling:
         for user_id in set(alive) - present:
             del alive[user_id]
         wait = self._waits.setdefault(room.room_id, MediaWait(svc.policy.media_lost_s))
-        expected = {room.host_id, *(m.user_id for m in room.members)}
+        expected = {room.state.host_id, *(x.user_id for x in room.state.seats)}
         late = wait.overdue(expected, present, asyncio.get_running_loop().time())
-        if room.host_id in late:
-            await svc.close_room(room.room_id, CloseReason.MEDIA_LOST)
-            return
-        host = Presence(alive.get(room.host_id, False), room.host_away)
-        tracked = set(svc.runner.sessions)
-        staying = {room.host_id}
-        for m in room.members:
-            if m.session_status == "ended":
-                reason = rules.left_reason_for(m.end_reason or "")
-                await svc.remove(m.session_id, reason, session_ended=True)
-                continue
-            if m.user_id in late:
-                await svc.remove(m.session_id, LeaveReason.MEDIA_LOST)
-                continue
-            staying.add(m.user_id)
-            want = rules.connected(Presence(alive.get(m.user_id, False), m.away), host)
-            if self._connected.get(m.session_id, False) != want:
-                try:
-                    if want:
-                        u = await svc.metering.media_up(m.session_id)
-                    else:
-                        # Disconnected since the first absence that explains it (the member's
-                        # or the host's; a dead process's users are away from its last
-                        # heartbeat), else now (their media stopped).
-                        aways = [t for t in (m.away_at_ms, room.host_away_at_ms) if t is not None]
-                        u = await svc.metering.media_down(
-                            m.session_id, min(aways) if aways else None
-                        )
-                except (SessionEnded, SessionNotFound):
-                    continue
-                self._connected[m.session_id] = want
-                await svc.runner.deliver(m.session_id, u)
-                await svc.emitter.to_user(
-                    m.user_id, "media:state", {"call_id": room.room_id, "flowing": want}
-                )
-            elif m.session_id not in tracked:
-                # Joined on another process: its billing clock runs here all the same.
-                with contextlib.suppress(SessionEnded, SessionNotFound):
-                    view = await svc.metering.view(m.session_id)
-                    next_at = await svc.metering.next_tick_at(m.session_id)
-                    svc.runner.track(m.session_id, Update(view, (), next_at))
-            if media is not None:
-                await media.set_held(m.user_id, m.session_status == "paused")
-        if media is not None:
-            for user_id in present - staying:
-                await media.leave(user_id)  # left (on another process), or never a member
+        event = lifecycle.Reconcile(
+            media=frozenset(u for u, up in alive.items() if up),
+            present=frozenset(present),
+            late=frozenset(late),
+            sessions=room.sessions,
+            tracked=frozenset(svc.runner.sessions),
+        )
+        # each seat's billing as this process last applied it (read under the room's lock)
+        seats = tuple(
+            replace(x, billed=self._connected.get(x.session_id, False)) for x in room.state.seats
+        )
+        _, effects = lifecycle.step(replace(room.state, seats=seats), event, to_ms(svc.clock.now()))
+        failed: set[str] = set()  # members whose session ended under us: nothing more for them
+        for effect in effects:
+            match effect:
+                case lifecycle.CloseRoom(reason):
+                    await svc.close_room(room.room_id, reason)
+                    return
+                case lifecycle.Remove(session_id, reason, session_ended):
+                    await svc.remove(session_id, reason, session_ended=session_ended)
+                case lifecycle.StartBilling() | lifecycle.StopBilling():
+                    if not await self._bill(room.room_id, effect):
+                        failed.add(effect.user_id)
+                case lifecycle.Track(session_id):
+                    # Joined on another process: its billing clock runs here all the same.
+                    with contextlib.suppress(SessionEnded, SessionNotFound):
+                        view = await svc.metering.view(session_id)
+                        next_at = await svc.metering.next_tick_at(session_id)
+                        svc.runner.track(session_id, Update(view, (), next_at))
+                case lifecycle.Hold(user_id, held):
+                    if media is not None and user_id not in failed:
+                        await media.set_held(user_id, held)
+                case lifecycle.DropMedia(user_id):
+                    if media is not None:
+                        await media.leave(user_id)  # left (on another process), or never in
+                case _:
+                    raise TypeError(f"not an effect of reconciling: {effect!r}")
+
+    async def _bill(
+        self, room_id: str, change: lifecycle.StartBilling | lifecycle.StopBilling
+    ) -> bool:
+        """Start or stop a member's connected time; False if metering ended the session."""
+        svc = self._svc
+        want = isinstance(change, lifecycle.StartBilling)
+        try:
+            if isinstance(change, lifecycle.StartBilling):
+                u = await svc.metering.media_up(change.session_id)
+            else:
+                u = await svc.metering.media_down(change.session_id, change.since_ms)
+        except (SessionEnded, SessionNotFound):
+            return False
+        self._connected[change.session_id] = want
+        await svc.runner.deliver(change.session_id, u)
+        await svc.emitter.to_user(
+            change.user_id, "media:state", {"call_id": room_id, "flowing": want}
+        )
+        return True
 
     # -- background (every process) -------------------------------------------------------------
 
@@ -364,11 +355,14 @@ class RoomBilling:
                 .values(heartbeat_at=svc.clock.now())
             )
         for room in await self._snapshot(None):
-            if not await svc.presence.keep(room.host_id, room.room_id):
-                holder = await svc.presence.claim(room.host_id, room.room_id)
+            host_id = room.state.host_id
+            if not await svc.presence.keep(host_id, room.room_id):
+                holder = await svc.presence.claim(host_id, room.room_id)
                 if holder != room.room_id:
                     log.warning("voice_room_claim_lost", room_id=room.room_id, holder=holder)
-            people = [(room.host_id, room.host_away)] + [(m.user_id, m.away) for m in room.members]
+            people = [(host_id, room.state.host_away_ms is not None)] + [
+                (x.user_id, x.away_ms is not None) for x in room.state.seats
+            ]
             for user_id, away in people:
                 if not away and await svc.presence.devices(user_id) == 0:
                     log.warning("devices_vanished", room_id=room.room_id, user_id=user_id)
@@ -398,10 +392,6 @@ class RoomBilling:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-
-
-def _ms(at: datetime | None) -> int | None:
-    return to_ms(at) if at is not None else None
 
 
 @contextlib.contextmanager

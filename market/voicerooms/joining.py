@@ -4,9 +4,9 @@ minute at the room's rate reserved on a metered session of their own, or nothing
 The steps, one customer at a time on this process: read the facts; a resend (same
 ``request_key``) or a join of the room they are in already returns that membership; the
 friendly refusals, in a fixed order; the first minute reserved (metering's one meter per
-customer is the guarantee when a call or another join races this one); the member row written
-under the room's lock (capacity checked again there); on any failure the minute released;
-then the room told and its billing brought in step.
+customer is the guarantee when a call or another join races this one); the member seated under
+the room's lock by ``lifecycle.step`` (its refusals checked again there); on any failure the
+minute released; then the room told and its billing brought in step.
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.roles import Role
 from kernel.http.api import Principal
-from market.voicerooms import rules
+from market.voicerooms import lifecycle, rules, state
 from market.voicerooms.errors import (
     AlreadyInRoom,
     NotCustomer,
     RequestReused,
     RoomClosed,
-    RoomFull,
     RoomNotFound,
     TooManyJoins,
 )
@@ -37,7 +36,7 @@ from market.voicerooms.ids import new_session_id
 from market.voicerooms.opening import OPEN_CALL
 from metering.errors import MeterBusy, SessionEnded, SessionNotFound
 from metering.meters import MeterKind
-from metering.service import SessionView, Update
+from metering.service import SessionView, Update, to_ms
 from metering.tariff import Mode
 from moderation.blocks import blocked_between
 from signaling.errors import AlreadyInCall, Draining
@@ -63,7 +62,8 @@ class _Facts:
     current: VoiceRoomMember | None
     #: a 1:1 call of the customer, ringing or active
     in_call: str | None
-    members: int
+    #: the room as its lifecycle sees it (its seated members)
+    state: lifecycle.Room | None
     #: joins of the customer in the last hour
     recent_joins: int
 
@@ -94,11 +94,11 @@ class Joining:
             if facts.current.room_id == room_id:
                 return await self._joined(facts.current.id, room_id)
             raise AlreadyInRoom()
-        self._check_limits(room, facts)
+        self._check_limits(facts)
         session_id = new_session_id()
         opened = await self._reserve_first_minute(who, room, session_id)
         try:
-            await self._store_member(who.user_id, room_id, request_key, session_id)
+            effects = await self._store_member(who.user_id, room_id, request_key, session_id)
         except BaseException as exc:
             # Whatever stopped the join being written, minute 1 must not stay held.
             await asyncio.shield(self._undo_join(session_id))
@@ -109,8 +109,7 @@ class Joining:
         if room.owner == self._svc.owner:
             self._svc.runner.track(session_id, Update(opened))
         result = await self._joined(session_id, room_id)
-        await self._svc.tell_room(room_id)
-        await self._svc.billing.changed(room_id)
+        await self._svc.carry_out(room_id, room.owner, effects)
         return result
 
     async def _facts(self, who: Principal, room_id: str, request_key: str) -> _Facts:
@@ -133,7 +132,7 @@ class Joining:
             in_call = await s.scalar(
                 select(Call.id).where(Call.customer_id == who.user_id, Call.status.in_(OPEN_CALL))
             )
-            members = await s.scalar(_joined_count(room_id))
+            seated = (await s.scalars(state.seated(room_id))).all() if room is not None else []
             recent = await s.scalar(
                 select(func.count())
                 .select_from(VoiceRoomMember)
@@ -148,7 +147,7 @@ class Joining:
             blocked=bool(blocked),
             current=current,
             in_call=in_call,
-            members=members or 0,
+            state=state.room_of(room, seated) if room is not None else None,
             recent_joins=recent or 0,
         )
 
@@ -157,27 +156,27 @@ class Joining:
         """The room exists for ``who`` (not blocked either way), who is a customer, and it is
         open."""
         room = facts.room
-        if room is None or facts.blocked:
+        if room is None or facts.state is None or facts.blocked:
             raise RoomNotFound()
         if who.role != Role.CUSTOMER:
             raise NotCustomer()
-        if room.status != "open":
+        if facts.state.status is not lifecycle.Status.OPEN:
             raise RoomClosed()
         return room
 
-    def _check_limits(self, room: VoiceRoom, facts: _Facts) -> None:
+    def _check_limits(self, facts: _Facts) -> None:
         """The customer is free (no call), this process takes joins, and neither they nor the
-        room are past their bounds."""
+        room are past their bounds (the room's are checked again under its lock)."""
         if facts.in_call is not None:
             raise AlreadyInCall()
         if self._svc.draining():
             raise Draining()
         if facts.recent_joins >= rules.MAX_JOINS_PER_USER_PER_HOUR:
             raise TooManyJoins()
-        if not rules.has_room_for_one_more(facts.members, room.capacity):
-            raise RoomFull()
-        if room.joins >= rules.MAX_JOINS_PER_ROOM:
-            raise RoomFull("this room has had as many listeners as it may")
+        assert facts.state is not None
+        refusal = lifecycle.seat_refusal(facts.state)
+        if refusal is not None:
+            raise refusal
 
     async def _reserve_first_minute(
         self, who: Principal, room: VoiceRoom, session_id: str
@@ -201,17 +200,16 @@ class Joining:
 
     async def _store_member(
         self, user_id: str, room_id: str, request_key: str, session_id: str
-    ) -> None:
+    ) -> list[lifecycle.Effect]:
+        """Seat the member under the room's lock (``lifecycle.Join``: refused if the room closed
+        or filled since); what it asks for, to carry out after the commit."""
         now = self._svc.clock.now()
         async with self._svc.db.writing() as s:
-            room = await s.get(VoiceRoom, room_id, with_for_update=True)
-            assert room is not None
-            if room.status != "open":
-                raise RoomClosed()
-            members = await s.scalar(_joined_count(room_id))
-            if not rules.has_room_for_one_more(members or 0, room.capacity):
-                raise RoomFull()
-            room.joins += 1
+            loaded = await state.load(s, room_id)
+            assert loaded is not None
+            event = lifecycle.Join(session_id, user_id)
+            after, effects = lifecycle.step(loaded.room, event, to_ms(now))
+            state.save(loaded, after, now)
             s.add(
                 VoiceRoomMember(
                     id=session_id,
@@ -223,6 +221,7 @@ class Joining:
                 )
             )
             await s.flush()
+        return effects
 
     async def _undo_join(self, session_id: str) -> None:
         """End a session whose member row was never written (if it was after all, the
@@ -249,11 +248,3 @@ class Joining:
 
     async def _joined(self, session_id: str, room_id: str) -> dict[str, Any]:
         return {"room": (await self._svc.view(room_id)).payload(), "session_id": session_id}
-
-
-def _joined_count(room_id: str) -> Any:
-    return (
-        select(func.count())
-        .select_from(VoiceRoomMember)
-        .where(VoiceRoomMember.room_id == room_id, VoiceRoomMember.status == "joined")
-    )

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import select
 
+from market.voicerooms import lifecycle, state
 from market.voicerooms.rules import CloseReason
 from metering.errors import SessionEnded, SessionNotFound
-from metering.service import from_ms
+from metering.service import to_ms
 from store.models.voicerooms import VoiceRoom, VoiceRoomMember
 
 if TYPE_CHECKING:
@@ -32,34 +33,28 @@ async def mark_away(
             select(VoiceRoom.id).where(VoiceRoom.host_id == user_id, VoiceRoom.status == "open")
         )
         joined = await s.scalar(
-            select(VoiceRoomMember.id).where(
+            select(VoiceRoomMember.room_id).where(
                 VoiceRoomMember.user_id == user_id, VoiceRoomMember.status == "joined"
             )
         )
-    if hosted is None and joined is None:
+    rooms = list(dict.fromkeys(r for r in (hosted, joined) if r is not None))
+    if not rooms:
         return
     now = svc.clock.now()
-    if away and at_ms is not None:
-        now = min(now, from_ms(at_ms))
-    changed: list[str] = []
+    event = lifecycle.Away(user_id, at_ms) if away else lifecycle.Back(user_id)
+    changed: list[tuple[str, str, list[lifecycle.Effect]]] = []
     async with svc.db.writing() as s:
-        if hosted is not None:
-            room = await s.get(VoiceRoom, hosted, with_for_update=True)
-            if room is not None and room.status == "open" and (room.host_away_at is None) == away:
-                room.host_away_at = now if away else None
-                changed.append(room.id)
-        if joined is not None:
-            member = await s.get(VoiceRoomMember, joined, with_for_update=True)
-            if (
-                member is not None
-                and member.status == "joined"
-                and ((member.away_at is None) == away)
-            ):
-                member.away_at = now if away else None
-                changed.append(member.room_id)
-    for room_id in changed:
+        for room_id in rooms:
+            loaded = await state.load(s, room_id)
+            if loaded is None:
+                continue
+            after, effects = lifecycle.step(loaded.room, event, to_ms(now))
+            if effects:
+                state.save(loaded, after, now)
+                changed.append((room_id, loaded.row.owner, effects))
+    for room_id, owner, effects in changed:
         log.info("voice_room_presence", room_id=room_id, user_id=user_id, away=away)
-        await svc.billing.changed(room_id)
+        await svc.carry_out(room_id, owner, effects)
 
 
 async def settle_lost_owner(svc: VoiceRoomService, owner: str, at_ms: int) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.roles import Role
 from kernel.http.api import Principal
-from market.voicerooms import rules
+from market.voicerooms import lifecycle, rules
 from market.voicerooms.errors import (
     HostInCall,
     NotCompanion,
@@ -105,6 +105,7 @@ async def _store_room(
     """Write the room (a call that reached the host since is checked again); if it is not
     written, the host's claim is released."""
     now = svc.clock.now()
+    room = lifecycle.opened(host_id, capacity)
     try:
         async with svc.db.writing() as s:
             if await s.scalar(_open_call_of_companion(host_id)) is not None:
@@ -112,13 +113,13 @@ async def _store_room(
             s.add(
                 VoiceRoom(
                     id=room_id,
-                    host_id=host_id,
+                    host_id=room.host_id,
                     title=title,
                     rate_fen_per_min=rate_fen_per_min,
-                    capacity=capacity,
-                    status="open",
+                    capacity=room.capacity,
+                    status=room.status.value,
                     owner=svc.owner,
-                    joins=0,
+                    joins=room.joins,
                     heartbeat_at=now,
                     created_at=now,
                 )

@@ -14,7 +14,9 @@ Who does what:
   devices are gone) are kept in step on the owner by ``voicerooms.billing.RoomBilling``.
 
 The steps live beside this facade: ``opening`` (open), ``joining`` (join), ``liveness`` (away,
-back, a lost process); leaving, closing and settling are here.
+back, a lost process); leaving, closing and settling are here.  What a change does to a room —
+seats, leaving, closing, away and back, billing — is decided by the pure ``lifecycle.step``;
+``state`` loads the room for it under lock and saves its result.
 
 Each change is one transaction under the room's (or member's) row lock; what it asks for
 (end sessions, close media, tell people) happens after the commit, and the sweep reconciles
@@ -23,7 +25,7 @@ what a crash left half done (a left member whose session still runs is settled).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,7 +38,7 @@ from audit.log import AuditLog
 from kernel.clock import Clock
 from kernel.errors import DomainError
 from kernel.http.api import Principal
-from market.voicerooms import liveness, views
+from market.voicerooms import lifecycle, liveness, state, views
 from market.voicerooms.billing import RoomBilling
 from market.voicerooms.errors import NotMember, NotRoomHost, RoomClosed, RoomNotFound
 from market.voicerooms.joining import Joining
@@ -46,7 +48,7 @@ from market.voicerooms.views import RoomView
 from media.rooms import Rooms
 from metering.errors import SessionEnded, SessionNotFound
 from metering.runner import MeteringRunner
-from metering.service import MeteringService, Update
+from metering.service import MeteringService, Update, to_ms
 from moderation.blocks import blocked_between
 from signaling.calls import Emitter
 from signaling.media_route import MediaRoute
@@ -323,24 +325,21 @@ class VoiceRoomService:
         (``room:left``) and the others see the room change.  False if they had gone already."""
         now = self.clock.now()
         async with self.db.writing() as s:
-            member = await s.get(VoiceRoomMember, session_id, with_for_update=True)
-            if member is None or member.status != "joined":
+            room_id = await s.scalar(
+                select(VoiceRoomMember.room_id).where(VoiceRoomMember.id == session_id)
+            )
+            if room_id is None:
                 return False
-            member.status = "left"
-            member.left_at = now
-            member.leave_reason = reason.value
-            member.away_at = None
-            room = await s.get(VoiceRoom, member.room_id)
-            assert room is not None
-            room_id, user_id, owner = room.id, member.user_id, room.owner
+            loaded = await state.load(s, room_id)
+            assert loaded is not None
+            event = lifecycle.Leave(session_id, reason, session_ended)
+            after, effects = lifecycle.step(loaded.room, event, to_ms(now))
+            if not effects:
+                return False
+            state.save(loaded, after, now)
+            owner = loaded.row.owner
         log.info("voice_room_left", room_id=room_id, session_id=session_id, reason=reason.value)
-        if not session_ended:
-            await self.end_session(session_id, reason.value, owner)
-        await self.billing.gone(room_id, user_id, session_id)
-        await self.emitter.to_user(
-            user_id, "room:left", {"room_id": room_id, "reason": reason.value}
-        )
-        await self.tell_room(room_id)
+        await self.carry_out(room_id, owner, effects)
         return True
 
     async def close_room(
@@ -350,57 +349,68 @@ class VoiceRoomService:
         closes, the host is released.  An admin's close is audit-logged in the same
         transaction.  False if it was closed already."""
         now = self.clock.now()
-        # A room whose process died ends its members' sessions as such, whichever sweep saw it
-        # first (the room's heartbeat or the process's): the reason must not depend on the race.
-        left_as = (
-            LeaveReason.SERVER_LOST if reason is CloseReason.SERVER_LOST else LeaveReason.CLOSED
-        )
         async with self.db.writing() as s:
-            room = await s.get(VoiceRoom, room_id, with_for_update=True)
-            if room is None or room.status != "open":
+            loaded = await state.load(s, room_id)
+            if loaded is None:
                 return False
-            room.status = "closed"
-            room.closed_at = now
-            room.close_reason = reason.value
-            room.host_away_at = None
-            members = (
-                await s.scalars(
-                    select(VoiceRoomMember)
-                    .where(VoiceRoomMember.room_id == room_id, VoiceRoomMember.status == "joined")
-                    .with_for_update()
-                )
-            ).all()
-            for m in members:
-                m.status = "left"
-                m.left_at = now
-                m.leave_reason = left_as.value
-                m.away_at = None
+            before = loaded.room
+            after, effects = lifecycle.step(before, lifecycle.Close(reason), to_ms(now))
+            if not effects:
+                return False
+            state.save(loaded, after, now)
             if admin_id is not None:
+                room = loaded.row
                 await self._audit.record(
                     key=f"voiceroom.close:{room_id}",
                     admin_id=admin_id,
                     action="voiceroom.close",
                     subject_type="voice_room",
                     subject_id=room_id,
-                    detail={"host_id": room.host_id, "title": room.title, "members": len(members)},
+                    detail={
+                        "host_id": room.host_id,
+                        "title": room.title,
+                        "members": len(before.seats),
+                    },
                     s=s,
                 )
-            host_id, owner = room.host_id, room.owner
-            gone = [(m.id, m.user_id) for m in members]
-        log.info("voice_room_closed", room_id=room_id, reason=reason.value, members=len(gone))
-        for session_id, _ in gone:
-            await self.end_session(session_id, left_as.value, owner)
-        await self.close_media(room_id, owner)
-        await self.billing.closed(room_id, [session_id for session_id, _ in gone])
-        await self.presence.release(host_id, room_id)
-        status = (await self.presence.statuses([host_id]))[host_id]
-        await self.emitter.presence_changed(host_id, status)
-        for _, user_id in gone:
-            await self.emitter.to_user(
-                user_id, "room:left", {"room_id": room_id, "reason": left_as.value}
-            )
-        await self.emitter.to_user(host_id, "room:update", (await self.view(room_id)).payload())
+            owner = loaded.row.owner
+        log.info(
+            "voice_room_closed", room_id=room_id, reason=reason.value, members=len(before.seats)
+        )
+        await self.carry_out(room_id, owner, effects)
         return True
+
+    async def carry_out(
+        self, room_id: str, owner: str, effects: Sequence[lifecycle.Effect]
+    ) -> None:
+        """What a room's change asks for, after its commit, in order."""
+        for effect in effects:
+            match effect:
+                case lifecycle.EndSession(session_id, reason):
+                    await self.end_session(session_id, reason, owner)
+                case lifecycle.DropMember(session_id, user_id):
+                    await self.billing.gone(room_id, user_id, session_id)
+                case lifecycle.TellLeft(user_id, reason):
+                    await self.emitter.to_user(
+                        user_id, "room:left", {"room_id": room_id, "reason": reason}
+                    )
+                case lifecycle.TellRoom():
+                    await self.tell_room(room_id)
+                case lifecycle.CloseMedia():
+                    await self.close_media(room_id, owner)
+                case lifecycle.ForgetRoom(session_ids):
+                    await self.billing.closed(room_id, list(session_ids))
+                case lifecycle.ReleaseHost(host_id):
+                    await self.presence.release(host_id, room_id)
+                    status = (await self.presence.statuses([host_id]))[host_id]
+                    await self.emitter.presence_changed(host_id, status)
+                case lifecycle.TellHost(host_id):
+                    payload = (await self.view(room_id)).payload()
+                    await self.emitter.to_user(host_id, "room:update", payload)
+                case lifecycle.Rebill():
+                    await self.billing.changed(room_id)
+                case _:
+                    raise TypeError(f"not an effect of a room's change: {effect!r}")
 
     async def end_session(self, session_id: str, reason: str, owner: str) -> None:
         try:
