@@ -18,6 +18,7 @@ from store.models.sanctions import Sanction
 
 
 class ChatMuted(CodedError):
+    code = "chat_muted"
     status = 403
 
     def __init__(self, until: datetime | None) -> None:
@@ -28,10 +29,23 @@ class ChatMuted(CodedError):
         )
 
 
+class EarningsFrozen(CodedError):
+    code = "earnings_frozen"
+    status = 403
+
+    def __init__(self, until: datetime | None) -> None:
+        super().__init__(
+            "earnings_frozen",
+            "your earnings are frozen while a case about your account is open",
+            until=until.isoformat() if until else None,
+        )
+
+
 class AccountLocked(CodedError):
     """A login refused while a suspension or ban is in force: what, why, until, and how to
     appeal (the token is good for that one sanction's appeal)."""
 
+    code = "account_suspended"  # or "account_banned"
     status = 403
 
     def __init__(self, s: Sanction, appeal_token: str) -> None:
