@@ -70,9 +70,6 @@ class Ladder:
         return cls(parsed_points, thresholds, window_days)
 
 
-DEFAULT_LADDER = Ladder.parse("warn=1,mute=2,suspend=4,ban=10", "mute=3,suspend=6,ban=12", 365)
-
-
 def _parse_table(text: str, what: str) -> dict[Kind, int]:
     table: dict[Kind, int] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -86,6 +83,9 @@ def _parse_table(text: str, what: str) -> dict[Kind, int]:
             raise ValueError(f"{what}: {part!r} is not kind=number (once, not negative)")
         table[kind] = number
     return table
+
+
+DEFAULT_LADDER = Ladder.parse("warn=1,mute=2,suspend=4,ban=10", "mute=3,suspend=6,ban=12", 365)
 
 
 @dataclass(frozen=True, slots=True)
