@@ -94,7 +94,7 @@ async def test_a_ban_ends_the_call_disconnects_and_refuses_logins(rig: Rig) -> N
 
 async def test_a_suspension_ends_in_time_and_a_mute_stops_chat_only(rig: Rig) -> None:
     admin = await rig.person("admin")
-    cust, cust_sock, comp, comp_sock, call_id = await rig.active_call(fund_fen=10_000)
+    cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call(fund_fen=10_000)
     muted = await sanction(rig, admin, cust, kind="mute", hours=2)
     assert muted["kind"] == "mute" and muted["in_force"]
     ack = await cust_sock.call(
@@ -202,7 +202,7 @@ async def test_refusals(rig: Rig) -> None:
 
 async def test_a_confirmed_report_imposes_a_sanction_tied_to_its_case(rig: Rig) -> None:
     admin = await rig.person("admin")
-    cust, cust_sock, comp, comp_sock, call_id = await rig.active_call(fund_fen=10_000)
+    cust, _cust_sock, comp, _comp_sock, call_id = await rig.active_call(fund_fen=10_000)
     resp = await rig.http.post(
         "/api/reports",
         json={"user_id": comp.user_id, "reason": "contact_request", "call_id": call_id},
