@@ -27,6 +27,7 @@ from accounts.profile import ProfileRuleError, clean_nickname, clean_tags, defau
 from accounts.revocation import MemoryRevocations, Reason, Revocations, Revoked
 from accounts.roles import Role
 from accounts.sms import SmsSender
+from accounts.standing import locking_sanction, refusal
 from accounts.tokens import hash_token, new_id, new_token
 from kernel.clock import Clock
 from kernel.errors import Unauthenticated
@@ -215,6 +216,12 @@ class AccountService:
                     raise CodeRejected("code_invalid", "wrong or already used code")
                 user = await repo.user_by_phone(s, phone)
                 is_new = user is None
+                locked = None if user is None else await locking_sanction(s, user.id, now)
+                if locked is not None:
+                    # Refused with what, why, until when and how to appeal; under the guard's
+                    # lock, which imposing a sanction takes too, so no login slips past one.
+                    log.info("login_refused_sanctioned", user_id=locked.user_id, kind=locked.kind)
+                    raise refusal(self._settings, locked, now)
                 if user is None:
                     user = new_user(phone, Role.CUSTOMER, now)
                     s.add(user)

@@ -134,6 +134,11 @@ class Settings:
     #: per-category actions over the defaults, e.g. "phone=block,offline_meeting=allow"
     moderation_policy: str = ""
     chat_retention_interval_s: int = 3600
+    #: the sanction ladder (``accounts.sanction_rules``): points per kind, the points at which
+    #: a heavier kind is imposed, and how many days of history count
+    sanction_points: str = "warn=1,mute=2,suspend=4,ban=10"
+    sanction_escalate_at: str = "mute=3,suspend=6,ban=12"
+    sanction_window_days: int = 365
 
     # Media
     media_silence_s: float = 10.0

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from accounts.standing import EarningsFrozen
 from kernel.errors import Forbidden
 from kernel.http.access import COMPANIONS, USERS, access
 from kernel.http.api import Api, Call
@@ -86,7 +87,7 @@ async def put_payout_account(call: Call) -> BaseModel:
     body=WithdrawIn,
     response=WithdrawalOut,
     status=201,
-    errors=[Forbidden, WithdrawalRefused, InvalidAmount],
+    errors=[Forbidden, WithdrawalRefused, InvalidAmount, EarningsFrozen],
 )
 async def request_withdrawal(call: Call) -> BaseModel:
     body: WithdrawIn = call.body

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.standing import EarningsFrozen, restricting
 from kernel.clock import Clock
 from metering import accounts
 from metering.errors import InvalidAmount, WithdrawalRefused
@@ -149,6 +150,10 @@ class Payouts:
         async with self._db.writing() as s:
             if await s.get(PayoutAccount, user_id) is None:
                 raise WithdrawalRefused("no_payout_account", "bind a payout account first")
+            frozen = [r for r in await restricting(s, user_id, now) if r.freeze_earnings]
+            if frozen:
+                # A sanction tied to a case holds the earnings until it ends or is lifted.
+                raise EarningsFrozen(max((r.ends_at for r in frozen if r.ends_at), default=None))
             try:
                 async with s.begin_nested():
                     await self._ledger.post(

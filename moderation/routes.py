@@ -8,10 +8,13 @@ from typing import Annotated, Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from accounts.sanction_rules import Kind
 from audit.routes import AUDIT
+from kernel.errors import CodedError
 from kernel.http.access import ADMINS, USERS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict
+from moderation import sanction_routes
 from moderation.blocks import BlockService
 from moderation.errors import CannotBlockSelf, UserNotFound
 from moderation.reports import (
@@ -21,6 +24,7 @@ from moderation.reports import (
     ReportService,
     ReportView,
 )
+from moderation.sanction_routes import SANCTIONS
 
 BLOCKS = web.AppKey("blocks", BlockService)
 
@@ -153,9 +157,19 @@ class ReportQuery(Strict):
     status: Literal["open", "resolved", "dismissed"] = "open"
 
 
+class DecisionSanction(Strict):
+    """The sanction a confirmed report imposes on its target (the ladder may escalate it)."""
+
+    kind: Literal["warn", "mute", "suspend", "ban"]
+    hours: Annotated[int, Field(ge=1, le=365 * 24)] | None = None
+    freeze_earnings: bool = False
+
+
 class DecisionIn(Strict):
     status: Literal["resolved", "dismissed"]
     note: Annotated[str, Field(min_length=1, max_length=500)]
+    #: only with "resolved": the case's sanction, its reason the note
+    sanction: DecisionSanction | None = None
 
 
 def report_out(r: ReportView) -> ReportOut:
@@ -267,6 +281,8 @@ async def report_queue(call: Call) -> BaseModel:
 )
 async def decide_report(call: Call) -> BaseModel:
     body: DecisionIn = call.body
+    if body.sanction is not None and body.status != "resolved":
+        raise CodedError("invalid_input", "only a confirmed (resolved) report imposes a sanction")
     report = await call.request.app[REPORTS].decide(
         call.request.match_info["report_id"][:40], call.user.user_id, body.status, body.note
     )
@@ -278,4 +294,18 @@ async def decide_report(call: Call) -> BaseModel:
         subject_id=report.id,
         detail={"status": body.status, "note": body.note},
     )
+    if body.sanction is not None:
+        # Once the report is decided (a second decision is refused, so never two sanctions).
+        imposed = await call.request.app[SANCTIONS].impose(
+            report.target_id,
+            Kind(body.sanction.kind),
+            body.note,
+            call.user.user_id,
+            hours=body.sanction.hours,
+            case_id=report.id,
+            freeze_earnings=body.sanction.freeze_earnings,
+        )
+        await sanction_routes.record(
+            call, imposed, "sanction.impose", {"kind": imposed.kind, "case_id": report.id}
+        )
     return _admin_out(report)

@@ -16,6 +16,7 @@ from accounts.real_name import RealNameService
 from accounts.real_name import SandboxProvider as SandboxRealNameProvider
 from accounts.revocation import MemoryRevocations, RedisRevocations, Revocations
 from accounts.routes import ACCOUNTS, DEV_OUTBOX, SETTINGS, SessionAuthenticator
+from accounts.sanctions import SanctionService
 from accounts.service import AccountService
 from accounts.sms import DevOutbox, SmsSender
 from audit import routes as audit_routes
@@ -67,9 +68,11 @@ from metering.runner import MeteringRunner
 from metering.service import MeteringPolicy, MeteringService, Notice, Update
 from metering.wallet import Wallets
 from moderation import routes as moderation_routes
+from moderation import sanction_routes
 from moderation.blocks import BlockService
 from moderation.chat_rules import ChatRules
 from moderation.reports import ReportService
+from moderation.sanction_routes import SANCTIONS
 from peiliao.keys import CLOCK, DB, OPENAPI, PROMETHEUS, SIGNALING, VERSION
 from peiliao.providers import build_payments, build_payouts, build_sms
 from peiliao.system import system
@@ -130,6 +133,7 @@ def create_app(
         else MemoryRevocations()
     )
     accounts = AccountService(db, sms, clock, settings, telemetry, revocations)
+    sanctions = SanctionService(db, clock, settings, accounts)
     metering = MeteringService(
         db,
         clock,
@@ -147,6 +151,7 @@ def create_app(
     app[TELEMETRY] = telemetry
     app[PROMETHEUS] = telemetry
     app[ACCOUNTS] = accounts
+    app[SANCTIONS] = sanctions
     app[AUTHENTICATOR] = SessionAuthenticator(accounts, settings)
     cursors = app[CURSORS] = CursorCodec.from_secret(settings.secret_key)
     if isinstance(sms, DevOutbox):
@@ -177,6 +182,7 @@ def create_app(
     api.include(metering_history.api)
     api.include(signaling_routes.api)
     api.include(moderation_routes.api)
+    api.include(sanction_routes.api)
     api.include(catalog_routes.api)
     api.include(privacy_routes.api)
     api.include(audit_routes.api)
@@ -286,6 +292,7 @@ def create_app(
         emitter,
         moderation or chat_rules,
         RateLimiter(settings.chat_messages_burst, settings.chat_messages_per_s),
+        may_send=sanctions.check_chat,
     )
 
     async def media_lost(call_id: str) -> None:
@@ -328,6 +335,13 @@ def create_app(
                 await calls.terminate(view["call_id"], EndReason.MODERATION)
 
     block_service.on_block.append(end_blocked_call)
+
+    async def end_sanctioned_call(user_id: str) -> None:
+        # A suspension or ban ends the user's open call, billed to this moment.
+        view = await calls.open_call_of(user_id)
+        if view is not None:
+            with contextlib.suppress(DomainError):
+                await calls.terminate(view["call_id"], EndReason.MODERATION)
 
     async def queue_for_review(
         call_id: str, sender_id: str, seq: int, categories: tuple[str, ...]
@@ -432,6 +446,9 @@ def create_app(
     rooms.on_participant = voice_rooms.billing.participant_alive
     rooms.on_participant_lost = voice_rooms.billing.participant_lost
     block_service.on_block.append(voice_rooms.on_block)
+    # A suspension or ban, heard from any process, ends the user's call and room seat.
+    signaling.logins.on_sanctioned += [end_sanctioned_call, voice_rooms.on_sanctioned]
+    signaling.logins.locked_out = sanctions.locked_out
     signaling.voice_rooms = voice_rooms
 
     async def start_voice_rooms(app_: web.Application) -> None:

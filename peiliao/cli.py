@@ -200,6 +200,67 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin_sanction(args: argparse.Namespace) -> int:
+    """Sanction the account of a phone, as a moderator would through the API; JSON out."""
+    from accounts.errors import InvalidPhone, UserNotFound
+    from accounts.sanction_rules import Kind
+    from accounts.sanctions import SanctionService
+    from audit.log import AuditLog
+    from kernel.clock import SystemClock
+    from kernel.errors import DomainError
+
+    settings = _settings()
+    _configure_logs(settings)
+
+    async def work(db: Any) -> dict[str, Any]:
+        await _require_schema(db)
+        accounts = _accounts(settings, db)
+        try:
+            user = await accounts.user_by_phone(accounts.parse_phone(args.phone))
+            if user is None:
+                raise UserNotFound()
+            clock = SystemClock()
+            v = await SanctionService(db, clock, settings, accounts).impose(
+                user.id,
+                Kind(args.kind),
+                args.reason,
+                "cli",
+                hours=args.hours,
+                freeze_earnings=args.freeze_earnings,
+            )
+            await AuditLog(db, clock).record(
+                key=f"sanction.impose:{v.id}",
+                admin_id="cli",
+                action="sanction.impose",
+                subject_type="user",
+                subject_id=v.user_id,
+                detail={"sanction_id": v.id, "kind": v.kind, "requested": args.kind},
+            )
+        finally:
+            await accounts.revocations.close()
+        return {
+            "id": v.id,
+            "user_id": v.user_id,
+            "kind": v.kind,
+            "requested_kind": v.requested_kind,
+            "escalated": v.kind != v.requested_kind,
+            "points": v.points,
+            "reason": v.reason,
+            "starts_at": v.starts_at.isoformat(),
+            "ends_at": v.ends_at.isoformat() if v.ends_at else None,
+            "freeze_earnings": v.freeze_earnings,
+        }
+
+    try:
+        print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False))
+    except InvalidPhone:
+        raise SystemExit(f"peiliao: {args.phone!r} is not a mainland mobile number") from None
+    except DomainError as e:
+        print(json.dumps({"error": e.to_dict()}, ensure_ascii=False))
+        return 1
+    return 0
+
+
 async def _seed_profile(
     db: Any, clock: Any, user_id: str, nickname: str, specialties: list[str]
 ) -> None:
@@ -501,6 +562,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--phone", required=True, help="mainland mobile number, e.g. 13700000000")
     create.set_defaults(func=cmd_admin_create)
+    sanction = admin_sub.add_parser(
+        "sanction",
+        help="warn, mute, suspend or ban a phone's account",
+        description="Sanction the account of a phone (repeat offences escalate by the "
+        "ladder's points; a suspension or ban ends its logins and sessions on every process "
+        "that shares PEILIAO_REDIS_URL).  Prints the sanction as JSON; exit 1 with the error "
+        "as JSON if refused.",
+    )
+    sanction.add_argument("--phone", required=True, help="mainland mobile number")
+    sanction.add_argument("--kind", required=True, choices=["warn", "mute", "suspend", "ban"])
+    sanction.add_argument("--hours", type=int, help="a mute's or suspension's length")
+    sanction.add_argument("--reason", required=True, help="what the user is told")
+    sanction.add_argument(
+        "--freeze-earnings", action="store_true", help="hold pending earnings while in force"
+    )
+    sanction.set_defaults(func=cmd_admin_sanction)
 
     seed = sub.add_parser(
         "seed",

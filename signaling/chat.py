@@ -65,8 +65,12 @@ class ChatService:
         emitter: Emitter,
         moderation: Moderation,
         limiter: RateLimiter,
+        *,
+        may_send: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._db = db
+        #: raises (a mute in force) when the sender may not chat now
+        self._may_send = may_send
         self._clock = clock
         self._calls = calls
         self._emit = emitter
@@ -83,6 +87,8 @@ class ChatService:
             raise RateLimited("you are sending messages too fast; wait a moment")
         if who.user_id not in await self._calls.participants(call_id):
             raise NotParticipant()
+        if self._may_send is not None:
+            await self._may_send(who.user_id)
         verdict = await self._moderation.review(who, call_id, text)
         if verdict.action == "block":
             log.info(

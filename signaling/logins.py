@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 import socketio
 import structlog
@@ -48,6 +49,11 @@ class Logins:
         self._heard: OrderedDict[str, float] = OrderedDict()
         #: disconnects of revoked sockets under way
         self.ending: set[asyncio.Task[None]] = set()
+        #: called with the user id when a suspension or ban of theirs is heard (from any
+        #: process) or found (a login ended while one is in force): end their sessions
+        self.on_sanctioned: list[Callable[[str], Awaitable[None]]] = []
+        #: whether a suspension or ban keeps the user out now (None: no sanctions here)
+        self.locked_out: Callable[[str], Awaitable[bool]] | None = None
 
     # -- this process's sockets ---------------------------------------------------------------
 
@@ -87,6 +93,17 @@ class Logins:
             who = self.who.get(sid)
             if who is not None and r.session_id in (None, who.session_id):
                 await self.end(sid, r.reason)
+        if r.reason is Reason.SANCTIONED:
+            await self.sanctioned(r.user_id)
+
+    async def sanctioned(self, user_id: str) -> None:
+        """End the user's open sessions (each hook is idempotent: every process that hears the
+        sanction runs them, and whichever is first ends the call or seat)."""
+        for hook in self.on_sanctioned:
+            try:
+                await hook(user_id)
+            except Exception:
+                log.exception("sanction_hook_failed", user_id=user_id)
 
     def _hear(self, r: Revoked) -> None:
         now = asyncio.get_running_loop().time()
@@ -125,7 +142,13 @@ class Logins:
         try:
             fresh = await self._accounts.check(who.session_id)
         except Unauthenticated:
-            await self.end(sid, Reason.SESSION_ENDED, after_ack=True)
+            # A sanction imposed where no message reached us (no Redis, say): the same effect.
+            locked = self.locked_out is not None and await self.locked_out(who.user_id)
+            await self.end(
+                sid, Reason.SANCTIONED if locked else Reason.SESSION_ENDED, after_ack=True
+            )
+            if locked:
+                await self.sanctioned(who.user_id)
             return None
         if fresh.role is not who.role:
             # The cached principal must not outlive a role change: reconnect to get the new one.

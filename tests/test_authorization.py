@@ -65,6 +65,7 @@ RELATIONS: dict[str, dict[str, set[str]]] = {
     "order_id": {"self": {"cust"}},
     "certificate_id": {"self": {"cust"}},
     "room_id": {"host": {"comp"}},
+    "sanction_id": {"self": {"cust"}},
     "report_id": {},
     "withdrawal_id": {},
     "application_id": {},
@@ -233,6 +234,15 @@ async def make_world(rig: Rig) -> World:
     # no withdrawal can exist yet (earnings are held): a well-formed id of none
     ids["withdrawal_id"] = "wd_" + secrets.token_hex(12)
     ids["user_id"] = ids["companion_id"] = comp.user_id
+    # a warning of the customer's (a warning restricts nothing: the matrix goes on)
+    admin = people["admin"]
+    resp = await rig.http.post(
+        f"/api/admin/users/{cust.user_id}/sanctions",
+        json={"kind": "warn", "reason": "提醒：请勿索要联系方式"},
+        headers=bearer(admin.token),
+    )
+    assert resp.status == 201, await resp.text()
+    ids["sanction_id"] = (await resp.json())["id"]
     ids["provider"] = "sandbox"
     return World(
         people=people,

@@ -55,6 +55,7 @@ class LeaveReason(StrEnum):
     BLOCKED = "blocked"  # the host or they blocked the other
     MEDIA_LOST = "media_lost"  # their media stopped (or never came) past the lost time-out
     SERVER_LOST = "server_lost"  # the process running their session died; another settled it
+    SANCTIONED = "sanctioned"  # they were suspended or banned
 
 
 class CloseReason(StrEnum):
@@ -66,6 +67,7 @@ class CloseReason(StrEnum):
     MEDIA_LOST = "media_lost"  # the host's media stopped (or never came) past the time-out
     SERVER_LOST = "server_lost"  # the process holding it died
     DRAIN = "drain"  # the process holding it shut down
+    SANCTIONED = "sanctioned"  # the host was suspended or banned
 
 
 def clean_title(raw: str) -> str:

@@ -315,6 +315,29 @@ class VoiceRoomService:
         for session_id in rows:
             await self.remove(session_id, LeaveReason.BLOCKED)
 
+    async def on_sanctioned(self, user_id: str) -> None:
+        """A suspended or banned user is out of every room at once: the room they host closes,
+        their seat in another ends (each settled to this moment)."""
+        async with self.db.reading() as s:
+            hosted = (
+                await s.scalars(
+                    select(VoiceRoom.id).where(
+                        VoiceRoom.host_id == user_id, VoiceRoom.status == "open"
+                    )
+                )
+            ).all()
+            seats = (
+                await s.scalars(
+                    select(VoiceRoomMember.id).where(
+                        VoiceRoomMember.user_id == user_id, VoiceRoomMember.status == "joined"
+                    )
+                )
+            ).all()
+        for room_id in hosted:
+            await self.close_room(room_id, CloseReason.SANCTIONED)
+        for session_id in seats:
+            await self.remove(session_id, LeaveReason.SANCTIONED)
+
     # -- the two ways out -----------------------------------------------------------------------
 
     async def remove(

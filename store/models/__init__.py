@@ -5,6 +5,7 @@ from store.models import appeals as appeals
 from store.models import audit as audit
 from store.models import bookings as bookings
 from store.models import reviews as reviews
+from store.models import sanctions as sanctions
 from store.models import support as support
 from store.models import vetting as vetting
 from store.models import voicerooms as voicerooms

@@ -1,0 +1,105 @@
+"""A user's standing under their sanctions, read where it is enforced: at login (a suspension
+or ban refuses it, telling what, why, until when, and how to appeal) and on every chat message
+(a mute).  The rules are ``accounts.sanction_rules``; imposing is ``accounts.sanctions``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import sanction_rules as rules
+from kernel.errors import CodedError
+from kernel.settings import Settings
+from store.models.sanctions import Sanction
+
+
+class ChatMuted(CodedError):
+    code = "chat_muted"
+    status = 403
+
+    def __init__(self, until: datetime | None) -> None:
+        super().__init__(
+            "chat_muted",
+            "you are muted and cannot send messages for now",
+            until=until.isoformat() if until else None,
+        )
+
+
+class EarningsFrozen(CodedError):
+    code = "earnings_frozen"
+    status = 403
+
+    def __init__(self, until: datetime | None) -> None:
+        super().__init__(
+            "earnings_frozen",
+            "your earnings are frozen while a case about your account is open",
+            until=until.isoformat() if until else None,
+        )
+
+
+class AccountLocked(CodedError):
+    """A login refused while a suspension or ban is in force: what, why, until, and how to
+    appeal (the token is good for that one sanction's appeal)."""
+
+    code = "account_suspended"  # or "account_banned"
+    status = 403
+
+    def __init__(self, s: Sanction, appeal_token: str) -> None:
+        code = "account_banned" if s.kind == rules.Kind.BAN else "account_suspended"
+        super().__init__(
+            code,
+            "this account is banned" if code == "account_banned" else "this account is suspended",
+            sanction=sanction_dict(s),
+            appeal_token=appeal_token,
+        )
+
+
+def sanction_dict(s: Sanction) -> dict[str, object]:
+    """What the sanctioned user is told at a refused login."""
+    return {
+        "id": s.id,
+        "kind": s.kind,
+        "reason": s.reason,
+        "starts_at": s.starts_at.isoformat(),
+        "ends_at": s.ends_at.isoformat() if s.ends_at else None,
+        "appealed": s.appealed_at is not None,
+    }
+
+
+def in_force_of(s: Sanction) -> rules.InForce:
+    return rules.InForce(
+        rules.Kind(s.kind), s.starts_at, s.ends_at, s.lifted_at is not None, s.freeze_earnings
+    )
+
+
+async def restricting(s: AsyncSession, user_id: str, now: datetime) -> list[Sanction]:
+    """The user's sanctions that may restrict them now (the rules decide which do)."""
+    rows = await s.scalars(
+        select(Sanction).where(
+            Sanction.user_id == user_id,
+            Sanction.lifted_at.is_(None),
+            Sanction.kind != rules.Kind.WARN.value,
+            Sanction.starts_at <= now,
+        )
+    )
+    return [r for r in rows.all() if rules.in_force(in_force_of(r), now)]
+
+
+async def locking_sanction(s: AsyncSession, user_id: str, now: datetime) -> Sanction | None:
+    """The suspension or ban that keeps the user out now (the latest-ending one), or None."""
+    locking = [r for r in await restricting(s, user_id, now) if r.kind in rules.LOCKING]
+    if not locking:
+        return None
+    return max(locking, key=lambda r: (r.ends_at is None, r.ends_at or now))
+
+
+def appeal_key(settings: Settings) -> bytes:
+    return hmac.new(settings.secret_key.encode(), b"peiliao appeal v1", hashlib.sha256).digest()
+
+
+def refusal(settings: Settings, s: Sanction, now: datetime) -> AccountLocked:
+    return AccountLocked(s, rules.appeal_token(appeal_key(settings), s.id, now))
