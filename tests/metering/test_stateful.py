@@ -51,8 +51,8 @@ from metering.service import MeteringService, to_ms
 from metering.tariff import Level, Mode, Rates
 from metering.wallet import TRIAL_AMOUNT_FEN, Wallets
 from store import Database
-from store.models import Base, MeteredSession, User
-from tests.conftest import DbTarget
+from store.models import MeteredSession, User
+from tests.conftest import DbTarget, empty_postgres
 
 EXAMPLES = int(os.environ.get("PEILIAO_TEST_STATEFUL_EXAMPLES", "130"))
 STEPS = int(os.environ.get("PEILIAO_TEST_STATEFUL_STEPS", "100"))
@@ -93,7 +93,7 @@ class LedgerMachine(RuleBasedStateMachine):
             url = f"sqlite+aiosqlite:///{path}"
         self.db = Database(url)
         if self.target.kind == "postgresql":
-            self.run(self._truncate())
+            self.run(empty_postgres(self.db))
         self.clock = FakeClock()
         self.metering = MeteringService(self.db, self.clock)
         self.wallets = Wallets(self.db, self.clock, self.metering.ledger)
@@ -105,11 +105,6 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def run(self, coro: Any) -> Any:
         return self.runner.run(coro)
-
-    async def _truncate(self) -> None:
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        async with self.db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
     def teardown(self) -> None:
         self.run(self.db.dispose())
