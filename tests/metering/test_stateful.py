@@ -6,9 +6,9 @@ package purchases, coupons, budget caps, settlement and orphan recovery — with
 It runs on SQLite and on PostgreSQL; ``PEILIAO_TEST_STATEFUL_EXAMPLES`` ×
 ``PEILIAO_TEST_STATEFUL_STEPS`` bounds the steps (defaults 65 × 100 on each database: Hypothesis
 stops some runs early, so the bound is set above the 5,000 steps that must really run), and the
-test asserts that at least ``PEILIAO_TEST_STATEFUL_MIN_STEPS`` (default 5,000) ran and that every
-rule ran.  A deeper run (the default before the suite's 8-minute budget):
-``PEILIAO_TEST_STATEFUL_EXAMPLES=130 PEILIAO_TEST_STATEFUL_MIN_STEPS=10000``.
+test asserts that at least ``PEILIAO_TEST_STATEFUL_MIN_STEPS`` (default 5,000) ran and, in a run
+of at least 5,000, that every rule ran.  A deeper run (the default before the suite's 8-minute
+budget): ``PEILIAO_TEST_STATEFUL_EXAMPLES=130 PEILIAO_TEST_STATEFUL_MIN_STEPS=10000``.
 """
 
 from __future__ import annotations
@@ -344,6 +344,7 @@ def test_ledger_state_machine(db_target: DbTarget, sqlite_template: Path) -> Non
         for name, r in inspect.getmembers(LedgerMachine)
         if hasattr(r, "hypothesis_stateful_rule")
     }
-    assert rules - set(machine.rules_run) == set(), (
-        f"rules never run: {rules - set(machine.rules_run)}"
-    )
+    if MIN_STEPS >= 5000:  # a full run (a short one from the environment may miss a rare rule)
+        assert rules - set(machine.rules_run) == set(), (
+            f"rules never run: {rules - set(machine.rules_run)}"
+        )
