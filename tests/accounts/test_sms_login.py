@@ -213,6 +213,7 @@ async def test_invalid_phones_are_refused(client: TestClient, phone: str) -> Non
     assert (await resp.json())["error"]["code"] in ("invalid_phone", "invalid_input")
 
 
+@pytest.mark.both_databases
 async def test_concurrent_sends_for_one_phone_deliver_one_code(
     client: TestClient, outbox: DevOutbox
 ) -> None:
@@ -222,6 +223,7 @@ async def test_concurrent_sends_for_one_phone_deliver_one_code(
     assert len(outbox.messages("13800000022")) == 1
 
 
+@pytest.mark.both_databases
 async def test_concurrent_wrong_guesses_cannot_exceed_the_attempt_limit(
     client: TestClient, outbox: DevOutbox
 ) -> None:

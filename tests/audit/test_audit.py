@@ -3,9 +3,13 @@ filtered), nobody else can."""
 
 from __future__ import annotations
 
+import pytest
+
 from audit.log import AuditLog
 from tests.harness import bearer
 from tests.harness.rig import Rig
+
+pytestmark = pytest.mark.both_databases  # the database's behaviour matters here
 
 
 async def test_a_report_decision_is_logged_once_and_only_admins_read_the_log(rig: Rig) -> None:

@@ -42,7 +42,7 @@ from tests.market.vetting.conftest import FORM, PNG, WEBM, submitted, verify
 
 __all__ = ["make_rig"]
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.both_databases]
 
 CONCURRENT = 20
 ROUTES_AT_ONCE = 4

@@ -289,6 +289,7 @@ async def test_a_parameter_given_twice_is_refused(client: TestClient) -> None:  
     assert resp.status == 400 and body["error"]["details"]["problems"][0]["loc"] == "limit"
 
 
+@pytest.mark.both_databases
 async def test_nul_characters_are_refused_everywhere(
     client: TestClient,  # type: ignore[type-arg]
     admin: str,

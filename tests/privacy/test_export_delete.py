@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from metering.check import check_ledger
 from store.models import Message, User
 from tests.harness import bearer, login_cli
 from tests.harness.rig import Rig
+
+pytestmark = pytest.mark.both_databases  # the database's behaviour matters here
 
 
 async def test_export_then_delete(rig: Rig) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from store.models.reviews import Review
@@ -17,6 +18,8 @@ from tests.harness.rig import Rig
 from tests.market.bookings.helpers import book, open_calendar
 from tests.market.reviews.helpers import paid_session, review
 from tests.market.vetting.conftest import applicant, submitted
+
+pytestmark = pytest.mark.both_databases  # the database's behaviour matters here
 
 
 async def test_an_open_booking_keeps_the_account(rig: Rig) -> None:

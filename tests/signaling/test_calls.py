@@ -91,6 +91,7 @@ async def test_ring_timeout_waits_for_the_deadline(rig: Rig) -> None:
     assert (await cust_sock.ok("call:get", {"call_id": call_id}))["call"]["status"] == "ringing"
 
 
+@pytest.mark.both_databases
 async def test_every_device_rings_and_the_first_accept_wins(rig: Rig) -> None:
     cust = await rig.person(fund_fen=1000)
     comp, phone = await rig.online_companion()
@@ -118,6 +119,7 @@ async def test_every_device_rings_and_the_first_accept_wins(rig: Rig) -> None:
     assert again["ok"] and again["call"]["status"] == "active"
 
 
+@pytest.mark.both_databases
 async def test_accept_vs_cancel_at_the_same_moment(rig: Rig) -> None:
     cust = await rig.person(fund_fen=1000)
     comp, comp_sock = await rig.online_companion()
@@ -141,6 +143,7 @@ async def test_accept_vs_cancel_at_the_same_moment(rig: Rig) -> None:
         await assert_nothing_held(rig, cust, 1000)
 
 
+@pytest.mark.both_databases
 async def test_ring_timeout_vs_accept(rig: Rig) -> None:
     cust = await rig.person(fund_fen=1000)
     comp, comp_sock = await rig.online_companion()
@@ -154,6 +157,7 @@ async def test_ring_timeout_vs_accept(rig: Rig) -> None:
     await assert_nothing_held(rig, cust, 1000)
 
 
+@pytest.mark.both_databases
 async def test_one_open_call_per_companion(rig: Rig) -> None:
     a = await rig.person(fund_fen=1000)
     b = await rig.person(fund_fen=1000)
@@ -224,6 +228,7 @@ async def test_offline_or_not_a_companion(rig: Rig) -> None:
     await assert_nothing_held(rig, cust, 1000)
 
 
+@pytest.mark.both_databases
 async def test_a_resent_request_returns_the_same_call(rig: Rig) -> None:
     cust = await rig.person(fund_fen=1000)
     comp, _ = await rig.online_companion()
@@ -238,6 +243,7 @@ async def test_a_resent_request_returns_the_same_call(rig: Rig) -> None:
     assert (w["wallet_fen"], w["held_fen"]) == (900, 100)  # one minute held, once
 
 
+@pytest.mark.both_databases
 async def test_one_open_call_per_customer(rig: Rig) -> None:
     cust = await rig.person(fund_fen=1000)
     comp1, _ = await rig.online_companion()
@@ -301,6 +307,7 @@ async def test_presence_over_http_for_listings(rig: Rig) -> None:
     assert (await rig.http.get(f"/api/presence?ids={comp.user_id}")).status == 401
 
 
+@pytest.mark.both_databases
 async def test_end_vs_tick_at_the_same_moment(rig: Rig) -> None:
     """A hang-up racing the minute-1 tick: minute 1 is charged once, minute 2's reservation
     (if the tick made it) is released, and the ledger balances."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from kernel.clock import FakeClock, ScaledClock
 from metering.check import check_ledger
 from tests.harness import bearer
@@ -15,6 +17,7 @@ def msg(call_id: str, n: int, text: str | None = None) -> dict[str, str]:
     return {"call_id": call_id, "client_id": f"msg-{n:06d}", "text": text or f"message {n}"}
 
 
+@pytest.mark.both_databases
 async def test_messages_are_ordered_and_reach_every_device(rig: Rig) -> None:
     cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call()
     cust_tablet = await rig.connect(cust, "tablet")
@@ -33,6 +36,7 @@ async def test_messages_are_ordered_and_reach_every_device(rig: Rig) -> None:
     assert history["last_seq"] == 10
 
 
+@pytest.mark.both_databases
 async def test_a_resent_message_is_stored_and_delivered_once(rig: Rig) -> None:
     _, cust_sock, _, comp_sock, call_id = await rig.active_call()
     first, second = await asyncio.gather(
@@ -44,6 +48,7 @@ async def test_a_resent_message_is_stored_and_delivered_once(rig: Rig) -> None:
     assert [d["seq"] for d in comp_sock.seen("chat:message")] == [1, 2]
 
 
+@pytest.mark.both_databases
 async def test_history_pages_both_ways(make_rig: RigFactory, clock: FakeClock) -> None:
     async with make_rig(clock, chat_messages_burst=100) as rig:
         await history_pages(rig)

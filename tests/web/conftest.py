@@ -1,5 +1,6 @@
 """Browser tests: the built web client in Debian's Chromium (headless, fake camera and
-microphone), driven by Playwright, against a real server on 127.0.0.1 (SQLite)."""
+microphone), driven by Playwright, against a real server on 127.0.0.1 (SQLite only, like every
+test not marked ``both_databases``: the database layer has its own tests on both)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DbTarget
 from tests.harness.rig import make_rig
 
 __all__ = ["make_rig"]
@@ -19,15 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "web_client" / "dist"
 SHOTS = ROOT / "web_client" / "screenshots"
 CHROMIUM = os.environ.get("PEILIAO_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(params=["sqlite"])
-def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> DbTarget:
-    """The browser tests run on SQLite only: the database layer has its own tests on both."""
-    template: Path = request.getfixturevalue("sqlite_template")
-    path = tmp_path / "peiliao.db"
-    path.write_bytes(template.read_bytes())
-    return DbTarget("sqlite", f"sqlite+aiosqlite:///{path}")
 
 
 def _ready() -> bool:

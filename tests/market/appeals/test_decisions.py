@@ -66,6 +66,7 @@ async def opened(rig: Rig, **kw: Any) -> tuple[Person, Person, str, str, Person]
     return cust, comp, sid, made["id"], await rig.person("admin")
 
 
+@pytest.mark.both_databases
 async def test_a_partial_refund_splits_back_in_proportion(rig: Rig) -> None:
     cust, comp, sid, aid, admin = await opened(rig)
     before = await books(rig, cust, comp)
@@ -108,6 +109,7 @@ async def test_a_partial_refund_splits_back_in_proportion(rig: Rig) -> None:
     await ledger_ok(rig)
 
 
+@pytest.mark.both_databases
 async def test_a_full_refund_returns_everything_refundable(rig: Rig) -> None:
     cust, comp, sid, aid, admin = await opened(rig)
     # an admin refunded part of the session directly before the appeal was decided
@@ -141,6 +143,7 @@ async def test_a_rejection_moves_no_money(rig: Rig) -> None:
     await ledger_ok(rig)
 
 
+@pytest.mark.both_databases
 async def test_a_decision_is_final_and_a_resend_refunds_once(rig: Rig) -> None:
     cust, comp, _sid, aid, admin = await opened(rig)
     first = await json_of(
@@ -239,6 +242,7 @@ async def test_a_refused_refund_leaves_the_appeal_open(rig: Rig) -> None:
     await ledger_ok(rig)
 
 
+@pytest.mark.both_databases
 async def test_a_decision_interrupted_after_its_refund_finishes_once(rig: Rig) -> None:
     """A crash between the refund and the record: the appeal is left ``deciding`` with the
     refund posted; sending the same decision again records it without refunding again."""
@@ -283,6 +287,7 @@ async def test_a_decision_interrupted_after_its_refund_finishes_once(rig: Rig) -
     await ledger_ok(rig)
 
 
+@pytest.mark.both_databases
 async def test_concurrent_different_decisions_one_wins(rig: Rig) -> None:
     cust, comp, _sid, aid, admin = await opened(rig)
     second = await rig.person("admin")
@@ -301,6 +306,7 @@ async def test_concurrent_different_decisions_one_wins(rig: Rig) -> None:
     await ledger_ok(rig)
 
 
+@pytest.mark.both_databases
 async def test_the_admin_queue_oldest_first_with_figures_and_chat(rig: Rig) -> None:
     cust, comp, sid = await ended_session(rig, chat=("你好", "你好呀", "能认真点吗"))
     first = await json_of(await appeal(rig, cust, sid), 201)

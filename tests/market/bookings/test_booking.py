@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from metering import accounts
@@ -27,6 +28,7 @@ from tests.market.bookings.helpers import (
 )
 
 
+@pytest.mark.both_databases
 async def test_booking_fixes_the_rate_and_moves_the_hold_out_of_the_wallet(rig: Rig) -> None:
     cust = await rig.person(fund_fen=10_000)
     comp = await rig.person("companion")
@@ -119,6 +121,7 @@ async def test_only_a_customer_may_book_a_companion_not_blocked(rig: Rig) -> Non
     assert (await rig.http.post("/api/bookings", json={})).status == 401
 
 
+@pytest.mark.both_databases
 async def test_slot_rules_lead_horizon_alignment_availability_and_taken(rig: Rig) -> None:
     cust = await rig.person(fund_fen=100_000)
     rival = await rig.person(fund_fen=100_000)

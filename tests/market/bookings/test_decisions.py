@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from metering import accounts
 from tests.harness import bearer
 from tests.harness.rig import Rig
@@ -60,6 +62,7 @@ async def test_only_the_companion_confirms_or_declines_others_get_404(rig: Rig) 
     await ledger_ok(rig)
 
 
+@pytest.mark.both_databases
 async def test_decline_and_expiry_give_the_hold_back(rig: Rig) -> None:
     cust = await rig.person(fund_fen=10_000)
     comp = await rig.person("companion")
@@ -105,6 +108,7 @@ async def test_decline_and_expiry_give_the_hold_back(rig: Rig) -> None:
     await ledger_ok(rig)
 
 
+@pytest.mark.both_databases
 async def test_free_cancel_late_cancel_and_companion_cancel_amounts(rig: Rig) -> None:
     cust = await rig.person(fund_fen=20_000)
     comp = await rig.person("companion")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from market.bookings.scheduler import LATE_START_S, STALE_CLAIM_S
@@ -29,6 +30,8 @@ from tests.market.bookings.helpers import (
     sweep,
     wallet,
 )
+
+pytestmark = pytest.mark.both_databases  # the database's behaviour matters here
 
 
 async def test_reminder_goes_to_both_once(rig: Rig) -> None:

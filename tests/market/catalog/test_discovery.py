@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from market.catalog import ranking
@@ -178,6 +179,7 @@ SORTS: list[dict[str, Any]] = [
 ]
 
 
+@pytest.mark.both_databases
 async def test_each_sort_pages_without_repeats_or_gaps(rig: Rig) -> None:
     # Ties on purpose (the same rating, orders and price): pages break them by id.
     specs = [
@@ -239,6 +241,7 @@ def _desc(user_id: str) -> tuple[int, ...]:
     return tuple(-ord(c) for c in user_id)
 
 
+@pytest.mark.both_databases
 async def test_pages_hold_while_companions_move_and_cursors_are_checked(rig: Rig) -> None:
     made = [
         await companion(rig, f"C{i}", stats=(480 - 5 * i, 10, i), approved_days_ago=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from metering.keys import METERING
@@ -56,6 +57,7 @@ async def test_companions_with_prices_are_listed_with_their_state(rig: Rig) -> N
     )
 
 
+@pytest.mark.both_databases
 async def test_pages_follow_the_cursor_without_repeats_or_gaps(rig: Rig) -> None:
     made = []
     for i in range(5):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+import pytest
+
 from metering import accounts
 from metering.check import check_ledger
 from metering.ledger import balances
@@ -17,6 +19,8 @@ from tests.harness import bearer
 from tests.harness.rig import Rig, request_id
 from tests.market.bookings.helpers import advance_to, slot, sweep
 from tests.market.vetting.conftest import FORM, applicant, call, voice
+
+pytestmark = pytest.mark.both_databases  # the database's behaviour matters here
 
 GAMER = FORM | {
     "specialties": ["游戏陪玩", "闲聊"],

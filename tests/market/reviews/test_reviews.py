@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import get_args
 
+import pytest
 from sqlalchemy import select
 
 from market.reviews.routes import STATS, ReviewReportIn
@@ -18,6 +19,7 @@ from tests.market.reviews.helpers import code, get, paid_session, post, rename, 
 DAY_S = 86_400
 
 
+@pytest.mark.both_databases
 async def test_a_paid_session_is_reviewed_once_and_counted(rig: Rig) -> None:
     cust, comp, sid = await paid_session(rig)
     await rename(rig, cust, "小明")
@@ -259,6 +261,7 @@ async def test_reports_and_an_admin_hiding_a_review(rig: Rig) -> None:
     assert audit["entries"][0]["detail"]["reason"] == "恶意差评"
 
 
+@pytest.mark.both_databases
 async def test_listings_page_newest_first_and_show_anonymous_authors(rig: Rig) -> None:
     comp = await rig.person("companion")
     made = []
@@ -288,6 +291,7 @@ async def test_listings_page_newest_first_and_show_anonymous_authors(rig: Rig) -
     assert "耐心" in tags["tags"] and tags["max_tags"] == 5
 
 
+@pytest.mark.both_databases
 async def test_the_stats_are_recomputed_from_the_rows_idempotently(rig: Rig) -> None:
     cust = await rig.person()
     comp = await rig.person("companion")

@@ -114,6 +114,7 @@ async def test_staff_replies_and_closes_are_audit_logged(rig: Rig) -> None:
     assert "第一次回复" not in str(log)  # the log records the act, not the text
 
 
+@pytest.mark.both_databases
 async def test_the_staff_queue_serves_the_longest_wait_first(rig: Rig) -> None:
     a, b = await rig.person(), await rig.person()
     admin = await rig.person("admin")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from kernel.clock import FakeClock
@@ -460,6 +461,7 @@ async def test_submissions_per_day_and_the_cooldown_after_a_rejection(
         assert status == 200, body
 
 
+@pytest.mark.both_databases
 async def test_the_admin_queue_is_oldest_first(rig: Rig) -> None:
     admin = await rig.person("admin")
     ids = []
@@ -487,6 +489,7 @@ async def test_the_specialty_list_is_published(rig: Rig) -> None:
     )
 
 
+@pytest.mark.both_databases
 async def test_racing_requests_open_one_draft_and_decide_once(rig: Rig) -> None:
     who = await applicant(rig)
     results = await asyncio.gather(

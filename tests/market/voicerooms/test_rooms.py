@@ -150,6 +150,7 @@ async def test_a_host_is_busy_while_hosting_and_a_host_in_a_call_cannot_open(rig
     )
 
 
+@pytest.mark.both_databases
 async def test_the_listing_hides_blocked_pairs_and_pages_newest_first(
     rig: Rig, clock: FakeClock
 ) -> None:
@@ -392,6 +393,7 @@ async def test_a_host_away_past_the_time_out_closes_the_room(rig: Rig, clock: Fa
     assert detail["close_reason"] == "away"
 
 
+@pytest.mark.both_databases
 async def test_the_sweep_settles_what_a_crash_left_half_done(rig: Rig, clock: FakeClock) -> None:
     """A member marked left whose session still runs (the process died between the two) is
     settled; an open room whose owner stopped heartbeating is closed by another process."""
