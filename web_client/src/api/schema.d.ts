@@ -1867,7 +1867,7 @@ export interface components {
              * Review Id
              * @default null
              */
-            review_id: string | null;
+            review_id?: string | null;
             /** Status */
             status: string;
             /** Subject */
@@ -2016,7 +2016,7 @@ export interface components {
              * @default
              * @enum {string}
              */
-            gender: "female" | "male" | "";
+            gender?: "female" | "male" | "";
             /** Intro */
             intro: string;
             /** Specialties */
@@ -2102,27 +2102,27 @@ export interface components {
              * Admin Id
              * @default null
              */
-            admin_id: string | null;
+            admin_id?: string | null;
             /**
              * Cursor
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * Limit
              * @default 50
              */
-            limit: number;
+            limit?: number;
             /**
              * Subject Id
              * @default null
              */
-            subject_id: string | null;
+            subject_id?: string | null;
             /**
              * Subject Type
              * @default null
              */
-            subject_type: string | null;
+            subject_type?: string | null;
         };
         /** AvailabilityIn */
         AvailabilityIn: {
@@ -2318,7 +2318,7 @@ export interface components {
              * Deleted
              * @default true
              */
-            deleted: boolean;
+            deleted?: boolean;
         };
         /** DevUserQuery */
         DevUserQuery: {
@@ -2337,7 +2337,7 @@ export interface components {
              * Details
              * @default null
              */
-            details: {
+            details?: {
                 [key: string]: unknown;
             } | null;
             /** Message */
@@ -2463,17 +2463,17 @@ export interface components {
              * Cursor
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * Limit
              * @default 20
              */
-            limit: number;
+            limit?: number;
             /**
              * Role
              * @default null
              */
-            role: ("customer" | "companion") | null;
+            role?: ("customer" | "companion") | null;
         };
         /** HostOut */
         HostOut: {
@@ -2506,7 +2506,7 @@ export interface components {
              * Csrf Token
              * @default null
              */
-            csrf_token: string | null;
+            csrf_token?: string | null;
             /**
              * Expires At
              * Format: date-time
@@ -2518,7 +2518,7 @@ export interface components {
              * Token
              * @default null
              */
-            token: string | null;
+            token?: string | null;
             user: components["schemas"]["MeOut"];
         };
         /** LoginRequest */
@@ -2528,7 +2528,7 @@ export interface components {
              * @default browser
              * @enum {string}
              */
-            client: "browser" | "cli";
+            client?: "browser" | "cli";
             /** Code */
             code: string;
             /**
@@ -2602,7 +2602,7 @@ export interface components {
              * Earned Fen
              * @default 0
              */
-            earned_fen: number;
+            earned_fen?: number;
             /** End Reason */
             end_reason: string | null;
             /** Low Balance */
@@ -2628,7 +2628,7 @@ export interface components {
              * Limit
              * @default 50
              */
-            limit: number;
+            limit?: number;
         };
         /** ModeBoundsOut */
         ModeBoundsOut: {
@@ -2759,7 +2759,7 @@ export interface components {
              * Ok
              * @default true
              */
-            ok: boolean;
+            ok?: boolean;
         };
         /** OpenIn */
         OpenIn: {
@@ -2795,12 +2795,12 @@ export interface components {
              * Limit
              * @default 20
              */
-            limit: number;
+            limit?: number;
             /**
              * Phone
              * @default null
              */
-            phone: string | null;
+            phone?: string | null;
         };
         /** PackageCatalog */
         PackageCatalog: {
@@ -2826,12 +2826,12 @@ export interface components {
              * Cursor
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * Limit
              * @default 20
              */
-            limit: number;
+            limit?: number;
         };
         /** PartyOut */
         PartyOut: {
@@ -2875,12 +2875,12 @@ export interface components {
              * Nickname
              * @default null
              */
-            nickname: string | null;
+            nickname?: string | null;
             /**
              * Tags
              * @default null
              */
-            tags: string[] | null;
+            tags?: string[] | null;
         };
         /** RangeIn */
         RangeIn: {
@@ -2954,7 +2954,7 @@ export interface components {
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** RecommendationOut */
         RecommendationOut: {
@@ -2980,12 +2980,12 @@ export interface components {
              * @default zh-CN
              * @enum {string}
              */
-            lang: "zh-CN" | "en";
+            lang?: "zh-CN" | "en";
             /**
              * Limit
              * @default 10
              */
-            limit: number;
+            limit?: number;
         };
         /** RefundIn */
         RefundIn: {
@@ -2997,7 +2997,7 @@ export interface components {
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** ReplyIn */
         ReplyIn: {
@@ -3020,17 +3020,17 @@ export interface components {
              * Call Id
              * @default null
              */
-            call_id: string | null;
+            call_id?: string | null;
             /**
              * Details
              * @default
              */
-            details: string;
+            details?: string;
             /**
              * Message Seq
              * @default null
              */
-            message_seq: number | null;
+            message_seq?: number | null;
             /**
              * Reason
              * @enum {string}
@@ -3065,7 +3065,7 @@ export interface components {
              * Review Id
              * @default null
              */
-            review_id: string | null;
+            review_id?: string | null;
             /** Status */
             status: string;
             /** Subject */
@@ -3080,7 +3080,7 @@ export interface components {
              * @default open
              * @enum {string}
              */
-            status: "open" | "resolved" | "dismissed";
+            status?: "open" | "resolved" | "dismissed";
         };
         /** ReportsOut */
         ReportsOut: {
@@ -3098,7 +3098,7 @@ export interface components {
              * Anonymous
              * @default false
              */
-            anonymous: boolean;
+            anonymous?: boolean;
             /** Stars */
             stars: number;
             /** Tags */
@@ -3107,7 +3107,7 @@ export interface components {
              * Text
              * @default
              */
-            text: string;
+            text?: string;
         };
         /**
          * ReviewOut
@@ -3143,7 +3143,7 @@ export interface components {
              * Details
              * @default
              */
-            details: string;
+            details?: string;
             /**
              * Reason
              * @enum {string}
@@ -3200,7 +3200,7 @@ export interface components {
              * Earned Fen
              * @default null
              */
-            earned_fen: number | null;
+            earned_fen?: number | null;
             host: components["schemas"]["HostOut"];
             /** Id */
             id: string;
@@ -3307,12 +3307,12 @@ export interface components {
              * Days
              * @default 7
              */
-            days: number;
+            days?: number;
             /**
              * From
              * @default null
              */
-            from: string | null;
+            from?: string | null;
         };
         /** SmsCodeRequest */
         SmsCodeRequest: {
@@ -3332,7 +3332,7 @@ export interface components {
              * Sent
              * @default true
              */
-            sent: boolean;
+            sent?: boolean;
         };
         /** SpecialtiesOut */
         SpecialtiesOut: {
@@ -3383,12 +3383,12 @@ export interface components {
              * @default json
              * @enum {string}
              */
-            format: "json" | "csv";
+            format?: "json" | "csv";
             /**
              * Limit
              * @default 200
              */
-            limit: number;
+            limit?: number;
         };
         /** TagsOut */
         TagsOut: {
@@ -3412,7 +3412,7 @@ export interface components {
              * Booking Id
              * @default null
              */
-            booking_id: string | null;
+            booking_id?: string | null;
             /**
              * Category
              * @enum {string}
@@ -3424,7 +3424,7 @@ export interface components {
              * Session Id
              * @default null
              */
-            session_id: string | null;
+            session_id?: string | null;
             /** Subject */
             subject: string;
         };
@@ -3512,14 +3512,14 @@ export interface components {
              * Pay Url
              * @default null
              */
-            pay_url: string | null;
+            pay_url?: string | null;
             /** Provider */
             provider: string;
             /**
              * Qr Code
              * @default null
              */
-            qr_code: string | null;
+            qr_code?: string | null;
             /** Status */
             status: string;
         };
@@ -3603,7 +3603,7 @@ export interface components {
              * Status
              * @default null
              */
-            status: ("pending_review" | "approved" | "paid" | "rejected" | "failed") | null;
+            status?: ("pending_review" | "approved" | "paid" | "rejected" | "failed") | null;
         };
         /** DecisionIn */
         market__appeals__routes__DecisionIn: {
@@ -3611,7 +3611,7 @@ export interface components {
              * Amount Fen
              * @default null
              */
-            amount_fen: number | null;
+            amount_fen?: number | null;
             /**
              * Outcome
              * @enum {string}
@@ -3626,18 +3626,18 @@ export interface components {
              * Cursor
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * Limit
              * @default 20
              */
-            limit: number;
+            limit?: number;
             /**
              * Status
              * @default open
              * @enum {string}
              */
-            status: "open" | "decided";
+            status?: "open" | "decided";
         };
         /** ListQuery */
         market__bookings__routes__ListQuery: {
@@ -3645,22 +3645,22 @@ export interface components {
              * Cursor
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * Limit
              * @default 20
              */
-            limit: number;
+            limit?: number;
             /**
              * Role
              * @default null
              */
-            role: ("customer" | "companion") | null;
+            role?: ("customer" | "companion") | null;
             /**
              * Status
              * @default null
              */
-            status: ("incoming" | "upcoming" | "open" | "history" | "requested" | "confirmed" | "starting" | "in_call" | "completed" | "declined" | "expired" | "cancelled" | "no_show_companion" | "no_show_customer" | "failed") | null;
+            status?: ("incoming" | "upcoming" | "open" | "history" | "requested" | "confirmed" | "starting" | "in_call" | "completed" | "declined" | "expired" | "cancelled" | "no_show_companion" | "no_show_customer" | "failed") | null;
         };
         /** ListQuery */
         market__catalog__routes__ListQuery: {
@@ -3668,58 +3668,58 @@ export interface components {
              * Cursor
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * Gender
              * @default null
              */
-            gender: ("female" | "male") | null;
+            gender?: ("female" | "male") | null;
             /**
              * Limit
              * @default 20
              */
-            limit: number;
+            limit?: number;
             /**
              * Max Fen
              * @default null
              */
-            max_fen: number | null;
+            max_fen?: number | null;
             /**
              * Min Fen
              * @default null
              */
-            min_fen: number | null;
+            min_fen?: number | null;
             /**
              * Min Rating
              * @default null
              */
-            min_rating: number | null;
+            min_rating?: number | null;
             /**
              * Mode
              * @default null
              */
-            mode: ("text" | "voice" | "video") | null;
+            mode?: ("text" | "voice" | "video") | null;
             /**
              * Online
              * @default false
              */
-            online: boolean;
+            online?: boolean;
             /**
              * Q
              * @default
              */
-            q: string;
+            q?: string;
             /**
              * Sort
              * @default recommended
              * @enum {string}
              */
-            sort: "recommended" | "rating" | "price" | "orders" | "new" | "online";
+            sort?: "recommended" | "rating" | "price" | "orders" | "new" | "online";
             /**
              * Specialty
              * @default null
              */
-            specialty: string | null;
+            specialty?: string | null;
         };
         /** QueueQuery */
         market__support__routes__QueueQuery: {
@@ -3727,13 +3727,13 @@ export interface components {
              * Limit
              * @default 50
              */
-            limit: number;
+            limit?: number;
             /**
              * Status
              * @default open
              * @enum {string}
              */
-            status: "open" | "answered" | "closed";
+            status?: "open" | "answered" | "closed";
         };
         /** RatesOut */
         market__vetting__application_routes__RatesOut: {
@@ -3752,7 +3752,7 @@ export interface components {
              * Reason
              * @default
              */
-            reason: string;
+            reason?: string;
         };
         /** QueueQuery */
         market__vetting__review_routes__QueueQuery: {
@@ -3760,13 +3760,13 @@ export interface components {
              * Limit
              * @default 50
              */
-            limit: number;
+            limit?: number;
             /**
              * Status
              * @default pending
              * @enum {string}
              */
-            status: "pending" | "approved" | "rejected";
+            status?: "pending" | "approved" | "rejected";
         };
         /** ListQuery */
         market__voicerooms__routes__ListQuery: {
@@ -3774,12 +3774,12 @@ export interface components {
              * Cursor
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * Limit
              * @default 20
              */
-            limit: number;
+            limit?: number;
         };
         /** DecisionIn */
         metering__admin_routes__DecisionIn: {
