@@ -10,6 +10,7 @@ builds it, with default settings, and the codes from the source.
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib
 import json
 import pkgutil
@@ -38,9 +39,11 @@ SERVER_PACKAGES = (
     "peiliao",
 )
 _CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-#: calls whose first argument (or ``code=``) is an error code: the error classes and the
-#: functions that turn a rule's code into one (``refused``, ``refusal``)
+#: calls whose first argument (or ``code=``) is an error code: the error classes, the functions
+#: that turn a rule's code into one (``refused``, ``refusal``) and Socket.IO's ``error`` answer
+#: (a bare name: ``log.error("event", …)`` names a log event, not a code)
 _CODE_TAKER = re.compile(r".*(?:Error|Refused|Rejected|Rates|Profile)$|refused|refusal")
+_BARE_CODE_TAKER = "error"
 
 
 def openapi_document() -> dict[str, Any]:
@@ -80,7 +83,10 @@ def codes_in_source(tree: ast.AST) -> set[str]:
                 ):
                     found.add(_literal(stmt.value) or "")
         elif isinstance(node, ast.Call):
-            if _CODE_TAKER.fullmatch(_callee(node)) and node.args:
+            name = _callee(node)
+            bare = isinstance(node.func, ast.Name) and name == _BARE_CODE_TAKER
+            builtin = name in vars(builtins)  # AssertionError("unreachable") is no answer
+            if (bare or (_CODE_TAKER.fullmatch(name) and not builtin)) and node.args:
                 found.add(_literal(node.args[0]) or "")
             found.update(_literal(k.value) or "" for k in node.keywords if k.arg == "code")
         elif isinstance(node, ast.Dict):

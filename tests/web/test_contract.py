@@ -56,6 +56,9 @@ raise errors.refusal("refusal_code", "m")
 raise Within(1, 2, code="bounded")
 reply = {"error": {"code": "in_answer", "message": "m"}}
 log.info("not_a_code", text="x")
+log.error("not_a_code_either", sessions=3)
+return error("ack_code", "m")
+raise AssertionError("unreachable")
 raise CodedError(variable, "m")
 '''
     assert contract.codes_in_source(ast.parse(source)) == {
@@ -65,4 +68,5 @@ raise CodedError(variable, "m")
         "refusal_code",
         "bounded",
         "in_answer",
+        "ack_code",
     }
