@@ -47,7 +47,7 @@ def test_every_documented_error_code_is_listed(rendered: dict[str, str]) -> None
 
 
 def test_codes_are_found_wherever_a_module_names_them() -> None:
-    source = '''
+    source = """
 class Late(DomainError):
     code = "too_late"
 raise CodedError("coded", "m")
@@ -60,7 +60,7 @@ log.error("not_a_code_either", sessions=3)
 return error("ack_code", "m")
 raise AssertionError("unreachable")
 raise CodedError(variable, "m")
-'''
+"""
     assert contract.codes_in_source(ast.parse(source)) == {
         "too_late",
         "coded",
