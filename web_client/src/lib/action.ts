@@ -1,12 +1,11 @@
 // What every form in the views shares: one action at a time (busy), its error as an i18n key
-// and parameters, and a confirmation note.  Each part of the app passes how it puts its own
-// error codes into words (lib/marketerrors.ts, lib/work/errors.ts); the default is lib/errors.ts.
+// and parameters (lib/errors.ts words every code), and a confirmation note.
 import { ref } from "vue";
-import { describe } from "./errors";
+import { describe, type Problem } from "./errors";
 
-export type Problem = [string, Record<string, string>];
+export type { Problem } from "./errors";
 
-export function useAction(explain: (e: unknown) => Problem = describe) {
+export function useAction() {
   const busy = ref(false);
   const error = ref<Problem | null>(null);
   const note = ref("");
@@ -23,7 +22,7 @@ export function useAction(explain: (e: unknown) => Problem = describe) {
       if (done && result !== false) note.value = done();
       return result !== false;
     } catch (e) {
-      error.value = explain(e);
+      error.value = describe(e);
       return false;
     } finally {
       busy.value = false;

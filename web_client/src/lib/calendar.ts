@@ -87,7 +87,7 @@ export type CancelTerms =
 /** Whether the customer may cancel now, and whether it costs a late-cancellation fee: the
  * server's free_cancel_until says (bookings.rules.cancel_terms). */
 export function cancelTerms(b: Booking, nowMs: number): CancelTerms {
-  if (!PENDING.includes(b.status) || nowMs >= Date.parse(b.starts_at)) return { can: false };
+  if (!PENDING.includes(b.status as BookingStatus) || nowMs >= Date.parse(b.starts_at)) return { can: false };
   if (b.status === "requested") return { can: true, free: true, why: "unconfirmed", until: null };
   if (nowMs < Date.parse(b.free_cancel_until)) return { can: true, free: true, why: "free", until: b.free_cancel_until };
   return { can: true, free: false, holdFen: b.hold_fen };
@@ -96,7 +96,7 @@ export function cancelTerms(b: Booking, nowMs: number): CancelTerms {
 /** Which tab of "my bookings" a booking belongs to. */
 export function bookingGroup(b: Booking): "upcoming" | "requested" | "history" {
   if (b.status === "requested") return "requested";
-  if (UPCOMING.includes(b.status)) return "upcoming";
+  if (UPCOMING.includes(b.status as BookingStatus)) return "upcoming";
   return "history";
 }
 

@@ -1,6 +1,8 @@
-// The browser's side of a voice or video call: one RTCPeerConnection with the server (never
-// with the other person).  Offer/answer and trickled candidates ride on the Socket.IO link.
+// The browser's side of a voice or video call (or a seat in a voice room): one peer connection
+// with the server (lib/serverlink.ts negotiates it), sending the microphone (and camera) and
+// playing what the server sends back.
 import { ask } from "./realtime";
+import { ServerLink } from "./serverlink";
 import type { Mode } from "./types";
 
 export interface MediaFigures {
@@ -10,73 +12,55 @@ export interface MediaFigures {
   outboundBytes: number;
 }
 
-export class MediaLink {
-  pc: RTCPeerConnection | null = null;
-  local: MediaStream | null = null;
+export class MediaLink extends ServerLink {
   readonly remote = new MediaStream();
-  muted = false;
   cameraOn = true;
   /** the remote track on each m-line (its mid): in a group voice room each carries one person
    * (``media:slots`` says whom) */
   readonly tracks = new Map<string, MediaStreamTrack>();
   onTrack: (mid: string, track: MediaStreamTrack) => void = () => {};
-  private closed = false;
 
   /** ``receiveSlots``: audio m-lines to offer, the first also sending; a group voice room wants
    * one per other person it hears (at most 8), a call one. */
   constructor(
-    readonly callId: string,
+    callId: string,
     readonly mode: Mode,
-    private readonly onState: (state: RTCPeerConnectionState) => void = () => {},
+    onState: (state: RTCPeerConnectionState) => void = () => {},
     readonly receiveSlots = 1,
-  ) {}
+  ) {
+    super(callId, onState);
+  }
 
-  async start(): Promise<void> {
-    const config = await ask<{ ice_servers: RTCIceServer[] }>("media:config", { call_id: this.callId });
-    this.local ??= await navigator.mediaDevices.getUserMedia({
+  protected constraints(): MediaStreamConstraints {
+    return {
       audio: { echoCancellation: true, noiseSuppression: true },
       video: this.mode === "video" ? { width: { ideal: 640 }, height: { ideal: 480 } } : false,
-    });
-    if (this.closed) return this.stopLocal();
-    const pc = new RTCPeerConnection({ iceServers: config.ice_servers, bundlePolicy: "max-bundle" });
-    this.pc = pc;
-    const audio = this.local.getAudioTracks()[0];
-    pc.addTransceiver(audio, { direction: "sendrecv", streams: [this.local] });
+    };
+  }
+
+  protected addLines(pc: RTCPeerConnection, local: MediaStream): void {
+    const audio = local.getAudioTracks()[0];
+    pc.addTransceiver(audio, { direction: "sendrecv", streams: [local] });
     for (let i = 1; i < this.receiveSlots; i++) pc.addTransceiver("audio", { direction: "recvonly" });
     if (this.mode === "video") {
-      const video = this.local.getVideoTracks()[0];
-      pc.addTransceiver(video, { direction: "sendrecv", streams: [this.local] });
+      const video = local.getVideoTracks()[0];
+      pc.addTransceiver(video, { direction: "sendrecv", streams: [local] });
     }
-    pc.ontrack = (e) => {
-      if (this.receiveSlots <= 1) {
-        for (const t of this.remote.getTracks()) if (t.kind === e.track.kind) this.remote.removeTrack(t);
-      }
-      this.remote.addTrack(e.track);
-      const mid = e.transceiver?.mid;
-      if (mid) {
-        this.tracks.set(mid, e.track);
-        this.onTrack(mid, e.track);
-      }
-    };
-    pc.onicecandidate = (e) => {
-      const c = e.candidate;
-      if (c && !c.candidate) return; // Chrome's empty "end of generation" marker; null follows
-      ask("media:candidate", {
-        call_id: this.callId,
-        candidate: c ? c.candidate : null,
-        sdp_mid: c?.sdpMid ?? null,
-        sdp_mline_index: c?.sdpMLineIndex ?? null,
-        ufrag: c?.usernameFragment ?? null,
-      }).catch(() => {});
-    };
-    pc.onconnectionstatechange = () => this.onState(pc.connectionState);
-    await pc.setLocalDescription(await pc.createOffer());
-    const answer = await ask<{ sdp: string }>("media:offer", {
-      call_id: this.callId,
-      sdp: pc.localDescription!.sdp,
-    });
-    if (this.closed) return;
-    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+  }
+
+  protected received(e: RTCTrackEvent): void {
+    if (this.receiveSlots <= 1) {
+      for (const t of this.remote.getTracks()) if (t.kind === e.track.kind) this.remote.removeTrack(t);
+    }
+    this.remote.addTrack(e.track);
+    const mid = e.transceiver?.mid;
+    if (mid) {
+      this.tracks.set(mid, e.track);
+      this.onTrack(mid, e.track);
+    }
+  }
+
+  protected answered(): void {
     this.applyTrackState();
   }
 
@@ -119,15 +103,4 @@ export class MediaLink {
     return out;
   }
 
-  private stopLocal(): void {
-    for (const t of this.local?.getTracks() ?? []) t.stop();
-    this.local = null;
-  }
-
-  close(): void {
-    this.closed = true;
-    this.pc?.close();
-    this.pc = null;
-    this.stopLocal();
-  }
 }

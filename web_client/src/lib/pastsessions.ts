@@ -1,25 +1,12 @@
 // My past sessions (GET /api/me/sessions: 1:1 calls and group voice-room seats, newest first),
 // in the shape the history and support screens show.
-import { api } from "./api";
+import { api, type Schema } from "./api";
 import type { Meter } from "./market";
 import type { PastSession } from "./sessions";
 
 /** One line of GET /api/me/sessions (metering/history.py). */
-export interface SessionLine {
-  id: string;
-  kind: "call" | "voice_room";
-  role: "customer" | "companion";
-  peer: { id: string; nickname: string };
-  mode: string;
-  status: string;
-  rate_fen_per_min: number;
-  billed_minutes: number;
-  charged_fen: number;
-  refunded_fen: number;
-  created_at: string;
-  ended_at: string | null;
-  end_reason: string | null;
-}
+/** One line of GET /api/me/sessions (metering/history.py). */
+export type SessionLine = Schema<"SessionLine">;
 
 export interface SessionRow extends PastSession {
   meter: Meter;
@@ -49,6 +36,7 @@ export function toRow(l: SessionLine): SessionRow | null {
       package_minutes: 0,
       minutes_left: 0,
       low_balance: false,
+      earned_fen: 0,
       end_reason: l.end_reason,
     },
     companion: l.peer,
@@ -60,8 +48,6 @@ export function toRow(l: SessionLine): SessionRow | null {
 
 /** My sessions as a customer, newest first: one page and the cursor of the next. */
 export async function mySessions(cursor: string | null, limit = 20): Promise<{ rows: SessionRow[]; next: string | null }> {
-  const q = new URLSearchParams({ role: "customer", limit: String(limit) });
-  if (cursor) q.set("cursor", cursor);
-  const page = await api<{ sessions: SessionLine[]; next_cursor: string | null }>("GET", `/api/me/sessions?${q}`);
+  const page = await api.get("/api/me/sessions", { params: { query: { role: "customer", limit, cursor } } });
   return { rows: page.sessions.map(toRow).filter((r): r is SessionRow => r !== null), next: page.next_cursor };
 }

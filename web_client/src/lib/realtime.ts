@@ -4,7 +4,6 @@ import { io, type Socket } from "socket.io-client";
 import { reactive } from "vue";
 import { api } from "./api";
 import { session } from "./session";
-import type { Me } from "./types";
 
 // revoked: why the server ended this login's socket (docs/protocol.md, session:revoked), or "".
 export const link = reactive({ connected: false, draining: false, revoked: "" });
@@ -34,7 +33,7 @@ export function connect(): Socket {
   socket.on("session:revoked", (d: { reason: string }) => {
     if (d.reason === "role_changed") {
       // Still logged in, in a new role (an approved application): learn it, connect again as it.
-      void api<Me>("GET", "/api/me")
+      void api.get("/api/me")
         .then((me) => {
           session.me = me;
         })

@@ -4,7 +4,7 @@
 // voice rooms").
 import { reactive, shallowRef } from "vue";
 import { api } from "./api";
-import { requestId, type Meter, type RoomMeter, type RoomObject } from "./market";
+import { requestId, type RoomMeter, type RoomObject } from "./market";
 import { MediaLink } from "./media";
 import { ask, on } from "./realtime";
 
@@ -151,7 +151,7 @@ export async function joinRoom(roomId: string): Promise<void> {
   adopt(out.room, false, out.session_id);
   // My balance and minutes left before the first billing step says them.
   try {
-    const m = await api<Meter>("GET", `/api/sessions/${encodeURIComponent(out.session_id)}/meter`);
+    const m = await api.get("/api/sessions/{session_id}/meter", { params: { path: { session_id: out.session_id } } });
     voice.meter = { room_id: roomId, billed_minutes: m.billed_minutes, charged_fen: m.charged_fen, balance_fen: m.balance_fen, minutes_left: m.minutes_left, ...voice.meter };
   } catch {
     /* room:meter brings them */

@@ -5,11 +5,6 @@ import type { Me } from "./types";
 
 export const session = reactive<{ me: Me | null; ready: boolean }>({ me: null, ready: false });
 
-interface SessionOut {
-  user: Me;
-  csrf_token: string;
-}
-
 /** The CSRF cookie is readable by the page and set with the session cookie: without it there is
  * no session to restore (and no 401 to log in the console). */
 function csrfCookie(): string {
@@ -23,8 +18,8 @@ export async function restore(): Promise<void> {
     return;
   }
   try {
-    const out = await api<SessionOut>("GET", "/api/auth/session");
-    setCsrf(out.csrf_token);
+    const out = await api.get("/api/auth/session");
+    setCsrf(out.csrf_token ?? "");
     session.me = out.user;
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 401) throw e;
@@ -35,23 +30,19 @@ export async function restore(): Promise<void> {
 }
 
 export async function requestCode(phone: string): Promise<void> {
-  await api("POST", "/api/auth/sms-code", { phone });
+  await api.post("/api/auth/sms-code", { body: { phone } });
 }
 
 export async function login(phone: string, code: string): Promise<Me> {
-  const out = await api<{ user: Me; csrf_token: string }>("POST", "/api/auth/login", {
-    phone,
-    code,
-    client: "browser",
-  });
-  setCsrf(out.csrf_token);
+  const out = await api.post("/api/auth/login", { body: { phone, code, client: "browser" } });
+  setCsrf(out.csrf_token ?? "");
   session.me = out.user;
   return out.user;
 }
 
 export async function logout(): Promise<void> {
   try {
-    await api("POST", "/api/auth/logout");
+    await api.post("/api/auth/logout");
   } finally {
     session.me = null;
     setCsrf("");

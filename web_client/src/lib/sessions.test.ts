@@ -6,7 +6,7 @@ const line = (over: Partial<SessionLine>): SessionLine => ({
   id: "call_a",
   kind: "call",
   role: "customer",
-  peer: { id: "u_c", nickname: "小鹿" },
+  peer: { id: "u_c", nickname: "小鹿", role: "companion", tags: [], avatar_url: null },
   mode: "voice",
   status: "ended",
   rate_fen_per_min: 300,

@@ -1,19 +1,12 @@
+// The shapes the API returns are its OpenAPI document's (lib/api.ts ``Schema``); the ones here
+// that are not are Socket.IO's (docs/protocol.md).
+import type { Schema } from "./api";
+
 export type Mode = "text" | "voice" | "video";
 export type Role = "customer" | "companion" | "admin";
 
-export interface Me {
-  id: string;
-  nickname: string;
-  role: Role;
-  tags: string[];
-  avatar_url: string | null;
-  phone: string;
-}
-
-export interface Party {
-  id: string;
-  nickname: string;
-}
+export type Me = Schema<"MeOut">;
+export type Party = Schema<"PartyOut">;
 
 export interface CallObject {
   call_id: string;
@@ -33,6 +26,7 @@ export interface CallObject {
   last_seq: number;
 }
 
+/** A call's meter as Socket.IO's call:meter carries it. */
 export interface Meter {
   call_id: string;
   status: string;
@@ -57,25 +51,7 @@ export interface ChatMessage {
   sent_ms: number;
 }
 
-export interface Companion {
-  id: string;
-  nickname: string;
-  tags: string[];
-  avatar_url: string | null;
-  level: string;
-  rates: Record<Mode, number>;
-  status: "online" | "busy" | "offline";
-}
-
-export interface Wallet {
-  wallet_fen: number;
-  promo_fen: number;
-  held_fen: number;
-  /** held for bookings not yet started */
-  booked_fen: number;
-  monthly_cap_fen: number | null;
-  month_committed_fen: number;
-}
+export type Wallet = Schema<"WalletOut">;
 
 export interface Ack<T = Record<string, unknown>> {
   ok: boolean;

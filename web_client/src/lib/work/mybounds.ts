@@ -2,7 +2,7 @@
 // with the specialist ceiling once a specialist category of mine is certified.
 import { api } from "../api";
 import { boundsFor } from "./application";
-import type { LevelInfo, ModeBounds, RatesFen } from "./types";
+import type { ModeBounds, RatesFen } from "./types";
 
 export interface MyPrices {
   level: string | null;
@@ -13,12 +13,12 @@ export interface MyPrices {
 
 export async function myPrices(myId: string): Promise<MyPrices> {
   const [levels, mine] = await Promise.all([
-    api<{ levels: LevelInfo[] }>("GET", "/api/levels"),
-    api<{ rates: (RatesFen & { level: string }) | null }>("GET", "/api/me/rates"),
+    api.get("/api/levels"),
+    api.get("/api/me/rates"),
   ]);
   // Only a companion with rates is listed (and so has a public profile to read).
   const specialist = mine.rates
-    ? (await api<{ certified: string[] }>("GET", `/api/companions/${encodeURIComponent(myId)}`)).certified.length > 0
+    ? (await api.get("/api/companions/{companion_id}", { params: { path: { companion_id: myId } } })).certified.length > 0
     : false;
   const level = mine.rates?.level ?? null;
   return { level, specialist, bounds: boundsFor(levels.levels, level, specialist), rates: mine.rates };
