@@ -26,7 +26,7 @@ from accounts.profile import INTEREST_TAGS, MAX_TAGS, NICKNAME_MAX_CHARS
 from accounts.real_name import RealNameService, RealNameView
 from accounts.service import AccountService, Principal
 from accounts.sms import DevOutbox
-from accounts.standing import AccountLocked
+from accounts.standing import AccountBanned, AccountLocked
 from accounts.tokens import csrf_matches, csrf_token
 from kernel.errors import CsrfFailed, NotFound, Unauthenticated
 from kernel.http.access import ANYONE, USERS, access
@@ -251,7 +251,7 @@ async def request_sms_code(call: Call) -> BaseModel:
     auth="none",
     body=LoginRequest,
     response=LoginOut,
-    errors=[InvalidPhone, CodeRejected, PhoneLocked, AccountLocked],
+    errors=[InvalidPhone, CodeRejected, PhoneLocked, AccountLocked, AccountBanned],
 )
 async def login(call: Call) -> web.StreamResponse:
     body: LoginRequest = call.body

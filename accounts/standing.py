@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import sanction_rules as rules
-from kernel.errors import CodedError
+from kernel.errors import CodedError, DomainError
 from kernel.settings import Settings
 from store.models.sanctions import Sanction
 
@@ -41,21 +41,21 @@ class EarningsFrozen(CodedError):
         )
 
 
-class AccountLocked(CodedError):
+class AccountLocked(DomainError):
     """A login refused while a suspension or ban is in force: what, why, until, and how to
     appeal (the token is good for that one sanction's appeal)."""
 
-    code = "account_suspended"  # or "account_banned"
+    code = "account_suspended"
     status = 403
+    default_message = "this account is suspended"
 
     def __init__(self, s: Sanction, appeal_token: str) -> None:
-        code = "account_banned" if s.kind == rules.Kind.BAN else "account_suspended"
-        super().__init__(
-            code,
-            "this account is banned" if code == "account_banned" else "this account is suspended",
-            sanction=sanction_dict(s),
-            appeal_token=appeal_token,
-        )
+        super().__init__(None, sanction=sanction_dict(s), appeal_token=appeal_token)
+
+
+class AccountBanned(AccountLocked):
+    code = "account_banned"
+    default_message = "this account is banned"
 
 
 def sanction_dict(s: Sanction) -> dict[str, object]:
@@ -102,4 +102,5 @@ def appeal_key(settings: Settings) -> bytes:
 
 
 def refusal(settings: Settings, s: Sanction, now: datetime) -> AccountLocked:
-    return AccountLocked(s, rules.appeal_token(appeal_key(settings), s.id, now))
+    refused = AccountBanned if s.kind == rules.Kind.BAN else AccountLocked
+    return refused(s, rules.appeal_token(appeal_key(settings), s.id, now))

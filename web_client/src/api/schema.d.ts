@@ -191,6 +191,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/sanctions/{sanction_id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Admin: lift a sanction, with a note */
+        post: operations["lift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/sessions/{session_id}/refunds": {
         parameters: {
             query?: never;
@@ -270,6 +287,24 @@ export interface paths {
         put?: never;
         /** Admin: reply as 客服 (the ticket is answered); audit-logged */
         post: operations["reply_to_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{user_id}/sanctions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: a user's sanctions, newest first */
+        get: operations["user_sanctions"];
+        put?: never;
+        /** Admin: sanction a user (warning, chat mute, suspension, ban); repeat offences escalate by the ladder's points */
+        post: operations["impose"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1086,6 +1121,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/sanctions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My sanctions: what, why, until when, and whether I appealed */
+        get: operations["my_sanctions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/sanctions/{sanction_id}/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Appeal one of my sanctions (once) */
+        post: operations["appeal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/sessions": {
         parameters: {
             query?: never;
@@ -1321,6 +1390,23 @@ export interface paths {
         put?: never;
         /** Report a review (to the admins' queue, with the review as evidence) */
         post: operations["report_review"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/sanctions/appeal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Appeal a suspension or ban with the token a refused login gave (once) */
+        post: operations["appeal_with_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1880,6 +1966,59 @@ export interface components {
             /** Reports */
             reports: components["schemas"]["AdminReportOut"][];
         };
+        /** AdminSanctionOut */
+        AdminSanctionOut: {
+            /** Appeal Text */
+            appeal_text: string;
+            /** Appealed At */
+            appealed_at: string | null;
+            /** Case Id */
+            case_id: string | null;
+            /** Decided By */
+            decided_by: string;
+            /** Ends At */
+            ends_at: string | null;
+            /** Escalated */
+            escalated: boolean;
+            /** Freeze Earnings */
+            freeze_earnings: boolean;
+            /** Id */
+            id: string;
+            /** In Force */
+            in_force: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "warn" | "mute" | "suspend" | "ban";
+            /** Lift Note */
+            lift_note: string;
+            /** Lifted At */
+            lifted_at: string | null;
+            /** Lifted By */
+            lifted_by: string | null;
+            /** Points */
+            points: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Requested Kind
+             * @enum {string}
+             */
+            requested_kind: "warn" | "mute" | "suspend" | "ban";
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            /** User Id */
+            user_id: string;
+        };
+        /** AdminSanctionsOut */
+        AdminSanctionsOut: {
+            /** Sanctions */
+            sanctions: components["schemas"]["AdminSanctionOut"][];
+        };
         /** AdminTicketOut */
         AdminTicketOut: {
             /** Booking Id */
@@ -1960,18 +2099,6 @@ export interface components {
         AdminTicketsOut: {
             /** Tickets */
             tickets: components["schemas"]["AdminTicketSummaryOut"][];
-        };
-        /** AppealIn */
-        AppealIn: {
-            /**
-             * Reason
-             * @enum {string}
-             */
-            reason: "not_as_described" | "companion_absent" | "rude" | "technical" | "overcharged" | "other";
-            /** Request Id */
-            request_id: string;
-            /** Text */
-            text: string;
         };
         /** AppealOut */
         AppealOut: {
@@ -2312,6 +2439,27 @@ export interface components {
             /** Slots */
             slots: string[];
         };
+        /**
+         * DecisionSanction
+         * @description The sanction a confirmed report imposes on its target (the ladder may escalate it).
+         */
+        DecisionSanction: {
+            /**
+             * Freeze Earnings
+             * @default false
+             */
+            freeze_earnings?: boolean;
+            /**
+             * Hours
+             * @default null
+             */
+            hours?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "warn" | "mute" | "suspend" | "ban";
+        };
         /** DeletedOut */
         DeletedOut: {
             /**
@@ -2499,6 +2647,11 @@ export interface components {
         LevelsOut: {
             /** Levels */
             levels: components["schemas"]["LevelOut"][];
+        };
+        /** LiftIn */
+        LiftIn: {
+            /** Note */
+            note: string;
         };
         /** LoginOut */
         LoginOut: {
@@ -3222,6 +3375,70 @@ export interface components {
             /** Rooms */
             rooms: components["schemas"]["RoomCardOut"][];
         };
+        /** SanctionIn */
+        SanctionIn: {
+            /**
+             * Case Id
+             * @default null
+             */
+            case_id?: string | null;
+            /**
+             * Freeze Earnings
+             * @default false
+             */
+            freeze_earnings?: boolean;
+            /**
+             * Hours
+             * @default null
+             */
+            hours?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "warn" | "mute" | "suspend" | "ban";
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * SanctionOut
+         * @description A sanction as its user sees it: what, why, from when until when, appealed or lifted.
+         */
+        SanctionOut: {
+            /** Appeal Text */
+            appeal_text: string;
+            /** Appealed At */
+            appealed_at: string | null;
+            /** Ends At */
+            ends_at: string | null;
+            /** Freeze Earnings */
+            freeze_earnings: boolean;
+            /** Id */
+            id: string;
+            /** In Force */
+            in_force: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "warn" | "mute" | "suspend" | "ban";
+            /** Lift Note */
+            lift_note: string;
+            /** Lifted At */
+            lifted_at: string | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+        };
+        /** SanctionsOut */
+        SanctionsOut: {
+            /** Sanctions */
+            sanctions: components["schemas"]["SanctionOut"][];
+        };
         /** SessionFiguresOut */
         SessionFiguresOut: {
             /** Billed Minutes */
@@ -3497,6 +3714,13 @@ export interface components {
             /** Tickets */
             tickets: components["schemas"]["TicketSummaryOut"][];
         };
+        /** TokenAppealIn */
+        TokenAppealIn: {
+            /** Text */
+            text: string;
+            /** Token */
+            token: string;
+        };
         /** TopupIn */
         TopupIn: {
             /** Amount Fen */
@@ -3604,6 +3828,18 @@ export interface components {
              * @default null
              */
             status?: ("pending_review" | "approved" | "paid" | "rejected" | "failed") | null;
+        };
+        /** AppealIn */
+        market__appeals__routes__AppealIn: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "not_as_described" | "companion_absent" | "rude" | "technical" | "overcharged" | "other";
+            /** Request Id */
+            request_id: string;
+            /** Text */
+            text: string;
         };
         /** DecisionIn */
         market__appeals__routes__DecisionIn: {
@@ -3805,11 +4041,18 @@ export interface components {
         moderation__routes__DecisionIn: {
             /** Note */
             note: string;
+            /** @default null */
+            sanction?: components["schemas"]["DecisionSanction"] | null;
             /**
              * Status
              * @enum {string}
              */
             status: "resolved" | "dismissed";
+        };
+        /** AppealIn */
+        moderation__sanction_routes__AppealIn: {
+            /** Text */
+            text: string;
         };
     };
     responses: never;
@@ -4581,6 +4824,95 @@ export interface operations {
             };
         };
     };
+    lift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sanction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSanctionOut"];
+                };
+            };
+            /** @description error: invalid_input, malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: sanction_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: sanction_already_lifted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     admin_refund: {
         parameters: {
             query?: never;
@@ -4897,6 +5229,135 @@ export interface operations {
                 };
             };
             /** @description error: ticket_closed, ticket_full */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    user_sanctions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSanctionsOut"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    impose: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SanctionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSanctionOut"];
+                };
+            };
+            /** @description error: invalid_input, malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: user_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: cannot_sanction */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5283,6 +5744,15 @@ export interface operations {
             };
             /** @description error: invalid_phone, error, invalid_input, malformed_json */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: account_suspended, account_banned */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7955,6 +8425,115 @@ export interface operations {
             };
         };
     };
+    my_sanctions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SanctionsOut"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    appeal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sanction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["moderation__sanction_routes__AppealIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SanctionOut"];
+                };
+            };
+            /** @description error: invalid_input, malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: sanction_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: sanction_appeal_exists, sanction_already_lifted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_sessions: {
         parameters: {
             query?: {
@@ -8084,7 +8663,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description error: forbidden */
+            /** @description error: forbidden, earnings_frozen */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8785,6 +9364,66 @@ export interface operations {
             };
         };
     };
+    appeal_with_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenAppealIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SanctionOut"];
+                };
+            };
+            /** @description error: bad_appeal_token, invalid_input, malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: sanction_appeal_exists, sanction_already_lifted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     create_appeal: {
         parameters: {
             query?: never;
@@ -8796,7 +9435,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AppealIn"];
+                "application/json": components["schemas"]["market__appeals__routes__AppealIn"];
             };
         };
         responses: {
