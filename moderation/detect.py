@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from moderation import cues, minors, solicitation, upsell
+from moderation.gate import Gated
 from moderation.normalize import normalize
 from moderation.numbers import NumberHit, blank_benign, scan_numbers
 from moderation.window import Risk, SenderWindow
@@ -274,9 +275,9 @@ class Detector:
             hits.append(_Hit(Category.MINOR, offset + m.start(), offset + m.end(), m.group()))
         if minors.AGE_ASKED.search(current):
             risk.age_asked_s = now_s
-        if sender_role == COMPANION and (m := upsell.PUSH.search(current)):
-            if risk.push(now_s, upsell.UPSELL_WINDOW_S) >= upsell.UPSELL_PUSHES:
-                hits.append(_Hit(Category.UPSELL, offset + m.start(), offset + m.end(), "push"))
+        m = _PUSH.search(current) if sender_role == COMPANION else None
+        if m and risk.push(now_s, upsell.UPSELL_WINDOW_S) >= upsell.UPSELL_PUSHES:
+            hits.append(_Hit(Category.UPSELL, offset + m.start(), offset + m.end(), "push"))
         found = {h.category for h in hits}
         if self.policy.action(Category.MINOR) is Action.ALLOW:
             found.discard(Category.MINOR)
@@ -405,12 +406,13 @@ def _scan(text: str) -> list[_Hit]:
 
 
 _WORDS = (
-    (cues.CONTACT_REQUEST, Category.CONTACT_REQUEST),
-    (cues.OFFLINE_MEETING, Category.OFFLINE_MEETING),
-    (cues.OFF_PLATFORM_PAYMENT, Category.OFF_PLATFORM_PAYMENT),
-    (solicitation.SEXUAL, Category.SEXUAL),
-    (minors.MINOR, Category.MINOR),
+    (Gated(cues.CONTACT_REQUEST), Category.CONTACT_REQUEST),
+    (Gated(cues.OFFLINE_MEETING), Category.OFFLINE_MEETING),
+    (Gated(cues.OFF_PLATFORM_PAYMENT), Category.OFF_PLATFORM_PAYMENT),
+    (Gated(solicitation.SEXUAL), Category.SEXUAL),
+    (Gated(minors.MINOR), Category.MINOR),
 )
+_PUSH = Gated(upsell.PUSH)
 
 
 def _number_hit(h: NumberHit) -> _Hit:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections import defaultdict
 
-from opencc import OpenCC  # type: ignore[import-untyped]
+from opencc import OpenCC
 from pypinyin.pinyin_dict import pinyin_dict
 
 _CJK = [*range(0x3400, 0xA000), *range(0xF900, 0xFB00)]

@@ -16,7 +16,10 @@ from moderation.normalize import pattern_form
 
 _ME = r"(?:我|人家|本人|俺)"
 _AGE = r"(?:1[0-7])"
-_NOT_PAST = r"(?!岁?(?:那|的时候|时|就|以前|之前|开始)|[0-9]|年|月|号|点|分|块|元|个|斤|米|cm|kg|万|千|次|级(?!生))"
+_NOT_PAST = (
+    r"(?!岁?(?:那|的时候|时|就|以前|之前|开始)|[0-9]|年|月|号|点|分|块|元|个|斤|米|cm|kg|万|千|次"
+    r"|级(?!生))"
+)
 _GRADE = r"(?:初[1-3]|高[1-3]|小学[1-6]年级|[1-6]年级)"
 _NOT_DATE = r"(?!回|去|那|的时候|时|就|开始|以前|之前|到|走亲戚|拜年)"
 
@@ -33,5 +36,7 @@ _MINOR = [
 
 MINOR = re.compile("|".join(f"(?:{pattern_form(p)})" for p in _MINOR))
 # The question that makes a bare number in the reply an age.
-AGE_ASKED = re.compile(pattern_form(r"多大了|多大啊|多大呀|几岁|年龄多少|读几年级|上几年级|成年了(?:吗|没)"))
+AGE_ASKED = re.compile(
+    pattern_form(r"多大了|多大啊|多大呀|几岁|年龄多少|读几年级|上几年级|成年了(?:吗|没)")
+)
 BARE_AGE = re.compile(r"(?:^|\n)(?:1[0-7])(?:岁|周岁)?[了啦呀哦呢~.。!！]*$")
