@@ -68,6 +68,9 @@ class ChatRules:
             tuple(c.value for c in decision.categories),
             decision.reason,
             warn=decision.warn_receiver,
+            flags=tuple(f.value for f in decision.flags),
+            priority=decision.priority.value,
+            queue=decision.queue,
         )
 
     async def forget(self, call_id: str) -> None:

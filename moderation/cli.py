@@ -1,7 +1,8 @@
 """``peiliao moderate``: checks UTF-8 lines from stdin and writes one JSON line per input line,
 ``{"action": "allow|mask|block|review", "categories": [...]}`` (with ``"text"``, the text to
-deliver, when asked, and ``"warn_receiver"`` when the sender is a companion), for audits and
-benchmarks.  Invalid UTF-8 is replaced, not fatal."""
+deliver, when asked, ``"warn_receiver"`` when the sender is a companion, ``"flags"`` when there
+are any and ``"priority"`` when it is not normal), for audits and benchmarks.  Invalid UTF-8 is
+replaced, not fatal."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
-from moderation.detect import COMPANION, Detector, Policy
+from moderation.detect import COMPANION, Detector, Policy, Priority
 from moderation.window import SenderWindow
 
 SECONDS_BETWEEN_LINES = 1.0  # with ``window``: lines are one sender's messages this far apart
@@ -44,6 +45,10 @@ def moderate(
             row["text"] = decision.text
         if sender_role == COMPANION:
             row["warn_receiver"] = decision.warn_receiver
+        if decision.flags:
+            row["flags"] = [f.value for f in decision.flags]
+        if decision.priority is not Priority.NORMAL:
+            row["priority"] = decision.priority.value
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
         if flush_each or count % FLUSH_EVERY_LINES == 0:

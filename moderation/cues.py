@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from moderation.hanzi import homophones, sounding
 from moderation.normalize import pattern_form
 from moderation.numbers import SEP
 
@@ -51,9 +52,18 @@ WECHAT = [
     "w信",
     "绿泡泡",
     "绿色泡泡",
+    "绿色软件",
+    "绿色的软件",
+    "绿色app",
+    "绿色的app",
+    "绿色聊天软件",
+    "绿色的聊天软件",
+    "绿软",
+    "小绿书",
+    "💚",
 ]
 WECHAT_ASCII = ["vx", "wx", "vchat", "wechat", "weixin", "weix", "wxid"]
-QQ = ["扣扣", "抠抠", "寇寇", "蔻蔻", "企鹅", "球球", "秋秋", "q号", "扣号"]
+QQ = ["扣扣", "抠抠", "寇寇", "蔻蔻", "企鹅", "球球", "秋秋", "q号", "扣号", "🐧"]
 QQ_ASCII = ["qq"]
 OTHER = [
     "陌陌",
@@ -74,14 +84,30 @@ OTHER = [
     "dy号",
     "ks号",
     "line号",
+    "赖id",  # LINE in Taiwan (賴)
 ]
 OTHER_ASCII = ["soul", "telegram", "tg", "whatsapp", "skype", "lineid"]
+WORD_ASCII = ["line", "instagram", "ins"]  # English words too: only as whole words
+
+# Homophones of 微信 from the characters' sounds (moderation.hanzi): any character read wei and
+# any read xin, less the common words that are not evasions (为, 位, 未, 唯心 …); pinyin spelled
+# out (weixin, wei xin, wei信, 微xin); a doubled character read kou (扣扣, 叩叩, 蔻蔻; not 口口).
+_WEI = sounding("wei", exclude="为位未味胃尾伟委唯惟谓违慰畏伪猥萎苇纬蔚玮炜偎喂渭")
+_XIN = sounding("xin", exclude="忄")
+_WECHAT_SOUND = (
+    f"(?:{_WEI}|喂|(?<![a-z])(?:wei|vei|v|w))(?:{SEP}{{0,2}})(?:{_XIN}|xin(?![a-z]))"
+    f"|{_WEI}(?:{SEP}{{0,2}})x(?:in)?(?![a-z])"
+)
+_QQ_SOUND = "(?:" + "|".join(c + c for c in homophones("kou", exclude="口")) + ")"
 
 MESSENGER = (
     "(?:"
     + _any(WECHAT + QQ + OTHER, spaced=True)
     + "|(?<![a-z])"
     + _any(WECHAT_ASCII + QQ_ASCII + OTHER_ASCII, spaced=True)
+    + "|(?<![a-z])"
+    + _any(WORD_ASCII)
+    + f"(?![a-z])|{_WECHAT_SOUND}|{_QQ_SOUND}"
     + ")"
 )
 # A messenger name or the short forms only used after 加/+: 加v, +q.
@@ -99,7 +125,10 @@ _CONTACT = [
     # 微信多少, vx号发我, 你电话是多少, 有qq吗
     rf"(?:{MESSENGER}|{_PHONE_WORD}){GAP}(?:号码|号)?(?:是)?{GAP}"
     r"(?:多少|啥|什么|发我|给我|发1下|给1下|有吗|有没|有么|有嘛|加我|加1下|同号|私聊|联系我|找我)",
-    rf"(?:有没有|有木有|你有|玩不玩|用不用){GAP}{MESSENGER}",
+    rf"(?:有没有|有木有|你有|玩不玩|用不用){GAP}(?:那个|这个)?{GAP}{MESSENGER}",
+    r"(?:绿色|小绿)[^\n,，。]{0,4}上(?:聊|找我|联系|私聊|加我)",
+    r"加(?:我|个)赖(?=$|\n|[吧呀啊呗,。，! ])",
+    rf"(?<![a-z])jia ?(?:wo|ge)? ?{MESSENGER}",
     rf"(?:有|玩|用){GAP}{MESSENGER}{GAP}(?:吗|么|嘛|没|不)",
     r"(?:别的|其他|其它|私人)联系方式|手机号?(?:是)?多少",
     r"(?:下了平台|平台外|下线后|下播后|私下)(?:怎么|去哪|在哪|去哪儿)?(?:找你|联系你|找我|联系我)",
@@ -109,8 +138,20 @@ _CONTACT = [
     r"(?:私下|外面|平台外|站外|在平台外)(?:聊|联系)|私聊我|私信我|私联",
     r"(?<![他她它])加我(?=$|[吧呀啊哦呗嘛!~.,。，！ ]|好友(?!了))",
     r"(?<![a-z])(?:add me|call me|text me|my number|your number|contact me|dm me)(?![a-z])",
+    # the messenger ID is the phone number: 同手机号, vx同号, 微信就是手机号, 和手机号1样
+    r"同(?:手机|电话)号?|(?:手机|电话)(?:号码|号)?同号",
+    rf"(?:{MESSENGER}|{_PHONE_WORD}|手机)(?:号码|号)?(?:就是|也是|是|同|跟|和)(?:我的)?"
+    rf"(?:{MESSENGER}|电话|手机)(?:号码|号)?(?:1样|相同)?",
+    rf"(?:和|跟|与|同)(?:我的)?(?:{MESSENGER}|电话|手机)(?:号码|号)?(?:1样|相同)",
+    # v我1下, 给个v, 留个v
+    r"(?<![a-z])v(?:我|你)(?:1下|下|呗|吧|嘛)|(?<![a-z])v(?:1下|下)(?:呗|吧|嘛)?",
+    r"(?:给|留|发|要|求|加)(?:我|你)?(?:个|1个|下)?(?<![a-z])[vq](?![a-z0-9])",
+    # following each other on another platform: 互关, 互粉
+    rf"互关|互粉|(?:关注|粉)(?:1下|下)?我(?:的)?{GAP}{MESSENGER}",
 ]
 
+# A room in a game, not a hotel: 开个房间，你们进来 / 快进 / 密码 111.
+_NOT_GAME_ROOM = r"(?![^。！？!?\n]{0,10}(?:进来|快进|你们进|密码|开黑|排位|组队|开局))"
 _OUTING = "(?:吃饭|吃个饭|喝酒|喝1杯|看电影|逛街|唱歌|k歌|旅游|爬山|散步|喝咖啡|喝奶茶|吃火锅|去玩)"
 _OFFLINE = [
     r"(?<!上)线下(?!线|单)",
@@ -123,9 +164,10 @@ _OFFLINE = [
     r"出来(?:玩|见|坐坐|坐|喝|吃|约|走走|逛|1下|聚|吗|吧|么|嘛|呀|呗)(?![^,.!?。！？]{0,3}了)",
     r"订(?:好|了)?(?:个|间)?(?:房|酒店)|(?:我|你)(?:过去|过来)(?:找(?:你|我)|吧|吗)|我去找你(?!聊)",
     r"(?:来|去|到)(?:我|你)(?:那|这)(?:边|里|儿)?(?!个|些|种|样|么)|(?:来|去)接你|接你(?:下班|放学|吃饭)",
-    r"开(?:好|了|个|间|1间){0,2}房(?!子|车|门)|(?:去|来|到|哪个|哪家)(?:我|你)?(?:的)?(?:酒店|宾馆|旅馆)"
+    rf"开(?:好|了|个|间|1间){{0,2}}房(?!子|车|门){_NOT_GAME_ROOM}"
+    r"|(?:去|来|到|哪个|哪家)(?:我|你)?(?:的)?(?:酒店|宾馆|旅馆)"
     r"|(?:酒店|宾馆)(?:见|等|房间|房号|开)",
-    r"过夜|包夜|陪睡|约炮|1夜情|睡1晚|上门",
+    r"过夜|包夜|陪睡|约炮|1夜情|睡1晚|(?<!师傅)上门(?!取|安装|维修|送|回收|推销|了)",
     r"(?:来|去|到)(?:我|你)家|你家在哪|你住(?:在)?哪|家住哪|住(?:在)?哪里|同城|送你回家",
     r"(?:去|来|到)(?:你|我)(?:的|那个)?(?:城市|学校|公司|小区|楼下)",
     r"(?:跟我|和我|陪我|我们|咱们)(?:1起)?出去|出去玩(?:吗|吧|么|嘛|呀)",
@@ -187,7 +229,7 @@ _ID_CUE = (
 # (xiaomei520 是我的微信).
 _ID = r"[a-z][a-z0-9_-]{4,24}(?![a-z0-9_-])"
 _ID_BEFORE = (
-    rf"{_ID_CUE}{GAP}(?:号码|号|id|账号|帐号)?{GAP}"
+    rf"{_ID_CUE}{GAP}(?:号码|号|id|账号|帐号|hao)?{GAP}"
     rf"(?:找我|加我|联系我|私我|搜1下|搜|同号)?{GAP}(?:是|为|就是|:)?"
     rf"[\s:@]{{0,3}}(?P<id>{_ID})"
 )
@@ -195,6 +237,11 @@ _ID_AFTER = (
     rf"(?<![a-z0-9_-])(?P<id2>[a-z][a-z0-9_-]{{5,24}}){GAP}(?:是|就是)(?:我的|我)?{GAP}{MESSENGER}"
 )
 MESSENGER_ID = re.compile(f"{_ID_BEFORE}|{_ID_AFTER}")
+# A handle after a platform's name: 微博@甜甜圈_2022, ins: @yoyo.lin_99 (any script).
+HANDLE = re.compile(
+    rf"{MESSENGER}{GAP}(?:号码|号|id|账号|帐号)?{GAP}(?:搜|是|:)?[\s:]{{0,3}}"
+    r"@(?P<handle>[^\s@,，。!！?？:：;；()（）]{2,24})"
+)
 # Words that may follow a messenger name without being an ID.
 NOT_IDS = frozenset(
     [

@@ -14,8 +14,11 @@ form of the message:
   is not, but ``vх`` with a Cyrillic х is) become those letters;
 - digits NFKC leaves alone (dingbat ``❶``, ``➊``, ``⓫``; other scripts' decimal digits) become
   their values, and the keycap ten ``🔟`` becomes ``10``;
+- traditional characters become simplified ones (``聯繫`` is ``联系``, ``號`` is ``号``:
+  ``moderation.hanzi``, OpenCC's table);
 - spaces, light punctuation and emoji between two Chinese characters are dropped (``微 信 多 少``
-  is ``微信多少``, ``见❤面`` is ``见面``).
+  is ``微信多少``, ``见❤面`` is ``见面``), but not the emoji that stand for a word (``🧧`` 红包,
+  ``🐧`` QQ, ``💚`` WeChat, ``🔫`` 炮).
 
 Look-alike *digits* (``o`` for 0, ``l`` and ``I`` for 1) are not changed here, because "ok"
 and "lol" must stay words: ``moderation.numbers`` reads them as digits only inside digit runs.
@@ -30,6 +33,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from moderation.hanzi import SIMPLIFIED
 
 CHINESE_DIGITS = {
     "零": "0",
@@ -111,6 +116,7 @@ def _canonical(c: str) -> str:
         if unicodedata.category(ch) in _DROPPED_CATEGORIES or ch in INVISIBLE:
             out.append(DROP)
             continue
+        ch = SIMPLIFIED.get(ch, ch)
         ch = CHINESE_DIGITS.get(ch) or TENS.get(ch) or CONFUSABLES.get(ch) or ch
         if not ch.isascii() and unicodedata.category(ch) == "No":
             value = unicodedata.numeric(ch, -1)  # ❶ ➀ ⓫: digits NFKC leaves alone
@@ -149,10 +155,12 @@ DROP = "\ufffe"
 TABLE = _build_table()
 _TEN_BY_DIGIT = re.compile(r"[0-9]十|十[0-9]")
 # What may be dropped between two Chinese characters: spaces, light punctuation and emoji (but
-# not 🧧, which means 红包).  Commas, full stops, ! and ? are real breaks and stay.
-_GAP_CHARS = r" .*~·•_/\\\-\u2190-\u2bff\U0001f000-\U0001f9e6\U0001f9e8-\U0001faff"
-_CJK_GAP = re.compile(f"[\u4e00-\u9fff][{_GAP_CHARS}]+[\u4e00-\u9fff]")
-_GAP = re.compile(f"[{_GAP_CHARS}]")
+# not the emoji that stand for a word).  Commas, full stops, ! and ? are real breaks and stay.
+WORD_EMOJI = "🧧🐧💚🔫"  # 红包, QQ, WeChat, 炮
+_GAP_CHARS = r" .*~·•_/\\\-\u2190-\u2bff\U0001f000-\U0001faff"
+_GAP_CHAR = f"(?![{WORD_EMOJI}])[{_GAP_CHARS}]"
+_CJK_GAP = re.compile(f"[\u4e00-\u9fff](?:{_GAP_CHAR})+[\u4e00-\u9fff]")
+_GAP = re.compile(_GAP_CHAR)
 
 
 _PATTERN_TABLE = str.maketrans({**CHINESE_DIGITS, **TENS})

@@ -4,6 +4,10 @@ warned; digits split over several messages are caught."""
 
 from __future__ import annotations
 
+from accounts.ids import AuthSessionId, UserId
+from accounts.roles import Role
+from accounts.service import Principal
+from moderation.chat_rules import ChatRules
 from tests.harness.rig import Rig
 
 
@@ -31,3 +35,17 @@ async def test_chat_is_moderated_by_the_rules(rig: Rig) -> None:
     for i, part in enumerate(("139", "8765", "4321")):  # a number in three messages
         last = await comp_sock.ok("chat:send", msg(f"p000001{i}", part))
     assert last["message"]["moderation"] != "allow"
+
+
+async def test_the_verdict_carries_flags_priority_and_the_queue() -> None:
+    """The hook keeps one conversation per call: a minor's cue from the customer and a meeting
+    asked by the companion meet across senders."""
+    rules = ChatRules.from_secret("s3cret", "", lambda: 100.0)
+    customer = Principal(UserId("u_c"), Role.CUSTOMER, AuthSessionId("a_c"))
+    companion = Principal(UserId("u_p"), Role.COMPANION, AuthSessionId("a_p"))
+    minor = await rules.review(customer, "call_1", "我才初二")
+    assert (minor.action, minor.flags, minor.queue) == ("review", ("minor",), True)
+    meeting = await rules.review(companion, "call_1", "周末出来见面吧")
+    assert (meeting.action, meeting.priority, meeting.queue) == ("block", "high", True)
+    sexual = await rules.review(companion, "call_2", "开视频脱一下")
+    assert sexual.action == "block" and sexual.flags == ("sexual_warning",) and sexual.warn

@@ -303,7 +303,15 @@ def test_value_hashes_are_keyed_and_never_the_value() -> None:
     assert finding.value_hash != other.findings[0].value_hash
     logged = str(one.log_fields())
     assert "13812345678" not in logged and "5678" not in logged
-    assert set(one.log_fields()) == {"action", "categories", "value_hashes", "warn_receiver"}
+    assert set(one.log_fields()) == {
+        "action",
+        "categories",
+        "value_hashes",
+        "warn_receiver",
+        "flags",
+        "priority",
+        "queue",
+    }
 
 
 def test_an_overlong_text_is_blocked_unread(detector: Detector) -> None:
@@ -340,6 +348,9 @@ def test_the_default_policy() -> None:
         "bank_card": "block",
         "offline_meeting": "review",
         "off_platform_payment": "review",
+        "sexual": "block",
+        "minor": "review",
+        "upsell": "review",
     }
 
 

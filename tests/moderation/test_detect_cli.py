@@ -79,3 +79,13 @@ def test_the_command() -> None:
         [PEILIAO, "moderate", "--policy", "phone=ban"], input="", capture_output=True, text=True
     )
     assert bad.returncode == 1 and "bad policy item" in bad.stderr
+
+
+def test_flags_and_priority_are_written_when_there_are_any() -> None:
+    out = io.StringIO()
+    lines = ["我才初二\n".encode(), "我们见面吧\n".encode(), "今天好开心\n".encode()]
+    moderate(lines, out, policy=Policy(), window=True)
+    rows = [json.loads(r) for r in out.getvalue().splitlines()]
+    assert rows[0] == {"action": "review", "categories": ["minor"], "flags": ["minor"]}
+    assert rows[1]["action"] == "block" and rows[1]["priority"] == "high"
+    assert rows[2] == {"action": "allow", "categories": []}

@@ -20,6 +20,8 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.moderation.corpus import conduct
+
 HERE = Path(__file__).resolve().parent
 SPLIT = "␞"
 rng = random.Random(11643)
@@ -1840,6 +1842,9 @@ def main() -> None:
         "offline_meeting.tsv": worded("offline_meeting", OFFLINE_LINES),
         "off_platform_payment.tsv": worded("off_platform_payment", PAYMENT_LINES),
         "split.tsv": splits(),
+        "sexual.tsv": conduct.sexual(),
+        "minor.tsv": conduct.minors(),
+        "upsell.tsv": conduct.upsells(),
         "handwritten.tsv": [(label, "handwritten", text) for label, text in HANDWRITTEN],
         "benign.tsv": [
             ("benign", kind, t) for kind, block in BENIGN.items() for t in block.splitlines() if t
@@ -1847,7 +1852,8 @@ def main() -> None:
         + [("benign", "everyday", t) for t in EVERYDAY.splitlines() if t]
         + platform_ids()
         + generated_benign()
-        + benign_splits(),
+        + benign_splits()
+        + conduct.benign(),
     }
     for name, lines in files.items():
         for _label, _kind, text in lines:
