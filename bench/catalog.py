@@ -62,8 +62,8 @@ from market.catalog.routes import CompanionsOut, companion_out
 from market.reviews.rules import bayesian_x100
 from market.vetting.specialties import SPECIALTIES
 from peiliao.app import create_app
-from peiliao.keys import DB
 from store import Database
+from store.keys import DB
 from store.migrate import upgrade
 from store.models import AuthSession, Block, CompanionRate, Favourite, MeteredSession, User
 from store.models.reviews import CompanionStats
