@@ -1,4 +1,5 @@
-"""The composition root: ``create_app(settings)`` builds the whole server from each package's ``setup()``.
+"""The composition root: ``create_app(settings)`` builds the whole server from the packages'
+``setup()`` functions.
 
 It reads as the table of contents of the server: each package's ``setup(app)`` registers that
 package's state (under its own AppKeys), routes, Socket.IO handlers, background work
