@@ -394,7 +394,3 @@ class BookingScheduler:
         await self.start_loop()
         yield
         await self.stop_loop()
-
-    async def on_shutdown(self, app: web.Application) -> None:
-        """Stop before the database closes (cleanup contexts registered earlier close it)."""
-        await self.stop_loop()
