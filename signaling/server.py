@@ -15,8 +15,8 @@ what it held.  The ``media:*`` events are ``signaling.media_events``.
 
 Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``
 (``signaling.group_rooms.GroupRooms``), registered by the voicerooms package's setup
-(``Signaling.serve_group_rooms``); ``media:*`` events take a
-room id (``vr_…``) in ``call_id`` for the host and the members of an open room.
+(``Signaling.serve_group_rooms``); ``media:*`` events take a room id (``vr_…``) in ``call_id`` for
+the host and the members of an open room.
 """
 
 from __future__ import annotations
