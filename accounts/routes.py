@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -22,26 +21,29 @@ from accounts.errors import (
     UserNotFound,
 )
 from accounts.ids import AuthSessionId, UserId
+from accounts.keys import (
+    ACCOUNTS,
+    CSRF_COOKIE,
+    DEV_OUTBOX,
+    HIDDEN_BETWEEN,
+    REAL_NAMES,
+    SESSION_COOKIE,
+)
 from accounts.profile import INTEREST_TAGS, MAX_TAGS, NICKNAME_MAX_CHARS
-from accounts.real_name import RealNameService, RealNameView
+from accounts.real_name import RealNameView
 from accounts.service import AccountService, Principal
-from accounts.sms import DevOutbox
 from accounts.standing import AccountBanned, AccountLocked
 from accounts.tokens import csrf_matches, csrf_token
+from accounts.views import MeOut, UserOut, me_out, user_out
 from kernel.errors import CsrfFailed, NotFound, Unauthenticated
 from kernel.http.access import ANYONE, USERS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict
+from kernel.keys import SETTINGS
 from kernel.settings import Settings
-from store.models import User
 
-ACCOUNTS = web.AppKey("accounts", AccountService)
-SETTINGS = web.AppKey("settings", Settings)
-DEV_OUTBOX = web.AppKey("dev_outbox", DevOutbox)
 PRINCIPAL = web.RequestKey("principal", Principal)
 
-SESSION_COOKIE = "peiliao_session"
-CSRF_COOKIE = "peiliao_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 api = Api()
@@ -64,23 +66,6 @@ class LoginRequest(Strict):
     code: Annotated[str, Field(min_length=1, max_length=16)]
     #: ``browser``: an HttpOnly cookie plus a CSRF token; ``cli``: a bearer token in the body
     client: Literal["browser", "cli"] = "browser"
-
-
-class UserOut(BaseModel):
-    """A user as others see them: never the phone number."""
-
-    id: str
-    nickname: str
-    role: str
-    tags: list[str]
-    avatar_url: str | None
-
-
-class MeOut(UserOut):
-    """A user as they see themselves."""
-
-    phone: str
-    created_at: datetime
 
 
 class LoginOut(BaseModel):
@@ -126,25 +111,6 @@ class OutboxMessageOut(BaseModel):
 
 class OutboxOut(BaseModel):
     messages: list[OutboxMessageOut]
-
-
-def user_out(user: User) -> UserOut:
-    return UserOut(**_public(user))
-
-
-def me_out(user: User) -> MeOut:
-    return MeOut(**_public(user), phone=user.phone, created_at=user.created_at)
-
-
-def _public(user: User) -> dict[str, object]:
-    avatar = f"/api/users/{user.id}/avatar?v={user.avatar_version}" if user.avatar_version else None
-    return {
-        "id": user.id,
-        "nickname": user.nickname,
-        "role": user.role,
-        "tags": list(user.tags),
-        "avatar_url": avatar,
-    }
 
 
 def client_ip(request: web.Request, settings: Settings) -> str:
@@ -418,12 +384,6 @@ async def get_avatar(call: Call) -> web.StreamResponse:
 )
 async def list_tags(call: Call) -> BaseModel:
     return TagsOut(tags=list(INTEREST_TAGS))
-
-
-REAL_NAMES = web.AppKey("real_names", RealNameService)
-#: (viewer, user) → whether a block hides them from each other (moderation's, set by the app)
-HiddenBetween = Callable[[str, str], Awaitable[bool]]
-HIDDEN_BETWEEN: web.AppKey[HiddenBetween] = web.AppKey("hidden_between")
 
 
 class RealNameIn(Strict):

@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
-from audit.log import AuditLog
+from audit.keys import AUDIT
 from kernel.cursor import MAX_CURSOR_CHARS, BadCursor
 from kernel.http.access import ADMINS, access
 from kernel.http.api import CURSORS, Api, Call
 from kernel.http.models import Strict
-
-AUDIT = web.AppKey("audit", AuditLog)
 
 api = Api()
 

@@ -20,8 +20,8 @@ from market.catalog.listing import PRIOR_X100, Listed, companions_query
 from market.catalog.recommend import Candidate, Known, Taste, recommend
 from market.catalog.recommender import DAY_OFFSET, MAX_FAVOURITES, MAX_HISTORY
 from market.catalog.routes import CompanionsOut, companion_out
-from peiliao.keys import DB
 from store import Database
+from store.keys import DB
 from store.models import Block, Favourite, MeteredSession, User
 
 PAGE = 20

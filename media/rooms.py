@@ -57,13 +57,24 @@ class Rooms:
         self._lock = asyncio.Lock()
         self.on_flow = on_flow
         self.on_lost = on_lost
-        #: which rooms are group rooms, watched per participant (set by the voice rooms)
+        #: which rooms are group rooms, watched per participant (``serve_groups``)
         self.is_group: Callable[[str], bool] = _never
         self.on_participant: ParticipantSink = _nothing
         self.on_participant_lost: ParticipantLostSink = _nothing
         self._silence_s = silence_s
         self._lost_s = lost_s
         self._check_s = check_s
+
+    def serve_groups(
+        self,
+        is_group: Callable[[str], bool],
+        on_participant: ParticipantSink,
+        on_participant_lost: ParticipantLostSink,
+    ) -> None:
+        """Watch the rooms ``is_group`` names per participant (the voice rooms register)."""
+        self.is_group = is_group
+        self.on_participant = on_participant
+        self.on_participant_lost = on_participant_lost
 
     def get(self, call_id: str) -> Room | None:
         return self._rooms.get(call_id)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from audit.routes import AUDIT
+from audit.keys import AUDIT
 from kernel.http.access import ADMINS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict

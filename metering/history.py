@@ -10,12 +10,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
-from accounts.routes import UserOut, user_out
+from accounts.views import UserOut, user_out
 from kernel.cursor import MAX_CURSOR_CHARS, BadCursor
 from kernel.http.access import USERS, access
 from kernel.http.api import CURSORS, Api, Call
 from kernel.http.models import Strict
-from metering.keys import METERING_DB
+from store.keys import DB
 from store.models import MeteredSession, User
 
 api = Api()
@@ -90,7 +90,7 @@ async def my_sessions(call: Call) -> BaseModel:
                 and_(MeteredSession.created_at == at, MeteredSession.id < sid),
             )
         )
-    async with call.request.app[METERING_DB].reading() as s:
+    async with call.request.app[DB].reading() as s:
         rows = list((await s.scalars(stmt)).all())
         more = len(rows) > q.limit
         rows = rows[: q.limit]

@@ -11,22 +11,16 @@ from pydantic import BaseModel
 from kernel.errors import Forbidden
 from kernel.http.access import ANYONE, COMPANIONS, USERS, access
 from kernel.http.api import Api, Call
-from kernel.http.models import Strict, Within
+from kernel.http.models import Strict
 from metering.errors import InvalidRates, RatesNotSet, SessionNotFound
-from metering.keys import METERING, METERING_DB
+from metering.keys import METERING
+from metering.rate_fields import rate_field
 from metering.service import SessionView
-from metering.tariff import Level, Mode, Rates, envelope
+from metering.tariff import Level, Mode, Rates
+from store.keys import DB
 from store.models import CompanionRate, MeteredSession
 
 api = Api()
-
-
-def rate_field(mode: Mode) -> Within:
-    """A rate of ``mode``: documented at the widest bounds of any level; the service refuses
-    a rate outside the companion's own (``rate_out_of_bounds`` with their ``min_fen``/``max_fen``).
-    """
-    widest = envelope(mode)
-    return Within(widest.min_fen, widest.max_fen, enforce=False)
 
 
 class RatesIn(Strict):
@@ -142,7 +136,7 @@ async def put_rates(call: Call) -> BaseModel:
 async def session_for(call: Call) -> MeteredSession:
     """The session the URL names, if the caller took part in it or is an admin."""
     sid = call.request.match_info["session_id"]
-    async with call.request.app[METERING_DB].reading() as s:
+    async with call.request.app[DB].reading() as s:
         row = await s.get(MeteredSession, sid)
     user = call.user
     if row is None or (

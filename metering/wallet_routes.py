@@ -14,11 +14,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from accounts.routes import REAL_NAMES, SETTINGS
+from accounts.keys import REAL_NAMES
 from kernel.errors import NotFound
 from kernel.http.access import ANYONE, USERS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict, Within
+from kernel.keys import SETTINGS
 from metering import accounts
 from metering.errors import (
     InvalidAmount,
@@ -27,10 +28,11 @@ from metering.errors import (
     SessionEnded,
     SessionNotFound,
 )
-from metering.keys import DEV, METERING, METERING_DB, PROVIDER, PUBLIC_URL, RUNNER, WALLETS
+from metering.keys import METERING, PROVIDER, RUNNER, WALLETS
 from metering.ledger import balances
 from metering.payments import PaidNotice, Sandbox
 from metering.wallet import MAX_TOPUP_FEN, MIN_TOPUP_FEN
+from store.keys import DB
 from store.models import Entry, MeteredSession, PaymentOrder, Transfer
 from store.models.bookings import Booking
 
@@ -114,7 +116,7 @@ async def get_wallet(call: Call) -> BaseModel:
     uid = call.user.user_id
     balance = await app[WALLETS].balance(uid)
     cap, committed = await app[METERING].budget(uid)
-    async with app[METERING_DB].reading() as s:
+    async with app[DB].reading() as s:
         booking_ids = (
             await s.scalars(
                 select(Booking.id).where(
@@ -159,7 +161,7 @@ async def create_topup(call: Call) -> BaseModel:
         order_id,
         body.amount_fen,
         "陪聊余额充值",
-        f"{app[PUBLIC_URL]}/api/payments/{provider.name}/notify",
+        f"{app[SETTINGS].base_url}/api/payments/{provider.name}/notify",
     )
     return _topup_out(order, pay.pay_url, pay.qr_code)
 
@@ -222,7 +224,7 @@ async def funds_arrived(app: web.Application, user_id: str) -> None:
     """Money (a top-up, a package, a coupon) reached ``user_id``: their sessions paused for
     lack of it try to reserve their next minute again and, if they can, resume.  Both sides are
     told through the runner; the runner that runs each session picks up its new state."""
-    async with app[METERING_DB].reading() as s:
+    async with app[DB].reading() as s:
         sids = (
             await s.scalars(
                 select(MeteredSession.id).where(
@@ -270,7 +272,7 @@ async def payment_notify(call: Call) -> web.StreamResponse:
 async def sandbox_pay(call: Call) -> BaseModel:
     app = call.request.app
     provider = app[PROVIDER]
-    if not app[DEV] or not isinstance(provider, Sandbox):
+    if not app[SETTINGS].is_dev or not isinstance(provider, Sandbox):
         raise NotFound()
     order = await app[WALLETS].order(call.request.match_info["order_id"])
     if order.user_id != call.user.user_id:
@@ -299,7 +301,7 @@ async def put_budget(call: Call) -> BaseModel:
 
 async def _statement(call: Call, account_ids: list[str]) -> web.StreamResponse:
     q: StatementQuery = call.query
-    async with call.request.app[METERING_DB].reading() as s:
+    async with call.request.app[DB].reading() as s:
         rows = (
             await s.execute(
                 select(

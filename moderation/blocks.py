@@ -4,7 +4,6 @@ no-op: both are idempotent."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,9 @@ from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.clock import Clock
+from kernel.events import EventBus
 from moderation.errors import CannotBlockSelf, UserNotFound
+from moderation.events import UserBlocked
 from store import Database
 from store.models import Block, User
 
@@ -20,11 +21,11 @@ MAX_BLOCKS_LISTED = 500
 
 
 class BlockService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, events: EventBus) -> None:
         self._db = db
         self._clock = clock
-        #: called with (blocker, blocked) after a block: an open call between them ends
-        self.on_block: list[Callable[[str, str], Awaitable[None]]] = []
+        #: ``UserBlocked`` is published after a block: what is open between them ends
+        self._events = events
 
     async def block(self, blocker_id: str, blocked_id: str) -> None:
         if blocker_id == blocked_id:
@@ -43,8 +44,7 @@ class BlockService:
                     )
         except IntegrityError:
             pass  # the same block, sent twice at once: blocked either way
-        for hook in self.on_block:
-            await hook(blocker_id, blocked_id)
+        await self._events.publish(UserBlocked(blocker_id, blocked_id))
 
     async def unblock(self, blocker_id: str, blocked_id: str) -> None:
         async with self._db.writing() as s:

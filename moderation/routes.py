@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
+from accounts.keys import SANCTIONS
 from accounts.sanction_rules import Kind
-from audit.routes import AUDIT
+from audit.keys import AUDIT
 from kernel.errors import CodedError
 from kernel.http.access import ADMINS, USERS, access
 from kernel.http.api import Api, Call
@@ -17,16 +17,13 @@ from kernel.http.models import Strict
 from moderation import sanction_routes
 from moderation.blocks import BlockService
 from moderation.errors import CannotBlockSelf, UserNotFound
+from moderation.keys import BLOCKS, REPORTS
 from moderation.reports import (
-    REVIEW_SEQ,
     ReportedSessionNotFound,
     ReportNotFound,
-    ReportService,
     ReportView,
 )
-from moderation.sanction_routes import SANCTIONS
-
-BLOCKS = web.AppKey("blocks", BlockService)
+from moderation.views import ReportOut, report_out
 
 api = Api()
 UserIdField = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -100,9 +97,6 @@ async def _list(blocks: BlockService, user_id: str) -> BlocksOut:
 
 # -- reports -------------------------------------------------------------------------------------
 
-REPORTS = web.AppKey("reports", ReportService)
-
-
 Reason = Literal["harassment", "contact_request", "offline_meeting", "upselling", "minor", "other"]
 
 
@@ -114,26 +108,6 @@ class ReportIn(Strict):
     details: Annotated[str, Field(max_length=500)] = ""
     call_id: Annotated[str, Field(pattern=r"^call_[0-9a-f]{32}$")] | None = None
     message_seq: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
-
-
-class ReportOut(BaseModel):
-    """A report as its reporter sees it (``report_out``)."""
-
-    id: str
-    #: what was reported: ``user``, ``session``, ``message`` or ``review``
-    subject: str
-    #: the reported user (null for a review: its author is not the reporter's to learn)
-    target_id: str | None
-    #: the reported session (null for a review: it would name the review's author)
-    call_id: str | None
-    message_seq: int | None
-    #: the reported review (reviews only)
-    review_id: str | None = None
-    reason: str
-    details: str
-    status: str
-    created_at: datetime
-    decision_note: str
 
 
 class AdminReportOut(ReportOut):
@@ -170,40 +144,6 @@ class DecisionIn(Strict):
     note: Annotated[str, Field(min_length=1, max_length=500)]
     #: only with "resolved": the case's sanction, its reason the note
     sanction: DecisionSanction | None = None
-
-
-def report_out(r: ReportView) -> ReportOut:
-    """The one view of a report for its reporter (``POST /api/reports``, ``GET /api/reports``,
-    ``POST /api/reviews/{id}/report``).  A user report names what the reporter named
-    themselves.  A review report names the review only: its author may be anonymous, and the
-    target's id or the reviewed session would name them (``reviews.visibility``)."""
-    review = r.evidence.get("review") if r.message_seq == REVIEW_SEQ else None
-    if isinstance(review, dict):
-        return ReportOut(
-            id=r.id,
-            subject="review",
-            target_id=None,
-            call_id=None,
-            message_seq=None,
-            review_id=str(review.get("id") or "") or None,
-            reason=r.reason,
-            details=r.details,
-            status=r.status,
-            created_at=r.created_at,
-            decision_note=r.decision_note,
-        )
-    return ReportOut(
-        id=r.id,
-        subject="message" if r.message_seq else "session" if r.call_id else "user",
-        target_id=r.target_id,
-        call_id=r.call_id,
-        message_seq=r.message_seq,
-        reason=r.reason,
-        details=r.details,
-        status=r.status,
-        created_at=r.created_at,
-        decision_note=r.decision_note,
-    )
 
 
 def _admin_out(r: ReportView) -> AdminReportOut:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.errors import UserNotFound
+from accounts.keys import SANCTIONS
 from accounts.sanction_rules import Kind
 from accounts.sanctions import (
     MAX_APPEAL_CHARS,
@@ -19,15 +19,12 @@ from accounts.sanctions import (
     CannotSanction,
     SanctionLifted,
     SanctionNotFound,
-    SanctionService,
     SanctionView,
 )
-from audit.routes import AUDIT
+from audit.keys import AUDIT
 from kernel.http.access import ADMINS, ANYONE, USERS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict
-
-SANCTIONS = web.AppKey("sanctions", SanctionService)
 
 api = Api()
 

@@ -1,2 +1,2 @@
-"""Peiliao's composition root: ``app.create_app`` wires every package, ``cli`` is the ``peiliao``
-command.  No package imports it."""
+"""Peiliao's composition root: ``app.create_app`` calls every package's ``setup()``, ``cli`` is
+the ``peiliao`` command.  No package imports it."""

@@ -79,7 +79,7 @@ async def _serve(app: Any, settings: Settings) -> None:
     from aiohttp import web
 
     from kernel.heap import HeapPolicy
-    from peiliao.keys import SIGNALING
+    from signaling.keys import SIGNALING
 
     # After the drain every session is settled and every socket told to go; the server then
     # waits this long for their connections to close before it cancels them.

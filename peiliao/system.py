@@ -8,11 +8,12 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel
 
-from accounts.routes import SETTINGS
 from kernel.errors import Unauthenticated, Unavailable
 from kernel.http.access import ANYONE, access
 from kernel.http.api import Api, Call
-from peiliao.keys import DB, OPENAPI, PROMETHEUS
+from kernel.keys import SETTINGS
+from peiliao.keys import OPENAPI, PROMETHEUS
+from store.keys import DB
 
 log = structlog.get_logger("peiliao")
 

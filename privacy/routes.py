@@ -7,12 +7,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from accounts.routes import CSRF_COOKIE, SESSION_COOKIE
+from accounts.keys import CSRF_COOKIE, SESSION_COOKIE
 from kernel.http.access import USERS, access
 from kernel.http.api import Api, Call
-from privacy.service import PrivacyService
-
-PRIVACY = web.AppKey("privacy", PrivacyService)
+from privacy.keys import PRIVACY
 
 api = Api()
 

@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from accounts.service import Principal
 from kernel.clock import Clock
+from kernel.events import EventBus
 from metering.errors import SessionEnded, SessionNotFound
 from metering.meters import MeterKind
 from metering.runner import MeteringRunner
@@ -34,6 +35,7 @@ from metering.tariff import Mode
 from signaling import lifecycle
 from signaling.call_rows import OPEN, load_view, readable_call, side_of
 from signaling.call_upkeep import CallUpkeep, ended_by_metering
+from signaling.domain_events import CallEnded
 from signaling.errors import CallNotFound, CallRefused, NotParticipant
 from signaling.lifecycle import EndReason, Side, Status
 from signaling.presence import Presence
@@ -83,6 +85,7 @@ class CallService:
         presence: Presence,
         emitter: Emitter,
         blocks: Blocks,
+        events: EventBus,
         *,
         policy: lifecycle.Policy | None = None,
         owner: str = "local",
@@ -101,8 +104,8 @@ class CallService:
         self._participants: dict[str, tuple[str, str]] = {}
         self._status: dict[str, str] = {}
         self._carrying: set[asyncio.Task[None]] = set()
-        #: called with the call id when a call ends (the media relay closes its room)
-        self.on_end: list[Callable[[str], Awaitable[None]]] = []
+        #: ``CallEnded`` goes here when a call ends (its media room closes, its booking ends, …)
+        self._events = events
         #: called with (call id, notice kind) for metering's notices (the relay pauses)
         self.on_notice_hooks: list[Callable[[str, str], Awaitable[None]]] = []
         self._ringing = Ringing(
@@ -333,8 +336,7 @@ class CallService:
                             await self._deliver(t.row_id, update, t.owner)
                     case lifecycle.EndBilling(reason):
                         await self._end_billing(t.row_id, reason.value)
-                        for hook in self.on_end:
-                            await hook(t.row_id)
+                        await self._events.publish(CallEnded(t.row_id))
                     case lifecycle.ReleaseCompanion():
                         await self._presence.release(t.companion_id, t.row_id)
                         status = (await self._presence.statuses([t.companion_id]))[t.companion_id]

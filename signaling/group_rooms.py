@@ -1,6 +1,6 @@
 """Group voice rooms as signaling sees them: the interface its handlers use
-(``market.voicerooms.service.VoiceRoomService`` implements it; the composition root sets it on
-``Signaling.voice_rooms``), and how a room's id is told from a call's."""
+(``market.voicerooms.service.VoiceRoomService`` implements it; the voicerooms package's setup
+registers it with ``Signaling.serve_group_rooms``), and how a room's id is told from a call's."""
 
 from __future__ import annotations
 

@@ -40,6 +40,15 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 
+#: a 1:1 call's id (and its metered session's): this prefix and 32 hex digits
+CALL_PREFIX = "call_"
+
+
+def is_call_id(value: str) -> bool:
+    """Whether a (metered session) id is a 1:1 call's."""
+    return value.startswith(CALL_PREFIX)
+
+
 class Ringing:
     def __init__(
         self,
@@ -134,7 +143,7 @@ class Ringing:
         )
         if isinstance(verdict, DomainError):
             raise verdict
-        call_id = "call_" + uuid.uuid4().hex
+        call_id = CALL_PREFIX + uuid.uuid4().hex
         if await self._presence.claim(companion_id, call_id) != call_id:
             raise CompanionBusy()
         try:

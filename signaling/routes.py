@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from kernel.http.access import USERS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict
-from signaling.calls import CallService
-from signaling.server import SocketEmitter
-
-CALLS = web.AppKey("calls", CallService)
-#: tells a user's open devices something happened (a decision, a reply): ``to_user(id, event, …)``
-EMITTER = web.AppKey("emitter", SocketEmitter)
+from signaling.keys import CALLS
 
 api = Api()
 

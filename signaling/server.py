@@ -14,8 +14,9 @@ process, and a periodic re-check).  When another process dies, ``signaling.proce
 what it held.  The ``media:*`` events are ``signaling.media_events``.
 
 Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``
-(``signaling.group_rooms.GroupRooms``), set by the composition root; ``media:*`` events take a
-room id (``vr_…``) in ``call_id`` for the host and the members of an open room.
+(``signaling.group_rooms.GroupRooms``), registered by the voicerooms package's setup
+(``Signaling.serve_group_rooms``); ``media:*`` events take a room id (``vr_…``) in ``call_id`` for
+the host and the members of an open room.
 """
 
 from __future__ import annotations
@@ -30,16 +31,18 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
+from accounts.keys import SESSION_COOKIE
 from accounts.roles import Role
-from accounts.routes import SESSION_COOKIE
 from accounts.service import AccountService, Principal
 from kernel.errors import CodedError, DomainError, Forbidden, RateLimited, Unauthenticated
+from kernel.events import EventBus
 from kernel.safe_json import JsonModule
 from kernel.settings import Settings
 from media.rooms import Rooms
 from metering.tariff import Mode
 from signaling.calls import CallService
 from signaling.chat import ChatService
+from signaling.domain_events import UserCameOnline
 from signaling.events import Route, handles, invalid, routes
 from signaling.frames import FrameRefusals, GuardedServer
 from signaling.group_rooms import GroupRooms
@@ -86,10 +89,10 @@ def error(code: str, message: str) -> dict[str, Any]:
 class SocketEmitter:
     """``signaling.calls.Emitter`` over the Socket.IO server (and its manager)."""
 
-    def __init__(self, sio: socketio.AsyncServer) -> None:
+    def __init__(self, sio: socketio.AsyncServer, events: EventBus) -> None:
         self._sio = sio
-        #: called with a user id that just went online (their fans are told)
-        self.on_online: list[Callable[[str], Awaitable[None]]] = []
+        #: ``UserCameOnline`` goes here when a user comes online (their fans are told)
+        self._events = events
 
     async def to_user(self, user_id: str, event: str, data: dict[str, Any]) -> None:
         await self._sio.emit(event, data, room=f"user:{user_id}")
@@ -99,11 +102,7 @@ class SocketEmitter:
             "presence:update", {"user_id": user_id, "status": status}, room=f"presence:{user_id}"
         )
         if status == "online":
-            for hook in self.on_online:
-                try:
-                    await hook(user_id)
-                except Exception:
-                    log.exception("online_hook_failed", user_id=user_id)
+            await self._events.publish(UserCameOnline(user_id))
 
 
 def make_server(settings: Settings) -> GuardedServer:
@@ -147,7 +146,7 @@ class Signaling:
         self.settings = settings
         self.media = media
         self.rooms: Rooms | None = media.rooms if media is not None else None
-        #: group voice rooms, when the app has them (set after construction)
+        #: group voice rooms, when the app has them (``serve_group_rooms``)
         self.voice_rooms: GroupRooms | None = None
         self.sio = sio
         self._accounts = accounts
@@ -471,6 +470,11 @@ class Signaling:
             asyncio.create_task(self._retaining(), name="chat-retention"),
             asyncio.create_task(self.watch.run(), name="process-watch"),
         ]
+
+    def serve_group_rooms(self, rooms: GroupRooms) -> None:
+        """Serve ``room:*`` events with these group voice rooms (the voicerooms package's
+        setup registers its service here)."""
+        self.voice_rooms = rooms
 
     async def stop(self) -> None:
         pending = [*self._tasks, *self.logins.ending]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from kernel.cursor import MAX_CURSOR_CHARS, BadCursor
@@ -31,12 +30,11 @@ from market.appeals.errors import (
     SessionNotEnded,
     TooManyOpenAppeals,
 )
-from market.appeals.service import AppealService, AppealView
+from market.appeals.keys import APPEALS
+from market.appeals.service import AppealView
 from metering.errors import RefundTooLarge, RefundUncovered
 from metering.errors import SessionNotEnded as RefundSessionNotEnded
-from signaling.routes import EMITTER
-
-APPEALS = web.AppKey("appeals", AppealService)
+from signaling.keys import EMITTER
 
 api = Api()
 

@@ -8,7 +8,6 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, BeforeValidator, Field, create_model
 
 from kernel.cursor import MAX_CURSOR_CHARS, BadCursor
@@ -32,15 +31,11 @@ from market.bookings.errors import (
     TooLateToCancel,
     TooManyBookings,
 )
+from market.bookings.keys import BOOKINGS
 from market.bookings.rules import DURATIONS_MIN, FINAL, OPEN, Party, Status
-from market.bookings.scheduler import BookingScheduler
-from market.bookings.service import BookingService
 from market.bookings.views import BookingOut
 from metering.errors import BudgetExceeded, InsufficientFunds, RatesNotSet
 from metering.tariff import Mode
-
-BOOKINGS = web.AppKey("bookings", BookingService)
-BOOKING_SCHEDULER = web.AppKey("booking_scheduler", BookingScheduler)
 
 api = Api()
 

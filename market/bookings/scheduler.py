@@ -15,7 +15,7 @@ customer); a customer in another call or with no device connected is a no-show (
 to the companion, the rest back); else the hold goes back to the wallet, the call is placed on
 the customer's behalf at the booked rate (the companion's devices ring with ``call:incoming``)
 and the customer is sent ``booking:due {booking_id, call_id}`` so their client opens the call.
-The call's end (``CallService.on_end``, or this sweep for an end it missed) ends the booking
+The call's end (``signaling.events.CallEnded``, or this sweep for an end it missed) ends the booking
 (``bookings.rules.outcome_of_call``): connected → ``completed``; the companion declined or let
 it ring out → their no-show; the customer cancelled the ring → a late cancellation, its fee
 taken from the wallet the hold went back to (as much as is there).
@@ -354,7 +354,7 @@ class BookingScheduler:
         return True
 
     async def call_ended(self, call_id: str) -> None:
-        """``CallService.on_end``: a booking's call ended (any other call: nothing to do).
+        """``CallEnded``: a booking's call ended (any other call: nothing to do).
         Never raises: the hooks after it must run (the sweep repairs a failure)."""
         try:
             async with self._db.reading() as s:
@@ -393,8 +393,4 @@ class BookingScheduler:
         """For ``app.cleanup_ctx``: the sweep runs while the app does."""
         await self.start_loop()
         yield
-        await self.stop_loop()
-
-    async def on_shutdown(self, app: web.Application) -> None:
-        """Stop before the database closes (cleanup contexts registered earlier close it)."""
         await self.stop_loop()

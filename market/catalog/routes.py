@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
-from accounts.routes import user_out
+from accounts.views import user_out
 from kernel.cursor import BadCursor
 from kernel.errors import DomainError
 from kernel.http.access import ANYONE, USERS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict
 from market.catalog.errors import Blocked, CompanionNotFound, TooManyFavourites
-from market.catalog.favourites import FavouriteService
-from market.catalog.listing import Catalog, Listed, by_presence
+from market.catalog.keys import CATALOG, FAVOURITES, RECOMMENDER
+from market.catalog.listing import Listed, by_presence
 from market.catalog.recommend import MAX_LIMIT
-from market.catalog.recommender import Recommender
-
-CATALOG = web.AppKey("catalog", Catalog)
-RECOMMENDER = web.AppKey("recommender", Recommender)
 
 api = Api()
 
@@ -215,8 +210,6 @@ async def recommendations(call: Call) -> BaseModel:
 
 
 # -- favourites ----------------------------------------------------------------------------------
-
-FAVOURITES = web.AppKey("favourites", FavouriteService)
 
 
 class FavouritesOut(BaseModel):

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
-from audit.routes import AUDIT
+from audit.keys import AUDIT
 from kernel.cursor import BadCursor
 from kernel.http.access import ADMINS, ANYONE, USERS, access
 from kernel.http.api import Api, Call
@@ -31,14 +30,12 @@ from market.reviews.errors import (
     TooManyReviewTags,
     UnknownReviewTag,
 )
-from market.reviews.service import ReviewService, ReviewView, SessionReview, evidence
-from market.reviews.stats import StatsService
+from market.reviews.keys import REVIEWS
+from market.reviews.service import ReviewView, SessionReview, evidence
 from market.reviews.visibility import Audience, Shown, announced, audience, found_by_session, shown
-from moderation.routes import REPORTS, ReportOut, report_out
-from signaling.routes import EMITTER
-
-REVIEWS = web.AppKey("reviews", ReviewService)
-STATS = web.AppKey("companion_stats", StatsService)
+from moderation.keys import REPORTS
+from moderation.views import ReportOut, report_out
+from signaling.keys import EMITTER
 
 api = Api()
 

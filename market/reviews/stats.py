@@ -8,7 +8,6 @@ next one (a review, an ended session, an admin hiding a review).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy import func, select
@@ -16,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import Clock
+from kernel.events import EventBus
+from market.events import CompanionStatsChanged
 from market.reviews.rules import bayesian_x100
 from store import Database
 from store.models import MeteredSession
@@ -23,19 +24,17 @@ from store.models.reviews import CompanionStats, Review
 
 log = structlog.get_logger(__name__)
 
-#: called with a companion's id after their figures changed (vetting promotes on it)
-StatsHook = Callable[[str], Awaitable[None]]
-
 
 class StatsService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, events: EventBus) -> None:
         self._db = db
         self._clock = clock
-        self.on_stats_changed: list[StatsHook] = []
+        #: ``CompanionStatsChanged`` goes here after a companion's figures changed
+        self._events = events
 
     async def refresh(self, companion_id: str) -> CompanionStats:
-        """Recompute ``companion_id``'s figures in a transaction of their own, then tell the
-        ``on_stats_changed`` hooks."""
+        """Recompute ``companion_id``'s figures in a transaction of their own, then publish
+        ``CompanionStatsChanged``."""
         for attempt in range(2):
             try:
                 async with self._db.writing() as s:
@@ -93,17 +92,12 @@ class StatsService:
         return row
 
     async def changed(self, companion_id: str) -> None:
-        for hook in self.on_stats_changed:
-            try:
-                await hook(companion_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("stats_hook_failed", companion_id=companion_id)
+        """Tell whoever reacts to a companion's figures (vetting promotes on it)."""
+        await self._events.publish(CompanionStatsChanged(companion_id))
 
     async def on_session_end(self, session_id: str) -> None:
-        """``CallService.on_end`` hook: an ended call may have added an order and minutes.
-        Never raises (the other end-of-call hooks run after it)."""
+        """A call ended (``signaling.events.CallEnded``): it may have added an order and
+        minutes.  Never raises (the other reactions to the call's end run after it)."""
         try:
             async with self._db.reading() as s:
                 companion_id = await s.scalar(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from kernel.http.access import ADMINS, USERS, access
@@ -24,10 +23,9 @@ from market.support.errors import (
     TooManyOpenTickets,
     TooManyTicketsToday,
 )
-from market.support.tickets import TicketService, TicketView
-from signaling.routes import EMITTER
-
-TICKETS = web.AppKey("tickets", TicketService)
+from market.support.keys import TICKETS
+from market.support.tickets import TicketView
+from signaling.keys import EMITTER
 
 api = Api()
 

@@ -15,7 +15,7 @@ from kernel.http.api import Api, Call
 from kernel.http.models import Strict
 from market.vetting import errors
 from market.vetting.applications import ApplicationView, Draft, FileView, StoredFile
-from market.vetting.routes import VETTING
+from market.vetting.keys import VETTING
 from market.vetting.specialties import (
     INTRO_MAX_CHARS,
     INTRO_MIN_CHARS,
@@ -23,7 +23,7 @@ from market.vetting.specialties import (
     SPECIALTIES,
 )
 from market.vetting.uploads import IMAGE_TYPES, MAX_CERTIFICATES, VOICE_TYPES
-from metering.rate_routes import rate_field
+from metering.rate_fields import rate_field
 from metering.tariff import SPECIALIST_CATEGORIES, Mode, Rates
 
 api = Api()

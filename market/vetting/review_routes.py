@@ -9,15 +9,15 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.ids import UserId
-from accounts.routes import ACCOUNTS
+from accounts.keys import ACCOUNTS
 from kernel.http.access import ADMINS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict
 from market.vetting import errors
 from market.vetting.application_routes import ApplicationOut, application_out, file_response
+from market.vetting.keys import VETTING
 from market.vetting.review import Reviewed
-from market.vetting.routes import VETTING
-from signaling.routes import EMITTER
+from signaling.keys import EMITTER
 
 api = Api()
 

@@ -10,11 +10,9 @@ from pydantic import BaseModel
 from kernel.http.access import ANYONE, COMPANIONS, access
 from kernel.http.api import Api, Call
 from market.vetting import errors
+from market.vetting.keys import VETTING
 from market.vetting.levels import LABELS, ORDER, THRESHOLDS, Thresholds
-from market.vetting.service import VettingService
 from metering.tariff import COMMISSION_BP, Level, Mode, bounds_for
-
-VETTING = web.AppKey("vetting", VettingService)
 
 api = Api()
 

@@ -16,9 +16,9 @@ still runs (a crash between the two), and rooms whose owner stopped heartbeating
 refreshes its rooms: keeps the host's claim, heartbeats, and marks away those whose devices
 vanished without a disconnect reaching anyone.
 
-Metering's notices and updates of ``vrs_`` sessions come here (``peiliao.app`` routes them):
-each member sees their own spend (``room:meter``, ``room:notice``), the host what the room has
-earned them so far.
+Metering's notices and updates of ``vrs_`` sessions come here (a kind in metering's registry of
+session kinds): each member sees their own spend (``room:meter``, ``room:notice``), the host
+what the room has earned them so far.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.roles import Role
@@ -28,15 +27,13 @@ from market.voicerooms.errors import (
     TitleLength,
     TooManyRooms,
 )
+from market.voicerooms.keys import VOICE_ROOMS
 from market.voicerooms.rules import MAX_CAPACITY, MIN_CAPACITY
-from market.voicerooms.service import VoiceRoomService
 from market.voicerooms.views import RoomView
 from metering.errors import RatesNotSet
-from metering.rate_routes import rate_field
+from metering.rate_fields import rate_field
 from metering.tariff import Mode
 from signaling.errors import Draining
-
-VOICE_ROOMS = web.AppKey("voice_rooms", VoiceRoomService)
 
 api = Api()
 

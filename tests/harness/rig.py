@@ -20,7 +20,7 @@ from kernel.settings import Settings
 from metering.keys import METERING
 from metering.tariff import Rates
 from peiliao.app import create_app
-from peiliao.keys import SIGNALING
+from signaling.keys import SIGNALING
 from signaling.protocol import SERVER_EVENTS
 from store import Database
 from store.models import User

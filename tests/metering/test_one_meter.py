@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import select, update
 
 from kernel.clock import FakeClock
-from market.voicerooms.routes import VOICE_ROOMS
+from market.voicerooms.keys import VOICE_ROOMS
 from market.voicerooms.rules import CloseReason
 from metering.check import check_ledger
 from metering.keys import METERING
-from signaling.routes import CALLS
+from signaling.keys import CALLS
 from store.models import ActiveMeter, MeteredSession
 from tests.harness import bearer
 from tests.harness.rig import Person, Rig, RigFactory, Sock, request_id

@@ -7,8 +7,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
+from accounts.keys import ACCOUNTS
 from accounts.roles import Role
-from accounts.routes import ACCOUNTS
 from accounts.sms import DevOutbox
 from metering import accounts
 from metering.errors import InvalidAmount, WithdrawalRefused

@@ -15,8 +15,8 @@ import pytest
 import socketio
 from sqlalchemy import update
 
+from accounts.keys import ACCOUNTS
 from accounts.roles import Role
-from accounts.routes import ACCOUNTS
 from metering.check import check_ledger
 from metering.keys import WALLETS
 from store.models import AuthSession, User

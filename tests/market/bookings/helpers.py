@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from market.bookings.routes import BOOKING_SCHEDULER
+from market.bookings.keys import BOOKING_SCHEDULER
 from metering import accounts
 from metering.check import check_ledger
 from metering.ledger import balances

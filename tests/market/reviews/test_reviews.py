@@ -8,7 +8,8 @@ from typing import get_args
 import pytest
 from sqlalchemy import select
 
-from market.reviews.routes import STATS, ReviewReportIn
+from market.reviews.keys import STATS
+from market.reviews.routes import ReviewReportIn
 from market.reviews.rules import bayesian_x100
 from moderation.reports import REVIEW_REASONS
 from store.models.reviews import CompanionStats, Review

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from market.vetting.keys import VETTING
 from market.vetting.levels import (
     THRESHOLDS,
     Figures,
@@ -17,7 +18,6 @@ from market.vetting.levels import (
     promotion,
     rank,
 )
-from market.vetting.routes import VETTING
 from metering.tariff import COMMISSION_BP, Level
 from store.models import MeteredSession
 from store.models.reviews import CompanionStats

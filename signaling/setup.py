@@ -1,0 +1,173 @@
+"""Signaling's part of the app: presence, calls, chat, the media relay and its route between
+processes, the Socket.IO server on the app, and its background work and drain.
+
+Its reactions to other domains' news are subscribed here: a block ends the call between the two
+(``UserBlocked``); a call's end closes its media room and forgets its chat's moderation window
+(``CallEnded``).  Calls are a kind of metered session: metering's notices of ``call_…`` sessions
+come to ``CallService`` through the registry of session kinds."""
+
+from __future__ import annotations
+
+import contextlib
+
+import structlog
+from aiohttp import web
+
+from accounts.keys import ACCOUNTS, SANCTIONS
+from kernel.errors import DomainError
+from kernel.keys import API, CLOCK, EVENTS, OWNER, SETTINGS
+from kernel.setup import before_cleanup
+from media.ice import IcePolicy
+from media.rooms import Rooms
+from metering.keys import METERING, RUNNER, SESSION_KINDS
+from moderation.chat_rules import ChatRules
+from moderation.events import UserBlocked
+from moderation.keys import BLOCKS, REPORTS
+from signaling import routes
+from signaling.calls import Blocks, CallService
+from signaling.chat import ChatService, Moderation
+from signaling.domain_events import CallEnded, UserLockedOut
+from signaling.keys import CALLS, EMITTER, MEDIA_ROUTE, SIGNALING
+from signaling.lifecycle import EndReason
+from signaling.lifecycle import Policy as CallPolicy
+from signaling.limits import RateLimiter
+from signaling.media_route import MediaRoute, RedisMediaRoute
+from signaling.presence import MemoryPresence, Presence, RedisPresence
+from signaling.ringing import is_call_id
+from signaling.server import Signaling, SocketEmitter, lifecycle_ctx, make_server
+from store.keys import DB
+
+log = structlog.get_logger("peiliao")
+
+
+def setup(
+    app: web.Application, *, blocks: Blocks | None = None, moderation: Moderation | None = None
+) -> None:
+    """``blocks`` and ``moderation`` replace moderation's own (tests)."""
+    settings, clock, db, owner, events = (
+        app[SETTINGS],
+        app[CLOCK],
+        app[DB],
+        app[OWNER],
+        app[EVENTS],
+    )
+    sio = make_server(settings)
+    presence: Presence = (
+        RedisPresence.from_url(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            device_ttl_ms=settings.presence_ttl_s * 1000,
+            claim_ttl_ms=settings.presence_ttl_s * 1000,
+            process=owner,
+        )
+        if settings.redis_url
+        else MemoryPresence()
+    )
+    emitter = app[EMITTER] = SocketEmitter(sio, events)
+    calls = app[CALLS] = CallService(
+        db,
+        clock,
+        app[METERING],
+        app[RUNNER],
+        presence,
+        emitter,
+        blocks or app[BLOCKS],
+        events,
+        policy=CallPolicy(
+            ring_timeout_ms=settings.ring_timeout_s * 1000,
+            away_timeout_ms=settings.away_timeout_s * 1000,
+        ),
+        owner=owner,
+    )
+    app[SESSION_KINDS].register("call", is_call_id, calls)
+    chat_rules = ChatRules.from_secret(
+        settings.secret_key, settings.moderation_policy, lambda: clock.now().timestamp()
+    )
+    chat = ChatService(
+        db,
+        clock,
+        calls,
+        emitter,
+        moderation or chat_rules,
+        RateLimiter(settings.chat_messages_burst, settings.chat_messages_per_s),
+        may_send=app[SANCTIONS].check_chat,
+    )
+    reports = app[REPORTS]
+
+    async def queue_for_review(
+        call_id: str, sender_id: str, seq: int, categories: tuple[str, ...]
+    ) -> None:
+        await reports.flag(call_id, sender_id, seq, categories)
+
+    chat.on_review.append(queue_for_review)
+
+    async def media_lost(call_id: str) -> None:
+        await calls.terminate(call_id, EndReason.MEDIA_LOST)
+
+    async def media_slots(call_id: str, user_id: str, slots: list[dict[str, str]]) -> None:
+        await emitter.to_user(user_id, "media:slots", {"call_id": call_id, "slots": slots})
+
+    rooms = Rooms(
+        IcePolicy.from_settings(settings),
+        on_flow=calls.media_flow,
+        on_lost=media_lost,
+        on_slots=media_slots,
+        silence_s=settings.media_silence_s,
+        lost_s=settings.media_lost_s,
+    )
+    media_route = app[MEDIA_ROUTE] = (
+        RedisMediaRoute.from_url(rooms, owner, settings.redis_url, settings.redis_prefix)
+        if settings.redis_url
+        else MediaRoute(rooms, owner)
+    )
+    calls.on_notice_hooks.append(rooms.billing_notice)  # paused for money: the relay pauses too
+
+    async def forget_chat(event: CallEnded) -> None:
+        await chat_rules.forget(event.call_id)
+
+    async def close_media(event: CallEnded) -> None:
+        # The room lives on the call's owner, which may be another process.
+        _, mode, home = await calls.media_home(event.call_id)
+        if mode in ("voice", "video"):
+            try:
+                await media_route.call(home, "close", call_id=event.call_id)
+            except DomainError as exc:
+                log.warning("media_close_failed", call_id=event.call_id, code=exc.code)
+
+    async def end_blocked_call(event: UserBlocked) -> None:
+        # A block ends any open call between the two: no more messages or media either way.
+        view = await calls.open_call_of(event.blocker_id)
+        if view is not None and event.blocked_id in (
+            view["customer"]["id"],
+            view["companion"]["id"],
+        ):
+            with contextlib.suppress(DomainError):
+                await calls.terminate(view["call_id"], EndReason.MODERATION)
+
+    async def end_locked_out_call(event: UserLockedOut) -> None:
+        # A suspension or ban ends the user's open call, billed to this moment.
+        view = await calls.open_call_of(event.user_id)
+        if view is not None:
+            with contextlib.suppress(DomainError):
+                await calls.terminate(view["call_id"], EndReason.MODERATION)
+
+    events.subscribe(CallEnded, forget_chat)
+    events.subscribe(UserLockedOut, end_locked_out_call)
+    events.subscribe(CallEnded, close_media)
+    events.subscribe(UserBlocked, end_blocked_call)
+
+    signaling = app[SIGNALING] = Signaling(
+        settings, sio, app[ACCOUNTS], calls, chat, presence, media_route
+    )
+    sanctions = app[SANCTIONS]
+
+    async def locked_out(user_id: str) -> None:
+        await events.publish(UserLockedOut(user_id))
+
+    # Heard through the revocation channel (or found on a socket's re-check): tell the domains.
+    signaling.logins.on_sanctioned.append(locked_out)
+    signaling.logins.locked_out = sanctions.locked_out
+    sio.attach(app, socketio_path="socket.io")
+    app[API].include(routes.api)
+    app.cleanup_ctx.append(lifecycle_ctx(signaling))
+    before_cleanup(app, signaling.drain)  # the last to stop: the packages on top stop first
