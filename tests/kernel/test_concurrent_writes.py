@@ -212,6 +212,38 @@ class World:
             json={"user_id": self.s1_comp.user_id, "reason": "harassment"},
             status=201,
         )
+        # Sanctions: a warned user (one warning to lift, one to appeal), and a suspended one with
+        # the appeal token their refused login gave.
+        self.warned = await rig.person()
+        self.warnings = [
+            (
+                await self.ok(
+                    "POST",
+                    f"/api/admin/users/{self.warned.user_id}/sanctions",
+                    self.admin,
+                    json={"kind": "warn", "reason": "提醒"},
+                    status=201,
+                )
+            )["id"]
+            for _ in range(2)
+        ]
+        suspended = await rig.person()
+        await self.ok(
+            "POST",
+            f"/api/admin/users/{suspended.user_id}/sanctions",
+            self.admin,
+            json={"kind": "suspend", "reason": "引导线下交易"},
+            status=201,
+        )
+        rig.clock.advance(61)
+        resp = await rig.http.post("/api/auth/sms-code", json={"phone": suspended.phone})
+        assert resp.status == 200, await resp.text()
+        code = rig.outbox.messages(suspended.phone, 1)[0].code
+        resp = await rig.http.post(
+            "/api/auth/login", json={"phone": suspended.phone, "code": code, "client": "cli"}
+        )
+        assert resp.status == 403, await resp.text()
+        self.appeal_token = (await resp.json())["error"]["details"]["appeal_token"]
         self.ticket = await self.ok(
             "POST",
             "/api/tickets",
@@ -441,6 +473,14 @@ class World:
                 return Case(self.submitter2)
             case "POST", "/api/admin/applications/{application_id}/decision":
                 return Case(self.admin, {"application_id": self.application})
+            case "POST", "/api/admin/users/{user_id}/sanctions":
+                return Case(self.admin, {"user_id": self.warned.user_id}, json={"kind": "warn"})
+            case "POST", "/api/admin/sanctions/{sanction_id}/lift":
+                return Case(self.admin, {"sanction_id": self.warnings[0]})
+            case "POST", "/api/me/sanctions/{sanction_id}/appeal":
+                return Case(self.warned, {"sanction_id": self.warnings[1]})
+            case "POST", "/api/sanctions/appeal":
+                return Case(None, json={"token": self.appeal_token})
         assert not _PATH_PARAM.search(path), f"{method} {path}: name the ids it acts on in case()"
         return Case(self.cust)
 

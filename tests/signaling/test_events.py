@@ -13,9 +13,9 @@ import pytest
 
 from accounts.service import Principal
 from kernel.http.models import Strict
-from peiliao.keys import SIGNALING
 from signaling.events import Route, handles, routes
 from signaling.ids import SocketId
+from signaling.keys import SIGNALING
 from signaling.protocol import EVENTS, CallAck, CallRef
 from tests.harness.rig import Rig
 
