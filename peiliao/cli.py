@@ -1,66 +1,28 @@
-"""The ``peiliao`` command: serve, db upgrade, admin create, seed --demo, moderate."""
+"""The ``peiliao`` command: serve, db upgrade and revision, admin create and sanction
+(``peiliao.admin_commands``), seed --demo (``peiliao.seed``), ledger check, caller, moderate."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kernel.settings import Settings, SettingsError
-
-DEMO_CUSTOMERS: list[dict[str, Any]] = [
-    {"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}
-]
-DEMO_COMPANIONS: list[dict[str, Any]] = [
-    {
-        "phone": "13900000001",
-        "nickname": "晚晚",
-        "tags": ["情感", "心理", "音乐"],
-        "rates": (100, 300, 600),
-        "level": "senior",
-    },
-    {
-        "phone": "13900000002",
-        "nickname": "阿杰",
-        "tags": ["游戏", "动漫"],
-        "rates": (60, 150, 300),
-        "level": "newcomer",
-    },
-    {
-        "phone": "13900000003",
-        "nickname": "Lily",
-        "tags": ["外语", "考研", "职场"],
-        "rates": (150, 400, 900),
-        "level": "gold",
-    },
-]
-DEMO_BALANCE_FEN = 10_000
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env(os.environ)
-    except SettingsError as exc:
-        raise SystemExit(f"peiliao: configuration error: {exc}") from None
-
-
-def _configure_logs(settings: Settings) -> None:
-    from kernel.logs import configure_logging
-
-    configure_logging(level=settings.log_level, json_logs=settings.json_logs)
+from peiliao.admin_commands import cmd_admin_create, cmd_admin_sanction
+from peiliao.cli_support import configure_logs, require_schema, settings_from_env, with_db
+from peiliao.seed import cmd_seed
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from peiliao.app import create_app
 
-    settings = _settings()
+    settings = settings_from_env()
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
-    _configure_logs(settings)
+    configure_logs(settings)
     try:
         app = create_app(settings)
     except SettingsError as exc:  # a setting a package checks when it is built
@@ -105,32 +67,18 @@ async def _serve(app: Any, settings: Settings) -> None:
         await runner.cleanup()
 
 
-async def _with_db(settings: Settings, work: Any) -> Any:
-    from store import Database
-
-    db = Database(
-        settings.database_url,
-        timeout_s=settings.db_timeout_s,
-        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-    )
-    try:
-        return await work(db)
-    finally:
-        await db.dispose()
-
-
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from store.migrate import current_revision, upgrade
 
-    settings = _settings()
-    _configure_logs(settings)
+    settings = settings_from_env()
+    configure_logs(settings)
 
     async def work(db: Any) -> str | None:
         await upgrade(db, args.revision)
         return await current_revision(db)
 
     try:
-        revision = asyncio.run(_with_db(settings, work))
+        revision = asyncio.run(with_db(settings, work))
     except OSError as exc:
         raise SystemExit(
             f"peiliao: cannot reach the database ({exc}); check PEILIAO_DATABASE_URL"
@@ -142,245 +90,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_db_revision(args: argparse.Namespace) -> int:
     from store.migrate import revision, upgrade
 
-    settings = _settings()
-    _configure_logs(settings)
+    settings = settings_from_env()
+    configure_logs(settings)
 
     async def work(db: Any) -> None:
         await upgrade(db)
         await revision(db, args.message, args.rev_id)
 
-    asyncio.run(_with_db(settings, work))
-    return 0
-
-
-def _accounts(settings: Settings, db: Any) -> Any:
-    """The account service, publishing revocations (a role change) to the running servers
-    through Redis when there is one; with none, their database re-check finds the change.
-    Close ``.revocations`` when done."""
-    from accounts.revocation import MemoryRevocations, RedisRevocations, Revocations
-    from accounts.service import AccountService
-    from accounts.sms import DevOutbox
-    from kernel.clock import SystemClock
-
-    revocations: Revocations = (
-        RedisRevocations.from_url(settings.redis_url, settings.redis_prefix, "cli")
-        if settings.redis_url
-        else MemoryRevocations()
-    )
-    return AccountService(db, DevOutbox(1), SystemClock(), settings, revocations=revocations)
-
-
-async def _require_schema(db: Any) -> None:
-    from store.migrate import current_revision, head_revision
-
-    if await current_revision(db) != head_revision():
-        raise SystemExit("peiliao: the database schema is not current; run `peiliao db upgrade`")
-
-
-def cmd_admin_create(args: argparse.Namespace) -> int:
-    from accounts.errors import InvalidPhone
-    from accounts.roles import Role
-
-    settings = _settings()
-    _configure_logs(settings)
-
-    async def work(db: Any) -> dict[str, Any]:
-        await _require_schema(db)
-        accounts = _accounts(settings, db)
-        try:
-            user, created = await accounts.ensure_user(args.phone, Role.ADMIN)
-        finally:
-            await accounts.revocations.close()
-        return {"id": user.id, "phone": user.phone, "role": user.role, "created": created}
-
-    try:
-        print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False))
-    except InvalidPhone:
-        raise SystemExit(f"peiliao: {args.phone!r} is not a mainland mobile number") from None
-    return 0
-
-
-def cmd_admin_sanction(args: argparse.Namespace) -> int:
-    """Sanction the account of a phone, as a moderator would through the API; JSON out."""
-    from accounts.errors import InvalidPhone, UserNotFound
-    from accounts.sanction_rules import Kind
-    from accounts.sanctions import SanctionService
-    from audit.log import AuditLog
-    from kernel.clock import SystemClock
-    from kernel.errors import DomainError
-
-    settings = _settings()
-    _configure_logs(settings)
-
-    async def work(db: Any) -> dict[str, Any]:
-        await _require_schema(db)
-        accounts = _accounts(settings, db)
-        try:
-            user = await accounts.user_by_phone(accounts.parse_phone(args.phone))
-            if user is None:
-                raise UserNotFound()
-            clock = SystemClock()
-            v = await SanctionService(db, clock, settings, accounts).impose(
-                user.id,
-                Kind(args.kind),
-                args.reason,
-                "cli",
-                hours=args.hours,
-                freeze_earnings=args.freeze_earnings,
-            )
-            await AuditLog(db, clock).record(
-                key=f"sanction.impose:{v.id}",
-                admin_id="cli",
-                action="sanction.impose",
-                subject_type="user",
-                subject_id=v.user_id,
-                detail={"sanction_id": v.id, "kind": v.kind, "requested": args.kind},
-            )
-        finally:
-            await accounts.revocations.close()
-        return {
-            "id": v.id,
-            "user_id": v.user_id,
-            "kind": v.kind,
-            "requested_kind": v.requested_kind,
-            "escalated": v.kind != v.requested_kind,
-            "points": v.points,
-            "reason": v.reason,
-            "starts_at": v.starts_at.isoformat(),
-            "ends_at": v.ends_at.isoformat() if v.ends_at else None,
-            "freeze_earnings": v.freeze_earnings,
-        }
-
-    try:
-        print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False))
-    except InvalidPhone:
-        raise SystemExit(f"peiliao: {args.phone!r} is not a mainland mobile number") from None
-    except DomainError as e:
-        print(json.dumps({"error": e.to_dict()}, ensure_ascii=False))
-        return 1
-    return 0
-
-
-async def _seed_profile(
-    db: Any, clock: Any, user_id: str, nickname: str, specialties: list[str]
-) -> None:
-    """A demo companion's profile, as an approved application would write it (idempotent:
-    ``approved_at`` stays the first seeding's)."""
-    from market.vetting.specialties import clean_intro, specialist_specialties
-    from store.models.vetting import CompanionProfile
-
-    intro = clean_intro(
-        f"你好，我是{nickname}，擅长{'、'.join(specialties)}。认真倾听，真诚陪伴，期待和你聊天！"
-    )
-    now = clock.now()
-    async with db.writing() as s:
-        profile = await s.get(CompanionProfile, user_id)
-        if profile is None:
-            profile = CompanionProfile(user_id=user_id, approved_at=now, voice_sample_version=0)
-            s.add(profile)
-        profile.intro = intro
-        profile.specialties = specialties
-        profile.certified = specialist_specialties(specialties)
-        profile.updated_at = now
-
-
-def cmd_seed(args: argparse.Namespace) -> int:
-    from accounts.roles import Role
-
-    if not args.demo:
-        raise SystemExit("peiliao: say what to seed: `peiliao seed --demo`")
-    settings = _settings()
-    _configure_logs(settings)
-
-    async def work(db: Any) -> dict[str, Any]:
-        accounts = _accounts(settings, db)
-        try:
-            return await seed(db, accounts)
-        finally:
-            await accounts.revocations.close()
-
-    async def seed(db: Any, accounts: Any) -> dict[str, Any]:
-        from kernel.clock import SystemClock
-        from market.vetting.specialties import specialties_for_tags
-        from metering.ledger import Ledger
-        from metering.service import MeteringService
-        from metering.tariff import Level, Rates, is_specialist
-        from metering.wallet import Wallets
-
-        await _require_schema(db)
-        clock = SystemClock()
-        metering = MeteringService(db, clock)
-        wallets = Wallets(db, clock, Ledger())
-        made: dict[str, list[dict[str, Any]]] = {"customers": [], "companions": []}
-        for p in DEMO_CUSTOMERS:
-            user, created = await accounts.ensure_user(
-                p["phone"], Role.CUSTOMER, nickname=p["nickname"], tags=p["tags"]
-            )
-            # The demo balance is a top-up through the sandbox, keyed by the user: idempotent.
-            order = f"seed-{user.id}"
-            try:
-                await wallets.order(order)
-            except Exception:
-                await wallets.create_order(order, user.id, "sandbox", DEMO_BALANCE_FEN)
-            await wallets.credit_paid_order(
-                order, provider="sandbox", amount_fen=DEMO_BALANCE_FEN, trade_no="seed"
-            )
-            balance = await wallets.balance(user.id)
-            made["customers"].append(
-                {
-                    "id": user.id,
-                    "phone": user.phone,
-                    "nickname": user.nickname,
-                    "role": user.role,
-                    "tags": user.tags,
-                    "created": created,
-                    "balance_fen": balance.wallet_fen,
-                }
-            )
-        for p in DEMO_COMPANIONS:
-            user, created = await accounts.ensure_user(
-                p["phone"], Role.COMPANION, nickname=p["nickname"], tags=p["tags"]
-            )
-            rates = Rates(*p["rates"])
-            specialties = specialties_for_tags(p["tags"])
-            await metering.set_rates(
-                user.id, rates, level=Level(p["level"]), specialist=is_specialist(specialties)
-            )
-            await _seed_profile(db, clock, user.id, p["nickname"], specialties)
-            made["companions"].append(
-                {
-                    "id": user.id,
-                    "phone": user.phone,
-                    "nickname": user.nickname,
-                    "role": user.role,
-                    "tags": user.tags,
-                    "created": created,
-                    "level": p["level"],
-                    "specialties": specialties,
-                    "rates_fen_per_min": {
-                        "text": rates.text_fen_per_min,
-                        "voice": rates.voice_fen_per_min,
-                        "video": rates.video_fen_per_min,
-                    },
-                }
-            )
-        return made
-
-    print(json.dumps(asyncio.run(_with_db(settings, work)), ensure_ascii=False, indent=2))
+    asyncio.run(with_db(settings, work))
     return 0
 
 
 def cmd_ledger_check(args: argparse.Namespace) -> int:
     from metering.check import check_ledger
 
-    settings = _settings()
-    _configure_logs(settings)
+    settings = settings_from_env()
+    configure_logs(settings)
 
     async def work(db: Any) -> Any:
-        await _require_schema(db)
+        await require_schema(db)
         return await check_ledger(db)
 
-    report = asyncio.run(_with_db(settings, work))
+    report = asyncio.run(with_db(settings, work))
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     return 0 if report.ok else 1
 
