@@ -20,22 +20,20 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from kernel.clock import FakeClock
 from metering.keys import METERING, PROVIDER
 from metering.tariff import Level, Rates
 from peiliao.keys import OPENAPI
-from store import Database
-from store.models import AuthSession
 from tests.accounts.test_real_name import make_id
 from tests.harness import bearer
 from tests.harness.rig import Person, Rig, RigFactory, make_rig
+from tests.harness.sanctions import sanctioned
 from tests.market.appeals.helpers import ended_session
 from tests.market.bookings.helpers import open_calendar, slot
 from tests.market.vetting.conftest import FORM, PNG, WEBM, submitted, verify
@@ -212,38 +210,7 @@ class World:
             json={"user_id": self.s1_comp.user_id, "reason": "harassment"},
             status=201,
         )
-        # Sanctions: a warned user (one warning to lift, one to appeal), and a suspended one with
-        # the appeal token their refused login gave.
-        self.warned = await rig.person()
-        self.warnings = [
-            (
-                await self.ok(
-                    "POST",
-                    f"/api/admin/users/{self.warned.user_id}/sanctions",
-                    self.admin,
-                    json={"kind": "warn", "reason": "提醒"},
-                    status=201,
-                )
-            )["id"]
-            for _ in range(2)
-        ]
-        suspended = await rig.person()
-        await self.ok(
-            "POST",
-            f"/api/admin/users/{suspended.user_id}/sanctions",
-            self.admin,
-            json={"kind": "suspend", "reason": "引导线下交易"},
-            status=201,
-        )
-        rig.clock.advance(61)
-        resp = await rig.http.post("/api/auth/sms-code", json={"phone": suspended.phone})
-        assert resp.status == 200, await resp.text()
-        code = rig.outbox.messages(suspended.phone, 1)[0].code
-        resp = await rig.http.post(
-            "/api/auth/login", json={"phone": suspended.phone, "code": code, "client": "cli"}
-        )
-        assert resp.status == 403, await resp.text()
-        self.appeal_token = (await resp.json())["error"]["details"]["appeal_token"]
+        self.warned, self.warnings, self.appeal_token = await sanctioned(rig, self.admin)
         self.ticket = await self.ok(
             "POST",
             "/api/tickets",
@@ -563,73 +530,3 @@ async def test_every_state_changing_route_survives_concurrent_requests(
         print("\n".join(f"{r}: {dict(c)}" for r, c in summary.items()))
         assert not failures, failures
         assert not never_ok, never_ok
-
-
-async def _profiles(rig: Rig, people: list[Person], *, each: int) -> list[int]:
-    async def patch(who: Person, i: int) -> int:
-        resp = await rig.http.patch(
-            "/api/me", json={"nickname": f"名字{i}", "tags": []}, headers=bearer(who.token)
-        )
-        return resp.status
-
-    return list(await asyncio.gather(*(patch(p, i) for p in people for i in range(each))))
-
-
-async def test_ten_users_update_their_profiles_at_once(
-    make_rig: RigFactory, clock: FakeClock
-) -> None:
-    async with make_rig(clock, sms_max_per_ip_per_hour=10_000) as rig:
-        people = [await rig.person() for _ in range(10)]
-        assert await _profiles(rig, people, each=1) == [200] * 10
-
-
-async def test_one_user_sends_twenty_profile_updates_at_once(
-    make_rig: RigFactory, clock: FakeClock
-) -> None:
-    async with make_rig(clock) as rig:
-        who = await rig.person()
-        assert await _profiles(rig, [who], each=20) == [200] * 20
-        me = await (await rig.http.get("/api/me", headers=bearer(who.token))).json()
-        assert me["nickname"].startswith("名字")
-
-
-async def test_twenty_avatar_uploads_at_once_all_succeed_with_distinct_versions(
-    make_rig: RigFactory, clock: FakeClock
-) -> None:
-    async with make_rig(clock) as rig:
-        who = await rig.person()
-        image = png()
-
-        async def upload() -> tuple[int, Any]:
-            resp = await rig.http.put(
-                "/api/me/avatar",
-                data=image,
-                headers=bearer(who.token) | {"Content-Type": "image/png"},
-            )
-            return resp.status, await resp.json()
-
-        answers = await asyncio.gather(*(upload() for _ in range(CONCURRENT)))
-        assert [status for status, _ in answers] == [200] * CONCURRENT, answers
-        urls = {body["avatar_url"] for _, body in answers}
-        assert len(urls) == CONCURRENT  # each upload got its own version: none was lost
-        avatar = await rig.http.get(sorted(urls)[-1])
-        assert avatar.status == 200
-
-
-async def test_a_due_session_touch_never_fails_the_requests_arriving_together(
-    make_rig: RigFactory, clock: FakeClock, db: Database
-) -> None:
-    """The touch (``last_seen_at``) is a write on the read path of every request: due after
-    five minutes, written by one of the requests arriving together, and none of them fails."""
-    async with make_rig(clock) as rig:
-        who = await rig.person()
-        clock.advance(timedelta(minutes=6).total_seconds())
-        answers = await asyncio.gather(
-            *(rig.http.get("/api/me", headers=bearer(who.token)) for _ in range(CONCURRENT))
-        )
-        assert [r.status for r in answers] == [200] * CONCURRENT
-        async with db.reading() as s:
-            seen = await s.scalar(
-                select(AuthSession.last_seen_at).where(AuthSession.user_id == who.user_id)
-            )
-        assert seen == clock.now()
