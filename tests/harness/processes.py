@@ -172,3 +172,28 @@ def two_servers(
     finally:
         stop(first)
         stop(second)
+
+
+async def run_cli(pg_url: str, redis: RedisTarget, *args: str) -> tuple[int, bytes]:
+    """``peiliao *args`` as the operator runs it beside the servers (a third process on their
+    database and Redis): its exit code and standard output."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PEILIAO_ENV": "dev",
+        "PEILIAO_DATABASE_URL": pg_url,
+        "PEILIAO_REDIS_URL": redis.url,
+        "PEILIAO_REDIS_PREFIX": redis.prefix,
+        "PEILIAO_SECRET_KEY": TEST_SECRET,
+        "PEILIAO_LOG_LEVEL": "WARNING",
+    }
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "peiliao.cli", *args),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(cli.communicate(), 60)
+    assert cli.returncode is not None
+    return cli.returncode, out

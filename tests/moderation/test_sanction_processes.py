@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from collections.abc import Iterator
 
 import aiohttp
@@ -16,15 +14,15 @@ from sqlalchemy import select
 
 from metering.check import check_ledger
 from store.models import User
-from tests.conftest import TEST_SECRET, RedisTarget
+from tests.conftest import RedisTarget
 from tests.harness.processes import (
-    ROOT,
     Server,
     World,
     connect,
     login,
     pg_url,
     ready,
+    run_cli,
     two_servers,
     world,
 )
@@ -61,26 +59,13 @@ async def test_a_ban_from_the_cli_ends_the_call_and_sockets_on_every_process(
         await comp_sock.ok("call:accept", {"call_id": call_id})
         async with world.db.reading() as s:
             phone = await s.scalar(select(User.phone).where(User.id == comp))
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PEILIAO_ENV": "dev",
-            "PEILIAO_DATABASE_URL": pg_url,
-            "PEILIAO_REDIS_URL": redis_target.url,
-            "PEILIAO_REDIS_PREFIX": redis_target.prefix,
-            "PEILIAO_SECRET_KEY": TEST_SECRET,
-            "PEILIAO_LOG_LEVEL": "WARNING",
-        }
-        cli = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "peiliao.cli", "admin", "sanction", "--phone", str(phone)),
-            *("--kind", "ban", "--reason", "引导线下交易"),
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
+        code, out = await run_cli(
+            pg_url,
+            redis_target,
+            *("admin", "sanction", "--phone", str(phone), "--kind", "ban"),
+            *("--reason", "引导线下交易"),
         )
-        out, _ = await asyncio.wait_for(cli.communicate(), 60)
-        assert cli.returncode == 0
+        assert code == 0
         printed = json.loads(out)
         assert (printed["kind"], printed["user_id"], printed["ends_at"]) == ("ban", comp, None)
         since = asyncio.get_running_loop().time()

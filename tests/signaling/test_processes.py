@@ -8,7 +8,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,15 +18,15 @@ from sqlalchemy import select
 
 from metering.check import check_ledger
 from store.models import Call, User
-from tests.conftest import TEST_SECRET, RedisTarget
+from tests.conftest import RedisTarget
 from tests.harness.processes import (
-    ROOT,
     Server,
     World,
     connect,
     login,
     pg_url,
     ready,
+    run_cli,
     two_servers,
     world,
 )
@@ -191,28 +190,8 @@ async def test_a_revocation_on_a_ends_the_sockets_on_b(
 
         async with world.db.reading() as s:
             phone = await s.scalar(select(User.phone).where(User.id == other))
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PEILIAO_ENV": "dev",
-            "PEILIAO_DATABASE_URL": pg_url,
-            "PEILIAO_REDIS_URL": redis_target.url,
-            "PEILIAO_REDIS_PREFIX": redis_target.prefix,
-            "PEILIAO_SECRET_KEY": TEST_SECRET,
-            "PEILIAO_LOG_LEVEL": "WARNING",
-        }
-        cli = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "peiliao.cli",
-            "admin",
-            "create",
-            "--phone",
-            str(phone),
-            cwd=ROOT,
-            env=env,
-        )
-        assert await asyncio.wait_for(cli.wait(), 60) == 0
+        code, _ = await run_cli(pg_url, redis_target, "admin", "create", "--phone", str(phone))
+        assert code == 0
         await gone(other_on_b, "role_changed", loop.time())
         again = await connect(b, other_token, "other@B again")
         socks.append(again)
