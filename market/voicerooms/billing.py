@@ -106,16 +106,15 @@ class RoomBilling:
         if info is None:
             return
         if notice.kind in ("paused", "resumed", "low_balance"):
-            if notice.kind != "low_balance" and self._svc.rooms is not None:
-                # Hold back (or forward again) this member only, before they are told: once the
-                # member hears "paused", nothing more reaches them.  On another process than
-                # the owner nothing is here, and the owner's next sweep does it from the session.
-                await self._svc.rooms.hold(info.room_id, info.user_id, notice.kind == "paused")
             await self._svc.emitter.to_user(
                 info.user_id,
                 "room:notice",
                 {"room_id": info.room_id, "kind": notice.kind, "reason": notice.reason},
             )
+            if notice.kind != "low_balance" and self._svc.rooms is not None:
+                # Hold back (or forward again) this member only; on another process than the
+                # owner nothing is here, and the owner's next sweep does it from the session.
+                await self._svc.rooms.hold(info.room_id, info.user_id, notice.kind == "paused")
         elif notice.kind == "ended":
             reason = rules.left_reason_for(notice.reason)
             await self._svc.remove(session_id, reason, session_ended=True)
