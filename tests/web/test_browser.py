@@ -282,7 +282,7 @@ async def test_voice_then_video_through_the_relay_billed_exactly(
         for mode in ("voice", "video"):
             await call(cust, comp, comp_id, mode)
             for who in (cust, comp):
-                await eventually(lambda w=who: _is(w, "live"), 20, f"{who.name} live ({mode})")
+                await eventually(lambda w=who: _is(w, "live"), 45, f"{who.name} live ({mode})")
             for who in (cust, comp):  # media keeps arriving: bytes (and video frames) grow
                 first = await inbound(who)
                 await eventually(

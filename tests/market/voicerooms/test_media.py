@@ -97,6 +97,19 @@ async def until(condition: Callable[[], bool], within_s: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def settled(count: Callable[[], int], within_s: float = 10.0) -> int:
+    """``count()`` once it has not grown for 0.3 s (within ``within_s``)."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    last = count()
+    while True:
+        await asyncio.sleep(0.3)
+        now = count()
+        if now == last:
+            return now
+        assert asyncio.get_running_loop().time() < deadline, "still receiving"
+        last = now
+
+
 async def test_a_room_of_three_hears_everyone_and_bills_each_member_on_their_own(
     make_rig: RigFactory,
 ) -> None:
@@ -150,8 +163,9 @@ async def run_room(rig: Rig) -> None:
         short_sock = socks[short.user_id]
         notice = await short_sock.wait("room:notice", lambda d: d["kind"] == "paused")
         assert notice["reason"] == "insufficient_funds"
-        await asyncio.sleep(0.3)  # what was in flight arrives
-        held = short_peer.total()
+        # The relay holds them back right after the notice: wait until nothing more arrives
+        # (what was in flight, and what a loaded machine forwarded before the hold landed).
+        held = await settled(short_peer.total)
         short_mid_at_rich = next(
             m for m, u in rich_peer.slots(room_id).items() if u == short.user_id
         )
