@@ -53,7 +53,12 @@ async def monthly_cap(s: AsyncSession, user_id: str) -> int | None:
 
 async def commit_budget(s: AsyncSession, user_id: str, month: str, amount_fen: int) -> bool:
     """Add ``amount_fen`` to the month's committed spend if the cap allows
-    (``funding.within_cap``), decided under the budget row's lock."""
+    (``funding.within_cap``), decided under the budget row's lock.
+
+    Lock order, for every writer of a customer's money: the budget row first, then the ledger
+    accounts (``Ledger.post`` takes those in account-id order).  A writer that posts to the
+    wallet and then touches the budget row deadlocks on PostgreSQL against one that does the
+    reverse (a booking's slot against the customer's own call request did)."""
     cap = await monthly_cap(s, user_id)
     insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
     await s.execute(
@@ -284,6 +289,8 @@ async def release(
         assert grant is not None
         grant.minutes_held -= 1
     else:
+        # The budget row before the accounts: every writer's lock order (see ``commit_budget``).
+        await _uncommit_budget(s, row.customer_id, hold)
         await ledger.post(
             s,
             TransferSpec(
@@ -298,7 +305,6 @@ async def release(
             ),
             now,
         )
-        await _uncommit_budget(s, row.customer_id, hold)
     hold.status = "released"
 
 
@@ -321,6 +327,7 @@ async def refund_minute(
         grant = await s.get(MinuteGrant, hold.grant_id, with_for_update=True)
         assert grant is not None
         grant.minutes_used -= 1
+    await _uncommit_budget(s, row.customer_id, hold)  # the budget row first: the lock order
     await ledger.post(
         s,
         TransferSpec(
@@ -332,7 +339,6 @@ async def refund_minute(
         ),
         now,
     )
-    await _uncommit_budget(s, row.customer_id, hold)
     hold.status = "refunded"
     return hold.amount_fen
 

@@ -63,9 +63,11 @@ async def settle_hold(
 ) -> None:
     """Pay ``fee_fen`` of the hold to the companion and release the rest to the wallet."""
     assert 0 <= fee_fen <= row.hold_fen
+    rest = row.hold_fen - fee_fen
+    # The budget row before any account: every writer's lock order (``commit_budget``).
+    await _budget(s, row, -rest)
     if fee_fen:
         await _pay_fee(s, ledger, row, accounts.booking_hold(row.id), fee_fen, now)
-    rest = row.hold_fen - fee_fen
     if rest:
         await ledger.post(
             s,
@@ -80,7 +82,6 @@ async def settle_hold(
             ),
             now,
         )
-        await _budget(s, row, -rest)
     row.fee_fen = fee_fen
     row.released_fen = rest
 
@@ -95,11 +96,12 @@ async def fee_from_wallet(
         return 0
     try:
         async with s.begin_nested():
+            # Released at the slot, spent now: it counts again (the cap allowed it when
+            # booked).  The budget row before the wallet: every writer's lock order.
+            await _budget(s, row, fee)
             await _pay_fee(s, ledger, row, accounts.wallet(row.customer_id), fee, now)
     except Overdrawn:
         return 0  # spent meanwhile (another transaction): the companion goes without
-    # Released at the slot, spent now: it counts again (the cap allowed it when booked).
-    await _budget(s, row, fee)
     row.fee_fen = fee
     return fee
 
