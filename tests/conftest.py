@@ -135,6 +135,24 @@ def _on_both(definition: pytest.Function) -> bool:
     return len(parts) > 1 and parts[0] in BOTH_DATABASES_DIRS
 
 
+#: run first, so that two workers do not end the run waiting on one long test: the browser
+#: group (one worker, in turn), the state machine, then the multi-process group
+_LONG_FIRST = ("browser", "test_stateful.py", "processes")
+
+
+def _long_rank(item: pytest.Item) -> int:
+    group = item.get_closest_marker("xdist_group")
+    names = (group.args[0] if group else "", Path(str(item.path)).name)
+    for rank, long in enumerate(_LONG_FIRST):
+        if long in names:
+            return rank
+    return len(_LONG_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_long_rank)  # stable: the rest keep their order
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``db_target``: SQLite, or both databases (see ``_on_both``); an explicit ``parametrize``
     of it wins."""

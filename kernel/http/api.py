@@ -120,6 +120,33 @@ class Endpoint:
     access: Access | None = None
 
 
+#: built OpenAPI documents, by what they were built from (``Api.openapi``)
+_OPENAPI_DOCS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _endpoint_key(ep: Endpoint) -> tuple[Any, ...]:
+    """Everything of an endpoint its OpenAPI entry is made of (handlers are named, not compared:
+    each app makes its own closures)."""
+    return (
+        ep.method,
+        ep.path,
+        ep.handler.__module__,
+        ep.handler.__qualname__,
+        ep.summary,
+        ep.tags,
+        ep.auth,
+        ep.body,
+        ep.query,
+        ep.response,
+        ep.status,
+        ep.errors,
+        ep.raw_body_types,
+        ep.raw_response_type,
+        ep.alt_response_types,
+        None if ep.access is None else repr(ep.access.describe()),
+    )
+
+
 #: every endpoint mounted on an app
 ENDPOINTS: web.AppKey[tuple[Endpoint, ...]] = web.AppKey("endpoints")
 
@@ -245,6 +272,16 @@ class Api:
     # -- OpenAPI --------------------------------------------------------------------------------
 
     def openapi(self, *, title: str, version: str) -> dict[str, Any]:
+        """The OpenAPI document of these endpoints.  Building it costs a quarter of a second
+        (pydantic's JSON schemas), and every app of a process mounts the same endpoints, so the
+        document is built once per set of endpoints and shared: treat it as read-only."""
+        key = (title, version, tuple(_endpoint_key(ep) for ep in self.endpoints))
+        doc = _OPENAPI_DOCS.get(key)
+        if doc is None:
+            doc = _OPENAPI_DOCS[key] = self._build_openapi(title=title, version=version)
+        return doc
+
+    def _build_openapi(self, *, title: str, version: str) -> dict[str, Any]:
         models: list[type[BaseModel]] = [ErrorBody]
         for ep in self.endpoints:
             models.extend(m for m in (ep.body, ep.query, ep.response) if m is not None)

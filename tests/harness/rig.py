@@ -160,7 +160,7 @@ def make_rig(db: Database, settings: Settings, outbox: DevOutbox) -> RigFactory:
     @asynccontextmanager
     async def make(clock: Any, moderation: Any = None, **changes: Any) -> AsyncIterator[Rig]:
         app = create_app(
-            settings.replace(**({"sweep_interval_s": 0.05} | changes)),
+            settings.replace(**({"sweep_interval_s": 0.25} | changes)),
             clock=clock,
             sms=outbox,
             moderation=moderation,

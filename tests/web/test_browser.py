@@ -73,6 +73,7 @@ class Person:
         self.phone = phone
         self.name = name
         self.errors: list[str] = []
+        self.console: list[str] = []  # the last console lines of any kind, for a failure's story
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         page.on(
@@ -83,17 +84,41 @@ class Person:
         )
 
     def _console(self, msg: Any) -> None:
+        self.console = [*self.console[-19:], f"{msg.type}: {msg.text}"]
         if msg.type == "error":
             self.errors.append(msg.text)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float, what: str) -> None:
+PEERS = """
+() => window.__pcs.map((pc) => [pc.connectionState, pc.iceConnectionState, pc.signalingState])
+"""
+
+
+async def explain(*people: Person) -> str:
+    """Where each page is: its URL, call phase, peer connections and last console lines."""
+    lines = []
+    for who in people:
+        try:
+            peers = await who.page.evaluate(PEERS)
+            where = f"{who.page.url} phase={await phase(who)} peers={peers}"
+        except Exception as exc:  # the page may be gone: say so, do not hide the timeout
+            where = f"unreadable ({exc!r})"
+        lines.append(f"{who.name}: {where}; console: {who.console[-8:]}")
+    return "\n".join(lines)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    within_s: float,
+    what: str,
+    *people: Person,
+) -> None:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         if await check():
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}\n{await explain(*people)}")
 
 
 async def open_person(rig: Rig, browser: Any, name: str, viewport: dict[str, int]) -> Person:
@@ -206,7 +231,7 @@ async def spent(cust: Person) -> int:
 async def hang_up_and_settle(rig: Rig, cust: Person, comp: Person) -> int:
     await cust.page.click("[data-test=hangup]")
     for who in (cust, comp):
-        await eventually(lambda w=who: _is(w, "ended"), 10, f"{who.name} sees the end")
+        await eventually(lambda w=who: _is(w, "ended"), 10, f"{who.name} sees the end", cust, comp)
     # the final meter reaches the page: it shows what the ended session was charged
     await eventually(lambda: _final_charge_shown(rig, cust), 10, "the final charge on the page")
     charged = await spent(cust)
@@ -282,13 +307,17 @@ async def test_voice_then_video_through_the_relay_billed_exactly(
         for mode in ("voice", "video"):
             await call(cust, comp, comp_id, mode)
             for who in (cust, comp):
-                await eventually(lambda w=who: _is(w, "live"), 45, f"{who.name} live ({mode})")
+                await eventually(
+                    lambda w=who: _is(w, "live"), 45, f"{who.name} live ({mode})", cust, comp
+                )
             for who in (cust, comp):  # media keeps arriving: bytes (and video frames) grow
                 first = await inbound(who)
                 await eventually(
                     lambda w=who, f=first, m=mode: _media_grew(w, f, video=m == "video"),
                     10,
                     f"{who.name} receives {mode}",
+                    cust,
+                    comp,
                 )
             ticks = await spent(cust)
             await eventually(lambda t=ticks: _grew(cust, t), 15, f"live spend ticking ({mode})")
@@ -331,7 +360,7 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         await shot(cust, "companion-page")
         await call(cust, comp, comp_id, "text")
         for who in (cust, comp):
-            await eventually(lambda w=who: _is(w, "live"), 10, f"{who.name} live")
+            await eventually(lambda w=who: _is(w, "live"), 20, f"{who.name} live", cust, comp)
         await cust.page.fill("#draft", "你好，想聊聊")
         await cust.page.click("[data-test=send]")
         await comp.page.wait_for_selector("[data-test=messages] >> text=你好，想聊聊")
@@ -346,11 +375,11 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         await cust.page.wait_for_selector("[data-test=report] >> text=已举报")
 
         for who in (cust, comp):  # the minute runs out: both pages pause
-            await eventually(lambda w=who: _is(w, "paused"), 30, f"{who.name} paused")
+            await eventually(lambda w=who: _is(w, "paused"), 30, f"{who.name} paused", cust, comp)
         await shot(cust, "call-paused")
         await cust.page.click("[data-test=topup-1000]")  # top up without leaving the call
         for who in (cust, comp):
-            await eventually(lambda w=who: _is(w, "live"), 15, f"{who.name} resumed")
+            await eventually(lambda w=who: _is(w, "live"), 20, f"{who.name} resumed", cust, comp)
         charged = await hang_up_and_settle(rig, cust, comp)
         cust_id = await user_id(rig, cust.phone)
         assert charged == await session_charges(rig, cust_id) and charged >= 200
