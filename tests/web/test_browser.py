@@ -125,6 +125,7 @@ async def open_person(rig: Rig, browser: Any, name: str, viewport: dict[str, int
     context = await browser.new_context(
         base_url=rig.url, viewport=viewport, locale="zh-CN", permissions=["camera", "microphone"]
     )
+    rig.on_close.append(context.close)  # its sockets go before the server does
     await context.add_init_script(RECORD_PCS)
     page = await context.new_page()
     phone = "13" + "".join(secrets.choice("0123456789") for _ in range(9))
