@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accounts.sms_policy import Refusal, VerifyResult
 from kernel.errors import CodedError, DomainError
 
 
@@ -15,6 +16,7 @@ class SmsRefused(CodedError):
     """A send refused by a rate rule; ``code`` is the rule's own (see ``sms_policy.Refusal``)."""
 
     status = 429
+    codes = Refusal
 
     def __init__(self, code: str, retry_after_s: int, message: str) -> None:
         super().__init__(code, message, retry_after_s=retry_after_s)
@@ -22,7 +24,10 @@ class SmsRefused(CodedError):
 
 
 class CodeRejected(CodedError):
+    """A login code refused; ``code`` is ``sms_policy.VerifyResult``'s (never ``accepted``)."""
+
     status = 400
+    codes = VerifyResult
 
 
 class PhoneLocked(DomainError):

@@ -137,7 +137,9 @@ class SessionAuthenticator:
         self._accounts = accounts
         self._secret = settings.secret_key
 
-    async def __call__(self, request: web.Request, *, unsafe: bool) -> Principal | None:
+    async def __call__(
+        self, request: web.Request, *, unsafe: bool, optional: bool = False
+    ) -> Principal | None:
         if PRINCIPAL in request:
             return request[PRINCIPAL]
         header = request.headers.get("Authorization", "")
@@ -152,7 +154,12 @@ class SessionAuthenticator:
             via_cookie = True
         else:
             return None
-        principal = await self._accounts.authenticate(token)
+        try:
+            principal = await self._accounts.authenticate(token)
+        except Unauthenticated:
+            if via_cookie and optional:
+                return None  # the cookie of a login that ended, on a route open to anyone
+            raise
         if via_cookie and unsafe:
             presented = request.headers.get(CSRF_HEADER, "")
             if not presented or not csrf_matches(self._secret, principal.session_id, presented):

@@ -7,6 +7,7 @@ Each package has its own ``errors.py`` with subclasses that carry a stable machi
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, ClassVar
 
 
@@ -28,7 +29,13 @@ class DomainError(Exception):
 
 
 class CodedError(DomainError):
-    """A refusal whose stable code is chosen where it is raised: a rule's own code."""
+    """A refusal whose stable code is chosen where it is raised: a rule's own code.
+
+    Where that code comes from an enum at run time (not a literal the contract can read), the
+    class names the enum in ``codes``: ``python -m peiliao.contract`` lists its values with the
+    other codes, so the client has words for each (a missed one reads as the generic error)."""
+
+    codes: ClassVar[type[Enum] | None] = None
 
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message, **details)

@@ -62,8 +62,13 @@ class Principal(Protocol):
 
 
 class Authenticator(Protocol):
-    async def __call__(self, request: web.Request, *, unsafe: bool) -> Principal | None:
-        """The caller's principal, ``None`` if anonymous; raise on a bad token or CSRF."""
+    async def __call__(
+        self, request: web.Request, *, unsafe: bool, optional: bool = False
+    ) -> Principal | None:
+        """The caller's principal, ``None`` if anonymous; raise on a bad token or CSRF.  On a
+        route anyone may call (``optional``), a session cookie that no longer logs in reads as
+        anonymous: a browser keeps the cookie of a login that ended (a refused login's appeal
+        came from such a page)."""
         ...
 
 
@@ -235,7 +240,9 @@ class Api:
                 raise NotFound()  # no id holds a NUL, and PostgreSQL cannot even compare one
             principal = None
             if ep.auth != "none":
-                principal = await request.app[AUTHENTICATOR](request, unsafe=unsafe)
+                principal = await request.app[AUTHENTICATOR](
+                    request, unsafe=unsafe, optional=ep.auth == "optional"
+                )
                 if principal is None and ep.auth in ("user", "admin"):
                     raise Unauthenticated()
                 if ep.auth == "admin" and principal is not None and principal.role != "admin":

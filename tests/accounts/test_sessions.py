@@ -145,3 +145,29 @@ async def test_secure_cookies_outside_dev(
         )
         cookies = resp.headers.getall("Set-Cookie")
         assert all("Secure" in ck for ck in cookies)
+
+
+async def test_a_cookie_whose_login_ended_reads_as_anonymous_on_routes_open_to_anyone(
+    client: TestClient, outbox: DevOutbox, clock: FakeClock
+) -> None:
+    """A browser keeps the cookie of a login that ended (logged out elsewhere, suspended): on a
+    route anyone may call it is anonymous, not 401; a route that needs a login still says 401,
+    and a bearer token that no longer logs in is refused everywhere (a client sent it on
+    purpose)."""
+    phone = "13800000106"
+    await browser_login(client, outbox, phone)
+    clock.advance(60)
+    cli = await login_cli(client, outbox, phone)
+    assert (await client.post("/api/auth/logout-all", headers=bearer(cli))).status == 200
+
+    assert (await client.get("/api/me")).status == 401
+    listing = await client.get("/api/companions")
+    assert listing.status == 200, await listing.text()
+    # an unsafe route open to anyone: no CSRF asked of an anonymous caller; its own answer
+    appeal = await client.post("/api/sanctions/appeal", json={"token": "x" * 40, "text": "我"})
+    assert appeal.status == 400, await appeal.text()
+    assert (await appeal.json())["error"]["code"] == "bad_appeal_token"
+
+    client.session.cookie_jar.clear()
+    stale = await client.get("/api/companions", headers=bearer(cli))
+    assert stale.status == 401

@@ -26,7 +26,9 @@ from sqlalchemy import select, update
 from kernel.clock import ScaledClock
 from metering.check import check_ledger
 from store.models import MeteredSession, User
+from store.models.sanctions import Sanction
 from tests.accounts.test_real_name import make_id
+from tests.harness import bearer
 from tests.harness.rig import Rig, RigFactory
 from tests.web.conftest import DIST, SHOTS
 
@@ -268,10 +270,11 @@ async def session_charges(rig: Rig, customer_id: str) -> int:
     return sum(r.charged_fen for r in rows)
 
 
-def web_rig(make_rig: RigFactory) -> Any:
+def web_rig(make_rig: RigFactory, **changes: Any) -> Any:
     clock = ScaledClock(anchor_epoch_s=time.time(), speed=SPEED)
     return make_rig(
         clock,
+        **changes,
         web_dist_dir=str(DIST),
         ice_host_addresses="127.0.0.1",
         # these run on the fast clock too: keep them at real-time scale
@@ -460,3 +463,74 @@ async def test_profile_packages_trial_and_block(make_rig: RigFactory, browser: A
         cust.errors = [e for e in cust.errors if e not in expected]
         for who in (cust, comp):
             assert who.errors == [], (who.name, who.errors)
+
+
+async def sanction(rig: Rig, admin_token: str, uid: str, kind: str, reason: str) -> str:
+    resp = await rig.http.post(
+        f"/api/admin/users/{uid}/sanctions",
+        json={"kind": kind, "reason": reason},
+        headers=bearer(admin_token),
+    )
+    assert resp.status == 201, await resp.text()
+    return str((await resp.json())["kind"])  # repeat offences may escalate it
+
+
+async def appeal_on_page(page: Any, card: str, text: str) -> None:
+    await page.click(f"{card} [data-test=appeal]")
+    await page.fill(f"{card} [data-test=appeal-text]", text)
+    await page.click(f"{card} [data-test=appeal-submit]")
+    await page.wait_for_selector(f"{card} [data-test=appealed]")
+
+
+async def test_a_sanctioned_user_sees_what_and_why_and_appeals_each_once(
+    make_rig: RigFactory, browser: Any
+) -> None:
+    """A mute shows on the profile page with its reason and is appealed there; a suspension logs
+    the page out, and the refused login says what, why and until when, with its own appeal."""
+    async with web_rig(make_rig, sms_resend_interval_s=1) as rig:  # logs in twice at once
+        cust = await open_person(rig, browser, "customer", PHONE)
+        await sign_up(rig, cust)
+        uid = await user_id(rig, cust.phone)
+        admin = await rig.person("admin")
+
+        muted = await sanction(rig, admin.token, uid, "mute", "在聊天中发送微信号")
+        await cust.page.goto("/me")
+        card = f"[data-kind={muted}]"
+        await cust.page.wait_for_selector(f"{card} >> text=在聊天中发送微信号")
+        await cust.page.wait_for_selector(f"{card} >> text=生效中")
+        await appeal_on_page(cust.page, card, "那是游戏里的房间号，不是微信")
+        await shot(cust, "my-sanctions")
+
+        locked = await sanction(rig, admin.token, uid, "suspend", "多次引导线下交易")
+        assert locked in ("suspend", "ban")
+        page = cust.page
+        await page.goto("/login")
+        await page.fill("#phone", cust.phone)
+        await page.click("[data-test=send-code]")
+        await page.wait_for_selector("text=验证码已发送")
+        await page.fill("#code", rig.outbox.messages(cust.phone)[0].code)  # the newest
+        await page.click("[data-test=login]")
+        panel = f"[data-test=locked] [data-kind={locked}]"
+        await page.wait_for_selector(f"{panel} >> text=多次引导线下交易")
+        kind_words = "账号停用" if locked == "suspend" else "永久封禁"
+        await page.wait_for_selector(f"{panel} >> text={kind_words}")
+        await shot(cust, "login-refused")
+        await appeal_on_page(page, panel, "我没有引导线下交易，请查看聊天记录")
+        assert page.url.endswith("/login")  # still refused: nothing let them in
+
+        async with rig.db.reading() as s:
+            rows = (await s.scalars(select(Sanction).where(Sanction.user_id == uid))).all()
+        assert sorted((r.kind, r.appeal_text) for r in rows) == sorted(
+            [
+                (muted, "那是游戏里的房间号，不是微信"),
+                (locked, "我没有引导线下交易，请查看聊天记录"),
+            ]
+        )
+        # the refused login answered 403, and the logged-out page's calls 401: nothing else failed
+        unexpected = [
+            e
+            for e in cust.errors
+            if not re.match(r"(40[13] |Failed to load resource: .* 40[13])", e)
+        ]
+        assert any(e.startswith("403 POST") and "/api/auth/login" in e for e in cust.errors)
+        assert unexpected == [], cust.errors

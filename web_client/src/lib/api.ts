@@ -14,6 +14,8 @@ export class ApiError extends Error {
     public readonly status: number,
     public readonly code: string,
     message: string,
+    /** the refusal's data (a refused login's sanction and appeal token); never its words */
+    public readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -77,8 +79,8 @@ async function settle(outcome: () => Promise<Outcome>): Promise<unknown> {
     throw new ApiError(0, "network", "network error");
   }
   if (out.response.ok) return out.data;
-  const err = (out.error as { error?: { code?: string; message?: string } } | undefined)?.error;
-  throw new ApiError(out.response.status, err?.code ?? "http_" + out.response.status, err?.message ?? out.response.statusText);
+  const err = (out.error as { error?: { code?: string; message?: string; details?: Record<string, unknown> | null } } | undefined)?.error;
+  throw new ApiError(out.response.status, err?.code ?? "http_" + out.response.status, err?.message ?? out.response.statusText, err?.details ?? {});
 }
 
 // The typing is the methods' below; openapi-fetch's own generic signature adds nothing here.
