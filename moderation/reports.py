@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,6 +68,11 @@ class ReportView:
     created_at: datetime
     decided_by: str | None
     decision_note: str
+    priority: str = "normal"
+
+
+#: the admin queue's order: the most urgent first, then the oldest
+PRIORITIES = ("high", "normal", "low")
 
 
 def view(r: Report) -> ReportView:
@@ -84,6 +89,7 @@ def view(r: Report) -> ReportView:
         created_at=r.created_at,
         decided_by=r.decided_by,
         decision_note=r.decision_note,
+        priority=r.priority or "normal",
     )
 
 
@@ -191,27 +197,46 @@ class ReportService:
         }
 
     async def flag(
-        self, call_id: str, sender_id: str, seq: int, categories: tuple[str, ...]
+        self,
+        call_id: str,
+        sender_id: str,
+        seq: int | None,
+        categories: tuple[str, ...],
+        *,
+        priority: str = "normal",
+        blocked_text: str | None = None,
     ) -> ReportView:
-        """Automatic moderation queued a delivered message for an admin: a report with no
-        reporter (``reason`` "auto", the categories as details), with the same evidence."""
+        """Automatic moderation queued a message for an admin: a report with no reporter
+        (``reason`` "auto", the categories as details), with the same evidence.  A delivered
+        message is named by ``seq``; a blocked one was never stored, so its text is kept in the
+        evidence (``blocked``) beside the conversation's last messages."""
+        if priority not in PRIORITIES:
+            raise ValueError(f"priority {priority!r}")
         async with self._db.writing() as s:
             call = await s.get(Call, call_id)
             if call is None:
                 raise ReportedSessionNotFound()
             other = call.companion_id if sender_id == call.customer_id else call.customer_id
             evidence = await self._evidence(s, other, sender_id, call_id, seq)
+            now = self._clock.now()
+            if blocked_text is not None:
+                evidence["blocked"] = {
+                    "sender_id": sender_id,
+                    "text": blocked_text,
+                    "at": now.isoformat(),
+                }
             row = Report(
                 id="rpt_" + secrets.token_hex(12),
                 reporter_id=None,
                 target_id=sender_id,
                 call_key=call_id,
-                message_seq=seq,
+                message_seq=seq or 0,
                 reason="auto",
                 details=", ".join(categories),
                 evidence=evidence,
                 status="open",
-                created_at=self._clock.now(),
+                created_at=now,
+                priority=priority,
             )
             s.add(row)
             return view(row)
@@ -294,7 +319,13 @@ class ReportService:
                 await s.scalars(
                     select(Report)
                     .where(Report.status == status)
-                    .order_by(Report.created_at)
+                    .order_by(
+                        case(
+                            *((Report.priority == p, i) for i, p in enumerate(PRIORITIES)),
+                            else_=len(PRIORITIES),
+                        ),
+                        Report.created_at,
+                    )
                     .limit(limit)
                 )
             ).all()

@@ -117,6 +117,8 @@ class AdminReportOut(ReportOut):
     reporter_id: str | None
     evidence: dict[str, Any]
     decided_by: str | None
+    #: how soon to look; the queue lists high, then normal, then low, oldest first in each
+    priority: Literal["high", "normal", "low"]
 
 
 class ReportsOut(BaseModel):
@@ -154,6 +156,7 @@ def _admin_out(r: ReportView) -> AdminReportOut:
         reporter_id=r.reporter_id,
         evidence=r.evidence,
         decided_by=r.decided_by,
+        priority=r.priority,
     )
 
 
@@ -198,7 +201,8 @@ async def my_reports(call: Call) -> BaseModel:
     "GET",
     "/api/admin/reports",
     access=access(ADMINS),
-    summary="Admin: the report queue, oldest first, with evidence",
+    summary="Admin: the report queue, the most urgent first (high, normal, low), then the "
+    "oldest, with evidence",
     tags=["safety"],
     query=ReportQuery,
     response=AdminReportsOut,

@@ -11,8 +11,9 @@ twice.  A client that reconnects asks for history after the last ``seq`` it saw.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import structlog
 from sqlalchemy import delete, select
@@ -34,6 +35,30 @@ from store.models import Call as CallRow
 from store.models import Message
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ForReview:
+    """A message moderation queued for an admin: delivered (``seq``) or blocked (``seq`` is
+    ``None`` and ``blocked_text`` what was stopped)."""
+
+    call_id: str
+    sender_id: str
+    seq: int | None
+    categories: tuple[str, ...]
+    priority: str = "normal"
+    blocked_text: str | None = None
+
+
+#: who is told of each moderation flag (``moderation.verdict.Verdict.flags``): ``minor``
+#: reminds both sides that minors may not use the platform; ``upsell_banner`` tells the customer
+#: spending is never required; ``sexual_warning`` tells the customer the companion's message was
+#: stopped (each with a one-tap report on the client)
+SAFETY_AUDIENCE: dict[str, Literal["both", "other"]] = {
+    "minor": "both",
+    "upsell_banner": "other",
+    "sexual_warning": "other",
+}
 
 MAX_MESSAGE_CHARS = 2000
 MAX_PAGE = 100
@@ -77,8 +102,8 @@ class ChatService:
         self._moderation = moderation
         self._limiter = limiter
         self.writer = MessageWriter(db, clock.now, self._deliver)
-        #: called with (call id, sender, seq, categories) for a message delivered for review
-        self.on_review: list[Callable[[str, str, int, tuple[str, ...]], Awaitable[None]]] = []
+        #: called for each message moderation queues for an admin (``ForReview``)
+        self.on_review: list[Callable[[ForReview], Awaitable[None]]] = []
 
     async def send(self, who: Principal, call_id: str, client_id: str, text: str) -> dict[str, Any]:
         """Moderate, store and deliver one message; the stored message (a resend returns the
@@ -97,10 +122,18 @@ class ChatService:
                 user_id=who.user_id,
                 categories=verdict.categories,
             )
+            await self._tell_safety(who, call_id, None, verdict.flags)
+            if verdict.queue:  # stopped, and an admin looks all the same (sexual content, …)
+                await self._queue(
+                    ForReview(
+                        call_id, who.user_id, None, verdict.categories, verdict.priority, text
+                    )
+                )
             raise MessageBlocked(verdict.reason or None, categories=list(verdict.categories))
         view = await self.writer.write(
             call_id, who.user_id, client_id, verdict.text, verdict.action
         )
+        await self._tell_safety(who, call_id, view["seq"], verdict.flags)
         if verdict.action == "review" or verdict.warn:
             customer_id, companion_id = await self._calls.participants(call_id)
             other = companion_id if who.user_id == customer_id else customer_id
@@ -115,12 +148,38 @@ class ChatService:
                     },
                 )
             if verdict.action == "review":
-                for hook in self.on_review:
-                    try:
-                        await hook(call_id, who.user_id, view["seq"], verdict.categories)
-                    except Exception:
-                        log.exception("review_queue_failed", call_id=call_id)
+                await self._queue(
+                    ForReview(
+                        call_id, who.user_id, view["seq"], verdict.categories, verdict.priority
+                    )
+                )
         return view
+
+    async def _queue(self, item: ForReview) -> None:
+        for hook in self.on_review:
+            try:
+                await hook(item)
+            except Exception:
+                log.exception("review_queue_failed", call_id=item.call_id)
+
+    async def _tell_safety(
+        self, who: Principal, call_id: str, seq: int | None, flags: tuple[str, ...]
+    ) -> None:
+        """``chat:safety`` for each flag moderation raised on a message (``seq``, or ``None``
+        for a blocked one): to both sides, or to the side that did not send it."""
+        if not flags:
+            return
+        customer_id, companion_id = await self._calls.participants(call_id)
+        other = companion_id if who.user_id == customer_id else customer_id
+        for flag in flags:
+            audience = SAFETY_AUDIENCE.get(flag)
+            if audience is None:
+                log.warning("unknown_safety_flag", flag=flag)
+                continue
+            for user in (customer_id, companion_id) if audience == "both" else (other,):
+                await self._emit.to_user(
+                    user, "chat:safety", {"call_id": call_id, "seq": seq, "flag": flag}
+                )
 
     async def _deliver(self, customer_id: str, companion_id: str, view: dict[str, Any]) -> None:
         for user in (customer_id, companion_id):

@@ -223,6 +223,7 @@ SERVER_EVENTS = (
     "chat:receipt",
     "chat:typing",
     "chat:warning",
+    "chat:safety",
     "session:meter",
     "session:notice",
     "presence:update",

@@ -25,7 +25,7 @@ from moderation.events import UserBlocked
 from moderation.keys import BLOCKS, REPORTS
 from signaling import routes
 from signaling.calls import Blocks, CallService
-from signaling.chat import ChatService, Moderation
+from signaling.chat import ChatService, ForReview, Moderation
 from signaling.domain_events import CallEnded, UserLockedOut
 from signaling.keys import CALLS, EMITTER, MEDIA_ROUTE, SIGNALING
 from signaling.lifecycle import EndReason
@@ -94,10 +94,15 @@ def setup(
     )
     reports = app[REPORTS]
 
-    async def queue_for_review(
-        call_id: str, sender_id: str, seq: int, categories: tuple[str, ...]
-    ) -> None:
-        await reports.flag(call_id, sender_id, seq, categories)
+    async def queue_for_review(item: ForReview) -> None:
+        await reports.flag(
+            item.call_id,
+            item.sender_id,
+            item.seq,
+            item.categories,
+            priority=item.priority,
+            blocked_text=item.blocked_text,
+        )
 
     chat.on_review.append(queue_for_review)
 

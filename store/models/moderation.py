@@ -48,3 +48,5 @@ class Report(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     decision_note: Mapped[str] = mapped_column(String(500), default="")
+    #: how soon an admin should look: high | normal | low (the queue is in this order)
+    priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")

@@ -8,6 +8,7 @@ from accounts.ids import AuthSessionId, UserId
 from accounts.roles import Role
 from accounts.service import Principal
 from moderation.chat_rules import ChatRules
+from tests.harness import bearer
 from tests.harness.rig import Rig
 
 
@@ -49,3 +50,59 @@ async def test_the_verdict_carries_flags_priority_and_the_queue() -> None:
     assert (meeting.action, meeting.priority, meeting.queue) == ("block", "high", True)
     sexual = await rules.review(companion, "call_2", "开视频脱一下")
     assert sexual.action == "block" and sexual.flags == ("sexual_warning",) and sexual.warn
+
+
+async def test_flags_reach_the_people_they_protect(rig: Rig) -> None:
+    """``chat:safety``: a minor's message reminds both sides; a companion's sexual message is
+    stopped and only the customer is told (with no message to point at); the third push to
+    spend gives the customer the banner."""
+    _cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call("text")
+
+    def msg(client_id: str, text: str) -> dict[str, str]:
+        return {"call_id": call_id, "client_id": client_id, "text": text}
+
+    minor = await cust_sock.ok("chat:send", msg("c0000001", "我才初二"))
+    seq = minor["message"]["seq"]
+    for sock in (cust_sock, comp_sock):
+        told = await sock.wait("chat:safety", lambda d: d["flag"] == "minor", timeout=5)
+        assert told == {"call_id": call_id, "seq": seq, "flag": "minor"}
+
+    blocked = await comp_sock.call("chat:send", msg("p0000001", "开视频脱一下"))
+    assert blocked["error"]["code"] == "message_blocked"
+    told = await cust_sock.wait("chat:safety", lambda d: d["flag"] == "sexual_warning", timeout=5)
+    assert told == {"call_id": call_id, "seq": None, "flag": "sexual_warning"}
+
+    for i, push in enumerate(("买个套餐吧", "再充点吧", "续一小时嘛")):
+        rig.clock.advance(60)
+        await comp_sock.ok("chat:send", msg(f"p000001{i}", push))
+    banner = await cust_sock.wait("chat:safety", lambda d: d["flag"] == "upsell_banner", timeout=5)
+    assert banner["call_id"] == call_id and isinstance(banner["seq"], int)
+    # the companion is told of the minor only: never of the customer's protections
+    assert {d["flag"] for d in comp_sock.seen("chat:safety")} == {"minor"}
+
+
+async def test_a_blocked_message_an_admin_must_see_is_queued_first_with_its_text(
+    rig: Rig,
+) -> None:
+    """A minor's message is queued (normal); the companion then asks to meet: blocked, and queued
+    at high priority with the stopped text kept as evidence; the queue lists it first."""
+    _cust, cust_sock, comp, comp_sock, call_id = await rig.active_call("text")
+
+    def msg(client_id: str, text: str) -> dict[str, str]:
+        return {"call_id": call_id, "client_id": client_id, "text": text}
+
+    await cust_sock.ok("chat:send", msg("c0000001", "我才初二"))
+    rig.clock.advance(30)
+    blocked = await comp_sock.call("chat:send", msg("p0000001", "周末出来见面吧"))
+    assert blocked["error"]["code"] == "message_blocked"
+
+    admin = await rig.person("admin")
+    resp = await rig.http.get("/api/admin/reports", headers=bearer(admin.token))
+    assert resp.status == 200, await resp.text()
+    reports = (await resp.json())["reports"]
+    assert [(r["priority"], r["reason"]) for r in reports] == [("high", "auto"), ("normal", "auto")]
+    first = reports[0]
+    assert first["target_id"] == comp.user_id and first["message_seq"] is None
+    assert first["evidence"]["blocked"]["text"] == "周末出来见面吧"
+    assert first["evidence"]["blocked"]["sender_id"] == comp.user_id
+    assert [m["text"] for m in first["evidence"]["messages"]] == ["我才初二"]

@@ -338,6 +338,10 @@ async def test_voice_then_video_through_the_relay_billed_exactly(
             assert who.errors == [], (who.name, who.errors)
 
 
+async def _has(locator: Any, n: int) -> bool:
+    return bool(await locator.count() == n)
+
+
 async def _media_grew(who: Person, first: dict[str, int], *, video: bool) -> bool:
     later = await inbound(who)
     grew = later["bytes"] > first["bytes"] + 1000
@@ -377,6 +381,12 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         await cust.page.check("input[value=contact_request]")
         await cust.page.click("[data-test=report-submit]")
         await cust.page.wait_for_selector("[data-test=report] >> text=已举报")
+        # The companion's sexual message is stopped; only the customer's page is told.
+        await comp.page.fill("#draft", "开视频脱一下")
+        await comp.page.click("[data-test=send]")
+        await cust.page.wait_for_selector("[data-test=safety][data-flag=sexual_warning]")
+        await comp.page.wait_for_selector("text=这条消息未能发出")
+        assert await comp.page.locator("[data-test=safety]").count() == 0
 
         for who in (cust, comp):  # the minute runs out: both pages pause
             await eventually(lambda w=who: _is(w, "paused"), 30, f"{who.name} paused", cust, comp)
@@ -398,9 +408,14 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         await admin.page.goto("/admin")
         await admin.page.wait_for_selector("text=索要联系方式")
         await admin.page.wait_for_selector(".evidence li.hit >> text=你好呀")
+        # the companion's stopped message, queued by moderation with its text as evidence
+        await admin.page.wait_for_selector("[data-test=report-blocked] >> text=开视频脱一下")
         await shot(admin, "admin-reports")
         await admin.page.fill("#note", "已警告")
-        await admin.page.click("text=确认违规")
+        reports = admin.page.locator("article.report")
+        for left in (2, 1):  # the customer's report, then moderation's
+            await eventually(lambda n=left: _has(reports, n), 10, f"{left} reports", admin)
+            await admin.page.click("article.report >> nth=0 >> text=确认违规")
         await admin.page.wait_for_selector("text=没有待处理的事项 >> nth=1")
         for who in (cust, comp, admin):
             assert who.errors == [], (who.name, who.errors)

@@ -147,7 +147,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Admin: the report queue, oldest first, with evidence */
+        /** Admin: the report queue, the most urgent first (high, normal, low), then the oldest, with evidence */
         get: operations["report_queue"];
         put?: never;
         post?: never;
@@ -1945,6 +1945,11 @@ export interface components {
             id: string;
             /** Message Seq */
             message_seq: number | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "high" | "normal" | "low";
             /** Reason */
             reason: string;
             /** Reporter Id */

@@ -47,6 +47,7 @@ export function wire(me: () => string | null): void {
   on("media:peer", (d) => apply({ type: "peer", call_id: d.call_id, audio: d.audio, video: d.video }));
   on("chat:message", (m: ChatMessage) => apply({ type: "message", message: m }));
   on("chat:warning", (w) => apply({ type: "warning", call_id: w.call_id, seq: w.seq, categories: w.categories }));
+  on("chat:safety", (x) => apply({ type: "safety", call_id: x.call_id, seq: x.seq, flag: x.flag }));
 }
 
 let sid: () => string | undefined = () => undefined;

@@ -91,4 +91,19 @@ describe("call state", () => {
     s = reduce(s, { type: "warning", call_id: "call_1", seq: 4, categories: ["messenger_id"] });
     expect(s.warning).toEqual({ seq: 4, categories: ["messenger_id"] });
   });
+
+  it("keeps each safety flag of its own call once, first seen first", () => {
+    let s = reduce(initial(), { type: "call", call: call({ mode: "text" }) });
+    s = reduce(s, { type: "safety", call_id: "other", seq: 1, flag: "minor" });
+    expect(s.safety).toEqual([]);
+    s = reduce(s, { type: "safety", call_id: "call_1", seq: null, flag: "sexual_warning" });
+    s = reduce(s, { type: "safety", call_id: "call_1", seq: 7, flag: "upsell_banner" });
+    s = reduce(s, { type: "safety", call_id: "call_1", seq: 9, flag: "upsell_banner" });
+    expect(s.safety).toEqual([
+      { flag: "sexual_warning", seq: null },
+      { flag: "upsell_banner", seq: 7 },
+    ]);
+    s = reduce(s, { type: "call", call: call({ call_id: "call_2" }) });
+    expect(s.safety).toEqual([]);
+  });
 });

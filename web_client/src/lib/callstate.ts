@@ -16,6 +16,9 @@ export interface CallState {
   messages: ChatMessage[];
   /** the companion asked for contact details or a meeting: warn, offer one-tap report */
   warning: { seq: number; categories: string[] } | null;
+  /** what moderation raised for this user in this call (``chat:safety``), each once, in order:
+   * ``minor``, ``upsell_banner``, ``sexual_warning`` */
+  safety: { flag: string; seq: number | null }[];
   /** the last notice worth showing, as an i18n key */
   notice: string | null;
 }
@@ -30,6 +33,7 @@ export function initial(): CallState {
     peerMuted: { audio: false, video: false },
     messages: [],
     warning: null,
+    safety: [],
     notice: null,
   };
 }
@@ -43,6 +47,7 @@ export type CallEvent =
   | { type: "message"; message: ChatMessage }
   | { type: "history"; messages: ChatMessage[] }
   | { type: "warning"; call_id: string; seq: number; categories: string[] }
+  | { type: "safety"; call_id: string; seq: number | null; flag: string }
   | { type: "clear" };
 
 export function reduce(state: CallState, event: CallEvent): CallState {
@@ -80,6 +85,9 @@ export function reduce(state: CallState, event: CallEvent): CallState {
     case "warning":
       if (event.call_id !== current) return state;
       return { ...state, warning: { seq: event.seq, categories: event.categories } };
+    case "safety":
+      if (event.call_id !== current || state.safety.some((x) => x.flag === event.flag)) return state;
+      return { ...state, safety: [...state.safety, { flag: event.flag, seq: event.seq }] };
     case "history":
       return { ...state, messages: merge(state.messages, event.messages.filter((m) => m.call_id === current)) };
   }

@@ -34,6 +34,8 @@ export type { RoomObject as RoomEvent } from "../market";
 export interface Evidence {
   messages?: { seq: number; sender_id: string; text: string }[];
   reported_seq?: number | null;
+  /** a message moderation stopped (never stored as a message) and queued all the same */
+  blocked?: { sender_id: string; text: string; at: string };
   review?: {
     id: string;
     stars: number;
