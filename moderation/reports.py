@@ -331,6 +331,15 @@ class ReportService:
             ).all()
         return [view(r) for r in rows]
 
+    async def nicknames(self, reports: list[ReportView]) -> dict[str, str]:
+        """The nicknames of the people these reports name (for admins: who, not just an id)."""
+        ids = {r.target_id for r in reports} | {r.reporter_id for r in reports if r.reporter_id}
+        if not ids:
+            return {}
+        async with self._db.reading() as s:
+            rows = (await s.execute(select(User.id, User.nickname).where(User.id.in_(ids)))).all()
+        return {uid: nickname for uid, nickname in rows}
+
     async def mine(self, reporter_id: str, limit: int = 100) -> list[ReportView]:
         async with self._db.reading() as s:
             rows = (

@@ -119,6 +119,9 @@ class AdminReportOut(ReportOut):
     decided_by: str | None
     #: how soon to look; the queue lists high, then normal, then low, oldest first in each
     priority: Literal["high", "normal", "low"]
+    #: who they are, beside the ids (null: the account is gone, or no reporter)
+    target_nickname: str | None
+    reporter_nickname: str | None
 
 
 class ReportsOut(BaseModel):
@@ -148,7 +151,7 @@ class DecisionIn(Strict):
     sanction: DecisionSanction | None = None
 
 
-def _admin_out(r: ReportView) -> AdminReportOut:
+def _admin_out(r: ReportView, names: dict[str, str]) -> AdminReportOut:
     """Admins moderate with the real identities: the stored ids, not the reporter's view."""
     real = {"target_id": r.target_id, "call_id": r.call_id, "message_seq": r.message_seq}
     return AdminReportOut(
@@ -157,6 +160,8 @@ def _admin_out(r: ReportView) -> AdminReportOut:
         evidence=r.evidence,
         decided_by=r.decided_by,
         priority=r.priority,
+        target_nickname=names.get(r.target_id),
+        reporter_nickname=names.get(r.reporter_id) if r.reporter_id else None,
     )
 
 
@@ -210,7 +215,8 @@ async def my_reports(call: Call) -> BaseModel:
 async def report_queue(call: Call) -> BaseModel:
     q: ReportQuery = call.query
     reports = await call.request.app[REPORTS].queue(q.status)
-    return AdminReportsOut(reports=[_admin_out(r) for r in reports])
+    names = await call.request.app[REPORTS].nicknames(reports)
+    return AdminReportsOut(reports=[_admin_out(r, names) for r in reports])
 
 
 @api.route(
@@ -252,4 +258,4 @@ async def decide_report(call: Call) -> BaseModel:
         await sanction_routes.record(
             call, imposed, "sanction.impose", {"kind": imposed.kind, "case_id": report.id}
         )
-    return _admin_out(report)
+    return _admin_out(report, await call.request.app[REPORTS].nicknames([report]))

@@ -4,10 +4,13 @@ warned; digits split over several messages are caught."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from accounts.ids import AuthSessionId, UserId
 from accounts.roles import Role
 from accounts.service import Principal
 from moderation.chat_rules import ChatRules
+from store.models import User
 from tests.harness import bearer
 from tests.harness.rig import Rig
 
@@ -103,6 +106,9 @@ async def test_a_blocked_message_an_admin_must_see_is_queued_first_with_its_text
     assert [(r["priority"], r["reason"]) for r in reports] == [("high", "auto"), ("normal", "auto")]
     first = reports[0]
     assert first["target_id"] == comp.user_id and first["message_seq"] is None
+    async with rig.db.reading() as s:
+        nickname = await s.scalar(select(User.nickname).where(User.id == comp.user_id))
+    assert (first["target_nickname"], first["reporter_nickname"]) == (nickname, None)
     assert first["evidence"]["blocked"]["text"] == "周末出来见面吧"
     assert first["evidence"]["blocked"]["sender_id"] == comp.user_id
     assert [m["text"] for m in first["evidence"]["messages"]] == ["我才初二"]

@@ -1954,6 +1954,8 @@ export interface components {
             reason: string;
             /** Reporter Id */
             reporter_id: string | null;
+            /** Reporter Nickname */
+            reporter_nickname: string | null;
             /**
              * Review Id
              * @default null
@@ -1965,6 +1967,8 @@ export interface components {
             subject: string;
             /** Target Id */
             target_id: string | null;
+            /** Target Nickname */
+            target_nickname: string | null;
         };
         /** AdminReportsOut */
         AdminReportsOut: {
