@@ -112,3 +112,17 @@ async def test_a_blocked_message_an_admin_must_see_is_queued_first_with_its_text
     assert first["evidence"]["blocked"]["text"] == "周末出来见面吧"
     assert first["evidence"]["blocked"]["sender_id"] == comp.user_id
     assert [m["text"] for m in first["evidence"]["messages"]] == ["我才初二"]
+
+
+def test_the_console_has_words_for_every_category() -> None:
+    """Automatic reports list their categories; the admin console words each, in both languages
+    (a new category without words would show its code)."""
+    import json
+    from pathlib import Path
+
+    from moderation.detect import Category
+
+    root = Path(__file__).resolve().parents[2] / "web_client" / "src" / "i18n" / "work"
+    for language in ("zh-CN", "en"):
+        words = json.loads((root / f"{language}.json").read_text())["console"]["reports"]
+        assert set(words["category"]) == {c.value for c in Category}, language

@@ -411,10 +411,11 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         # the companion's stopped message, queued by moderation with its text as evidence
         await admin.page.wait_for_selector("[data-test=report-blocked] >> text=开视频脱一下")
         await shot(admin, "admin-reports")
-        await admin.page.fill("#note", "已警告")
+        await admin.page.wait_for_selector("article.report >> text=色情内容")  # in words
         reports = admin.page.locator("article.report")
-        for left in (2, 1):  # the customer's report, then moderation's
+        for left, note in ((2, "已警告"), (1, "已禁言")):  # the customer's report, moderation's
             await eventually(lambda n=left: _has(reports, n), 10, f"{left} reports", admin)
+            await admin.page.fill("article.report >> nth=0 >> [data-test=report-note]", note)
             await admin.page.click("article.report >> nth=0 >> text=确认违规")
         await admin.page.wait_for_selector("text=没有待处理的事项 >> nth=1")
         for who in (cust, comp, admin):

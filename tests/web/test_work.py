@@ -361,7 +361,7 @@ async def test_apply_review_studio_and_admin(make_rig: RigFactory, browser: Any)
         await page.wait_for_selector("[data-test=report-review] >> text=回复有点慢")
         await page.wait_for_selector("text=虚假评价")
         await shots(admin, "admin-reports")
-        await page.fill("#note", "评价与聊天记录不符")
+        await page.fill("article.report >> nth=0 >> [data-test=report-note]", "评价与聊天记录不符")
         await page.click("[data-test=hide-review]")
         await page.wait_for_selector("text=没有待处理的事项 >> nth=1")
 
