@@ -16,7 +16,7 @@ class SmsRefused(CodedError):
     """A send refused by a rate rule; ``code`` is the rule's own (see ``sms_policy.Refusal``)."""
 
     status = 429
-    codes = Refusal
+    codes = tuple(Refusal)
 
     def __init__(self, code: str, retry_after_s: int, message: str) -> None:
         super().__init__(code, message, retry_after_s=retry_after_s)
@@ -24,10 +24,10 @@ class SmsRefused(CodedError):
 
 
 class CodeRejected(CodedError):
-    """A login code refused; ``code`` is ``sms_policy.VerifyResult``'s (never ``accepted``)."""
+    """A login code refused; ``code`` is one of ``sms_policy.VerifyResult``'s refusals."""
 
     status = 400
-    codes = VerifyResult
+    codes = tuple(r for r in VerifyResult if r is not VerifyResult.ACCEPTED)
 
 
 class PhoneLocked(DomainError):

@@ -32,10 +32,11 @@ class CodedError(DomainError):
     """A refusal whose stable code is chosen where it is raised: a rule's own code.
 
     Where that code comes from an enum at run time (not a literal the contract can read), the
-    class names the enum in ``codes``: ``python -m peiliao.contract`` lists its values with the
-    other codes, so the client has words for each (a missed one reads as the generic error)."""
+    class lists the members it may carry in ``codes``: ``python -m peiliao.contract`` lists their
+    values with the other codes, so the client has words for each (a missed one reads as the
+    generic error)."""
 
-    codes: ClassVar[type[Enum] | None] = None
+    codes: ClassVar[tuple[Enum, ...]] = ()
 
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message, **details)

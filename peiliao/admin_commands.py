@@ -7,13 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from peiliao.cli_support import (
-    account_service,
-    configure_logs,
-    require_schema,
-    settings_from_env,
-    with_db,
-)
+from peiliao.cli_support import configure_logs, settings_from_env, with_accounts
 
 
 def cmd_admin_create(args: argparse.Namespace) -> int:
@@ -23,17 +17,12 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     configure_logs(settings)
 
-    async def work(db: Any) -> dict[str, Any]:
-        await require_schema(db)
-        accounts = account_service(settings, db)
-        try:
-            user, created = await accounts.ensure_user(args.phone, Role.ADMIN)
-        finally:
-            await accounts.revocations.close()
+    async def work(db: Any, accounts: Any) -> dict[str, Any]:
+        user, created = await accounts.ensure_user(args.phone, Role.ADMIN)
         return {"id": user.id, "phone": user.phone, "role": user.role, "created": created}
 
     try:
-        print(json.dumps(asyncio.run(with_db(settings, work)), ensure_ascii=False))
+        print(json.dumps(asyncio.run(with_accounts(settings, work)), ensure_ascii=False))
     except InvalidPhone:
         raise SystemExit(f"peiliao: {args.phone!r} is not a mainland mobile number") from None
     return 0
@@ -51,32 +40,27 @@ def cmd_admin_sanction(args: argparse.Namespace) -> int:
     settings = settings_from_env()
     configure_logs(settings)
 
-    async def work(db: Any) -> dict[str, Any]:
-        await require_schema(db)
-        accounts = account_service(settings, db)
-        try:
-            user = await accounts.user_by_phone(accounts.parse_phone(args.phone))
-            if user is None:
-                raise UserNotFound()
-            clock = SystemClock()
-            v = await SanctionService(db, clock, settings, accounts).impose(
-                user.id,
-                Kind(args.kind),
-                args.reason,
-                "cli",
-                hours=args.hours,
-                freeze_earnings=args.freeze_earnings,
-            )
-            await AuditLog(db, clock).record(
-                key=f"sanction.impose:{v.id}",
-                admin_id="cli",
-                action="sanction.impose",
-                subject_type="user",
-                subject_id=v.user_id,
-                detail={"sanction_id": v.id, "kind": v.kind, "requested": args.kind},
-            )
-        finally:
-            await accounts.revocations.close()
+    async def work(db: Any, accounts: Any) -> dict[str, Any]:
+        user = await accounts.user_by_phone(accounts.parse_phone(args.phone))
+        if user is None:
+            raise UserNotFound()
+        clock = SystemClock()
+        v = await SanctionService(db, clock, settings, accounts).impose(
+            user.id,
+            Kind(args.kind),
+            args.reason,
+            "cli",
+            hours=args.hours,
+            freeze_earnings=args.freeze_earnings,
+        )
+        await AuditLog(db, clock).record(
+            key=f"sanction.impose:{v.id}",
+            admin_id="cli",
+            action="sanction.impose",
+            subject_type="user",
+            subject_id=v.user_id,
+            detail={"sanction_id": v.id, "kind": v.kind, "requested": args.kind},
+        )
         return {
             "id": v.id,
             "user_id": v.user_id,
@@ -91,7 +75,7 @@ def cmd_admin_sanction(args: argparse.Namespace) -> int:
         }
 
     try:
-        print(json.dumps(asyncio.run(with_db(settings, work)), ensure_ascii=False))
+        print(json.dumps(asyncio.run(with_accounts(settings, work)), ensure_ascii=False))
     except InvalidPhone:
         raise SystemExit(f"peiliao: {args.phone!r} is not a mainland mobile number") from None
     except DomainError as e:

@@ -16,6 +16,10 @@ from peiliao.admin_commands import cmd_admin_create, cmd_admin_sanction
 from peiliao.cli_support import configure_logs, require_schema, settings_from_env, with_db
 from peiliao.seed import cmd_seed
 
+#: after the drain has told every socket to go, how long the server waits for their connections
+#: to close before it cancels them (the test rig's server shuts down the same way)
+SHUTDOWN_TIMEOUT_S = 3
+
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from peiliao.app import create_app
@@ -43,9 +47,9 @@ async def _serve(app: Any, settings: Settings) -> None:
     from kernel.heap import HeapPolicy
     from signaling.keys import SIGNALING
 
-    # After the drain every session is settled and every socket told to go; the server then
-    # waits this long for their connections to close before it cancels them.
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=3)
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+    )
     await runner.setup()
     heap = HeapPolicy(settings.gc_full_interval_s)
     await heap.start()  # once the app is built: see peiliao/heap.py

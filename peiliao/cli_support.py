@@ -53,6 +53,21 @@ def account_service(settings: Settings, db: Any) -> Any:
     return AccountService(db, DevOutbox(1), SystemClock(), settings, revocations=revocations)
 
 
+async def with_accounts(settings: Settings, work: Any) -> Any:
+    """``work(db, accounts)`` on a database whose schema is current, with the account service;
+    the service's revocation channel and the database are closed afterwards."""
+
+    async def go(db: Any) -> Any:
+        await require_schema(db)
+        accounts = account_service(settings, db)
+        try:
+            return await work(db, accounts)
+        finally:
+            await accounts.revocations.close()
+
+    return await with_db(settings, go)
+
+
 async def require_schema(db: Any) -> None:
     from store.migrate import current_revision, head_revision
 

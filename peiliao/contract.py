@@ -44,8 +44,6 @@ _CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 #: (a bare name: ``log.error("event", …)`` names a log event, not a code)
 _CODE_TAKER = re.compile(r".*(?:Error|Refused|Rejected|Rates|Profile)$|refused|refusal")
 _BARE_CODE_TAKER = "error"
-#: an enum's values that are outcomes, not refusals (``VerifyResult.ACCEPTED``)
-_NOT_REFUSALS = {"accepted"}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -115,9 +113,8 @@ def _domain_error_codes() -> set[str]:
         todo.extend(cls.__subclasses__())
         if cls not in (DomainError, CodedError) and "code" in vars(cls):
             found.add(cls.code)
-        enum = vars(cls).get("codes")
-        if enum is not None:  # a code chosen at run time from an enum (``CodedError.codes``)
-            found |= {str(m.value) for m in enum} - _NOT_REFUSALS
+        # codes chosen at run time from an enum (``CodedError.codes``)
+        found |= {str(m.value) for m in vars(cls).get("codes", ())}
     return found
 
 

@@ -7,13 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from peiliao.cli_support import (
-    account_service,
-    configure_logs,
-    require_schema,
-    settings_from_env,
-    with_db,
-)
+from peiliao.cli_support import configure_logs, settings_from_env, with_accounts
 
 DEMO_CUSTOMERS: list[dict[str, Any]] = [
     {"phone": "13800000001", "nickname": "小明", "tags": ["游戏", "音乐"]}
@@ -67,6 +61,18 @@ async def _seed_profile(
         profile.updated_at = now
 
 
+def _seeded(user: Any, created: bool) -> dict[str, Any]:
+    """What the seed command prints of each demo account."""
+    return {
+        "id": user.id,
+        "phone": user.phone,
+        "nickname": user.nickname,
+        "role": user.role,
+        "tags": user.tags,
+        "created": created,
+    }
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from accounts.roles import Role
 
@@ -74,13 +80,6 @@ def cmd_seed(args: argparse.Namespace) -> int:
         raise SystemExit("peiliao: say what to seed: `peiliao seed --demo`")
     settings = settings_from_env()
     configure_logs(settings)
-
-    async def work(db: Any) -> dict[str, Any]:
-        accounts = account_service(settings, db)
-        try:
-            return await seed(db, accounts)
-        finally:
-            await accounts.revocations.close()
 
     async def seed(db: Any, accounts: Any) -> dict[str, Any]:
         from kernel.clock import SystemClock
@@ -90,7 +89,6 @@ def cmd_seed(args: argparse.Namespace) -> int:
         from metering.tariff import Level, Rates, is_specialist
         from metering.wallet import Wallets
 
-        await require_schema(db)
         clock = SystemClock()
         metering = MeteringService(db, clock)
         wallets = Wallets(db, clock, Ledger())
@@ -109,17 +107,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 order, provider="sandbox", amount_fen=DEMO_BALANCE_FEN, trade_no="seed"
             )
             balance = await wallets.balance(user.id)
-            made["customers"].append(
-                {
-                    "id": user.id,
-                    "phone": user.phone,
-                    "nickname": user.nickname,
-                    "role": user.role,
-                    "tags": user.tags,
-                    "created": created,
-                    "balance_fen": balance.wallet_fen,
-                }
-            )
+            made["customers"].append(_seeded(user, created) | {"balance_fen": balance.wallet_fen})
         for p in DEMO_COMPANIONS:
             user, created = await accounts.ensure_user(
                 p["phone"], Role.COMPANION, nickname=p["nickname"], tags=p["tags"]
@@ -131,13 +119,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
             )
             await _seed_profile(db, clock, user.id, p["nickname"], specialties)
             made["companions"].append(
-                {
-                    "id": user.id,
-                    "phone": user.phone,
-                    "nickname": user.nickname,
-                    "role": user.role,
-                    "tags": user.tags,
-                    "created": created,
+                _seeded(user, created)
+                | {
                     "level": p["level"],
                     "specialties": specialties,
                     "rates_fen_per_min": {
@@ -149,5 +132,5 @@ def cmd_seed(args: argparse.Namespace) -> int:
             )
         return made
 
-    print(json.dumps(asyncio.run(with_db(settings, work)), ensure_ascii=False, indent=2))
+    print(json.dumps(asyncio.run(with_accounts(settings, seed)), ensure_ascii=False, indent=2))
     return 0

@@ -37,6 +37,12 @@ from store.models import Message
 log = structlog.get_logger(__name__)
 
 
+def _other(parties: tuple[str, str], user_id: str) -> str:
+    """The participant who is not ``user_id``."""
+    customer_id, companion_id = parties
+    return companion_id if user_id == customer_id else customer_id
+
+
 @dataclass(frozen=True, slots=True)
 class ForReview:
     """A message moderation queued for an admin: delivered (``seq``) or blocked (``seq`` is
@@ -110,7 +116,8 @@ class ChatService:
         first).  Messages are stored in batches (``MessageWriter``)."""
         if not self._limiter.allow(f"chat:{who.user_id}"):
             raise RateLimited("you are sending messages too fast; wait a moment")
-        if who.user_id not in await self._calls.participants(call_id):
+        parties = await self._calls.participants(call_id)  # (customer, companion)
+        if who.user_id not in parties:
             raise NotParticipant()
         if self._may_send is not None:
             await self._may_send(who.user_id)
@@ -122,7 +129,7 @@ class ChatService:
                 user_id=who.user_id,
                 categories=verdict.categories,
             )
-            await self._tell_safety(who, call_id, None, verdict.flags)
+            await self._tell_safety(who, call_id, parties, None, verdict.flags)
             if verdict.queue:  # stopped, and an admin looks all the same (sexual content, …)
                 await self._queue(
                     ForReview(
@@ -133,26 +140,21 @@ class ChatService:
         view = await self.writer.write(
             call_id, who.user_id, client_id, verdict.text, verdict.action
         )
-        await self._tell_safety(who, call_id, view["seq"], verdict.flags)
-        if verdict.action == "review" or verdict.warn:
-            customer_id, companion_id = await self._calls.participants(call_id)
-            other = companion_id if who.user_id == customer_id else customer_id
-            if verdict.warn:
-                await self._emit.to_user(
-                    other,
-                    "chat:warning",
-                    {
-                        "call_id": call_id,
-                        "seq": view["seq"],
-                        "categories": list(verdict.categories),
-                    },
-                )
-            if verdict.action == "review":
-                await self._queue(
-                    ForReview(
-                        call_id, who.user_id, view["seq"], verdict.categories, verdict.priority
-                    )
-                )
+        await self._tell_safety(who, call_id, parties, view["seq"], verdict.flags)
+        if verdict.warn:
+            await self._emit.to_user(
+                _other(parties, who.user_id),
+                "chat:warning",
+                {
+                    "call_id": call_id,
+                    "seq": view["seq"],
+                    "categories": list(verdict.categories),
+                },
+            )
+        if verdict.action == "review":
+            await self._queue(
+                ForReview(call_id, who.user_id, view["seq"], verdict.categories, verdict.priority)
+            )
         return view
 
     async def _queue(self, item: ForReview) -> None:
@@ -163,20 +165,21 @@ class ChatService:
                 log.exception("review_queue_failed", call_id=item.call_id)
 
     async def _tell_safety(
-        self, who: Principal, call_id: str, seq: int | None, flags: tuple[str, ...]
+        self,
+        who: Principal,
+        call_id: str,
+        parties: tuple[str, str],
+        seq: int | None,
+        flags: tuple[str, ...],
     ) -> None:
         """``chat:safety`` for each flag moderation raised on a message (``seq``, or ``None``
         for a blocked one): to both sides, or to the side that did not send it."""
-        if not flags:
-            return
-        customer_id, companion_id = await self._calls.participants(call_id)
-        other = companion_id if who.user_id == customer_id else customer_id
         for flag in flags:
             audience = SAFETY_AUDIENCE.get(flag)
             if audience is None:
                 log.warning("unknown_safety_flag", flag=flag)
                 continue
-            for user in (customer_id, companion_id) if audience == "both" else (other,):
+            for user in parties if audience == "both" else (_other(parties, who.user_id),):
                 await self._emit.to_user(
                     user, "chat:safety", {"call_id": call_id, "seq": seq, "flag": flag}
                 )

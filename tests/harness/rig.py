@@ -22,6 +22,7 @@ from kernel.settings import Settings
 from metering.keys import METERING
 from metering.tariff import Rates
 from peiliao.app import create_app
+from peiliao.cli import SHUTDOWN_TIMEOUT_S
 from signaling.keys import SIGNALING
 from signaling.protocol import SERVER_EVENTS
 from store import Database
@@ -160,7 +161,7 @@ class ServedLikeProduction(TestServer):
     browser page left open kept every web test's rig closing for ~40 s)."""
 
     async def _make_runner(self, **kwargs: Any) -> BaseRunner:
-        return AppRunner(self.app, shutdown_timeout=3, **kwargs)
+        return AppRunner(self.app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, **kwargs)
 
 
 RigFactory = Callable[..., AbstractAsyncContextManager[Rig]]

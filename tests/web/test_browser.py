@@ -134,16 +134,20 @@ async def open_person(rig: Rig, browser: Any, name: str, viewport: dict[str, int
     return Person(page, phone, name)
 
 
-async def sign_up(rig: Rig, who: Person) -> None:
+async def log_in(rig: Rig, who: Person) -> None:
+    """Ask for a code on the login page and submit the newest one."""
     page = who.page
     await page.goto("/login")
     await page.fill("#phone", who.phone)
     await page.click("[data-test=send-code]")
     await page.wait_for_selector("text=验证码已发送")
-    code = rig.outbox.messages(who.phone)[0].code
-    await page.fill("#code", code)
+    await page.fill("#code", rig.outbox.messages(who.phone)[0].code)  # the newest first
     await page.click("[data-test=login]")
-    await page.wait_for_url(re.compile(r"/(companions|studio)$"))
+
+
+async def sign_up(rig: Rig, who: Person) -> None:
+    await log_in(rig, who)
+    await who.page.wait_for_url(re.compile(r"/(companions|studio)$"))
 
 
 async def user_id(rig: Rig, phone: str) -> str:
@@ -520,12 +524,7 @@ async def test_a_sanctioned_user_sees_what_and_why_and_appeals_each_once(
         locked = await sanction(rig, admin.token, uid, "suspend", "多次引导线下交易")
         assert locked in ("suspend", "ban")
         page = cust.page
-        await page.goto("/login")
-        await page.fill("#phone", cust.phone)
-        await page.click("[data-test=send-code]")
-        await page.wait_for_selector("text=验证码已发送")
-        await page.fill("#code", rig.outbox.messages(cust.phone)[0].code)  # the newest
-        await page.click("[data-test=login]")
+        await log_in(rig, cust)
         panel = f"[data-test=locked] [data-kind={locked}]"
         await page.wait_for_selector(f"{panel} >> text=多次引导线下交易")
         kind_words = "账号停用" if locked == "suspend" else "永久封禁"
