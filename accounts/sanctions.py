@@ -24,8 +24,14 @@ from accounts.ids import UserId
 from accounts.revocation import Reason, Revoked
 from accounts.roles import Role
 from accounts.service import AccountService
-from accounts.standing import ChatMuted, appeal_key, in_force_of, restricting
+from accounts.standing import (
+    ChatMuted,
+    appeal_key,
+    in_force_of,
+    restricting_many,
+)
 from kernel.clock import Clock
+from kernel.coalesce import Coalescer
 from kernel.errors import CodedError, DomainError
 from kernel.settings import Settings, SettingsError
 from store import Database
@@ -111,6 +117,8 @@ class SanctionService:
             )
         except ValueError as e:
             raise SettingsError(f"PEILIAO_SANCTION_*: {e}") from None
+        #: every chat message's check, one query per batch of senders (``kernel.coalesce``)
+        self._chat_checks: Coalescer[str, rules.Standing] = Coalescer(self._standings)
 
     # -- deciding ---------------------------------------------------------------------------
 
@@ -241,17 +249,20 @@ class SanctionService:
     # -- what the user may do now -----------------------------------------------------------
 
     async def standing(self, user_id: str) -> rules.Standing:
-        now = self._clock.now()
-        async with self._db.reading() as s:
-            rows = await restricting(s, user_id, now)
-        return rules.standing([in_force_of(r) for r in rows], now)
+        return (await self._standings([user_id]))[user_id]
 
     async def locked_out(self, user_id: str) -> bool:
         return not (await self.standing(user_id)).can_login
 
+    async def _standings(self, user_ids: list[str]) -> dict[str, rules.Standing]:
+        now = self._clock.now()
+        async with self._db.reading() as s:
+            rows = await restricting_many(s, user_ids, now)
+        return {u: rules.standing([in_force_of(r) for r in rows[u]], now) for u in user_ids}
+
     async def check_chat(self, user_id: str) -> None:
         """ChatMuted while a mute (or heavier) is in force."""
-        found = await self.standing(user_id)
+        found = await self._chat_checks.get(user_id)
         if not found.can_chat:
             raise ChatMuted(found.until)
 

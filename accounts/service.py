@@ -277,12 +277,21 @@ class AccountService:
             found = await repo.session_with_user(s, hash_token(token))
         return await self._valid(found)
 
-    async def check(self, session_id: AuthSessionId) -> Principal:
-        """The principal of a login session, as the database has it now (its role included), or
-        :class:`Unauthenticated`: how a long-lived socket re-checks the login it opened with."""
+    async def check_many(
+        self, session_ids: list[AuthSessionId]
+    ) -> dict[AuthSessionId, Principal | Unauthenticated]:
+        """Each login session's principal as the database has it now (its role included), or
+        :class:`Unauthenticated`, in one query: how long-lived sockets re-check the logins they
+        opened with (``signaling.logins``, through ``kernel.coalesce``)."""
         async with self._db.reading() as s:
-            found = await repo.session_with_user_by_id(s, session_id)
-        return await self._valid(found)
+            found = await repo.sessions_with_users_by_id(s, list(session_ids))
+        out: dict[AuthSessionId, Principal | Unauthenticated] = {}
+        for session_id in session_ids:
+            try:
+                out[session_id] = await self._valid(found.get(session_id))
+            except Unauthenticated as exc:
+                out[session_id] = exc
+        return out
 
     async def _valid(self, found: tuple[AuthSession, User] | None) -> Principal:
         if found is None:

@@ -78,15 +78,26 @@ def in_force_of(s: Sanction) -> rules.InForce:
 
 async def restricting(s: AsyncSession, user_id: str, now: datetime) -> list[Sanction]:
     """The user's sanctions that may restrict them now (the rules decide which do)."""
+    return (await restricting_many(s, [user_id], now))[user_id]
+
+
+async def restricting_many(
+    s: AsyncSession, user_ids: list[str], now: datetime
+) -> dict[str, list[Sanction]]:
+    """``restricting`` for many users in one query: each user's sanctions in force now."""
     rows = await s.scalars(
         select(Sanction).where(
-            Sanction.user_id == user_id,
+            Sanction.user_id.in_(user_ids),
             Sanction.lifted_at.is_(None),
             Sanction.kind != rules.Kind.WARN.value,
             Sanction.starts_at <= now,
         )
     )
-    return [r for r in rows.all() if rules.in_force(in_force_of(r), now)]
+    out: dict[str, list[Sanction]] = {u: [] for u in user_ids}
+    for r in rows.all():
+        if rules.in_force(in_force_of(r), now):
+            out[r.user_id].append(r)
+    return out
 
 
 async def locking_sanction(s: AsyncSession, user_id: str, now: datetime) -> Sanction | None:

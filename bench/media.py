@@ -19,7 +19,11 @@ nothing decoded) costs and adds, against baselines measured in the same run.
    once with the relay otherwise idle, once while it also carries ``--latency-load`` voice
    sessions.  Packets are matched by their payload, which the relay forwards untouched (it
    rewrites SSRC, sequence numbers and timestamps).  Target: added p50 < 5 ms.
-3. *Leak check*: ``--leak-sessions`` sessions (two real aiortc client peers and a server room
+3. *The floor*: a minimal forwarder (``bench.media_floor``: receive, SRTP-unprotect, rewrite
+   the header, SRTP-protect, send; the same libraries, no aiortc) on the same traffic; each
+   forwarding row gets ``relay_over_floor``, its CPU per packet out over the floor's.  Target:
+   ≤ 2×.  The forwarding rows are also measured with the server on uvloop (``--also-loops``).
+4. *Leak check*: ``--leak-sessions`` sessions (two real aiortc client peers and a server room
    each; every fifth a video call), 16 at a time: media flows both ways, then the call ends
    (``Rooms.close``; for half of them the clients close first).  The server's asyncio tasks,
    open fds, UDP sockets, threads and live aiortc/relay objects must return to their baseline
@@ -46,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import media_clips, media_rig
+from bench.media_floor import measure_floor
 from bench.media_procs import RESULTS, done, progress
 from bench.media_report import TARGETS, leak_rows, print_table, verdicts
 from bench.media_runs import check_leaks, measure_cpu, measure_latency
@@ -57,13 +62,14 @@ async def run(args: argparse.Namespace, clips_dir: Path, out: Path, report: dict
     def save() -> None:
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
 
+    loops = ["asyncio", *args.also_loops]  # the forwarding rows on each event loop
     plan = [
-        ("voice", "forward", args.voice_sessions),
-        ("voice", "mediarelay", args.baseline_voice_sessions),
-        ("video", "forward", args.video_sessions),
-        ("video", "mediarelay", args.baseline_video_sessions),
+        *(("voice", "forward", args.voice_sessions, loop) for loop in loops),
+        ("voice", "mediarelay", args.baseline_voice_sessions, "asyncio"),
+        *(("video", "forward", args.video_sessions, loop) for loop in loops),
+        ("video", "mediarelay", args.baseline_video_sessions, "asyncio"),
     ]
-    for mode, relay, n in plan:
+    for mode, relay, n, loop in plan:
         if n > 0:
             report["cpu"].append(
                 await measure_cpu(
@@ -73,9 +79,23 @@ async def run(args: argparse.Namespace, clips_dir: Path, out: Path, report: dict
                     args.seconds,
                     args.windows,
                     clips_dir,
-                    args.profile and relay == "forward",
+                    args.profile and relay == "forward" and loop == "asyncio",
+                    loop,
                 )
             )
+            save()
+    # The floor on the same traffic (bench.media_floor): relay ÷ floor per packet out.
+    for mode, n in (("voice", args.voice_sessions), ("video", args.video_sessions)):
+        if n > 0 and args.floor:
+            progress(f"{mode}/floor, {n} sessions")
+            floor = await measure_floor(mode, n, clips_dir, args.seconds)
+            done(f"{mode}/floor, {n} sessions: {floor['us_per_packet_out']} µs per packet out")
+            for row in report["cpu"]:
+                if row["media"] == mode and row["relay"] == "forward":
+                    row["relay_over_floor"] = round(
+                        row["us_per_packet_out"] / floor["us_per_packet_out"], 2
+                    )
+            report["cpu"].append(floor)
             save()
     if args.latency_sessions > 0:
         report["latency"] = await measure_latency(
@@ -107,6 +127,20 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=20,
         help="voice sessions loading the relay during the second latency measurement",
+    )
+    parser.add_argument(
+        "--also-loops",
+        nargs="*",
+        default=["uvloop"],
+        choices=["uvloop"],
+        help="also measure the forwarding rows with the server on these event loops "
+        "(default: uvloop; none: --also-loops with no value)",
+    )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the minimal forwarder on the same traffic (bench.media_floor)",
     )
     parser.add_argument("--leak-sessions", type=int, default=1000)
     parser.add_argument("--leak-concurrency", type=int, default=16)
@@ -164,12 +198,14 @@ def main(argv: list[str] | None = None) -> int:
             [
                 "media",
                 "relay",
+                "loop",
                 "sessions",
                 "server_cores",
                 "server_sys_share",
                 "millicores_per_session",
                 "sessions_per_core",
                 "us_per_packet_out",
+                "relay_over_floor",
                 "audio_delivered",
                 "other_cores",
                 "check",

@@ -72,14 +72,14 @@ class Server:
     url: str
 
     @classmethod
-    async def start(cls) -> Server:
+    async def start(cls, loop: str = "asyncio") -> Server:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bench.media_rig",
             "server",
             cwd=ROOT,
-            env=child_env(),
+            env={**child_env(), "BENCH_EVENT_LOOP": loop},
             stdin=asyncio.subprocess.PIPE,  # closed when this process ends: the server stops
             stdout=asyncio.subprocess.PIPE,
         )

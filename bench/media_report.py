@@ -9,6 +9,7 @@ from bench.media_procs import SATURATED
 
 TARGETS = {
     "voice_sessions_per_core": 150,
+    "relay_over_floor": 2,
     "video_cheaper_than_mediarelay": 10,
     "added_latency_p50_ms": 5,
 }
@@ -62,6 +63,17 @@ def verdicts(
                 "met": judged(ratio >= target, ours, theirs),
             }
         )
+    for media in ("voice", "video"):
+        forward = row(media, "forward")
+        if forward is not None and forward.get("relay_over_floor") is not None:
+            target = TARGETS["relay_over_floor"]
+            out.append(
+                {
+                    "target": f"{media}: relay ÷ floor per packet out ≤ {target}×",
+                    "measured": f"{forward['relay_over_floor']}×",
+                    "met": judged(forward["relay_over_floor"] <= target, forward),
+                }
+            )
     voice_base = row("voice", "mediarelay")
     if voice is not None and voice_base is not None:
         ratio = voice_base["millicores_per_session"] / voice["millicores_per_session"]

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ import aiohttp
 from bench.media_clips import kinds_of, load_clips
 from bench.media_peers import HTTP_TIMEOUT_S, Counters, Metronomes, Peer, loopback_only, via_server
 from bench.media_server import serve
+from kernel.event_loop import run
 from kernel.logs import configure_logging
 
 
@@ -103,7 +105,8 @@ def setup_process() -> None:
 def main(argv: list[str]) -> None:
     setup_process()
     if argv[0] == "server":
-        asyncio.run(serve())
+        # The relay server's event loop: asyncio's, or uvloop's (the lever bench/media measures).
+        run(serve(), os.environ.get("BENCH_EVENT_LOOP", "asyncio"))
     elif argv[0] == "clients":
         url, relay, mode, first, count, clips = argv[1:7]
         asyncio.run(load(url, relay, mode, int(first), int(count), Path(clips)))

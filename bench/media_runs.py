@@ -47,9 +47,10 @@ async def measure_cpu(
     windows: int,
     clips: Path,
     profile: bool,
+    loop: str = "asyncio",
 ) -> dict[str, Any]:
-    label = f"{mode}/{relay}, {sessions} sessions"
-    server = await Server.start()
+    label = f"{mode}/{relay}{'' if loop == 'asyncio' else ' on ' + loop}, {sessions} sessions"
+    server = await Server.start(loop)
     clients: list[Clients] = []
     try:
         await asyncio.sleep(0.5)
@@ -106,6 +107,7 @@ async def measure_cpu(
         return {
             "media": mode,
             "relay": relay,
+            "loop": loop,
             "sessions": sessions,
             "server_cores": round(med["server_cores"], 3),
             "idle_cores": round(idle_cores, 4),

@@ -14,6 +14,8 @@ For each set-up the benchmark seeds N customers (funded, with login tokens) and 
    ``chat:message`` (or ``chat:typing``), both measured here on one clock.  Typing indicators
    are the baseline: the same path, nothing stored.
 
+``workers-sqlite`` is one ``peiliao serve --workers 2`` on SQLite with no Redis: the kernel spreads
+the connections over the two workers, which cooperate through the supervisor's local broker.
 With two processes, every customer is on process A and every companion on process B, so every
 message crosses processes through Redis.  Target: N = 1,000 on one process, delivery p99 < 50 ms.
 
@@ -28,6 +30,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 import os
 import platform
 import random
@@ -38,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -63,10 +67,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 REDIS_URL = os.environ.get("PEILIAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+#: name → (database, server processes started, workers each: ``serve --workers``)
 SETUPS = {
-    "one-sqlite": ("sqlite", 1),
-    "one-postgresql": ("postgresql", 1),
-    "two-postgresql": ("postgresql", 2),
+    "one-sqlite": ("sqlite", 1, 1),
+    "one-postgresql": ("postgresql", 1, 1),
+    "two-postgresql": ("postgresql", 2, 1),
+    # one command on the embedded default: two workers through the supervisor's local broker
+    "workers-sqlite": ("sqlite", 1, 2),
 }
 
 
@@ -144,7 +151,7 @@ class ServerProc:
     proc: subprocess.Popen[bytes]
 
 
-def spawn(db_url: str, redis_prefix: str | None) -> ServerProc:
+def spawn(db_url: str, redis_prefix: str | None, workers: int = 1) -> ServerProc:
     port = free_port()
     env = {
         **os.environ,
@@ -160,16 +167,38 @@ def spawn(db_url: str, redis_prefix: str | None) -> ServerProc:
     if redis_prefix is not None:
         env |= {"PEILIAO_REDIS_URL": REDIS_URL, "PEILIAO_REDIS_PREFIX": redis_prefix}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "peiliao.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "peiliao.cli",
+            "serve",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        # several workers: the supervisor says when all of them serve (wait_ready reads it)
+        stderr=subprocess.PIPE if workers > 1 else subprocess.DEVNULL,
     )
     return ServerProc(f"http://127.0.0.1:{port}", proc)
 
 
+def _all_workers_serving(proc: subprocess.Popen[bytes]) -> None:
+    """Read the supervisor's stderr until it says every worker serves, then drain it in a
+    thread (a full pipe would block the workers' writes)."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if b"workers serving" in line:
+            break
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
+
+
 async def wait_ready(server: ServerProc) -> None:
+    if server.proc.stderr is not None:
+        await asyncio.wait_for(asyncio.to_thread(_all_workers_serving, server.proc), 90)
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
@@ -246,8 +275,33 @@ async def bounded(coros: list[Any], limit: int, label: str) -> list[Any]:
     return out
 
 
+async def loop_lag_buckets(url: str) -> dict[float, float]:
+    """The server's event-loop lag histogram (``kernel.loop_watch``): cumulative count per
+    bucket upper bound, from its /metrics."""
+    async with aiohttp.ClientSession() as http, http.get(url + "/metrics") as resp:
+        text = await resp.text()
+    out: dict[float, float] = {}
+    for line in text.splitlines():
+        if line.startswith('peiliao_event_loop_lag_seconds_bucket{le="'):
+            bound = line.split('"')[1]
+            out[math.inf if bound == "+Inf" else float(bound)] = float(line.split()[-1])
+    return out
+
+
+def longest_stall_ms(before: dict[float, float], after: dict[float, float]) -> float | None:
+    """The bucket bound the window's longest stall was under (ms): the smallest bound whose
+    count grew as much as the whole histogram did."""
+    if not after:
+        return None
+    total = after[math.inf] - before.get(math.inf, 0.0)
+    for bound in sorted(after):
+        if after[bound] - before.get(bound, 0.0) >= total:
+            return bound * 1000
+    return None
+
+
 async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> dict[str, Any]:
-    kind, processes = SETUPS[name]
+    kind, processes, workers = SETUPS[name]
     with tempfile.TemporaryDirectory() as tmp:
         db, pg_name = await make_db(kind, Path(tmp))
         servers: list[ServerProc] = []
@@ -258,7 +312,7 @@ async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> di
             prefix = (
                 f"peiliao-bench:{os.getpid()}:{secrets.token_hex(3)}:" if processes > 1 else None
             )
-            servers = [spawn(url, prefix) for _ in range(processes)]
+            servers = [spawn(url, prefix, workers) for _ in range(processes)]
             await asyncio.gather(*(wait_ready(s) for s in servers))
             chat = Chat()
             a, b = servers[0], servers[-1]
@@ -341,8 +395,11 @@ async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> di
             gc.collect()
             gc.freeze()
             progress(f"chat: {n} sessions for {window_s:.0f} s")
+            lag_before = [await loop_lag_buckets(srv.url) for srv in servers]
             await asyncio.gather(*(talk(i, cid) for i, cid in enumerate(call_ids)))
             await asyncio.sleep(1.0)  # the last deliveries
+            lag_after = [await loop_lag_buckets(srv.url) for srv in servers]
+            stalls = [longest_stall_ms(b, a) for b, a in zip(lag_before, lag_after, strict=True)]
             print(file=sys.stderr)
             lat = chat.latencies_ms
             await bounded(
@@ -355,7 +412,7 @@ async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> di
             )
             return {
                 "setup": name,
-                "processes": processes,
+                "processes": processes * workers,
                 "db": kind,
                 "sessions": n,
                 "clients": 2 * n,
@@ -376,6 +433,9 @@ async def run_setup(name: str, n: int, window_s: float, interval_s: float) -> di
                 ),
                 "undelivered": len(chat.sent_at),
                 "failed_sends": chat.failures,
+                # the longest event-loop stall of any server process during the chat window
+                # (an upper bound: the lag histogram's bucket), what every tail waits behind
+                "loop_stall_max_ms_under": max((x for x in stalls if x is not None), default=None),
             }
         finally:
             for c in clients:

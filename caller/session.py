@@ -15,7 +15,7 @@ from typing import Any
 from caller.api_client import Api, Me
 from caller.console import Console
 from caller.errors import ApiError, CallerError
-from caller.limits import STATUS_INTERVAL_S
+from caller.limits import MAX_ICE_RESTARTS, NETWORK_WATCH_S, STATUS_INTERVAL_S
 from caller.media_leg import MediaLeg
 from caller.signaling_client import Signal
 from caller.synthetic import (
@@ -67,8 +67,10 @@ class Session:
         self.mode: str = call["mode"]
         self.leg = MediaLeg(self.mode, ctx.tone_hz, ctx.args) if self.mode != "text" else None
         self.figures: LinkFigures | None = None
+        self.selected_pair: dict[str, str] | None = None
         self.chat_sent = [0]
         self._chat: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self._loop = asyncio.get_running_loop()
         self.active_at = self._loop.time()
         self.ended_at: float | None = None
@@ -119,6 +121,7 @@ class Session:
             self.out["tx_media"] = ctx.args.media
         await leg.wait_connected()
         self.out["media_setup_s"] = round(self._loop.time() - self.active_at, 2)
+        self._watch = asyncio.create_task(self._watch_network(), name="network-watch")
         sending = [f"a {leg.tone.hz:g} Hz tone" if leg.tone else "the file's sound"]
         if "video" in leg.kinds:
             pattern = leg.pattern
@@ -129,6 +132,26 @@ class Session:
             f"media connected ({' + '.join(leg.kinds)}); sending {' and '.join(sending)}"
         )
 
+    async def _watch_network(self) -> None:
+        """Issue 17: our address went away or ICE failed mid-call → restart ICE on the same
+        call (``MediaLeg.restart``), at most ``MAX_ICE_RESTARTS`` times.  A client that never
+        comes back is the server's to end (its media liveness rule), not ours."""
+        leg, sig = self.leg, self.ctx.sig
+        assert leg is not None
+        while self._going_on() and len(leg.restarts) < MAX_ICE_RESTARTS:
+            await asyncio.sleep(NETWORK_WATCH_S)
+            reason = leg.needs_restart()
+            if reason is None or not self._going_on():
+                continue
+            self.ctx.console.say(f"restarting ICE ({reason})")
+            try:
+                await leg.restart(sig, self.call_id, reason)
+            except CallerError as exc:
+                self.ctx.console.say(f"the ICE restart failed ({exc}); trying again")
+                await asyncio.sleep(1.0)
+            else:
+                self.ctx.console.say(f"media reconnected: {leg.restarts[-1]}")
+
     async def _take_part(self, run_s: float | None) -> None:
         ctx, sig = self.ctx, self.ctx.sig
         started = self._loop.time()
@@ -136,8 +159,9 @@ class Session:
         packets, packets_at = 0, started
         while self._going_on() and (until is None or self._loop.time() < until):
             now = self._loop.time()
-            if self.leg is not None:
+            if self.leg is not None and self.leg.pc is not None:
                 self.figures = await self.leg.figures()
+                self.selected_pair = self.leg.selected_pair() or self.selected_pair
             received = self.figures.audio_rx_packets if self.figures else 0
             pps = (received - packets) / max(1e-3, now - packets_at)
             packets, packets_at = received, now
@@ -160,10 +184,11 @@ class Session:
                 sig.calls[self.call_id] = ack["call"]
 
     async def _close(self) -> None:
-        if self._chat is not None:
-            self._chat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._chat
+        for task in (self._chat, self._watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.leg is not None:
             await self.leg.close()
         # Leaving on an error or a cancel: the call must not go on billing.
@@ -186,6 +211,8 @@ class Session:
                 "chat_tx": self.chat_sent[0] if text else None,
                 "chat_rx": sig.chat_rx.get(self.call_id, 0) if text else None,
                 "ice_servers": self.leg.ice_server_count if self.leg else None,
+                "ice_pair": self.selected_pair,
+                "ice_restarts": self.leg.restarts if self.leg else None,
             }
         )
         out.update(await billed(self.ctx, self.call_id))

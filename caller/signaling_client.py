@@ -13,16 +13,24 @@ from typing import Any
 import socketio
 
 from caller.errors import CallerError
-from caller.limits import ACK_TIMEOUT_S, MAX_INCOMING
+from caller.limits import ACK_TIMEOUT_S, CLOSE_TIMEOUT_S, MAX_INCOMING
+
+
+async def _close_client(client: socketio.AsyncClient) -> None:
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await client.disconnect()
 
 
 class Signal:
     """The Socket.IO connection: acks, and what the server told us, by call."""
 
     def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(
-            reconnection=False, logger=False, engineio_logger=False, handle_sigint=False
-        )
+        self.sio = self._client()
+        self._server = ""
+        self._token = ""
+        #: clients replaced by ``reconnect``, closing in the background
+        self._retiring: set[asyncio.Task[None]] = set()
         self.my_id = ""
         self.hello: dict[str, Any] | None = None
         self.calls: dict[str, dict[str, Any]] = {}
@@ -34,6 +42,16 @@ class Signal:
         self.draining = False
         self.lost = False
         self._changed = asyncio.Event()
+
+    def _client(self) -> socketio.AsyncClient:
+        client = socketio.AsyncClient(
+            reconnection=False, logger=False, engineio_logger=False, handle_sigint=False
+        )
+
+        async def on_disconnect(*args: Any) -> None:
+            if client is self.sio:  # a client replaced by ``reconnect`` goes unnoticed
+                await self._on_disconnect(*args)
+
         handlers: dict[str, Callable[..., Any]] = {
             "session:hello": self._on_hello,
             "call:incoming": self._on_incoming,
@@ -44,12 +62,14 @@ class Signal:
             "chat:message": self._on_chat,
             "presence:update": self._on_presence,
             "server:draining": self._on_draining,
-            "disconnect": self._on_disconnect,
+            "disconnect": on_disconnect,
         }
         for name, handler in handlers.items():
-            self.sio.on(name, handler)
+            client.on(name, handler)
+        return client
 
     async def connect(self, server: str, token: str) -> dict[str, Any]:
+        self._server, self._token = server, token
         try:
             await self.sio.connect(
                 server,
@@ -69,9 +89,26 @@ class Signal:
         self.my_id = str(self.hello["user_id"])
         return self.hello
 
+    async def reconnect(self) -> None:
+        """A new Socket.IO connection in place of the current one (this machine's address
+        changed: the old TCP connection leads nowhere, and would take the server's ping
+        time-out, 40 s, to notice).  The server counts the new one as another device of ours,
+        so the call is never "away"; the old one is closed in the background."""
+        old = self.sio
+        self.sio = self._client()
+        self.hello = None
+        task = asyncio.create_task(_close_client(old), name="socketio-retire")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        await self.connect(self._server, self._token)
+        self.lost = False
+
     async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self.sio.disconnect()
+        for task in list(self._retiring):
+            with contextlib.suppress(Exception):
+                await task
 
     async def ask(
         self,

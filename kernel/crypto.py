@@ -1,4 +1,4 @@
-"""Encryption at rest for personal data (real names, ID numbers): AES-256-GCM from
+"""Encryption at rest for personal data (real names, ID numbers, call evidence): AES-256-GCM from
 ``cryptography``, a fresh 96-bit nonce per value, and the key id stored with each value so keys
 can rotate: ``<key id>:<base64(nonce + ciphertext + tag)>``.  Each value is bound to its owner
 and field by the associated data, so a sealed ID number cannot be copied onto another user.
@@ -51,6 +51,23 @@ class Sealer:
         nonce = os.urandom(12)
         sealed = self._keys[self.active].encrypt(nonce, plaintext.encode(), context.encode())
         return f"{self.active}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def seal_bytes(self, data: bytes, context: str) -> bytes:
+        """``data`` sealed as ``<key id>:`` + nonce + ciphertext + tag (for files: evidence),
+        bound to ``context`` like ``seal``."""
+        nonce = os.urandom(12)
+        sealed = self._keys[self.active].encrypt(nonce, data, context.encode())
+        return self.active.encode() + b":" + nonce + sealed
+
+    def open_bytes(self, blob: bytes, context: str) -> bytes:
+        kid, sep, raw = blob.partition(b":")
+        aead = self._keys.get(kid.decode(errors="replace")) if sep else None
+        if aead is None:
+            raise SealError(f"sealed with key {kid[:16]!r}, which is not configured")
+        try:
+            return aead.decrypt(raw[:12], raw[12:], context.encode())
+        except Exception:
+            raise SealError("the value was altered or belongs elsewhere") from None
 
     def open(self, token: str, context: str) -> str:
         kid, _, b64 = token.partition(":")

@@ -37,6 +37,10 @@ class Settings:
     env: Env = "dev"
     host: str = "127.0.0.1"
     port: int = 8080
+    #: ``peiliao serve`` worker processes (0: one per core; 1: this process serves alone)
+    workers: int = 0
+    #: the event loop ``serve`` runs on: asyncio's own, or uvloop's (bench/media compares them)
+    event_loop: str = "asyncio"
     database_url: str = "sqlite+aiosqlite:///./var/peiliao.db"
     redis_url: str = ""
     secret_key: str = field(default=DEFAULT_SECRET_KEY, repr=False)
@@ -116,6 +120,9 @@ class Settings:
     #: a socket's login is re-checked in the database when its last check is older than this
     #: (a revocation normally ends it at once; this bounds a missed pub/sub message)
     socket_reauth_s: float = 5.0
+    #: re-check every socket's login in the background (batched) each half of that, so events
+    #: rarely wait for the database and an idle socket of an ended login is ended too
+    socket_reauth_ahead: bool = True
     #: malformed Socket.IO frames are logged once per connection, and at most this many lines
     #: at once across the process, refilled at the rate below (the rest are counted)
     socket_refusal_logs_burst: int = 20
@@ -133,16 +140,49 @@ class Settings:
     chat_retention_days: int = 180
     #: per-category actions over the defaults, e.g. "phone=block,offline_meeting=allow"
     moderation_policy: str = ""
+    #: compile the detector's patterns in a background thread at start, so the first chats
+    #: after a start do not each stall the event loop compiling them (about 2.6 s of CPU)
+    moderation_warm: bool = True
     chat_retention_interval_s: int = 3600
     #: the sanction ladder (``accounts.sanction_rules``): points per kind, the points at which
     #: a heavier kind is imposed, and how many days of history count
     sanction_points: str = "warn=1,mute=2,suspend=4,ban=10"
     sanction_escalate_at: str = "mute=3,suspend=6,ban=12"
     sanction_window_days: int = 365
+    #: how long an admin may take back a case's decision (and the sanction it imposed)
+    case_undo_s: int = 600
 
     # Media
     media_silence_s: float = 10.0
     media_lost_s: float = 60.0
+    #: safety evidence (``media.evidence``): how much of each participant's recent media the
+    #: relay holds in memory, how long after a call it is kept for a report, and how many days
+    #: written evidence of a reported call is kept (longer while its case is open)
+    evidence_window_s: float = 120.0
+    evidence_after_call_s: float = 600.0
+    evidence_retention_days: int = 30
+
+    # Fair service (signaling/fairness.py): the automatic partial refund of silent minutes
+    #: judge finished 1:1 calls and refund the customer when the rule says so
+    fair_enabled: bool = True
+    #: an audio packet is voiced when its RFC 6464 level is at most this many dB below
+    #: overload (or its voice-activity bit is set); speech is ~20–45, silence 90–127
+    fair_voiced_dbov: int = 50
+    #: a voice/video minute is silent when the companion spoke less than this …
+    fair_silent_voiced_s: float = 5.0
+    #: … and the customer less than this (a companion listening to a talker is not silent)
+    fair_listening_voiced_s: float = 30.0
+    #: a text minute is unresponsive when a customer's message waited unanswered more than
+    #: this long of it
+    fair_text_wait_s: float = 40.0
+    #: the share of each silent or unresponsive minute's price given back
+    fair_refund_percent: int = 50
+    #: refund only when at least this many minutes were silent or unresponsive …
+    fair_min_minutes: int = 3
+    #: … or at least this share of the billed minutes
+    fair_min_share_percent: int = 50
+    #: a minute covering less connected time than this is not judged (too short to tell)
+    fair_min_judged_s: float = 20.0
     ice_host_addresses: str = ""
     ice_public_ip: str = ""
     ice_udp_ports: str = ""
@@ -273,8 +313,12 @@ class Settings:
             raise SettingsError(
                 "PEILIAO_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
-        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://")):
-            raise SettingsError("PEILIAO_REDIS_URL must start with redis:// or rediss://")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("PEILIAO_REDIS_URL must start with redis://, rediss:// or unix://")
+        if self.event_loop not in ("asyncio", "uvloop"):
+            raise SettingsError("PEILIAO_EVENT_LOOP must be asyncio or uvloop")
+        if self.workers < 0:
+            raise SettingsError("PEILIAO_WORKERS must be 0 (one per core) or more")
         if len(self.secret_key) < 32:
             raise SettingsError("PEILIAO_SECRET_KEY must be at least 32 characters")
         for name in (
@@ -321,6 +365,14 @@ class Settings:
             "chat_retention_interval_s",
             "media_silence_s",
             "media_lost_s",
+            "evidence_window_s",
+            "evidence_after_call_s",
+            "evidence_retention_days",
+            "fair_silent_voiced_s",
+            "fair_listening_voiced_s",
+            "fair_text_wait_s",
+            "fair_min_minutes",
+            "fair_min_judged_s",
             "ice_turn_ttl_s",
             "gc_full_interval_s",
             "review_window_days",
@@ -352,6 +404,11 @@ class Settings:
         ):
             if getattr(self, name) < 0:
                 raise SettingsError(f"PEILIAO_{name.upper()} must be 0 or more")
+        if not (0 <= self.fair_voiced_dbov <= 127):
+            raise SettingsError("PEILIAO_FAIR_VOICED_DBOV must be 0..127 (dB below overload)")
+        for name in ("fair_refund_percent", "fair_min_share_percent"):
+            if not (0 <= getattr(self, name) <= 100):
+                raise SettingsError(f"PEILIAO_{name.upper()} must be 0..100 (percent)")
         for name in ("booking_late_cancel_fee_bp", "booking_no_show_fee_bp"):
             if not (0 <= getattr(self, name) <= 10_000):
                 raise SettingsError(f"PEILIAO_{name.upper()} must be 0..10000 (basis points)")

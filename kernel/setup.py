@@ -15,6 +15,7 @@ from kernel.events import EventBus
 from kernel.http.api import CURSORS, Api
 from kernel.http.middleware import TELEMETRY
 from kernel.keys import API, CLOCK, EVENTS, OWNER, SETTINGS, SHUTDOWN, ShutdownStep
+from kernel.loop_watch import loop_watch_ctx
 from kernel.settings import Settings
 from kernel.telemetry import Telemetry
 
@@ -38,6 +39,7 @@ def setup(app: web.Application, settings: Settings, clock: Clock, telemetry: Tel
     )
     app[SHUTDOWN] = []
     app.on_shutdown.append(_shut_down)
+    app.cleanup_ctx.append(loop_watch_ctx)
 
 
 def before_cleanup(app: web.Application, step: ShutdownStep) -> None:

@@ -41,7 +41,20 @@ SMS_CODES = Metric(
 )
 LOGINS = Metric("peiliao_logins_total", "Code verifications by outcome", "counter", ("outcome",))
 
-ALL_METRICS = (HTTP_REQUESTS, HTTP_LATENCY, SMS_CODES, LOGINS)
+LOOP_LAG = Metric(
+    "peiliao_event_loop_lag_seconds",
+    "How late the event loop ran a timer due every 50 ms (kernel.loop_watch)",
+    "histogram",
+    (),
+    (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LOOP_STALL_MAX = Metric(
+    "peiliao_event_loop_stall_max_seconds",
+    "The longest event-loop stall since the process started",
+    "gauge",
+)
+
+ALL_METRICS = (HTTP_REQUESTS, HTTP_LATENCY, SMS_CODES, LOGINS, LOOP_LAG, LOOP_STALL_MAX)
 
 
 class Telemetry(Protocol):

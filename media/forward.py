@@ -10,7 +10,9 @@ Nothing is decoded.  Each packet keeps its payload and marker; what changes per 
   subscriber's bandwidth estimate), the source's audio level.
 Sent packets go into the leg sender's retransmission history, so aiortc answers the subscriber's
 NACKs with RTX by itself.  The subscriber's keyframe requests (PLI, FIR) go back to the source,
-throttled; a keyframe is also requested when the subscriber starts receiving.
+throttled per source (``media.feedback``: one keyframe serves every subscriber); a keyframe is also
+requested when the subscriber starts receiving.  The subscriber's bandwidth estimate (REMB) is
+recorded for its source, whose publisher is told the lowest of them (``media.feedback``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from aiortc.rtp import (
 )
 
 from media import rtc_internals
+from media.feedback import SourceFeedback
 from media.rtp import AnyRtp, Writer
 
 CodecKey = tuple[str, int, str | None, str | None]
@@ -115,9 +118,14 @@ class Forward:
         self.forwarded = 0
         self.dropped = 0
         self.pass_filter: Callable[[AnyRtp], bool] | None = None  # tests: simulated loss
+        #: the source's feedback (its subscribers' REMB, its keyframe throttle); video only
+        self._feedback: SourceFeedback | None = None
+        #: the subscriber's latest bandwidth estimate for this stream (bit/s, when)
+        self.subscriber_remb: tuple[int, float] | None = None
         if source.kind == "video":
-            # The subscriber's keyframe requests go to the source (aiortc drops them on a
-            # sender that has no encoder).
+            self._feedback = SourceFeedback.of(source.receiver, now=now)
+            # The subscriber's keyframe requests and REMB go to the source (aiortc drops them
+            # on a sender that has no encoder).
             rtc_internals.intercept_sender_rtcp(target.sender, self._subscriber_rtcp)
 
     @property
@@ -149,8 +157,22 @@ class Forward:
         ticks = int(elapsed * codec.clockRate) if codec is not None else 0
         self._ts_offset = (ts + ticks - p.timestamp) & 0xFFFFFFFF
 
+    def stop(self) -> None:
+        """This forward no longer carries its source: its subscriber's estimate stops counting."""
+        if self._feedback is not None:
+            self._feedback.forget(self)
+
     async def _subscriber_rtcp(self, packet: Any) -> None:
-        if isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
+        remb = rtc_internals.remb_of(packet)
+        if remb is not None:
+            bitrate, ssrcs = remb
+            if self._feedback is not None and self._target.sender._ssrc in ssrcs:
+                # One estimate for everything the subscriber receives with abs-send-time (its
+                # video streams): this stream's share.
+                share = bitrate // max(len(ssrcs), 1)
+                self.subscriber_remb = (share, self._now())
+                await self._feedback.subscriber(self, share, self._source_ssrc)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             await self.request_keyframe()
         elif (
             isinstance(packet, RtcpRtpfbPacket)
@@ -162,11 +184,17 @@ class Forward:
             # would otherwise wait for its jitter buffer to overflow).
             await self.request_keyframe()
 
+    def _last_request(self) -> float:
+        """When the source was last asked for a keyframe (by any of its forwards)."""
+        if self._feedback is not None:
+            return self._feedback.last_keyframe_request
+        return self._last_keyframe_request
+
     def _ask_keyframe(self) -> None:
         """``request_keyframe`` from the synchronous packet path (throttled there too)."""
         if (
             self._source_ssrc is None
-            or self._now() - self._last_keyframe_request < self._keyframe_interval_s
+            or self._now() - self._last_request() < self._keyframe_interval_s
         ):
             return
         task = asyncio.ensure_future(self.request_keyframe())
@@ -174,13 +202,16 @@ class Forward:
         task.add_done_callback(self._tasks.discard)
 
     async def request_keyframe(self) -> None:
-        """Ask the source for a keyframe (at most one request per ``keyframe_interval_s``:
-        several subscribers may ask at once, and aiortc does not throttle)."""
+        """Ask the source for a keyframe (at most one request per ``keyframe_interval_s`` per
+        source, whichever forward asks: several subscribers may ask at once, one keyframe
+        serves them all, and aiortc does not throttle)."""
         now = self._now()
-        if (
-            self._source_ssrc is None
-            or now - self._last_keyframe_request < self._keyframe_interval_s
-        ):
+        if self._source_ssrc is None:
+            return
+        if self._feedback is not None:
+            if not self._feedback.keyframe_due(now, self._keyframe_interval_s):
+                return
+        elif now - self._last_keyframe_request < self._keyframe_interval_s:
             return
         self._last_keyframe_request = now
         self.keyframe_requests += 1

@@ -41,8 +41,11 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.rtp import RtpPacket
 
 from media import rtc_internals, rtp
+from media.evidence import ParticipantWindow, Snapshot
 from media.forward import Forward
 from media.ice import IcePolicy, PortsExhausted
+from media.opus_fmtp import with_opus_parameters
+from media.talk import Talk, TalkLog
 
 FORWARDABLE = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
 #: m-lines of one kind a participant may offer: a room holds at most MAX_SLOTS + 1 people
@@ -113,10 +116,12 @@ class Participant:
     muted: dict[str, bool] = field(default_factory=lambda: {"audio": False, "video": False})
     #: (kind, slot index) → the user whose media that slot carries
     slots: dict[tuple[str, int], str] = field(default_factory=dict)
-    #: the synchronous audio path: id(receiver) → handler, and whether the socket is hooked
+    #: the synchronous path: id(receiver) → handler, and the transports whose socket is hooked
     fast: dict[int, Any] = field(default_factory=dict)
-    fast_installed: bool = False
+    fast_installed: set[int] = field(default_factory=set)
     rx_fast: int = 0
+    #: who spoke when (``media.talk``): the room's counts for this user
+    talk: Talk | None = None
 
     def alive(self, now: float, silence_s: float) -> bool:
         if now - self.last_rx < silence_s:
@@ -142,8 +147,15 @@ class Room:
         ice: IcePolicy | None = None,
         *,
         on_slots: SlotSink = _no_slots,
+        evidence_window_s: float | None = None,
+        talk: TalkLog | None = None,
     ) -> None:
+        """``evidence_window_s``: keep each participant's safety window of that many seconds
+        (``media.evidence``; 1:1 calls); None: keep nothing.  ``talk``: count who spoke when
+        (``media.talk``; 1:1 calls)."""
         self.call_id = call_id
+        #: per participant, how much of each second they were voiced (``media.talk``)
+        self.talk = talk
         self.kinds = kinds
         self._ice = ice or IcePolicy()
         self._on_slots = on_slots
@@ -166,6 +178,10 @@ class Room:
         self.held: set[str] = set()
         #: id(transceiver) → the participant whose peer connection it is on
         self._owner_of: dict[int, str] = {}
+        self._evidence_window_s = evidence_window_s
+        #: user → their safety window (kept across a reconnect: same user, same window)
+        self.windows: dict[str, ParticipantWindow] = {}
+        self._keyframe_asks: set[asyncio.Task[None]] = set()
 
     # -- negotiation ---------------------------------------------------------------------------
 
@@ -190,7 +206,7 @@ class Room:
                 sdp = await self._join(user_id, offer)
             await self._link()
             await self._flush_candidates(user_id)
-            return self._ice.announce(sdp)
+            return self._ice.announce(with_opus_parameters(sdp))
 
     def _add_transceiver(self, pc: RTCPeerConnection, kind: str) -> RTCRtpTransceiver:
         t = pc.addTransceiver(Parked(kind), direction="sendrecv")
@@ -215,7 +231,10 @@ class Room:
             raise BadOffer(str(exc)[:200] or type(exc).__name__) from None
         self._joined += 1
         participant = Participant(user_id, pc, transceivers, offer.ufrag, self._joined)
+        participant.talk = self.talk.of(user_id) if self.talk is not None else None
         self.participants[user_id] = participant
+        if self._evidence_window_s is not None and user_id not in self.windows:
+            self.windows[user_id] = ParticipantWindow(user_id, self._evidence_window_s)
         for ts in transceivers.values():
             for t in ts:
                 self._owner_of[id(t)] = user_id
@@ -223,7 +242,7 @@ class Room:
         for kind, ts in transceivers.items():
             for t in ts:
                 self._tap(participant, kind, t)
-        self._fast_audio(participant)
+        self._fast(participant)
         # Every m-line is bundled on the first one's transport: its RTCP is the participant's.
         first = next(t for ts in transceivers.values() for t in ts)
 
@@ -249,15 +268,23 @@ class Room:
         for kind, t in added:
             self._owner_of[id(t)] = participant.user_id
             self._tap(participant, kind, t)
-        self._fast_audio(participant)
+        self._fast(participant)
         return str(pc.localDescription.sdp)
 
     def _arrived(self, source: Participant, kind: str, sends: bool, packet: rtp.AnyRtp) -> None:
         """One RTP packet from ``source``: count it, and forward it unless the room is held."""
         source.rx_packets[kind] += 1
-        source.last_rx = self._loop.time()  # still arriving: the media is alive, only held back
+        now = source.last_rx = self._loop.time()  # still arriving: alive, only held back
+        if sends and kind == "audio" and source.talk is not None:
+            source.talk.packet(packet.extensions.audio_level)
         if self.paused or not sends:
             return
+        window = self.windows.get(source.user_id) if self.windows else None
+        if window is not None:
+            if kind == "audio":
+                window.audio.add(now, packet.timestamp, packet.payload)
+            else:
+                self._keep_keyframe(source, window, now, packet)
         forwards = self._forwards.get((source.user_id, kind), ())
         if self.held:
             if source.user_id in self.held:
@@ -269,6 +296,25 @@ class Room:
         for forward in forwards:
             forward.packet(packet)
 
+    def _keep_keyframe(
+        self, source: Participant, window: ParticipantWindow, now: float, packet: rtp.AnyRtp
+    ) -> None:
+        window.video.add(
+            now, packet.sequence_number, packet.timestamp, bool(packet.marker), packet.payload
+        )
+        if window.video.ask(now):
+            # Browsers send a keyframe only when asked: one every 10 s for the window (the
+            # subscriber receives it too, as after any keyframe request).
+            receiver = source.transceivers["video"][0].receiver
+            task = asyncio.ensure_future(rtc_internals.request_keyframe(receiver, packet.ssrc))
+            self._keyframe_asks.add(task)
+            task.add_done_callback(self._keyframe_asks.discard)
+
+    def snapshot(self) -> list[Snapshot]:
+        """Every participant's safety window as of now (copies: the windows go on)."""
+        now = self._loop.time()
+        return [w.snapshot(now) for w in self.windows.values()]
+
     def _tap(self, source: Participant, kind: str, transceiver: RTCRtpTransceiver) -> None:
         """aiortc's receive path (after SRTP, RTX unwrapping, NACK generation, statistics) hands
         every packet of ``transceiver`` to the room instead of the jitter buffer and decoder."""
@@ -279,20 +325,30 @@ class Room:
 
         rtc_internals.tap_receiver(transceiver.receiver, fan_out)
 
-    def _fast_audio(self, participant: Participant) -> None:
-        """Audio takes the synchronous path (``rtc_internals.fast_rtp``): straight from the
-        socket to the forwards.  Video keeps aiortc's path for NACK, RTX and REMB."""
-        transceivers = participant.transceivers.get("audio", [])
-        if not transceivers:
-            return
-        transport = transceivers[0].receiver.transport
-        ext_map = rtc_internals.header_extensions_map(transport)
+    def _fast(self, participant: Participant) -> None:
+        """RTP takes the synchronous path (``rtc_internals.fast_rtp``): straight from the socket
+        to the forwards, audio and video (whose receive side, ``rtc_internals.receive_video``,
+        keeps aiortc's NACKs, RTX unwrapping, statistics and REMB).  A stream's first packets,
+        before aiortc's router knows its SSRC, take aiortc's path and the tap (``_tap``)."""
         handlers = participant.fast  # id(receiver) → handler; renegotiation adds to it
-        for t in transceivers:
-            handlers[id(t.receiver)] = self._audio_handler(participant, t, ext_map)
-        if participant.fast_installed:
-            return
-        participant.fast_installed = True
+        transports: dict[int, Any] = {}
+        for kind in ("audio", "video"):
+            for t in participant.transceivers.get(kind, []):
+                transport = t.receiver.transport
+                transports[id(transport)] = transport
+                if id(t.receiver) not in handlers:
+                    handlers[id(t.receiver)] = (
+                        self._audio_handler(participant, t)
+                        if kind == "audio"
+                        else self._video_handler(participant, t)
+                    )
+        for key, transport in transports.items():
+            if key not in participant.fast_installed:
+                participant.fast_installed.add(key)
+                self._install_fast(transport, handlers)
+
+    @staticmethod
+    def _install_fast(transport: Any, handlers: dict[int, Any]) -> None:
         by_ssrc: dict[int, Any] = {}
 
         def route(ssrc: int) -> Any:
@@ -301,20 +357,22 @@ class Room:
                 receiver = rtc_internals.rtp_receiver_of(transport, ssrc)
                 if receiver is None:
                     return None  # not seen yet: aiortc's path learns it from this packet
-                handler = by_ssrc[ssrc] = handlers.get(id(receiver))
+                handler = handlers.get(id(receiver))
+                if handler is None:
+                    return None
+                by_ssrc[ssrc] = handler
             return handler
 
         rtc_internals.fast_rtp(transport, route)
 
-    def _audio_handler(
-        self, participant: Participant, transceiver: RTCRtpTransceiver, ext_map: Any
-    ) -> Any:
+    @staticmethod
+    def _extension_id(transceiver: RTCRtpTransceiver, uri: str) -> int:
+        return next((e.id for e in transceiver._headerExtensions if e.uri == uri), 0)
+
+    def _audio_handler(self, participant: Participant, transceiver: RTCRtpTransceiver) -> Any:
         sends = transceiver is participant.transceivers["audio"][0]
         receiver = transceiver.receiver
-
-        level_id = next(
-            (e.id for e in transceiver._headerExtensions if e.uri == rtp.AUDIO_LEVEL_URI), 0
-        )
+        level_id = self._extension_id(transceiver, rtp.AUDIO_LEVEL_URI)
 
         def on_rtp(plain: bytes) -> None:
             try:
@@ -324,6 +382,25 @@ class Room:
             if rtc_internals.count_received(receiver, packet):
                 participant.rx_fast += 1
                 self._arrived(participant, "audio", sends, packet)
+
+        return on_rtp
+
+    def _video_handler(self, participant: Participant, transceiver: RTCRtpTransceiver) -> Any:
+        sends = transceiver is participant.transceivers["video"][0]
+        receiver = transceiver.receiver
+        abs_id = self._extension_id(transceiver, rtp.ABS_SEND_TIME_URI)
+        receive = rtc_internals.receive_video
+        arrival_ms = rtc_internals.arrival_ms
+
+        def on_rtp(plain: bytes) -> None:
+            try:
+                packet = rtp.parse(plain, 0, abs_id)
+            except ValueError:
+                return
+            forwarded = receive(receiver, packet, arrival_ms())
+            if forwarded is not None:
+                participant.rx_fast += 1
+                self._arrived(participant, "video", sends, forwarded)
 
         return on_rtp
 
@@ -370,6 +447,7 @@ class Room:
     def _retire(self, forward: Forward) -> None:
         """Stop ``forward``; remember it as the last stream on its target, so whatever that
         slot carries next continues its numbering."""
+        forward.stop()
         self._legs.pop(id(forward.target), None)
         for forwards in self._forwards.values():
             if forward in forwards:
@@ -490,6 +568,8 @@ class Room:
             self._pending.clear()
             self._owner_of.clear()
             self.held.clear()
+            for task in self._keyframe_asks:
+                task.cancel()
 
 
 def _parse_candidate(

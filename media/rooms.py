@@ -8,7 +8,14 @@ Group rooms (``is_group(room_id)``: a voice room of a host and its members) are 
 participant instead: ``on_participant(room_id, user_id, alive)`` on each change of one
 participant's liveness, and ``on_participant_lost(room_id, user_id)`` once when one has not been
 alive for ``lost_s``.  Who is billed and who must go is the voice rooms' rule, not the relay's;
-``hold`` and ``leave`` act on one participant without touching the others."""
+``hold`` and ``leave`` act on one participant without touching the others.
+
+Safety windows (``media.evidence``): each 1:1 call's room keeps its participants' windows while
+it runs; when it closes they stay in memory ``after_call_s`` (10 minutes: a report may come that
+late) and are then dropped.  ``snapshot(call_id)`` is what a report seals.
+
+A 1:1 call's room counts who spoke when (``media.talk``); when it closes, ``on_talk(call_id,
+{user: (origin_ms, voiced share per second)})`` hands that over (``signaling.fair_service``)."""
 
 from __future__ import annotations
 
@@ -18,8 +25,11 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from kernel.clock import Clock, SystemClock
+from media.evidence import WINDOW_S, ParticipantWindow, Snapshot
 from media.ice import IcePolicy
 from media.room import Room, SlotSink
+from media.talk import TalkLog
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +38,7 @@ FlowSink = Callable[[str, bool], Awaitable[None]]
 LostSink = Callable[[str], Awaitable[None]]
 ParticipantSink = Callable[[str, str, bool], Awaitable[None]]
 ParticipantLostSink = Callable[[str, str], Awaitable[None]]
+TalkSink = Callable[[str, dict[str, tuple[int, bytes]]], Awaitable[None]]
 
 
 async def _nothing(*args: object) -> None:
@@ -49,8 +60,16 @@ class Rooms:
         silence_s: float = 10.0,
         lost_s: float = 60.0,
         check_s: float = 0.5,
+        evidence_window_s: float = WINDOW_S,
+        after_call_s: float = 600.0,
+        clock: Clock | None = None,
+        on_talk: TalkSink = _nothing,
+        voiced_dbov: int = 50,
     ) -> None:
         self.ice = ice or IcePolicy()
+        self._clock = clock or SystemClock()
+        self.on_talk = on_talk
+        self._voiced_dbov = voiced_dbov
         self.on_slots = on_slots
         self._rooms: dict[str, Room] = {}
         self._monitors: dict[str, asyncio.Task[None]] = {}
@@ -64,6 +83,11 @@ class Rooms:
         self._silence_s = silence_s
         self._lost_s = lost_s
         self._check_s = check_s
+        self._evidence_window_s = evidence_window_s
+        self._after_call_s = after_call_s
+        #: windows of ended calls: call → (when they go, when the call ended, windows), in
+        #: monotonic seconds; oldest first
+        self._ended: dict[str, tuple[float, float, list[ParticipantWindow]]] = {}
 
     def serve_groups(
         self,
@@ -90,10 +114,25 @@ class Rooms:
                 if len(self._rooms) >= MAX_ROOMS:
                     raise RuntimeError("this process holds as many media rooms as it can")
                 kinds = ("audio", "video") if mode == "video" else ("audio",)
-                room = self._rooms[call_id] = Room(
-                    call_id, kinds, self.ice, on_slots=self._slot_sink(call_id)
+                group = self.is_group(call_id)
+                talk = (
+                    None
+                    if group
+                    else TalkLog(
+                        self._clock.monotonic,
+                        int(self._clock.now().timestamp() * 1000),
+                        self._voiced_dbov,
+                    )
                 )
-                watch = self._monitor_group if self.is_group(call_id) else self._monitor
+                room = self._rooms[call_id] = Room(
+                    call_id,
+                    kinds,
+                    self.ice,
+                    on_slots=self._slot_sink(call_id),
+                    evidence_window_s=None if group else self._evidence_window_s,
+                    talk=talk,
+                )
+                watch = self._monitor_group if group else self._monitor
                 self._monitors[call_id] = asyncio.create_task(
                     watch(room), name=f"media-monitor-{call_id}"
                 )
@@ -202,6 +241,53 @@ class Rooms:
                 await monitor
         if room is not None:
             await room.close()
+            self._keep_ended(call_id, list(room.windows.values()))
+            if room.talk is not None:
+                try:
+                    await self.on_talk(call_id, room.talk.traces())
+                except Exception:
+                    log.exception("media_talk_sink_failed", call_id=call_id)
+
+    # -- safety windows ------------------------------------------------------------------------
+
+    def _keep_ended(self, call_id: str, windows: list[ParticipantWindow]) -> None:
+        loop = asyncio.get_running_loop()
+        self._drop_ended(loop.time())
+        if not windows:
+            return
+        self._ended.pop(call_id, None)
+        while len(self._ended) >= MAX_ROOMS:
+            self._ended.pop(next(iter(self._ended)))
+        now = loop.time()
+        self._ended[call_id] = (now + self._after_call_s, now, windows)
+        loop.call_later(self._after_call_s, self._drop_ended_now)
+
+    def _drop_ended_now(self) -> None:
+        self._drop_ended(asyncio.get_running_loop().time())
+
+    def _drop_ended(self, now: float) -> None:
+        for call_id, (until, _, _) in list(self._ended.items()):
+            if until <= now:
+                del self._ended[call_id]
+
+    def snapshot(self, call_id: str) -> list[Snapshot] | None:
+        """The safety windows of ``call_id``: running, or ended less than ``after_call_s`` ago
+        (None: this process keeps nothing of it)."""
+        room = self._rooms.get(call_id)
+        if room is not None and room.windows:
+            return room.snapshot()
+        now = asyncio.get_running_loop().time()
+        self._drop_ended(now)
+        ended = self._ended.get(call_id)
+        if ended is None:
+            return None
+        _, ended_s, windows = ended
+        return [w.snapshot(ended_s) for w in windows]  # the last 2 minutes of the call
+
+    def evidence_bytes(self) -> int:
+        """What the safety windows hold now, running calls and ended ones together."""
+        live = sum(w.held_bytes() for r in self._rooms.values() for w in r.windows.values())
+        return live + sum(w.held_bytes() for _, _, ws in self._ended.values() for w in ws)
 
     async def close_all(self) -> None:
         for call_id in list(self._rooms):

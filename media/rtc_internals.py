@@ -9,19 +9,31 @@ name mangling, hence ``getattr``/``setattr`` with string names.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aioice.ice
 import aiortc
 import pylibsrtp
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
-from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.codecs import is_rtx
+from aiortc.rtcdtlstransport import RTCDtlsTransport, RtpRouter
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtcrtpreceiver import StreamStatistics
-from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTP_HISTORY_SIZE,
+    RtcpPsfbPacket,
+    RtpPacket,
+    pack_remb_fci,
+    unpack_remb_fci,
+)
+
+from media.rtp import Light
 
 SUPPORTED_AIORTC = "1.16.0"
 
@@ -29,6 +41,12 @@ _JITTER = "_RTCRtpReceiver__jitter_buffer"
 _CODECS = "_RTCRtpReceiver__codecs"
 _REMOTE_STREAMS = "_RTCRtpReceiver__remote_streams"
 _HISTORY = "_RTCRtpSender__rtp_history"
+_RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
+_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
+_NACKS = "_RTCRtpReceiver__nack_generator"
+_RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+#: aiortc's clock (``aiortc.clock.current_ms``) counts milliseconds from the NTP epoch
+_NTP_EPOCH_OFFSET_S = 2_208_988_800
 _SR_FIELDS = (
     "_RTCRtpSender__ntp_timestamp",
     "_RTCRtpSender__rtp_timestamp",
@@ -53,6 +71,7 @@ def check() -> None:
         raise AiortcDrift("RTCRtpReceiver._handle_rtp_packet changed its signature")
     for owner, name in (
         (RTCRtpReceiver, "_send_rtcp_pli"),
+        (RTCRtpReceiver, "_send_rtcp"),
         (RTCRtpSender, "_handle_rtcp_packet"),
         (RTCRtpSender, "_retransmit"),
         (RTCDtlsTransport, "_send_rtp"),
@@ -80,14 +99,35 @@ def check() -> None:
         raise AiortcDrift("aioice's Connection no longer keeps its nominated pairs")
     if "def datagram_received" not in inspect.getsource(aioice.ice.StunProtocol):
         raise AiortcDrift("aioice's StunProtocol no longer receives datagrams itself")
+    _check_remb()
     receiver_init = inspect.getsource(RTCRtpReceiver.__init__)
-    for name in (_CODECS, _REMOTE_STREAMS):
+    handle_rtp = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    for name in (_CODECS, _REMOTE_STREAMS, _RTCP_SSRC, _ESTIMATOR, _NACKS, _RTX_SSRC):
         if name.replace("_RTCRtpReceiver", "self.") not in receiver_init:
             raise AiortcDrift(f"RTCRtpReceiver no longer has {name}")
+    if not callable(getattr(RTCRtpReceiver, "_send_rtcp_nack", None)):
+        raise AiortcDrift("RTCRtpReceiver._send_rtcp_nack is gone")
+    # receive_video mirrors these steps of aiortc's receive path
+    for step in ("remote_bitrate_estimator.add(", "unwrap_rtx(", "nack_generator.add(packet)"):
+        if step not in handle_rtp:
+            raise AiortcDrift(f"RTCRtpReceiver._handle_rtp_packet no longer does {step}...)")
     sender_source = inspect.getsource(RTCRtpSender)
     for name in (_HISTORY, *_SR_FIELDS):
         if name.replace("_RTCRtpSender", "") not in sender_source:
             raise AiortcDrift(f"RTCRtpSender no longer has {name}")
+
+
+def _check_remb() -> None:
+    """REMB across the relay (``media.feedback``): aiortc's receiver sends its estimator's REMB
+    through ``self._send_rtcp`` (which the relay rewrites per instance), and its router hands a
+    REMB to the senders whose SSRCs it lists (where the forward reads the subscriber's)."""
+    handle_rtp = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    if "pack_remb_fci" not in handle_rtp or "self._send_rtcp(rtcp_packet)" not in handle_rtp:
+        raise AiortcDrift("RTCRtpReceiver no longer sends its REMB through _send_rtcp")
+    if "unpack_remb_fci" not in inspect.getsource(RtpRouter.route_rtcp):
+        raise AiortcDrift("aiortc's RtpRouter no longer routes REMB to the senders it lists")
+    if "RTCP_PSFB_APP" not in inspect.getsource(RTCRtpSender._handle_rtcp_packet):
+        raise AiortcDrift("RTCRtpSender no longer receives REMB")
 
 
 class _Tap:
@@ -215,17 +255,138 @@ def count_received(receiver: RTCRtpReceiver, packet: Any) -> bool:
     """What aiortc's receiver does with a packet besides decoding it: drop it if the receiver
     is disabled or the payload type unknown; else feed the statistics its receiver reports are
     built from.  Whether the packet is to be used."""
-    if not receiver._enabled:
-        return False
+    return receiver._enabled and _counted(receiver, packet) is not None
+
+
+def _counted(receiver: RTCRtpReceiver, packet: Any) -> Any:
+    """The codec of ``packet``'s payload type, its packet counted in the statistics the
+    receiver reports are built from; None (not counted) for a payload type not negotiated."""
     codec = getattr(receiver, _CODECS).get(packet.payload_type)
     if codec is None:
-        return False
+        return None
     streams = getattr(receiver, _REMOTE_STREAMS)
     stats = streams.get(packet.ssrc)
     if stats is None:
         stats = streams[packet.ssrc] = StreamStatistics(codec.clockRate)
     stats.add(packet)
+    return codec
+
+
+_background: set[asyncio.Future[Any]] = set()
+#: where ``intercept_receiver_remb`` leaves its rewrite on the receiver, for ``receive_video``
+_REMB_REWRITE = "_peiliao_remb_rewrite"
+
+
+def _spawn(coroutine: Coroutine[Any, Any, Any]) -> None:
+    task = asyncio.ensure_future(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+def arrival_ms() -> int:
+    """Now on aiortc's receive clock (``aiortc.clock.current_ms``), without its datetimes."""
+    return int((time.time() + _NTP_EPOCH_OFFSET_S) * 1000)
+
+
+def receive_video(receiver: RTCRtpReceiver, packet: Light, arrival_time_ms: int) -> Light | None:
+    """What aiortc's ``RTCRtpReceiver._handle_rtp_packet`` does with a packet before its jitter
+    buffer, synchronously (its RTCP goes out as tasks): feed the bandwidth estimator (a REMB when
+    it has a new estimate, passed through the relay's rewrite here, so only what the rewrite
+    decides to send becomes a task: aiortc's estimator offers one per packet under overuse),
+    drop the packet if the receiver is disabled or the payload type unknown, keep the
+    statistics, unwrap RTX, and NACK what the sequence numbers say is missing.  The packet to
+    forward (the original of an RTX packet), or None."""
+    if not receiver._enabled:
+        return None
+    estimator = getattr(receiver, _ESTIMATOR)
+    abs_send_time = packet.extensions.abs_send_time
+    if estimator is not None and abs_send_time is not None:
+        remb = estimator.add(
+            abs_send_time=abs_send_time,
+            arrival_time_ms=arrival_time_ms,
+            payload_size=len(packet.payload) + packet.padding_size,
+            ssrc=packet.ssrc,
+        )
+        if remb is not None and getattr(receiver, _RTCP_SSRC) is not None:
+            bitrate, ssrcs = remb
+            rewrite = getattr(receiver, _REMB_REWRITE, None)
+            value = bitrate if rewrite is None else rewrite(bitrate, ssrcs)
+            if value is not None:
+                _spawn(send_remb(receiver, value, ssrcs))
+    codec = _counted(receiver, packet)
+    if codec is None:
+        return None
+    if is_rtx(codec):
+        original_ssrc = getattr(receiver, _RTX_SSRC).get(packet.ssrc)
+        apt = codec.parameters.get("apt")
+        payload = packet.payload
+        if original_ssrc is None or len(payload) < 2 or not isinstance(apt, int):
+            return None
+        if apt not in getattr(receiver, _CODECS):
+            return None
+        packet = Light(
+            apt,
+            packet.marker,
+            int.from_bytes(payload[:2], "big"),
+            packet.timestamp,
+            original_ssrc,
+            payload[2:],
+            packet.extensions.audio_level,
+            abs_send_time,
+        )
+    nacks = getattr(receiver, _NACKS)
+    if nacks is not None and nacks.add(packet):
+        _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nacks.missing)))
+    return packet
+
+
+def intercept_receiver_remb(
+    receiver: RTCRtpReceiver, rewrite: Callable[[int, list[int]], int | None]
+) -> None:
+    """Pass every REMB that ``receiver``'s bitrate estimator sends through ``rewrite(bitrate,
+    ssrcs)``: the bitrate to send instead, or None to send nothing.  Other RTCP goes as it is.
+    ``receive_video`` applies the same rewrite before it sends anything."""
+    setattr(receiver, _REMB_REWRITE, rewrite)
+    original = receiver._send_rtcp
+
+    async def send(packet: Any) -> None:
+        remb = remb_of(packet)
+        if remb is not None:
+            value = rewrite(*remb)
+            if value is None:
+                return
+            packet = RtcpPsfbPacket(
+                fmt=RTCP_PSFB_APP,
+                ssrc=packet.ssrc,
+                media_ssrc=packet.media_ssrc,
+                fci=pack_remb_fci(value, remb[1]),
+            )
+        await original(packet)
+
+    setattr(receiver, "_send_rtcp", send)  # noqa: B010
+
+
+async def send_remb(receiver: RTCRtpReceiver, bitrate: int, ssrcs: list[int]) -> bool:
+    """Send a REMB of ``bitrate`` from ``receiver`` (past ``intercept_receiver_remb``); False
+    when it has no RTCP SSRC yet (not negotiated)."""
+    rtcp_ssrc = getattr(receiver, _RTCP_SSRC)
+    if rtcp_ssrc is None:
+        return False
+    packet = RtcpPsfbPacket(
+        fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0, fci=pack_remb_fci(bitrate, ssrcs)
+    )
+    await RTCRtpReceiver._send_rtcp(receiver, packet)
     return True
+
+
+def remb_of(packet: Any) -> tuple[int, list[int]] | None:
+    """(bitrate, ssrcs) if ``packet`` is a REMB."""
+    if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+        try:
+            return unpack_remb_fci(packet.fci)
+        except ValueError:
+            return None
+    return None
 
 
 async def request_keyframe(receiver: RTCRtpReceiver, media_ssrc: int) -> None:

@@ -1,6 +1,6 @@
 """RTP headers read and written with ``struct`` directly (RFC 3550, one-byte header extensions
 of RFC 8285): what the relay needs per packet, without aiortc's general objects.  On the
-synchronous audio path a packet costs one ``unpack_from`` in and one ``pack`` out.
+synchronous path (audio and video) a packet costs one ``unpack_from`` in and one ``pack`` out.
 """
 
 from __future__ import annotations
@@ -19,12 +19,16 @@ ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
 
 class Levels:
-    """``packet.extensions`` of a ``Light`` packet: only what the relay forwards."""
+    """``packet.extensions`` of a ``Light`` packet: what the relay forwards (the audio level)
+    and what the receive side's bandwidth estimator reads (abs-send-time)."""
 
-    __slots__ = ("audio_level",)
+    __slots__ = ("abs_send_time", "audio_level")
 
-    def __init__(self, audio_level: tuple[bool, int] | None) -> None:
+    def __init__(
+        self, audio_level: tuple[bool, int] | None, abs_send_time: int | None = None
+    ) -> None:
         self.audio_level = audio_level
+        self.abs_send_time = abs_send_time
 
 
 class Light:
@@ -33,6 +37,7 @@ class Light:
     __slots__ = (
         "extensions",
         "marker",
+        "padding_size",
         "payload",
         "payload_type",
         "sequence_number",
@@ -49,6 +54,8 @@ class Light:
         ssrc: int,
         payload: bytes,
         audio_level: tuple[bool, int] | None,
+        abs_send_time: int | None = None,
+        padding_size: int = 0,
     ) -> None:
         self.payload_type = payload_type
         self.marker = marker
@@ -56,15 +63,18 @@ class Light:
         self.timestamp = timestamp
         self.ssrc = ssrc
         self.payload = payload
-        self.extensions = Levels(audio_level)
+        self.extensions = Levels(audio_level, abs_send_time)
+        self.padding_size = padding_size
 
 
-#: a packet as the relay handles it: aiortc's (video, aiortc's path) or ``Light`` (audio)
+#: a packet as the relay handles it: aiortc's (the first packets of a stream, which take
+#: aiortc's path until its router knows the SSRC) or ``Light`` (the synchronous path)
 AnyRtp = RtpPacket | Light
 
 
-def parse(data: bytes, audio_level_id: int = 0) -> Light:
-    """Read a decrypted RTP packet; ``ValueError`` if it is not one."""
+def parse(data: bytes, audio_level_id: int = 0, abs_send_time_id: int = 0) -> Light:
+    """Read a decrypted RTP packet; ``ValueError`` if it is not one.  The audio level and the
+    abs-send-time are read when their extension ids are given."""
     if len(data) < 12:
         raise ValueError("RTP packet too short")
     first, second, seq, ts, ssrc = HEADER.unpack_from(data)
@@ -72,6 +82,7 @@ def parse(data: bytes, audio_level_id: int = 0) -> Light:
         raise ValueError("not RTP version 2")
     pos = 12 + 4 * (first & 0x0F)
     level: tuple[bool, int] | None = None
+    abs_send_time: int | None = None
     if first & 0x10:
         if len(data) < pos + 4:
             raise ValueError("RTP extension header truncated")
@@ -80,7 +91,7 @@ def parse(data: bytes, audio_level_id: int = 0) -> Light:
         end = pos + 4 * words
         if end > len(data):
             raise ValueError("RTP extension truncated")
-        if profile == ONE_BYTE_PROFILE and audio_level_id:
+        if profile == ONE_BYTE_PROFILE and (audio_level_id or abs_send_time_id):
             i = pos
             while i < end:
                 x = data[i]
@@ -90,17 +101,23 @@ def parse(data: bytes, audio_level_id: int = 0) -> Light:
                 xid = x >> 4
                 if xid == 15:
                     break
-                if xid == audio_level_id and i + 1 < end:
+                if xid == audio_level_id != 0 and i + 1 < end:
                     v = data[i + 1]
                     level = (v & 0x80 == 0x80, v & 0x7F)
+                elif xid == abs_send_time_id != 0 and i + 3 < end and x & 0x0F == 2:
+                    abs_send_time = int.from_bytes(data[i + 1 : i + 4], "big")
                 i += 2 + (x & 0x0F)
         pos = end
     stop = len(data)
+    padding = 0
     if first & 0x20:
-        stop -= data[-1]  # padding
+        padding = data[-1]
+        stop -= padding
         if stop < pos:
             raise ValueError("RTP padding longer than the packet")
-    return Light(second & 0x7F, second >> 7, seq, ts, ssrc, data[pos:stop], level)
+    return Light(
+        second & 0x7F, second >> 7, seq, ts, ssrc, data[pos:stop], level, abs_send_time, padding
+    )
 
 
 class Writer:

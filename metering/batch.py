@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import structlog
@@ -36,6 +36,7 @@ from metering import accounts, billing_clock
 from metering.billing_clock import CaptureMinute, Meter, ReserveMinute
 from metering.commission import split
 from metering.errors import SessionEnded, SessionNotFound
+from metering.figures import sessions_earned
 from metering.funding import fund
 from metering.holds import budget_month, hold_id
 from metering.service import (
@@ -176,7 +177,12 @@ async def tick_batch(service: MeteringService, session_ids: list[str]) -> BatchR
                 ),
                 changes,
             )
-        views = _views(changes, {r.id: r for r in rows}, figures)
+        by_id = {r.id: r for r in rows}
+        # the companion's side of the meter: what the session has earned them so far
+        figures.earned = await sessions_earned(
+            s, {c["sid"]: by_id[c["sid"]].companion_id for c in changes}
+        )
+        views = _views(changes, by_id, figures)
         for c in candidates:
             view = views[c.row.id]
             notices = (Notice("low_balance", now_ms),) if view.low_balance else ()
@@ -203,6 +209,8 @@ class _Figures:
     caps: dict[str, Any]
     committed: dict[str, int]
     had_budget_row: frozenset[str] = frozenset()
+    #: each changed session's earnings for its companion so far (read after the writes)
+    earned: dict[str, int] = field(default_factory=dict)
 
 
 async def _fund(
@@ -478,6 +486,9 @@ def _views(
             committed_fen=figures.committed.get(cust, 0),
             # a running session's pending holds are the minutes reserved but not captured
             held_ahead=max(0, int(meter["reserved"]) - int(meter["captured"])),
+            # the batch funds cash minutes only: each held minute holds the rate
+            held_fen=max(0, int(meter["reserved"]) - int(meter["captured"])) * r.rate_fen_per_min,
+            earned_fen=figures.earned.get(r.id, 0),
         )
     return views
 

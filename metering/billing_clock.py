@@ -235,6 +235,19 @@ def connected_ms(meter: Meter, until_ms: int) -> int:
     return total
 
 
+def connected_intervals(meter: Meter, until_ms: int) -> list[tuple[int, int]]:
+    """The connected stretches [start, end) of wall-clock time up to ``until_ms``: what each
+    billed minute covered (``signaling.fairness`` judges minutes by them)."""
+    out: list[tuple[int, int]] = []
+    for start, end in _intervals(meter):
+        if start >= until_ms:
+            break
+        stop = until_ms if end is None else min(end, until_ms)
+        if stop > start:
+            out.append((start, stop))
+    return out
+
+
 def _instant_reaching(meter: Meter, target_ms: int) -> int | None:
     """The first instant at which connected time reaches ``target_ms``, if it does."""
     total = 0

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from metering import holds
+from metering import accounts, holds
 from store.models import BudgetMonth, Entry, Hold, MeteredSession, MinuteGrant, Transfer
 
 
@@ -76,3 +76,21 @@ async def session_net(s: AsyncSession, session_id: str, account: str) -> int:
         )
     ).scalar_one()
     return int(value)
+
+
+async def sessions_earned(s: AsyncSession, companions: dict[str, str]) -> dict[str, int]:
+    """What each session (``{session_id: companion_id}``) has earned its companion so far,
+    pending and available together: the batch's version of ``session_net`` on the two earning
+    accounts, in one query.  A session's transfers touch only its own companion's accounts."""
+    if not companions:
+        return {}
+    ids = {accounts.earn_pending(c) for c in companions.values()}
+    ids |= {accounts.earn_available(c) for c in companions.values()}
+    rows = await s.execute(
+        select(Transfer.session_id, func.coalesce(func.sum(Entry.amount_fen), 0))
+        .join(Transfer, Transfer.id == Entry.transfer_id)
+        .where(Transfer.session_id.in_(sorted(companions)), Entry.account_id.in_(sorted(ids)))
+        .group_by(Transfer.session_id)
+    )
+    earned = {str(sid): int(total) for sid, total in rows.all()}
+    return {sid: earned.get(sid, 0) for sid in companions}

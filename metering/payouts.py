@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.standing import EarningsFrozen, restricting
 from kernel.clock import Clock
-from metering import accounts
+from metering import accounts, earnings
 from metering.errors import InvalidAmount, WithdrawalRefused
 from metering.ids import TransferId
 from metering.ledger import Ledger, Overdrawn, TransferSpec, legs
@@ -101,6 +101,7 @@ class WithdrawalView:
     amount_fen: int
     status: str
     reason: str | None
+    created_at: datetime | None = None
 
 
 class Payouts:
@@ -113,12 +114,14 @@ class Payouts:
         sealer: Sealer,
         *,
         review_above_fen: int,
+        earnings_hold_s: int = 72 * 3600,
     ) -> None:
         self._db = db
         self._clock = clock
         self._ledger = ledger
         self._provider = provider
         self._sealer = sealer
+        self._earnings_hold_s = earnings_hold_s
         # With manual payouts a person sends the money, so a person reviews every withdrawal.
         self._review_above_fen = -1 if provider.name == "manual" else review_above_fen
 
@@ -169,9 +172,7 @@ class Payouts:
                         now,
                     )
             except Overdrawn as exc:
-                raise WithdrawalRefused(
-                    "insufficient_earnings", "more than your available earnings"
-                ) from exc
+                raise await self._refusal(s, user_id, amount_fen) from exc
             s.add(
                 Withdrawal(
                     id=wid,
@@ -183,8 +184,30 @@ class Payouts:
             )
         log.info("withdrawal_requested", withdrawal_id=wid, amount_fen=amount_fen, review=review)
         if review:
-            return WithdrawalView(wid, amount_fen, "pending_review", None)
+            return WithdrawalView(wid, amount_fen, "pending_review", None, now)
         return await self._pay(wid)
+
+    async def _refusal(self, s: AsyncSession, user_id: str, amount_fen: int) -> WithdrawalRefused:
+        """Why ``amount_fen`` cannot be withdrawn, with the figures to say so: the withdrawable
+        amount, what is pending and when the next part of it becomes withdrawable."""
+        figures = await earnings.balances_of(s, user_id)
+        upcoming = await earnings.releases(s, user_id, self._earnings_hold_s)
+        dated = [r for r in upcoming if r.at is not None]
+        details = {
+            "available_fen": figures.available_fen,
+            "pending_fen": figures.pending_fen,
+            "hold_hours": self._earnings_hold_s // 3600,
+            "next_release_at": dated[0].at.isoformat() if dated and dated[0].at else None,
+            "next_release_fen": dated[0].amount_fen if dated else 0,
+        }
+        if amount_fen <= figures.available_fen + figures.pending_fen:
+            # The money is there, but part of it is still inside the refund hold.
+            return WithdrawalRefused(
+                "earnings_on_hold", "part of this is still pending (refund hold)", **details
+            )
+        return WithdrawalRefused(
+            "insufficient_earnings", "more than your available earnings", **details
+        )
 
     async def decide(
         self, withdrawal_id: str, admin_id: str, approve: bool, reason: str
@@ -205,7 +228,7 @@ class Payouts:
         log.info("withdrawal_decided", withdrawal_id=withdrawal_id, approve=approve)
         if approve:
             return await self._pay(withdrawal_id)
-        return WithdrawalView(w.id, w.amount_fen, w.status, w.reason)
+        return WithdrawalView(w.id, w.amount_fen, w.status, w.reason, w.created_at)
 
     async def _return_funds(self, s: AsyncSession, w: Withdrawal, now: datetime) -> None:
         await self._ledger.post(
@@ -239,7 +262,9 @@ class Payouts:
                 if row.status == "approved":
                     row.status, row.reason = "failed", "payout provider refused; funds returned"
                     await self._return_funds(s, row, now)
-            return WithdrawalView(w.id, w.amount_fen, "failed", "payout provider refused")
+            return WithdrawalView(
+                w.id, w.amount_fen, "failed", "payout provider refused", w.created_at
+            )
         now = self._clock.now()
         async with self._db.writing() as s:
             row = await s.get(Withdrawal, w.id, with_for_update=True)
@@ -259,7 +284,12 @@ class Payouts:
             )
             row.status = "paid"
         log.info("withdrawal_paid", withdrawal_id=w.id, amount_fen=w.amount_fen)
-        return WithdrawalView(w.id, w.amount_fen, "paid", None)
+        return WithdrawalView(w.id, w.amount_fen, "paid", None, w.created_at)
+
+    async def account(self, user_id: str) -> PayoutAccount | None:
+        """The bound payout account (its number only masked), or ``None``."""
+        async with self._db.reading() as s:
+            return await s.get(PayoutAccount, user_id)
 
     async def list(
         self, *, user_id: str | None = None, status: str | None = None, limit: int = 100
@@ -271,4 +301,4 @@ class Payouts:
             stmt = stmt.where(Withdrawal.status == status)
         async with self._db.reading() as s:
             rows = (await s.execute(stmt)).scalars().all()
-        return [WithdrawalView(w.id, w.amount_fen, w.status, w.reason) for w in rows]
+        return [WithdrawalView(w.id, w.amount_fen, w.status, w.reason, w.created_at) for w in rows]

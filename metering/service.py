@@ -78,6 +78,9 @@ class SessionView:
     #: the companion's share of the session so far (after commission and refunds): the
     #: companion's live earnings; never shown to the customer
     earned_fen: int = 0
+    #: money (wallet and promo credit) held for minutes not served yet: out of ``balance_fen``
+    #: until the minute is captured (spent) or released (back in the balance)
+    held_fen: int = 0
 
     def for_customer(self) -> dict[str, Any]:
         """The live spend a customer's devices are sent (a call's or a voice-room seat's)."""
@@ -87,6 +90,7 @@ class SessionView:
             "billed_minutes": self.billed_minutes,
             "charged_fen": self.charged_fen,
             "balance_fen": self.balance_fen,
+            "held_fen": self.held_fen,
             "package_minutes": self.package_minutes,
             "minutes_left": self.minutes_left,
             "low_balance": self.low_balance,
@@ -120,6 +124,7 @@ def live_view(
     committed_fen: int,
     held_ahead: int,
     earned_fen: int = 0,
+    held_fen: int = 0,
 ) -> SessionView:
     """The customer's live view of a session from its figures (pure): minutes left are the
     minutes already held, the package minutes and what money buys within the monthly cap."""
@@ -141,6 +146,7 @@ def live_view(
         low_balance=minutes_left < LOW_BALANCE_MINUTES,
         end_reason=row.end_reason,
         earned_fen=earned_fen,
+        held_fen=held_fen,
     )
 
 
@@ -444,7 +450,7 @@ class MeteringService:
     async def _view(self, s: AsyncSession, row: MeteredSession) -> SessionView:
         now = self._clock.now()
         cust, comp = row.customer_id, row.companion_id
-        bal = await balances(s, [accounts.wallet(cust), accounts.promo(cust)])
+        bal = await balances(s, [accounts.wallet(cust), accounts.promo(cust), accounts.held(cust)])
         cap = await holds.monthly_cap(s, cust)
         return live_view(
             row,
@@ -457,6 +463,8 @@ class MeteringService:
             held_ahead=await figures.held_ahead(s, row.id),
             earned_fen=await figures.session_net(s, row.id, accounts.earn_pending(comp))
             + await figures.session_net(s, row.id, accounts.earn_available(comp)),
+            # one open meter per customer: their held money is this session's
+            held_fen=bal[accounts.held(cust)],
         )
 
     async def budget(self, user_id: str) -> tuple[int | None, int]:

@@ -44,8 +44,15 @@ async def refund(
         raise RefundTooLarge(refundable_fen=refundable)
     # Every cash minute of a session has the same price and split, so the per-minute
     # split is the proportion in which platform and companion received the money.
+    # Cumulative, so that partial refunds add up to exactly each share: the platform gives back
+    # floor(refunded so far × its share) less what it already gave back (rounding each refund
+    # on its own took 119 + 0 of a 120-fen commission back for refunds of 399 and 1 fen).
     per_minute = split(row.rate_fen_per_min, row.commission_bp)
-    platform_part = amount_fen * per_minute.platform_fen // row.rate_fen_per_min
+
+    def platform_of(refunded_fen: int) -> int:
+        return refunded_fen * per_minute.platform_fen // row.rate_fen_per_min
+
+    platform_part = platform_of(row.refunded_fen + amount_fen) - platform_of(row.refunded_fen)
     companion_part = amount_fen - platform_part
     # Promo credit this session still holds: spent minus already refunded.
     promo_net = -await session_net(s, row.id, accounts.promo(row.customer_id))

@@ -42,6 +42,7 @@ def setup(app: web.Application, *, payments: PaymentProvider, payouts: PayoutPro
         payouts,
         Sealer(settings.secret_key),
         review_above_fen=settings.withdraw_review_above_fen,
+        earnings_hold_s=settings.earnings_hold_s,
     )
     kinds = app[SESSION_KINDS] = SessionKinds()
     batcher = TickBatcher(metering)

@@ -1,14 +1,13 @@
 """HTTP adapter for the customer's money: the wallet and its budget cap, top-ups with the payment
-provider (its signed notifications, the dev sandbox gateway), and statements of spending and
-earnings.  ``funds_arrived`` resumes sessions paused for lack of money once some arrives."""
+provider (its signed notifications, the dev sandbox gateway).  Statements are in
+``statement_routes``.  ``funds_arrived`` resumes sessions paused for lack of money once some
+arrives."""
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import timedelta
+from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -19,8 +18,8 @@ from kernel.errors import NotFound
 from kernel.http.access import ANYONE, USERS, access
 from kernel.http.api import Api, Call
 from kernel.http.models import Strict, Within
-from kernel.keys import SETTINGS
-from metering import accounts
+from kernel.keys import CLOCK, SETTINGS
+from metering import accounts, statement
 from metering.errors import (
     InvalidAmount,
     OrderNotFound,
@@ -31,9 +30,10 @@ from metering.errors import (
 from metering.keys import METERING, PROVIDER, RUNNER, WALLETS
 from metering.ledger import balances
 from metering.payments import PaidNotice, Sandbox
+from metering.periods import month_label, periods
 from metering.wallet import MAX_TOPUP_FEN, MIN_TOPUP_FEN
 from store.keys import DB
-from store.models import Entry, MeteredSession, PaymentOrder, Transfer
+from store.models import MeteredSession, PaymentOrder
 from store.models.bookings import Booking
 
 api = Api()
@@ -46,7 +46,17 @@ class WalletOut(BaseModel):
     #: held for bookings not yet started (each booking's own hold account)
     booked_fen: int
     monthly_cap_fen: int | None
+    #: what this month (China time) has committed against the cap: cash held or captured,
+    #: minutes held ahead included (the cap's own figure; see ``month_spent_fen`` for spending)
     month_committed_fen: int
+    #: spent this month (China time): the net of this month's statement lines for sessions,
+    #: packages and bookings, refunds included — the same lines ``/api/wallet/statement`` lists
+    month_spent_fen: int
+    #: ``YYYY-MM`` the month figures are for
+    month: str
+    #: this deployment asks for a verified adult real name before a top-up
+    #: (``PEILIAO_REAL_NAME_BEFORE_PAYMENT``; on in prod, off in dev unless set)
+    real_name_required_for_topup: bool
 
 
 class TopupIn(Strict):
@@ -70,24 +80,6 @@ class BudgetIn(Strict):
 
 class OkOut(BaseModel):
     ok: bool = True
-
-
-class StatementQuery(Strict):
-    format: Literal["json", "csv"] = "json"
-    limit: Annotated[int, Field(ge=1, le=1000)] = 200
-
-
-class StatementLine(BaseModel):
-    at: datetime
-    kind: str
-    account: str
-    amount_fen: int
-    session_id: str | None
-    transfer_id: str
-
-
-class StatementOut(BaseModel):
-    lines: list[StatementLine]
 
 
 def _topup_out(
@@ -114,9 +106,11 @@ def _topup_out(
 async def get_wallet(call: Call) -> BaseModel:
     app = call.request.app
     uid = call.user.user_id
-    balance = await app[WALLETS].balance(uid)
     cap, committed = await app[METERING].budget(uid)
-    async with app[DB].reading() as s:
+    # One snapshot: the balances, the bookings' holds and the month's spending agree (a charge
+    # committing between two reads would show in one figure and not the other).
+    async with app[DB].reading(snapshot=True) as s:
+        own = await balances(s, [accounts.wallet(uid), accounts.promo(uid), accounts.held(uid)])
         booking_ids = (
             await s.scalars(
                 select(Booking.id).where(
@@ -125,13 +119,25 @@ async def get_wallet(call: Call) -> BaseModel:
             )
         ).all()
         booked = await balances(s, [accounts.booking_hold(b) for b in booking_ids])
+        now = app[CLOCK].now()
+        month = periods(now).month_start
+        spent = -await statement.net_between(
+            s,
+            statement.customer_scope(uid),
+            statement.SPENDING_KINDS,
+            month,
+            (month + timedelta(days=32)).replace(day=1),
+        )
     return WalletOut(
-        wallet_fen=balance.wallet_fen,
-        promo_fen=balance.promo_fen,
-        held_fen=balance.held_fen,
+        wallet_fen=own[accounts.wallet(uid)],
+        promo_fen=own[accounts.promo(uid)],
+        held_fen=own[accounts.held(uid)],
         booked_fen=sum(booked.values()),
         monthly_cap_fen=cap,
         month_committed_fen=committed,
+        month_spent_fen=spent,
+        month=month_label(now),
+        real_name_required_for_topup=app[SETTINGS].requires_real_name,
     )
 
 
@@ -297,87 +303,3 @@ async def put_budget(call: Call) -> BaseModel:
     body: BudgetIn = call.body
     await call.request.app[METERING].set_monthly_cap(call.user.user_id, body.monthly_cap_fen)
     return OkOut()
-
-
-async def _statement(call: Call, account_ids: list[str]) -> web.StreamResponse:
-    q: StatementQuery = call.query
-    async with call.request.app[DB].reading() as s:
-        rows = (
-            await s.execute(
-                select(
-                    Transfer.created_at,
-                    Transfer.kind,
-                    Entry.account_id,
-                    Entry.amount_fen,
-                    Transfer.session_id,
-                    Transfer.id,
-                )
-                .join(Transfer, Transfer.id == Entry.transfer_id)
-                .where(Entry.account_id.in_(account_ids))
-                .order_by(Entry.id.desc())
-                .limit(q.limit)
-            )
-        ).all()
-    lines = [
-        StatementLine(
-            at=r[0],
-            kind=r[1],
-            account=accounts.kind_of(r[2]),
-            amount_fen=int(r[3]),
-            session_id=r[4],
-            transfer_id=r[5],
-        )
-        for r in rows
-    ]
-    if q.format == "json":
-        return web.json_response(StatementOut(lines=lines).model_dump(mode="json"))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["at", "kind", "account", "amount_fen", "session_id", "transfer_id"])
-    for line in lines:
-        writer.writerow(
-            [
-                line.at.isoformat(),
-                line.kind,
-                line.account,
-                line.amount_fen,
-                line.session_id or "",
-                line.transfer_id,
-            ]
-        )
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": 'attachment; filename="statement.csv"'},
-    )
-
-
-@api.route(
-    "GET",
-    "/api/wallet/statement",
-    access=access(USERS),
-    summary="My spending history (JSON or CSV)",
-    tags=["wallet"],
-    query=StatementQuery,
-    response=StatementOut,
-    alt_response_types=["text/csv"],
-)
-async def wallet_statement(call: Call) -> web.StreamResponse:
-    uid = call.user.user_id
-    return await _statement(call, [accounts.wallet(uid), accounts.promo(uid)])
-
-
-@api.route(
-    "GET",
-    "/api/me/earnings",
-    access=access(USERS),
-    summary="My earnings history (companions; JSON or CSV)",
-    tags=["wallet"],
-    query=StatementQuery,
-    response=StatementOut,
-    alt_response_types=["text/csv"],
-)
-async def earnings_statement(call: Call) -> web.StreamResponse:
-    uid = call.user.user_id
-    return await _statement(call, [accounts.earn_pending(uid), accounts.earn_available(uid)])

@@ -4,6 +4,7 @@ no-op: both are idempotent."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +66,25 @@ class BlockService:
                 )
             ).all()
         return [(r[0], r[1], r[2]) for r in rows]
+
+    async def hidden_among(self, user_id: str, others: Sequence[str]) -> set[str]:
+        """Those of ``others`` blocked either way with ``user_id`` (one query: a room's chat
+        is not delivered between them)."""
+        rest = [o for o in others if o != user_id]
+        if not rest:
+            return set()
+        async with self._db.reading() as s:
+            rows = (
+                await s.execute(
+                    select(Block.blocker_id, Block.blocked_id).where(
+                        or_(
+                            and_(Block.blocker_id == user_id, Block.blocked_id.in_(rest)),
+                            and_(Block.blocked_id == user_id, Block.blocker_id.in_(rest)),
+                        )
+                    )
+                )
+            ).all()
+        return {b if a == user_id else a for a, b in rows}
 
     async def between(self, a: str, b: str) -> bool:
         """Whether either of ``a`` and ``b`` blocked the other (``signaling.calls.Blocks``)."""

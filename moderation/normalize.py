@@ -71,6 +71,9 @@ TEN = "十"
 TENS = {"十": TEN, "拾": TEN}
 
 # Letters that render like Latin ones (Unicode TR 39 confusables, the ones used in practice).
+# Characters OpenCC keeps that chat uses for a common one: the polite 您 and Taiwan's 妳 for 你,
+# 砲 for 炮 (round 7).
+VARIANTS = {"您": "你", "妳": "你", "祢": "你", "砲": "炮"}
 CONFUSABLES = {
     "а": "a",
     "в": "b",
@@ -117,6 +120,7 @@ def _canonical(c: str) -> str:
             out.append(DROP)
             continue
         ch = SIMPLIFIED.get(ch, ch)
+        ch = VARIANTS.get(ch, ch)
         ch = CHINESE_DIGITS.get(ch) or TENS.get(ch) or CONFUSABLES.get(ch) or ch
         if not ch.isascii() and unicodedata.category(ch) == "No":
             value = unicodedata.numeric(ch, -1)  # ❶ ➀ ⓫: digits NFKC leaves alone
@@ -156,11 +160,12 @@ TABLE = _build_table()
 _TEN_BY_DIGIT = re.compile(r"[0-9]十|十[0-9]")
 # What may be dropped between two Chinese characters: spaces, light punctuation and emoji (but
 # not the emoji that stand for a word).  Commas, full stops, ! and ? are real breaks and stay.
-WORD_EMOJI = "🧧🐧💚🔫"  # 红包, QQ, WeChat, 炮
+WORD_EMOJI = "🧧🐧💚🔫✈🍆🍑"  # 红包, QQ, WeChat, 炮, Telegram; 🍆 and 🍑 (round 7)
 _GAP_CHARS = r" .*~·•_/\\\-\u2190-\u2bff\U0001f000-\U0001faff"
 _GAP_CHAR = f"(?![{WORD_EMOJI}])[{_GAP_CHARS}]"
 _CJK_GAP = re.compile(f"[\u4e00-\u9fff](?:{_GAP_CHAR})+[\u4e00-\u9fff]")
 _GAP = re.compile(_GAP_CHAR)
+_ANY_GAP = re.compile(f"[{_GAP_CHARS}]")  # a plain class: re scans for it in C, fast
 
 
 _PATTERN_TABLE = str.maketrans({**CHINESE_DIGITS, **TENS})
@@ -197,7 +202,9 @@ def normalize(text: str) -> Normalized:
     out = text.translate(TABLE)
     n = len(text)
     if len(out) == n and DROP not in out:
-        if not (TEN in out and _TEN_BY_DIGIT.search(out)) and not _CJK_GAP.search(out):
+        if not (TEN in out and _TEN_BY_DIGIT.search(out)) and not (
+            _ANY_GAP.search(out) and _CJK_GAP.search(out)
+        ):
             return Normalized(out, n)
         chars, origin = list(out), list(range(n))
     else:

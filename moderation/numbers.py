@@ -48,7 +48,17 @@ _BENIGN = re.compile(
 # 16–19 digit order number from being read as a card.
 _PHONE_CUE = re.compile(r"(?:电话|手机|座机|号码|tel|call|打给我|拨打)[^0-9]{0,4}$")
 _ORDER_CUE = re.compile(r"(?:订单|单号|运单|快递|物流|流水|交易号|编号|工号|学号)[^0-9]{0,6}$")
-_CUE_WINDOW = 12  # characters before a run searched for a cue
+# Next to a run (before or after it): a card or ID cue lets a number of that shape count without
+# its checksum.  Real numbers pass Luhn and GB 11643, but people retype, misremember and make
+# numbers up ("卡号 6222 0212 3456 7890 123"); with the cue said, the checksum adds nothing, while
+# a bare number that fails it is left alone (order numbers, scores, long ids).
+_CARD_CUE = re.compile(
+    r"(?:卡|银行|[工建农招中交浦兴]行|开户|账号|帐号|账户|帐户|收款|card)[^0-9]{0,6}$"
+)
+_ID_CUE = re.compile(r"(?:身份证|证件|身份号|sfz|身份|实名)[^0-9]{0,8}$")
+_CARD_CUE_AFTER = re.compile(r"^[^0-9\n]{0,8}?(?:卡号|银行卡|卡$|的卡|张卡)")
+_ID_CUE_AFTER = re.compile(r"^[^0-9\n]{0,8}?(?:身份证|证件号)")
+_CUE_WINDOW = 14  # characters before a run searched for a cue
 _SHORTEST, _LONGEST = 7, 19  # digits in a number looked for (local landline, bank card)
 
 
@@ -100,18 +110,42 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
-def _classify(d: str, phone_cue: bool, order_cue: bool) -> str | None:
+def id_card_shaped(number: str) -> bool:
+    """18 characters laid out as an ID number (region 1–8…, a birth year 19xx/20xx, a month and
+    a day in range), whatever its check character."""
+    if len(number) != 18 or not number[:17].isdigit() or number[0] in "09":
+        return False
+    month, day = int(number[10:12]), int(number[12:14])
+    return number[6:8] in ("19", "20") and 1 <= month <= 12 and 1 <= day <= 31
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    phone: bool = False
+    order: bool = False
+    card: bool = False
+    id_card: bool = False
+
+
+_NO_CUES = _Cues()
+
+
+def _classify(d: str, cues: _Cues) -> str | None:
     n = len(d)
     if d[-1] == "x":
-        return "id_card" if n == 18 and id_card_valid(d) else None
+        if n == 18 and (id_card_valid(d) or (cues.id_card and id_card_shaped(d))):
+            return "id_card"
+        return None
     if n == 11:
-        if d[0] == "1" and d[1] in "3456789":
+        if d[0] == "1" and (d[1] in "3456789" or cues.phone):
             return "phone"
         return "phone" if _landline(d) else None
-    if n == 18 and id_card_valid(d):
+    if n == 18 and (id_card_valid(d) or (cues.id_card and id_card_shaped(d))):
         return "id_card"
     if 16 <= n <= 19:
-        if d[0] in "345689" and not order_cue and luhn_valid(d):
+        if cues.order:
+            return None
+        if cues.card or (d[0] in "345689" and luhn_valid(d)):
             return "bank_card"
         return None
     if n == 13 and d.startswith("86") and d[2] == "1" and d[3] in "3456789":
@@ -121,7 +155,7 @@ def _classify(d: str, phone_cue: bool, order_cue: bool) -> str | None:
     if n in (10, 12):
         return "phone" if _landline(d) else None
     if n in (7, 8):
-        return "phone" if phone_cue and d[0] in "23456789" else None
+        return "phone" if cues.phone and d[0] in "23456789" else None
     return None
 
 
@@ -161,8 +195,13 @@ def scan_numbers(text: str) -> tuple[list[NumberHit], list[Run]]:
             continue
         d = "".join(digits)
         before = text[max(0, m.start() - _CUE_WINDOW) : m.start()]
-        phone_cue = bool(_PHONE_CUE.search(before))
-        order_cue = bool(_ORDER_CUE.search(before))
+        after = text[m.end() : m.end() + _CUE_WINDOW] if n >= 16 else ""
+        cues = _Cues(
+            phone=bool(_PHONE_CUE.search(before)),
+            order=bool(_ORDER_CUE.search(before)),
+            card=n >= 16 and bool(_CARD_CUE.search(before) or _CARD_CUE_AFTER.search(after)),
+            id_card=n >= 17 and bool(_ID_CUE.search(before) or _ID_CUE_AFTER.search(after)),
+        )
         ends = [*starts[1:], n]
         consumed = 0
         found = False
@@ -173,13 +212,70 @@ def scan_numbers(text: str) -> tuple[list[NumberHit], list[Run]]:
                 e = ends[k]
                 if e - s < _SHORTEST:
                     break
-                whole = s == 0 and e == n  # a cue before the run speaks for all of it
-                category = _classify(d[s:e], phone_cue and whole, order_cue and s == 0)
+                # a phone cue speaks for the whole run; the other cues for its first number
+                category = _classify(
+                    d[s:e],
+                    _Cues(cues.phone and s == 0 and e == n, cues.order, cues.card, cues.id_card)
+                    if s == 0
+                    else _NO_CUES,
+                )
                 if category:
                     hits.append(NumberHit(category, where[s], where[e - 1] + 1, d[s:e]))
                     consumed = e
                     found = True
                     break
+        if not found and 9 <= n <= 15 and _INTL.search(text, max(0, m.start() - 2), m.start()):
+            hits.append(NumberHit("phone", where[0], where[-1] + 1, d))  # +60 12-345 6789
+            found = True
         if not found and n <= 12:
             runs.append(Run(where[0], where[-1] + 1, d.rstrip("x")))
     return hits, runs
+
+
+_INTL = re.compile(r"\+\s?$")
+# A mobile number told in pieces with words between them (前三位138 中间是8888 后面是0520,
+# 155点3344点6677, 139 两个零 123456, or written backwards): with a phone cue in the text, all
+# its digits read in order (or reversed) make one mobile number.
+_SCATTER_CUE = re.compile(
+    r"电话|手机|号码|号是|我号|我的号|打我|打给我|call|tel|尾号|前[0-9]位|后[0-9]位|前面是|后面是|倒过来"
+    r"|打这个|拨这个|打这|拨打"
+)
+_NOT_PIECE = re.compile(
+    r"(?:前|后|最后|中间|末)?[0-9]位|([2-9])个([0-9])|(?<![0-9])1(?=[下些起样直定般会])"
+)
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_PINYIN = {"ling": "0", "yao": "1", "yi": "1", "er": "2", "san": "3", "si": "4", "wu": "5"}
+_PINYIN |= {"liu": "6", "qi": "7", "ba": "8", "jiu": "9"}
+_PINYIN_DIGIT = re.compile(r"(?<![a-z])(?:" + "|".join(_PINYIN) + r")(?![a-z])")
+
+
+def scattered_phone(text: str) -> NumberHit | None:
+    """A mobile number whose digits are scattered through a text that names a phone (see
+    above), or ``None``."""
+    if not _SCATTER_CUE.search(text):
+        return None
+    if len(_PINYIN_DIGIT.findall(text)) >= 7:  # yao san liu ling …: each word as its digit
+        text = _PINYIN_DIGIT.sub(lambda m: _PINYIN[m.group()].ljust(len(m.group())), text)
+    digits: list[str] = []
+    where: list[int] = []
+    pos = 0
+    for m in _NOT_PIECE.finditer(text):
+        _digits_in(text, pos, m.start(), digits, where)
+        if m.group(1):  # 2个0: two zeros
+            digits.extend(m.group(2) * int(m.group(1)))
+            where.extend([m.start()] * int(m.group(1)))
+        pos = m.end()
+    _digits_in(text, pos, len(text), digits, where)
+    if len(digits) != 11:
+        return None
+    d = "".join(digits)
+    if _MOBILE.fullmatch(d) or _MOBILE.fullmatch(d := d[::-1]):
+        return NumberHit("phone", where[0], where[-1] + 1, d)
+    return None
+
+
+def _digits_in(text: str, start: int, end: int, digits: list[str], where: list[int]) -> None:
+    for i in range(start, end):
+        if "0" <= text[i] <= "9":
+            digits.append(text[i])
+            where.append(i)

@@ -1,11 +1,17 @@
 """Reports: a user reports another user, optionally one session with them or one message of it,
 with a reason; the report goes to the admin queue with the evidence the server holds (the
 session, the reported message and the messages around it) attached at once, so it survives chat
-retention and cannot be forged by the reporter.  Admins resolve or dismiss with a note.
+retention and cannot be forged by the reporter.  Each report joins a case
+(``moderation.casebook``): admins decide cases, and a case's decision decides its reports.
 
 Rules: only a participant of the session may report it, and only the other participant; a
 message must be the other participant's; reporting the same thing twice returns the first
 report; at most ``MAX_OPEN_PER_REPORTER`` open reports per reporter (a flood protects nobody).
+
+A message of a voice room's chat is reported the same way, the room's id (``vr_…``) in
+``call_id``: by someone who was in the room when it was said (its host, or a member seated then),
+about its sender; the evidence is the room and the messages around it.  A voice room is reported
+by one of its messages (the room alone is not a session between two people).
 
 A review (``reviews``) is reported by anyone logged in but its author: a report whose
 ``call_key`` is the reviewed session and whose ``message_seq`` is ``REVIEW_SEQ`` (-1), the
@@ -26,9 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import Clock
 from kernel.errors import CodedError, DomainError
+from moderation.casebook import attach
 from moderation.errors import UserNotFound
 from store import Database
 from store.models import Call, Message, Report, User
+from store.models.voicerooms import VoiceRoom, VoiceRoomMember, VoiceRoomMessage
 
 REASONS = ("harassment", "contact_request", "offline_meeting", "upselling", "minor", "other")
 #: why a review is reported
@@ -113,6 +121,8 @@ class ReportService:
             raise CodedError("cannot_report_self", "you cannot report yourself")
         if message_seq is not None and call_id is None:
             raise CodedError("invalid_input", "a reported message needs its session (call_id)")
+        if call_id is not None and is_room(call_id) and message_seq is None:
+            raise CodedError("invalid_input", "a voice room is reported by one of its messages")
         key = (reporter_id, target_id, call_id or "", message_seq or 0)
         async with self._db.writing() as s:
             if await s.get(User, target_id) is None:
@@ -143,6 +153,7 @@ class ReportService:
                 status="open",
                 created_at=self._clock.now(),
             )
+            await attach(s, row)
             s.add(row)
             try:
                 await s.flush()
@@ -153,6 +164,8 @@ class ReportService:
     async def _evidence(
         self, s: Any, reporter_id: str, target_id: str, call_id: str, seq: int | None
     ) -> dict[str, Any]:
+        if is_room(call_id):
+            return await _room_evidence(s, reporter_id, target_id, call_id, seq)
         call = await s.get(Call, call_id)
         if call is None:
             raise ReportedSessionNotFound()
@@ -213,11 +226,14 @@ class ReportService:
         if priority not in PRIORITIES:
             raise ValueError(f"priority {priority!r}")
         async with self._db.writing() as s:
-            call = await s.get(Call, call_id)
-            if call is None:
-                raise ReportedSessionNotFound()
-            other = call.companion_id if sender_id == call.customer_id else call.customer_id
-            evidence = await self._evidence(s, other, sender_id, call_id, seq)
+            if is_room(call_id):
+                evidence = await _room_evidence(s, None, sender_id, call_id, seq)
+            else:
+                call = await s.get(Call, call_id)
+                if call is None:
+                    raise ReportedSessionNotFound()
+                other = call.companion_id if sender_id == call.customer_id else call.customer_id
+                evidence = await self._evidence(s, other, sender_id, call_id, seq)
             now = self._clock.now()
             if blocked_text is not None:
                 evidence["blocked"] = {
@@ -238,6 +254,7 @@ class ReportService:
                 created_at=now,
                 priority=priority,
             )
+            await attach(s, row)
             s.add(row)
             return view(row)
 
@@ -273,6 +290,7 @@ class ReportService:
             await _within_open_cap(s, reporter_id)
             row = self._review_report(reporter_id, target_id, session_id, reason, details)
             row.evidence = evidence
+            await attach(s, row)
             s.add(row)
             try:
                 await s.flush()
@@ -293,9 +311,11 @@ class ReportService:
         row = self._review_report(None, target_id, session_id, "auto", ", ".join(categories))
         row.evidence = evidence
         if s is not None:
+            await attach(s, row)
             s.add(row)
             return
         async with self._db.writing() as own:
+            await attach(own, row)
             own.add(row)
 
     def _review_report(
@@ -312,6 +332,16 @@ class ReportService:
             status="open",
             created_at=self._clock.now(),
         )
+
+    async def note_media(self, report_id: str, outcome: str) -> ReportView:
+        """Record what became of the reported call's media evidence (``media``: kept, nothing
+        kept, or reported too late), for the admin who reads the case."""
+        async with self._db.writing() as s:
+            row = await s.get(Report, report_id, with_for_update=True)
+            if row is None:
+                raise ReportNotFound()
+            row.evidence = {**dict(row.evidence), "media": {"outcome": outcome}}
+            return view(row)
 
     async def queue(self, status: str = "open", limit: int = 100) -> list[ReportView]:
         async with self._db.reading() as s:
@@ -366,6 +396,73 @@ class ReportService:
             row.decided_at = self._clock.now()
             row.decision_note = note.strip()
             return view(row)
+
+
+def is_room(call_id: str) -> bool:
+    """A voice room's id (``vr_…``), reported or flagged as a call's is."""
+    return call_id.startswith("vr_")
+
+
+async def _room_evidence(
+    s: AsyncSession, reporter_id: str | None, target_id: str, room_id: str, seq: int | None
+) -> dict[str, Any]:
+    """The room and the messages around message ``seq`` (``target_id``'s), or its last ones
+    when ``seq`` is None (a blocked message, never stored).  A reporter (``None``: automatic
+    moderation) must have been in the room when it was said: its host, or seated then."""
+    room = await s.get(VoiceRoom, room_id)
+    if room is None:
+        raise ReportedSessionNotFound()
+    query = select(VoiceRoomMessage).where(VoiceRoomMessage.room_id == room_id)
+    if seq is not None:
+        reported = await s.scalar(query.where(VoiceRoomMessage.seq == seq))
+        if reported is None or reported.sender_id != target_id:
+            raise CodedError(
+                "message_not_found", "no such message of the reported user in that room"
+            )
+        if reporter_id is not None and reporter_id != room.host_id:
+            seats = (
+                await s.scalars(
+                    select(VoiceRoomMember).where(
+                        VoiceRoomMember.room_id == room_id,
+                        VoiceRoomMember.user_id == reporter_id,
+                    )
+                )
+            ).all()
+            if not any(
+                m.chat_from_seq < seq and (m.left_at is None or m.left_at >= reported.created_at)
+                for m in seats
+            ):
+                raise CodedError(
+                    "not_participant", "only those in the room when it was said may report it"
+                )
+        query = query.where(
+            VoiceRoomMessage.seq >= seq - CONTEXT_MESSAGES,
+            VoiceRoomMessage.seq <= seq + CONTEXT_MESSAGES,
+        )
+    else:
+        query = query.order_by(VoiceRoomMessage.seq.desc()).limit(CONTEXT_MESSAGES * 2)
+    messages = sorted((await s.scalars(query)).all(), key=lambda m: m.seq)
+    return {
+        "room": {
+            "id": room.id,
+            "title": room.title,
+            "status": room.status,
+            "host_id": room.host_id,
+            "created_at": room.created_at.isoformat(),
+            "close_reason": room.close_reason,
+        },
+        "reported_seq": seq,
+        "messages": [
+            {
+                "seq": m.seq,
+                "sender_id": m.sender_id,
+                "text": m.body,
+                "moderation": m.action,
+                "at": m.created_at.isoformat(),
+            }
+            for m in messages
+        ],
+    }
 
 
 async def _within_open_cap(s: AsyncSession, reporter_id: str) -> None:

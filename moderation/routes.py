@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from aiohttp import web
 from pydantic import BaseModel, Field
 
 from accounts.keys import SANCTIONS
@@ -17,7 +19,7 @@ from kernel.http.models import Strict
 from moderation import sanction_routes
 from moderation.blocks import BlockService
 from moderation.errors import CannotBlockSelf, UserNotFound
-from moderation.keys import BLOCKS, REPORTS
+from moderation.keys import BLOCKS, CALL_EVIDENCE, REPORTS
 from moderation.reports import (
     ReportedSessionNotFound,
     ReportNotFound,
@@ -106,7 +108,8 @@ class ReportIn(Strict):
         "harassment", "contact_request", "offline_meeting", "upselling", "minor", "other"
     ]
     details: Annotated[str, Field(max_length=500)] = ""
-    call_id: Annotated[str, Field(pattern=r"^call_[0-9a-f]{32}$")] | None = None
+    #: the session: a call (``call_…``), or a voice room (``vr_…``, with a message of its chat)
+    call_id: Annotated[str, Field(pattern=r"^(call|vr)_[0-9a-f]{32}$")] | None = None
     message_seq: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
 
 
@@ -186,7 +189,20 @@ async def create_report(call: Call) -> BaseModel:
         body.call_id,
         body.message_seq,
     )
+    if report.call_id is not None and "media" not in report.evidence:
+        # A voice/video call: its last two minutes of media are sealed for the admins (or
+        # the outcome says why not).  Committed work: a disconnect must not cut it short.
+        task = asyncio.create_task(_keep_evidence(call.request.app, report))
+        report = await asyncio.shield(task)
     return report_out(report)
+
+
+async def _keep_evidence(app: web.Application, report: ReportView) -> ReportView:
+    assert report.call_id is not None
+    outcome = await app[CALL_EVIDENCE](report.id, report.call_id)
+    if outcome is None:
+        return report
+    return await app[REPORTS].note_media(report.id, outcome)
 
 
 @api.route(

@@ -28,6 +28,10 @@ class ReportOut(BaseModel):
     status: str
     created_at: datetime
     decision_note: str
+    #: a reported voice/video call: what became of the last two minutes of its media —
+    #: ``kept`` (sealed for the admins), ``nothing_kept`` (no media was held),
+    #: ``window_passed`` (reported more than 10 minutes after the call); null otherwise
+    call_evidence: str | None = None
 
 
 def report_out(r: ReportView) -> ReportOut:
@@ -61,4 +65,10 @@ def report_out(r: ReportView) -> ReportOut:
         status=r.status,
         created_at=r.created_at,
         decision_note=r.decision_note,
+        call_evidence=_media_outcome(r),
     )
+
+
+def _media_outcome(r: ReportView) -> str | None:
+    media = r.evidence.get("media")
+    return str(media.get("outcome")) if isinstance(media, dict) else None

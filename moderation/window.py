@@ -29,12 +29,13 @@ class Risk:
     """What one conversation said that matters across senders (times in seconds, any clock;
     ``-inf``: never)."""
 
-    __slots__ = ("_pushes", "age_asked_s", "minor_s", "solicited_s")
+    __slots__ = ("_pushes", "age_asked_s", "minor_s", "solicited_s", "spend_asked_s")
 
     def __init__(self) -> None:
         self.minor_s = float("-inf")  # someone said they are under 18
         self.solicited_s = float("-inf")  # a meeting or sexual content was asked for
         self.age_asked_s = float("-inf")
+        self.spend_asked_s = float("-inf")  # the customer asked about a package or a price
         self._pushes: deque[float] = deque(maxlen=MAX_PUSHES)
 
     def minor_recent(self, now_s: float) -> bool:
@@ -46,11 +47,16 @@ class Risk:
     def age_asked_recent(self, now_s: float) -> bool:
         return now_s - self.age_asked_s <= AGE_QUESTION_S
 
-    def push(self, now_s: float, window_s: float) -> int:
-        """Count an upsell push; how many there were in the last ``window_s``, this one
-        included."""
+    def pushed(self, now_s: float, window_s: float) -> int:
+        """1 if an upsell push was counted in the last ``window_s``, else 0."""
         pushes = self._pushes
-        pushes.append(now_s)
+        return int(bool(pushes) and now_s - pushes[-1] <= window_s)
+
+    def push(self, now_s: float, window_s: float, count: int = 1) -> int:
+        """Count an upsell message pushing ``count`` times; how many pushes there were in the
+        last ``window_s``, these included."""
+        pushes = self._pushes
+        pushes.extend([now_s] * count)
         while pushes and now_s - pushes[0] > window_s:
             pushes.popleft()
         return len(pushes)

@@ -22,20 +22,38 @@ SHUTDOWN_TIMEOUT_S = 3
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from peiliao.app import create_app
-
     settings = settings_from_env()
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers == 0:
+        from peiliao.workers import default_workers
+
+        workers = default_workers()
+    if workers > 1:
+        from peiliao.workers import supervise
+
+        async def check_schema() -> None:  # once, before any worker starts
+            await with_db(settings, require_schema)
+
+        asyncio.run(check_schema())
+        return supervise(settings, workers)
+    from peiliao.workers import die_with_supervisor
+
+    die_with_supervisor()
+    from peiliao.app import create_app
+
     configure_logs(settings)
     try:
         app = create_app(settings)
     except SettingsError as exc:  # a setting a package checks when it is built
         raise SystemExit(f"peiliao: configuration error: {exc}") from None
-    asyncio.run(_serve(app, settings))
+    from kernel.event_loop import run
+
+    run(_serve(app, settings, reuse_port=args.reuse_port), settings.event_loop)
     return 0
 
 
-async def _serve(app: Any, settings: Settings) -> None:
+async def _serve(app: Any, settings: Settings, *, reuse_port: bool = False) -> None:
     """Serve until SIGTERM or SIGINT, then drain *while still serving*: running sessions go on
     (their sockets stay open) for the drain time-out, new ones are refused, then they are ended
     with final billing and the server stops.  (``web.run_app`` would close every connection
@@ -53,7 +71,10 @@ async def _serve(app: Any, settings: Settings) -> None:
     await runner.setup()
     heap = HeapPolicy(settings.gc_full_interval_s)
     await heap.start()  # once the app is built: see peiliao/heap.py
-    await web.TCPSite(runner, settings.host, settings.port).start()
+    await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None).start()
+    from peiliao.workers import tell_supervisor_ready
+
+    tell_supervisor_ready()
     print(
         f"peiliao: serving on http://{settings.host}:{settings.port} (env={settings.env})",
         file=sys.stderr,
@@ -248,6 +269,12 @@ def _add_caller(sub: Any) -> None:
             help="host candidates on 127.0.0.1 only (a server on this machine that offers "
             "loopback candidates, e.g. the test rig)",
         )
+        p.add_argument(
+            "--relay-only",
+            action="store_true",
+            help="media through the server's TURN relay only (iceTransportPolicy relay): "
+            "checks that TURN works; fails if media:config offers no TURN server",
+        )
         p.set_defaults(func=cmd_caller)
 
 
@@ -266,6 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (default PEILIAO_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default PEILIAO_PORT or 8080)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes on this machine (default PEILIAO_WORKERS, or 0: one per core); "
+        "without PEILIAO_REDIS_URL they cooperate through a local broker",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema", description="Database schema commands.")

@@ -7,6 +7,8 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
+from kernel.errors import NotFound
+
 log = structlog.get_logger("peiliao")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,8 @@ CLIENT_ROUTES = (
     "sessions",
     "support",
     "rooms",
+    "welcome",
+    "forbidden",
 )
 
 
@@ -51,10 +55,34 @@ def mount_web_client(app: web.Application, dist_dir: str) -> None:
             )
         return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
 
+    async def unknown_page(request: web.Request) -> web.StreamResponse:
+        """Any other page: the app with a 404 status, so that the client shows its own "no such
+        page" (in the reader's language) while the status stays true for crawlers and tools.
+        A browser gets the page; anything that does not ask for HTML gets the API's JSON."""
+        if not index.is_file() or "text/html" not in request.headers.get("Accept", ""):
+            raise NotFound()
+        return web.FileResponse(index, status=404, headers={"Cache-Control": "no-cache"})
+
     app.router.add_get("/", index_page)
     # The client's own routes (history mode): a reload or a shared link gets the app itself.
     for prefix in CLIENT_ROUTES:
         app.router.add_get(f"/{prefix}", index_page)
         app.router.add_get(f"/{prefix}/{{rest:.*}}", index_page)
-    if (dist / "assets").is_dir():
-        app.router.add_static("/assets", dist / "assets", append_version=False)
+    assets = (dist / "assets").resolve()
+
+    async def asset(request: web.Request) -> web.StreamResponse:
+        """A built file (content-hashed names: cached for good).  A name that is not a file in
+        the folder (missing, a directory, or leading out of it) is the API's ``not_found``:
+        aiohttp's static route answered those with an empty body and no code."""
+        try:
+            path = (assets / request.match_info["name"]).resolve()
+        except (OSError, ValueError):
+            raise NotFound() from None
+        if not path.is_relative_to(assets) or not path.is_file():
+            raise NotFound()
+        return web.FileResponse(path, headers={"Cache-Control": "public, max-age=31536000"})
+
+    app.router.add_get("/assets/{name:.+}", asset)
+    # Last, after every API route: unknown paths outside the API's own prefixes (which keep
+    # their JSON 404 with its code, ``not_found``) and the static files.
+    app.router.add_get(r"/{path:(?!api/|api$|assets/|socket\.io/).*}", unknown_page)

@@ -27,7 +27,7 @@ from store.models.vetting import (
     CompanionProfile,
     CompanionVoiceSample,
 )
-from store.models.voicerooms import VoiceRoom, VoiceRoomMember
+from store.models.voicerooms import VoiceRoom, VoiceRoomMember, VoiceRoomMessage
 
 MAX_EXPORTED = 10_000
 
@@ -79,6 +79,7 @@ async def erase(s: AsyncSession, user_id: str) -> None:
     tickets = select(Ticket.id).where(Ticket.user_id == user_id)
     await s.execute(delete(TicketMessage).where(TicketMessage.ticket_id.in_(tickets)))
     await s.execute(delete(Ticket).where(Ticket.user_id == user_id))
+    await s.execute(delete(VoiceRoomMessage).where(VoiceRoomMessage.sender_id == user_id))
 
 
 def _review(r: Review, user_id: str) -> dict[str, Any]:
@@ -156,6 +157,14 @@ async def export(s: AsyncSession, user_id: str) -> dict[str, Any]:
             .limit(MAX_EXPORTED)
         )
     ).all()
+    said = (
+        await s.scalars(
+            select(VoiceRoomMessage)
+            .where(VoiceRoomMessage.sender_id == user_id)
+            .order_by(VoiceRoomMessage.created_at)
+            .limit(MAX_EXPORTED)
+        )
+    ).all()
     return {
         "companion_applications": [
             {
@@ -223,5 +232,9 @@ async def export(s: AsyncSession, user_id: str) -> dict[str, Any]:
                 "left_at": m.left_at.isoformat() if m.left_at else None,
             }
             for m in rooms
+        ],
+        "voice_room_messages": [
+            {"room_id": m.room_id, "seq": m.seq, "text": m.body, "at": m.created_at.isoformat()}
+            for m in said
         ],
     }

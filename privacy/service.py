@@ -8,12 +8,12 @@ applications, reviews, bookings, appeals, tickets, voice rooms).
 Deletion: refused while a session, a booking, a voice room or an appeal is open, or money is
 left (a wallet or earnings balance: spend or withdraw it first; nobody's money disappears with an
 account).  Otherwise, in one transaction: logins revoked, the avatar and login codes deleted, the
-messages they sent deleted, prices removed (a companion leaves the catalog), the marketplace
-records erased or anonymized (``privacy/marketplace.py``), blocks either way removed, and the
-user row kept but emptied — phone replaced by a meaningless unique placeholder, nickname
-"已注销用户", tags cleared, role ``deleted``.  Ledger entries stay (the books must balance) and are
-linked to an id that no longer identifies anyone.  After the commit every socket of the user,
-on every process, is disconnected (``accounts.revocation``).
+messages they sent and their media kept as call evidence deleted, prices removed (a companion
+leaves the catalog), the marketplace records erased or anonymized (``privacy/marketplace.py``),
+blocks either way removed, and the user row kept but emptied — phone replaced by a meaningless
+unique placeholder, nickname "已注销用户", tags cleared, role ``deleted``.  Ledger entries stay
+(the books must balance) and are linked to an id that no longer identifies anyone.  After the
+commit every socket of the user, on every process, is disconnected (``accounts.revocation``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from store.models import (
     Transfer,
     User,
 )
+from store.models.evidence import CallEvidence
 
 DELETED_NICKNAME = "已注销用户"
 DELETED_ROLE = "deleted"
@@ -212,6 +213,9 @@ class PrivacyService:
             await s.execute(delete(Avatar).where(Avatar.user_id == user_id))
             await s.execute(delete(SmsCode).where(SmsCode.phone == user.phone))
             await s.execute(delete(Message).where(Message.sender_id == user_id))
+            # Their media in reported calls' evidence goes with their messages (the report and
+            # the other participant's media stay for the case).
+            await s.execute(delete(CallEvidence).where(CallEvidence.subject_id == user_id))
             await s.execute(delete(CompanionRate).where(CompanionRate.user_id == user_id))
             await marketplace.erase(s, user_id)
             await s.execute(

@@ -30,7 +30,7 @@ from kernel.events import EventBus
 from metering.errors import SessionEnded, SessionNotFound
 from metering.meters import MeterKind
 from metering.runner import MeteringRunner
-from metering.service import MeteringService, Notice, Update, from_ms, to_ms
+from metering.service import MeteringService, Notice, SessionView, Update, from_ms, to_ms
 from metering.tariff import Mode
 from signaling import lifecycle
 from signaling.call_rows import OPEN, load_view, readable_call, side_of
@@ -108,6 +108,8 @@ class CallService:
         self._events = events
         #: called with (call id, notice kind) for metering's notices (the relay pauses)
         self.on_notice_hooks: list[Callable[[str, str], Awaitable[None]]] = []
+        #: told to both parties when a voice/video call starts (``signaling.call_evidence``)
+        self.safety_notice: dict[str, Any] | None = None
         self._ringing = Ringing(
             db,
             clock,
@@ -327,6 +329,12 @@ class CallService:
                         elif t.owner == self.owner:
                             view = await self._metering.view(t.row_id)
                             self._runner.track(t.row_id, Update(view))
+                        if not text and self.safety_notice is not None:
+                            # Before any media: the last 2 minutes are kept briefly for safety
+                            # reports (``signaling.call_evidence``); both parties are told.
+                            notice = {"call_id": t.row_id, **self.safety_notice}
+                            for user in (t.customer_id, t.companion_id):
+                                await self._emit.to_user(user, "call:safety_notice", notice)
                     case lifecycle.PauseBilling(at_ms):
                         update = await self._metering.media_down(t.row_id, at_ms)
                         await self._deliver(t.row_id, update, t.owner)
@@ -441,27 +449,24 @@ class CallService:
     async def on_update(self, call_id: str, update: Update) -> None:
         """Live spend: the customer sees the full view, the companion the billed minutes and
         what they earned so far."""
-        v = update.view
         try:
             customer_id, companion_id = await self.participants(call_id)
         except CallNotFound:
             return
-        await self._emit.to_user(
-            customer_id,
-            "session:meter",
-            {"call_id": call_id, **v.for_customer()},
-        )
-        await self._emit.to_user(
-            companion_id,
-            "session:meter",
-            {
-                "call_id": call_id,
-                "status": v.status,
-                "rate_fen_per_min": v.rate_fen_per_min,
-                "billed_minutes": v.billed_minutes,
-                "earned_fen": v.earned_fen,
-            },
-        )
+        for_customer, for_companion = _meters(call_id, update.view)
+        await self._emit.to_user(customer_id, "session:meter", for_customer)
+        await self._emit.to_user(companion_id, "session:meter", for_companion)
+
+    async def meter_of(self, call_id: str, user_id: str) -> dict[str, Any] | None:
+        """The call's ``session:meter`` as ``user_id`` sees it now (a page that connects again
+        mid-call shows the spend so far at once), or None when no session bills it yet."""
+        try:
+            customer_id, _companion_id = await self.participants(call_id)
+            view = await self._metering.view(call_id)
+        except (CallNotFound, SessionNotFound):
+            return None
+        for_customer, for_companion = _meters(call_id, view)
+        return for_customer if user_id == customer_id else for_companion
 
     # -- housekeeping (signaling.call_upkeep) -----------------------------------------------------
 
@@ -487,3 +492,15 @@ class CallService:
     async def open_owned(self) -> list[str]:
         """The ringing and active calls this process owns."""
         return await self._upkeep.open_owned()
+
+
+def _meters(call_id: str, v: SessionView) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``session:meter`` for the customer (the full view) and for the companion (the billed
+    minutes and what they earned so far: never the customer's balance)."""
+    return {"call_id": call_id, **v.for_customer()}, {
+        "call_id": call_id,
+        "status": v.status,
+        "rate_fen_per_min": v.rate_fen_per_min,
+        "billed_minutes": v.billed_minutes,
+        "earned_fen": v.earned_fen,
+    }

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from accounts.service import Principal
 from kernel.clock import Clock
@@ -29,10 +29,11 @@ from signaling.lifecycle import Side, Status
 from signaling.limits import RateLimiter
 from signaling.message_batch import MessageWriter
 from signaling.message_batch import message_view as _view
-from signaling.protocol import ChatPageAck, ChatReceiptsAck, ChatTypingAck
+from signaling.protocol import ChatPageAck, ChatReceiptsAck, ChatSendAck, ChatTypingAck
 from store import Database
 from store.models import Call as CallRow
 from store.models import Message
+from store.sweep import delete_in_batches
 
 log = structlog.get_logger(__name__)
 
@@ -56,15 +57,12 @@ class ForReview:
     blocked_text: str | None = None
 
 
-#: who is told of each moderation flag (``moderation.verdict.Verdict.flags``): ``minor``
-#: reminds both sides that minors may not use the platform; ``upsell_banner`` tells the customer
-#: spending is never required; ``sexual_warning`` tells the customer the companion's message was
-#: stopped (each with a one-tap report on the client)
-SAFETY_AUDIENCE: dict[str, Literal["both", "other"]] = {
-    "minor": "both",
-    "upsell_banner": "other",
-    "sexual_warning": "other",
-}
+#: the moderation flags (``moderation.verdict.Verdict.flags``) told as ``chat:safety``, each to
+#: both sides with the sender's id, so that each side reads the words meant for it: ``minor``
+#: reminds both that minors may not use the platform; ``upsell_banner`` tells the customer
+#: spending is never required and ``sexual_warning`` that the companion's message was stopped
+#: (each with a one-tap report), while the companion who sent it is reminded of the rules
+SAFETY_FLAGS = frozenset({"minor", "upsell_banner", "sexual_warning"})
 
 MAX_MESSAGE_CHARS = 2000
 MAX_PAGE = 100
@@ -111,9 +109,11 @@ class ChatService:
         #: called for each message moderation queues for an admin (``ForReview``)
         self.on_review: list[Callable[[ForReview], Awaitable[None]]] = []
 
-    async def send(self, who: Principal, call_id: str, client_id: str, text: str) -> dict[str, Any]:
+    async def send(self, who: Principal, call_id: str, client_id: str, text: str) -> ChatSendAck:
         """Moderate, store and deliver one message; the stored message (a resend returns the
-        first).  Messages are stored in batches (``MessageWriter``)."""
+        first) and the categories moderation found in it (the sender is told why it was
+        masked).  Messages are stored in batches (``MessageWriter``).  Raises
+        ``MessageBlocked`` (``details.categories``) for a message moderation stopped."""
         if not self._limiter.allow(f"chat:{who.user_id}"):
             raise RateLimited("you are sending messages too fast; wait a moment")
         parties = await self._calls.participants(call_id)  # (customer, companion)
@@ -155,7 +155,7 @@ class ChatService:
             await self._queue(
                 ForReview(call_id, who.user_id, view["seq"], verdict.categories, verdict.priority)
             )
-        return view
+        return {"message": view, "categories": list(verdict.categories)}
 
     async def _queue(self, item: ForReview) -> None:
         for hook in self.on_review:
@@ -173,16 +173,14 @@ class ChatService:
         flags: tuple[str, ...],
     ) -> None:
         """``chat:safety`` for each flag moderation raised on a message (``seq``, or ``None``
-        for a blocked one): to both sides, or to the side that did not send it."""
+        for a blocked one), to both sides: ``sender_id`` tells each whose message it was."""
         for flag in flags:
-            audience = SAFETY_AUDIENCE.get(flag)
-            if audience is None:
+            if flag not in SAFETY_FLAGS:
                 log.warning("unknown_safety_flag", flag=flag)
                 continue
-            for user in parties if audience == "both" else (_other(parties, who.user_id),):
-                await self._emit.to_user(
-                    user, "chat:safety", {"call_id": call_id, "seq": seq, "flag": flag}
-                )
+            told = {"call_id": call_id, "seq": seq, "flag": flag, "sender_id": who.user_id}
+            for user in parties:
+                await self._emit.to_user(user, "chat:safety", told)
 
     async def _deliver(self, customer_id: str, companion_id: str, view: dict[str, Any]) -> None:
         for user in (customer_id, companion_id):
@@ -245,24 +243,15 @@ class ChatService:
         keep their own copy of the evidence).  In batches, so no transaction holds the table
         long; how many were deleted."""
         cutoff = self._clock.now() - timedelta(days=older_than_days)
-        total = 0
-        while True:
-            async with self._db.writing() as s:
-                ids = (
-                    await s.scalars(
-                        select(Message.id)
-                        .join(CallRow, CallRow.id == Message.call_id)
-                        .where(Message.created_at < cutoff, CallRow.status == Status.ENDED)
-                        .limit(batch)
-                    )
-                ).all()
-                if ids:
-                    await s.execute(delete(Message).where(Message.id.in_(ids)))
-            total += len(ids)
-            if len(ids) < batch:
-                if total:
-                    log.info("chat_retention_purged", messages=total, days=older_than_days)
-                return total
+        ids = (
+            select(Message.id)
+            .join(CallRow, CallRow.id == Message.call_id)
+            .where(Message.created_at < cutoff, CallRow.status == Status.ENDED)
+        )
+        total = await delete_in_batches(self._db, ids, Message.id, batch)
+        if total:
+            log.info("chat_retention_purged", messages=total, days=older_than_days)
+        return total
 
     async def typing(self, who: Principal, call_id: str) -> ChatTypingAck:
         if not self._limiter.allow(f"typing:{who.user_id}"):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from media.evidence_store import EvidenceStore
 from signaling.calls import CallService
+from signaling.fair_service import FairService
 from signaling.media_route import MediaRoute
 from signaling.server import Signaling, SocketEmitter
 
@@ -15,3 +17,7 @@ CALLS = web.AppKey("calls", CallService)
 EMITTER = web.AppKey("emitter", SocketEmitter)
 #: this process's media relay (``.rooms``) and the route to the process holding a room's media
 MEDIA_ROUTE = web.AppKey("media_route", MediaRoute)
+#: sealed evidence of reported calls (``media.evidence_store``): admins read it, a sweep expires it
+EVIDENCE = web.AppKey("call_evidence_store", EvidenceStore)
+#: fair service: each ended call's judgement and automatic refund (``signaling.fair_service``)
+FAIR = web.AppKey("fair", FairService)

@@ -3,8 +3,10 @@
 A socket lives only as long as its login: a revocation heard from ``accounts.revocation`` (any
 process) ends that login's sockets here (``session:revoked``, then disconnect), and each event
 re-checks the login in the database when its last check is older than
-``PEILIAO_SOCKET_REAUTH_S`` (pub/sub is at-most-once).  ``Signaling`` registers a socket here on
-connect, asks :meth:`Logins.confirm` before each event, and forgets it on disconnect.
+``PEILIAO_SOCKET_REAUTH_S`` (pub/sub is at-most-once); ``refresh`` re-checks every socket's
+login ahead of that, in batches, so events rarely wait for it.  ``Signaling`` registers a
+socket here on connect, asks :meth:`Logins.confirm` before each event, and forgets it on
+disconnect.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from collections.abc import Awaitable, Callable
 import socketio
 import structlog
 
+from accounts.ids import AuthSessionId
 from accounts.revocation import Reason, Revoked
 from accounts.service import AccountService, Principal
+from kernel.coalesce import Coalescer
 from kernel.errors import Unauthenticated
 from kernel.settings import Settings
 
@@ -54,6 +58,8 @@ class Logins:
         self.on_sanctioned: list[Callable[[str], Awaitable[None]]] = []
         #: whether a suspension or ban keeps the user out now (None: no sanctions here)
         self.locked_out: Callable[[str], Awaitable[bool]] | None = None
+        #: the re-checks of many sockets' logins, one query per batch (``kernel.coalesce``)
+        self._checks: Coalescer[AuthSessionId, Principal] = Coalescer(accounts.check_many)
 
     # -- this process's sockets ---------------------------------------------------------------
 
@@ -138,26 +144,55 @@ class Logins:
             who, checked
         ):
             return who
-        started = loop.time()
+        return await self._recheck(sid, who, after_ack=True)
+
+    async def _recheck(self, sid: str, who: Principal, *, after_ack: bool) -> Principal | None:
+        """Ask the database about the socket's login now (coalesced with every other re-check
+        asked meanwhile); end the socket if the login ended or its role changed."""
+        started = asyncio.get_running_loop().time()
         try:
-            fresh = await self._accounts.check(who.session_id)
+            fresh = await self._checks.get(who.session_id)
         except Unauthenticated:
             # A sanction imposed where no message reached us (no Redis, say): the same effect.
             locked = self.locked_out is not None and await self.locked_out(who.user_id)
             await self.end(
-                sid, Reason.SANCTIONED if locked else Reason.SESSION_ENDED, after_ack=True
+                sid, Reason.SANCTIONED if locked else Reason.SESSION_ENDED, after_ack=after_ack
             )
             if locked:
                 await self.sanctioned(who.user_id)
             return None
         if fresh.role is not who.role:
             # The cached principal must not outlive a role change: reconnect to get the new one.
-            await self.end(sid, Reason.ROLE_CHANGED, after_ack=True)
+            await self.end(sid, Reason.ROLE_CHANGED, after_ack=after_ack)
             return None
-        if sid in self._revoked:  # ended while we asked
+        if sid in self._revoked or sid not in self.who:  # ended (or gone) while we asked
             return None
         self._checked[sid] = max(started, self._checked.get(sid, started))
         return who
+
+    async def refresh(self) -> int:
+        """Re-check ahead of their events the logins last checked more than half of
+        ``PEILIAO_SOCKET_REAUTH_S`` ago, all at once (one query per ``kernel.coalesce`` batch):
+        a socket's event then finds its check fresh and does not wait for the database, and a
+        login that ended with no message heard is ended here without waiting for an event.  The
+        bound is unchanged: an event whose check is older than the full interval still asks
+        itself.  Returns how many sockets were re-checked."""
+        now = asyncio.get_running_loop().time()
+        half = self.settings.socket_reauth_s / 2
+        due = [
+            (sid, self.who[sid])
+            for sid, at in list(self._checked.items())
+            if now - at >= half
+            and sid in self.who
+            and sid not in self._revoked
+            and sid not in self._connecting
+        ]
+        if due:
+            await asyncio.gather(
+                *(self._recheck(sid, who, after_ack=False) for sid, who in due),
+                return_exceptions=True,
+            )
+        return len(due)
 
     async def end(self, sid: str, reason: Reason, *, after_ack: bool = False) -> None:
         """Refuse the socket's events from now on; tell it why, then disconnect it.

@@ -3,7 +3,8 @@
 A room lives on one process (as in LiveKit, a room fits on one node): the call's ``owner``, the
 process where the companion accepted, which also runs its billing clock.  Both participants'
 peer connections end there, whichever process their Socket.IO connection is on.  An offer, a
-trickled candidate, a mute or a close that arrives on another process is sent to the owner over
+trickled candidate, a mute, a close or a report's request for the call's evidence (the
+windows are sealed where they are held) that arrives on another process is sent to the owner over
 Redis pub/sub and the owner's reply comes back the same way (``{prefix}media:{process}`` is each
 process's inbox).  With no Redis there is one process: everything is local.
 """
@@ -19,6 +20,7 @@ from typing import Any
 import structlog
 
 from kernel.errors import CodedError
+from media.evidence_store import EvidenceStore
 from media.ice import PortsExhausted
 from media.room import BadOffer
 from media.rooms import Rooms
@@ -33,6 +35,9 @@ class MediaRoute:
     def __init__(self, rooms: Rooms, process: str) -> None:
         self.rooms = rooms
         self.process = process
+        #: where a reported call's windows are written (``evidence`` runs on the room's owner:
+        #: the windows are in its memory)
+        self.evidence: EvidenceStore | None = None
 
     async def start(self) -> None:
         return None
@@ -71,6 +76,14 @@ class MediaRoute:
                 case "close":
                     await self.rooms.close(args["call_id"])
                     return {}
+                case "evidence":
+                    if self.evidence is None:
+                        return {"outcome": "nothing_kept"}
+                    snapshots = self.rooms.snapshot(args["call_id"])
+                    outcome = await self.evidence.keep(
+                        args["report_id"], args["call_id"], snapshots
+                    )
+                    return {"outcome": outcome}
         except BadOffer as exc:
             raise CodedError("invalid_sdp", f"the offer could not be used: {exc}") from None
         except PortsExhausted:

@@ -114,6 +114,36 @@ class RoomRef(Strict):
     room_id: RoomIdField
 
 
+#: a room message's length at most (a 1:1 message may be longer: a room is a group's talk)
+ROOM_MESSAGE_MAX_CHARS = 500
+
+
+class RoomChatSend(Strict):
+    room_id: RoomIdField
+    #: the client's id of this message: a resend is stored and delivered once
+    client_id: ClientKeyField
+    text: Annotated[str, Field(min_length=1, max_length=ROOM_MESSAGE_MAX_CHARS)]
+
+    @model_validator(mode="after")
+    def not_blank(self) -> RoomChatSend:
+        if not self.text.strip():
+            raise ValueError("text is blank")
+        return self
+
+
+class RoomChatHistory(Strict):
+    room_id: RoomIdField
+    after_seq: Seq | None = None
+    before_seq: Seq | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+    @model_validator(mode="after")
+    def one_cursor(self) -> RoomChatHistory:
+        if self.after_seq is not None and self.before_seq is not None:
+            raise ValueError("give after_seq or before_seq, not both")
+        return self
+
+
 # -- acks: what a handler answers (the server adds ``"ok": true``) ----------------------------
 
 #: a view the service builds (a call, a message, a room, an ICE server): a JSON object
@@ -144,6 +174,8 @@ class OpenCallAck(TypedDict):
 
 class ChatSendAck(TypedDict):
     message: View
+    #: what moderation found in it (``mask``: why parts were replaced), for the sender's eyes
+    categories: list[str]
 
 
 class ChatPageAck(TypedDict):
@@ -185,6 +217,19 @@ class OpenRoomAck(TypedDict):
     room: View | None
 
 
+class RoomChatSendAck(TypedDict):
+    message: View
+
+
+class RoomChatPageAck(TypedDict):
+    room_id: str
+    messages: list[View]
+    #: the room's last seq (the messages of people blocked either way with you are left out)
+    last_seq: int
+    #: what you may read starts after this seq (where the chat stood when you sat down)
+    from_seq: int
+
+
 #: every client → server event and its payload model (None: no payload)
 EVENTS: dict[str, type[Strict] | None] = {
     "presence:set": PresenceSet,
@@ -210,6 +255,8 @@ EVENTS: dict[str, type[Strict] | None] = {
     "room:join": RoomJoin,
     "room:leave": RoomRef,
     "room:current": None,
+    "roomchat:send": RoomChatSend,
+    "roomchat:history": RoomChatHistory,
 }
 
 #: every server → client event
@@ -219,6 +266,7 @@ SERVER_EVENTS = (
     "call:incoming",
     "call:update",
     "call:ring_stop",
+    "call:safety_notice",
     "chat:message",
     "chat:receipt",
     "chat:typing",
@@ -226,6 +274,7 @@ SERVER_EVENTS = (
     "chat:safety",
     "session:meter",
     "session:notice",
+    "session:fair",
     "presence:update",
     "favourite:online",
     "application:decided",
@@ -243,4 +292,7 @@ SERVER_EVENTS = (
     "room:left",
     "room:meter",
     "room:notice",
+    "roomchat:message",
+    "roomchat:safety",
+    "roomchat:warning",
 )

@@ -16,7 +16,8 @@ what it held.  The ``media:*`` events are ``signaling.media_events``.
 Group voice rooms (``room:*``; ``voicerooms``) are served through ``Signaling.voice_rooms``
 (``signaling.group_rooms.GroupRooms``), registered by the voicerooms package's setup
 (``Signaling.serve_group_rooms``); ``media:*`` events take a room id (``vr_…``) in ``call_id`` for
-the host and the members of an open room.
+the host and the members of an open room; the room's text chat (``roomchat:*``) is
+``signaling.room_chat``.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ from signaling.protocol import (
     RoomJoinAck,
     RoomRef,
 )
+from signaling.room_chat import RoomChat
 
 log = structlog.get_logger(__name__)
 
@@ -142,6 +144,8 @@ class Signaling:
         chat: ChatService,
         presence: Presence,
         media: MediaRoute | None = None,
+        *,
+        room_chat: RoomChat,
     ) -> None:
         self.settings = settings
         self.media = media
@@ -172,7 +176,9 @@ class Signaling:
             on_revived=loss.revived,
         )
         #: every client → server event and its handler (``@handles`` methods, here and media's)
-        self.routes = routes(self, MediaEvents(sio, calls, media, self._group))
+        #: the ``roomchat:*`` events (text chat in group voice rooms)
+        self.room_chat = room_chat
+        self.routes = routes(self, MediaEvents(sio, calls, media, self._group), room_chat)
         # A logout, a deletion, a role change or a sanction, on any process, ends our sockets.
         accounts.revocations.subscribe(self.logins.revoked)
         sio.on("connect", self._connect)
@@ -209,11 +215,14 @@ class Signaling:
                     await self.voice_rooms.back(who.user_id)
                 await self._announce_presence(who)
             # A reconnecting client learns its open call, and catches up from its last seq.
+            call = await self.calls.open_call_of(who.user_id)
             hello = {
                 "user_id": who.user_id,
                 "role": who.role.value,
                 "device": sid,
-                "call": await self.calls.open_call_of(who.user_id),
+                "call": call,
+                # the server's clock now: clients time a call from ``accepted_ms`` with it
+                "server_ms": self.calls.now_ms(),
             }
             # A revocation that landed while we authenticated found no socket here to end:
             # ``Logins.confirm`` asks the database again when one of this login was heard since.
@@ -228,6 +237,15 @@ class Signaling:
             ) from None
         if valid:
             await self.sio.emit("session:hello", hello, to=sid)
+            if call is not None and call["status"] == "active":
+                # the spend so far, now, not at the next billing step (a convenience: the
+                # connection stands without it)
+                try:
+                    meter = await self.calls.meter_of(call["call_id"], who.user_id)
+                    if meter is not None:
+                        await self.sio.emit("session:meter", meter, to=sid)
+                except Exception:
+                    log.exception("resume_meter_failed", user_id=who.user_id)
         if not valid or self.logins.is_revoked(sid):  # ended before, or while we said hello
             await self._forget(sid, who)
             raise socketio.exceptions.ConnectionRefusedError(Unauthenticated(LOGIN_ENDED).to_dict())
@@ -387,7 +405,7 @@ class Signaling:
 
     @handles("chat:send", ChatSend)
     async def _chat_send(self, who: Principal, sid: SocketId, p: ChatSend) -> ChatSendAck:
-        return {"message": await self.chat.send(who, p.call_id, p.client_id, p.text)}
+        return await self.chat.send(who, p.call_id, p.client_id, p.text)
 
     @handles("chat:history", ChatHistory)
     async def _chat_history(self, who: Principal, sid: SocketId, p: ChatHistory) -> ChatPageAck:
@@ -442,14 +460,29 @@ class Signaling:
                 log.exception("call_sweep_failed")
 
     async def _retaining(self) -> None:
-        """Purge chat older than the retention, now and then (every process may: deleting is
-        idempotent)."""
+        """Purge chat older than the retention, and call evidence past its own, now and then
+        (every process may: deleting is idempotent)."""
         while True:
             try:
                 await self.chat.purge(self.settings.chat_retention_days)
             except Exception:
                 log.exception("chat_retention_failed")
+            if self.media is not None and self.media.evidence is not None:
+                try:
+                    await self.media.evidence.sweep()
+                except Exception:
+                    log.exception("call_evidence_sweep_failed")
             await asyncio.sleep(self.settings.chat_retention_interval_s)
+
+    async def _reauthing(self) -> None:
+        """Every half ``PEILIAO_SOCKET_REAUTH_S``: the sockets' login re-checks, in batches
+        (``Logins.refresh``), ahead of the events that would otherwise wait for them."""
+        while True:
+            await asyncio.sleep(self.settings.socket_reauth_s / 2)
+            try:
+                await self.logins.refresh()
+            except Exception:
+                log.exception("login_recheck_failed")
 
     async def _refreshing(self) -> None:
         while True:
@@ -470,6 +503,8 @@ class Signaling:
             asyncio.create_task(self._retaining(), name="chat-retention"),
             asyncio.create_task(self.watch.run(), name="process-watch"),
         ]
+        if self.settings.socket_reauth_ahead:
+            self._tasks.append(asyncio.create_task(self._reauthing(), name="login-recheck"))
 
     def serve_group_rooms(self, rooms: GroupRooms) -> None:
         """Serve ``room:*`` events with these group voice rooms (the voicerooms package's

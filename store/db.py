@@ -89,12 +89,17 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         if self.is_sqlite:
             self._read_engine = self.engine.execution_options(**{_MODE: "read"})
+            # a SQLite read transaction reads one snapshot already (WAL: from its first read)
+            self._snapshot_engine = self._read_engine
             self._write_engine = self.engine.execution_options(**{_MODE: "write"})
         else:
             # A connection characteristic: the asyncpg dialect passes it to
             # ``Connection.transaction(readonly=True)`` (one ``BEGIN READ ONLY``) and resets it
             # when the connection goes back to the pool, so writers never inherit it.
             self._read_engine = self.engine.execution_options(postgresql_readonly=True)
+            self._snapshot_engine = self.engine.execution_options(
+                postgresql_readonly=True, isolation_level="REPEATABLE READ"
+            )
             self._write_engine = self.engine
         # The tasks inside writing() right now, to refuse a nested writing() in the same task.
         self._writers: set[asyncio.Task[Any]] = set()
@@ -104,10 +109,13 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession]:
+    async def reading(self, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
         """A read-only transaction.  Any INSERT/UPDATE/DELETE in it raises (PostgreSQL:
-        ``read_only_sql_transaction``; SQLite: "attempt to write a readonly database")."""
-        async with self.sessions(bind=self._read_engine) as session, session.begin():
+        ``read_only_sql_transaction``; SQLite: "attempt to write a readonly database").
+        ``snapshot``: every statement sees the same committed state (PostgreSQL: REPEATABLE
+        READ; its default READ COMMITTED lets figures read by separate statements disagree)."""
+        engine = self._snapshot_engine if snapshot else self._read_engine
+        async with self.sessions(bind=engine) as session, session.begin():
             yield session
 
     @asynccontextmanager

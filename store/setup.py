@@ -3,6 +3,7 @@ pool disposed when the app has stopped (its cleanup context is the first, so it 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import structlog
@@ -28,7 +29,12 @@ def setup(app: web.Application, *, check_schema: bool = True) -> None:
     async def database(app_: web.Application) -> AsyncIterator[None]:
         if check_schema:
             await _check_schema(db)
-        log.info("server_started", env=settings.env, database=db.engine.url.get_backend_name())
+        log.info(
+            "server_started",
+            env=settings.env,
+            database=db.engine.url.get_backend_name(),
+            event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0],
+        )
         yield
         await db.dispose()
 

@@ -223,6 +223,9 @@ def settings(db_target: DbTarget) -> Settings:
         secret_key=TEST_SECRET,
         web_dist_dir="/nonexistent",
         drain_timeout_s=1.0,
+        # The fair service's automatic refunds would change the money of every test whose
+        # companion stays quiet; its own tests switch it on (tests/*/test_fair_*.py).
+        fair_enabled=False,
     )
 
 

@@ -27,13 +27,16 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from kernel.clock import FakeClock
 from kernel.http.access import Access
 from kernel.http.api import ENDPOINTS, Endpoint, path_params
+from media.evidence import AudioPacket, Snapshot
 from metering.keys import METERING
 from metering.tariff import Level, Rates
 from signaling.protocol import EVENTS
+from store.models import Report
 from tests.harness import bearer
 from tests.harness.rig import Person, Rig, RigFactory, make_rig, request_id, rig
 from tests.market.bookings.helpers import booked, open_calendar, slot
@@ -67,6 +70,8 @@ RELATIONS: dict[str, dict[str, set[str]]] = {
     "room_id": {"host": {"comp"}},
     "sanction_id": {"self": {"cust"}},
     "report_id": {},
+    "evidence_id": {},
+    "case_id": {},
     "withdrawal_id": {},
     "application_id": {},
     "offer_id": {},
@@ -196,6 +201,15 @@ async def make_world(rig: Rig) -> World:
     )
     assert resp.status == 201, await resp.text()
     ids["report_id"] = (await resp.json())["id"]
+    # a piece of that report's call evidence (the admins'), sealed as a report would seal it
+    window = Snapshot(comp.user_id, 1.0, (AudioPacket(0.5, 0, b"\x78" + bytes(40)),), ())
+    store = rig.signaling.media.evidence
+    assert await store.keep(ids["report_id"], sid, [window]) == "kept"
+    ids["evidence_id"] = (await store.of_report(ids["report_id"]))[0].id
+    async with rig.db.reading() as s:  # the case the report opened (the admins' resource)
+        case_id = await s.scalar(select(Report.case_id).where(Report.id == ids["report_id"]))
+    assert case_id is not None
+    ids["case_id"] = case_id
     # an application with a certificate (the customer's own), and a submitted one (admins')
     await verify(rig, cust)
     resp = await rig.http.put(
@@ -486,6 +500,8 @@ SOCKET_CASES: dict[str, tuple[str, ...] | str] = {
     "media:config": (CALL, ROOM),
     "room:join": "joins an open room: public (funds, capacity and blocks apply)",
     "room:leave": (ROOM,),
+    "roomchat:send": (ROOM,),
+    "roomchat:history": (ROOM,),
     "room:current": "the caller's own room",
 }
 
@@ -496,6 +512,7 @@ def payload(event: str, target: str) -> dict[str, Any]:
     data: dict[str, Any] = {
         "call:accept": {},
         "chat:send": {"client_id": "outsider-1", "text": "我不是这通电话的人"},
+        "roomchat:send": {"client_id": "outsider-2", "text": "我不在这个房间"},
         "chat:history": {},
         "chat:delivered": {"seq": 1},
         "chat:read": {"seq": 1},
@@ -503,7 +520,7 @@ def payload(event: str, target: str) -> dict[str, Any]:
         "media:candidate": {"candidate": None},
         "media:mute": {"audio": True, "video": True},
     }.get(event, {})
-    key = "room_id" if event.startswith("room:") else "call_id"
+    key = "room_id" if event.startswith(("room:", "roomchat:")) else "call_id"
     out = {key: target} | data
     model = EVENTS[event]
     assert model is not None
@@ -537,6 +554,9 @@ async def test_no_event_acts_on_someone_elses_call_or_room(rig: Rig) -> None:
         "ok"
     ]
     await cust_sock.ok("chat:send", {"call_id": call_id, "client_id": "owner-0001", "text": "你好"})
+    await member_sock.ok(
+        "roomchat:send", {"room_id": room_id, "client_id": "member-0001", "text": "大家好"}
+    )
     outsiders = [await rig.person(fund_fen=10_000), await rig.person("companion")]
     marks = {cust.user_id, comp.user_id, member.user_id, cust.phone, member.phone}
     targets = {CALL: call_id, ROOM: room_id}
@@ -560,4 +580,6 @@ async def test_no_event_acts_on_someone_elses_call_or_room(rig: Rig) -> None:
         await rig.http.get(f"/api/voice-rooms/{room_id}", headers=bearer(host.token))
     ).json()
     assert [m["user_id"] for m in room["members"]] == [host.user_id, member.user_id]
+    page = await host_sock.ok("roomchat:history", {"room_id": room_id})
+    assert [m["text"] for m in page["messages"]] == ["大家好"]
     assert not any(m in str(host_sock.events) for m in (o.user_id for o in outsiders))

@@ -217,11 +217,31 @@ class BookingScheduler:
             )
             starts_at = row.starts_at
         log.info("booking_due", booking_id=booking_id, taken_over=stale)
-        if not slot.released and now - starts_at > timedelta(seconds=LATE_START_S):
-            await self._end_held(slot.id, Status.FAILED, "late_start", 0)
-        else:
-            await self._place(slot)
+        try:
+            if not slot.released and now - starts_at > timedelta(seconds=LATE_START_S):
+                await self._end_held(slot.id, Status.FAILED, "late_start", 0)
+            else:
+                await self._place(slot)
+        except Exception:
+            # A transient failure (a deadlock, a lost connection) must not park the booking in
+            # ``starting`` until the claim goes stale: hand the claim back so the next pass
+            # redoes what is missing (every step is keyed or checks the status).
+            await self._unclaim(slot.id, now)
+            raise
         return True
+
+    async def _unclaim(self, booking_id: str, claimed_at: Any) -> None:
+        with contextlib.suppress(Exception):  # then the stale rule takes it over, as before
+            async with self._db.writing() as s:
+                await s.execute(
+                    update(Booking)
+                    .where(
+                        Booking.id == booking_id,
+                        Booking.status == Status.STARTING,
+                        Booking.claimed_at == claimed_at,
+                    )
+                    .values(claimed_at=claimed_at - timedelta(seconds=STALE_CLAIM_S))
+                )
 
     async def _place(self, b: _Slot) -> None:
         if not b.released:

@@ -10,7 +10,8 @@ specialty; LIKE wildcards are literal), ``specialty`` (exactly one of theirs), `
 (rated, with a Bayesian rating at least this), ``online`` (online now).
 
 Sorts, each paged by a keyset cursor on (sort key, id), signed (``catalog.cursor``):
-``recommended`` (``catalog.ranking.recommended_score``, best first), ``rating`` (Bayesian
+``recommended`` (those online now first, then everyone else, each group by
+``catalog.ranking.recommended_score``, best first: ``ranking.presence_first``), ``rating`` (Bayesian
 rating), ``orders``, ``price`` (in ``mode``, cheapest first), ``new`` (most recently joined),
 ``online`` (the ``new`` order, each page then ordered online, busy, offline by the caller).
 
@@ -21,6 +22,13 @@ between two pages (a new review, an order, a price change) can be shown twice or
 keyset can promise more without holding a snapshot of the whole catalog.  ``recommended``
 carries the time of its first page in the cursor, so the new-companion boost of a companion
 does not expire in the middle of a browse.
+
+``recommended`` reads the score order twice: a first pass keeps those online now, a second
+(from the top again) everyone else; the cursor says which pass it is in.  Presence is not in
+the database, so a companion who comes online or leaves between the two passes can be shown
+twice or missed, like one whose key changed (above).  The first pass reads a bounded number of
+chunks per request, like ``online``: a page can come back short (even empty) with a cursor when
+few are online in a large catalog; the client then asks on.
 """
 
 from __future__ import annotations
@@ -98,7 +106,11 @@ def _recommended_score(now: datetime) -> Any:
     since = ranking.new_since(now)
     boost = case(
         (
-            and_(joined_sql >= since, orders_sql < ranking.NEW_MAX_ORDERS),
+            and_(
+                CompanionRate.level == ranking.NEWCOMER,
+                joined_sql >= since,
+                orders_sql < ranking.NEW_MAX_ORDERS,
+            ),
             ranking.NEW_BOOST_PER_ORDER_X100 * (ranking.NEW_MAX_ORDERS - orders_sql),
         ),
         else_=0,
@@ -174,16 +186,27 @@ class Catalog:
             stmt = stmt.order_by(key.desc(), User.id.desc())
         else:
             stmt = stmt.order_by(key.asc(), User.id.asc())
+        # ``recommended`` pages in two passes (online now, then the rest): 0 or 1.
+        two_passes = sort == "recommended" and not online
+        phase = _phase_of(position) if sort == "recommended" and position is not None else 0
         after = _position_of(sort, position) if position is not None else None
-        extra = [snapshot_ms] if sort == "recommended" else []
 
-        def next_cursor(at: tuple[Any, str]) -> str:
+        def next_cursor(at: tuple[Any, str] | None) -> str:
+            if at is None:  # the second pass, from its top
+                return self._cursors.encode(kind, [None, None, snapshot_ms, phase])
             value = at[0].isoformat() if isinstance(at[0], datetime) else int(at[0])
+            extra = [snapshot_ms, phase] if sort == "recommended" else []
             return self._cursors.encode(kind, [value, at[1], *extra])
+
+        def kept(status: str) -> bool:
+            if online or (two_passes and phase == 0):
+                return status == "online"
+            return not two_passes or status != "online"
 
         listed: list[Listed] = []
         async with self._db.reading() as s:
-            # With ``online``, read on (a bounded number of chunks) until the page is full.
+            # With ``online`` (or in the first pass of ``recommended``), read on (a bounded
+            # number of chunks) until the page is full.
             for _ in range(_MAX_CHUNKS):
                 page = stmt if after is None else stmt.where(_keyset(key, descending, *after))
                 rows = (await s.execute(page.limit(limit))).all()
@@ -191,15 +214,20 @@ class Catalog:
                 for i, (user, rates, profile, stats, sort_key) in enumerate(rows):
                     after = (sort_key, user.id)
                     status = statuses.get(user.id, "offline")
-                    if online and status != "online":
+                    if not kept(status):
                         continue
                     listed.append(Listed(user, rates, status, profile, stats))
                     if len(listed) == limit:
+                        # the first pass always has a second after it (which may be empty)
                         more = i < len(rows) - 1 or len(rows) == limit
+                        more = more or (two_passes and phase == 0)
                         return listed, next_cursor(after) if more else None
                 if len(rows) < limit:
+                    if two_passes and phase == 0:
+                        phase, after = 1, None
+                        continue
                     return listed, None
-        return listed, next_cursor(after) if after is not None else None
+        return listed, next_cursor(after) if after is not None or phase == 1 else None
 
     def _sort_key(self, sort: Sort, mode: Mode | None, now: datetime) -> tuple[Any, bool]:
         if sort == "recommended":
@@ -314,9 +342,12 @@ def _keyset(key: Any, descending: bool, value: Any, user_id: str) -> Any:
     return or_(key > value, and_(key == value, User.id > user_id))
 
 
-def _position_of(sort: Sort, position: list[Any]) -> tuple[Any, str]:
+def _position_of(sort: Sort, position: list[Any]) -> tuple[Any, str] | None:
     """The (sort key, id) of a decoded cursor, its types checked (a signed cursor of the right
-    kind has them; the check is the last line)."""
+    kind has them; the check is the last line); None: the top of ``recommended``'s second
+    pass."""
+    if sort == "recommended" and position[:2] == [None, None] and _phase_of(position) == 1:
+        return None
     if len(position) < 2 or not isinstance(position[1], str) or len(position[1]) > 40:
         raise BadCursor()
     value = position[0]
@@ -333,9 +364,16 @@ def _position_of(sort: Sort, position: list[Any]) -> tuple[Any, str]:
     return value, position[1]
 
 
+def _phase_of(position: list[Any]) -> int:
+    """The pass of a ``recommended`` browse: 0 (online now), 1 (everyone else)."""
+    if len(position) != 4 or position[3] not in (0, 1) or isinstance(position[3], bool):
+        raise BadCursor()
+    return int(position[3])
+
+
 def _snapshot_of(position: list[Any]) -> int:
     """The time (ms since the epoch) of a ``recommended`` browse's first page."""
-    if len(position) != 3 or not isinstance(position[2], int) or isinstance(position[2], bool):
+    if len(position) != 4 or not isinstance(position[2], int) or isinstance(position[2], bool):
         raise BadCursor()
     if not 0 <= position[2] < _MAX_SNAPSHOT_MS:
         raise BadCursor()

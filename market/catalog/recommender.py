@@ -27,7 +27,7 @@ from market.catalog.listing import (
 )
 from market.catalog.recommend import Candidate, Known, Pick, Taste, recommend
 from store import Database
-from store.models import Favourite, MeteredSession, User
+from store.models import CompanionRate, Favourite, MeteredSession, User
 from store.models.vetting import CompanionProfile
 
 MAX_FAVOURITES = 50
@@ -74,7 +74,11 @@ class Recommender:
             best = await s.scalars(ids.order_by(rating_sql.desc(), User.id).limit(MAX_PER_SOURCE))
             since = ranking.new_since(now)
             newest = await s.scalars(
-                ids.where(joined_sql >= since, orders_sql < ranking.NEW_MAX_ORDERS)
+                ids.where(
+                    CompanionRate.level == ranking.NEWCOMER,
+                    joined_sql >= since,
+                    orders_sql < ranking.NEW_MAX_ORDERS,
+                )
                 .order_by(joined_sql.desc(), User.id)
                 .limit(MAX_PER_SOURCE)
             )
@@ -115,6 +119,6 @@ def _candidate(x: Listed, now: datetime) -> Candidate:
         specialties=tuple(x.specialties),
         rating_x100=x.rating_x100,
         rating_count=x.rating_count,
-        is_new=ranking.is_new(x.joined_at, x.orders, now),
-        boost_x100=ranking.new_boost_x100(x.joined_at, x.orders, now),
+        is_new=ranking.is_new(x.joined_at, x.orders, now, level=x.rates.level),
+        boost_x100=ranking.new_boost_x100(x.joined_at, x.orders, now, level=x.rates.level),
     )

@@ -130,3 +130,9 @@ def refused(code: str, message: str, details: dict[str, object]) -> DomainError:
     """The error for a broken room rule."""
     kind = RULE_ERRORS.get(code)
     return kind(message, **details) if kind is not None else CodedError(code, message, **details)
+
+
+class RoomChatFull(DomainError):
+    code = "room_chat_full"
+    status = 409
+    default_message = "this room's chat is full; talk on, or open a new room"

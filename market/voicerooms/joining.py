@@ -218,6 +218,9 @@ class Joining:
                     request_key=request_key,
                     status="joined",
                     joined_at=now,
+                    # under the room's lock, as every chat message is numbered: the member
+                    # reads exactly the messages sent since they sat down
+                    chat_from_seq=loaded.row.chat_seq,
                 )
             )
             await s.flush()

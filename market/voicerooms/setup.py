@@ -1,17 +1,24 @@
 """Voice rooms' part of the app.  A room's members are a kind of metered session (``vrs_…``:
 metering's notices and live spend of theirs come to the room's billing); the media relay watches
-a room (``vr_…``) per participant; signaling serves the ``room:*`` events with this service; a
-block removes the blocked member (``UserBlocked``, subscribed here).  The rooms start once the
-database and the billing clocks run, and close (every seat settled) before they stop."""
+a room (``vr_…``) per participant; signaling serves the ``room:*`` events with this service and
+the room's text chat (``roomchat:*``) with its transcript (``chat``); a block removes the
+blocked member (``UserBlocked``, subscribed here).  The rooms start once the database and the
+billing clocks run, and close (every seat settled) before they stop."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
 from aiohttp import web
 
 from audit.keys import AUDIT
 from kernel.keys import API, CLOCK, EVENTS, OWNER, SETTINGS
 from kernel.setup import before_cleanup
 from market.voicerooms import routes
+from market.voicerooms.chat import RoomTranscript
 from market.voicerooms.ids import is_member_session, is_room_id
 from market.voicerooms.keys import VOICE_ROOMS
 from market.voicerooms.service import RoomPolicy, VoiceRoomService
@@ -20,6 +27,8 @@ from moderation.events import UserBlocked
 from signaling.domain_events import UserLockedOut
 from signaling.keys import EMITTER, MEDIA_ROUTE, SIGNALING
 from store.keys import DB
+
+log = structlog.get_logger(__name__)
 
 
 def setup(app: web.Application) -> None:
@@ -49,6 +58,28 @@ def setup(app: web.Application) -> None:
     app[SESSION_KINDS].register("voice_room_seat", is_member_session, billing)
     rooms.serve_groups(is_room_id, billing.participant_alive, billing.participant_lost)
     signaling.serve_group_rooms(voice_rooms)
+    transcript = RoomTranscript(app[DB], app[CLOCK])
+    signaling.room_chat.serve(transcript)
+
+    async def retaining(app_: web.Application) -> AsyncIterator[None]:
+        """Room chat past the chat retention is purged now and then, as 1:1 chat is (every
+        process may: deleting is idempotent)."""
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await transcript.purge(settings.chat_retention_days)
+                except Exception:
+                    log.exception("room_chat_retention_failed")
+                await asyncio.sleep(settings.chat_retention_interval_s)
+
+        task = asyncio.create_task(loop(), name="room-chat-retention")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(retaining)
 
     async def blocked(event: UserBlocked) -> None:
         await voice_rooms.on_block(event.blocker_id, event.blocked_id)

@@ -4,6 +4,8 @@
 from store.models import appeals as appeals
 from store.models import audit as audit
 from store.models import bookings as bookings
+from store.models import evidence as evidence
+from store.models import fairness as fairness
 from store.models import reviews as reviews
 from store.models import sanctions as sanctions
 from store.models import support as support
@@ -40,7 +42,7 @@ from store.models.ledger import (
     Transfer,
     Withdrawal,
 )
-from store.models.moderation import Block, Report
+from store.models.moderation import Block, Case, Report
 
 __all__ = [
     "ActiveMeter",
@@ -50,6 +52,7 @@ __all__ = [
     "Block",
     "BudgetMonth",
     "Call",
+    "Case",
     "CompanionRate",
     "CouponRedemption",
     "CustomerSetting",

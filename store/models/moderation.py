@@ -50,3 +50,37 @@ class Report(Base):
     decision_note: Mapped[str] = mapped_column(String(500), default="")
     #: how soon an admin should look: high | normal | low (the queue is in this order)
     priority: Mapped[str] = mapped_column(String(8), default="normal", server_default="normal")
+    #: the case it is part of (``moderation.casebook``); null only for reports made before cases
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), default=None, index=True)
+
+
+class Case(Base):
+    """What an admin decides: the reports and automatic flags about one target in one
+    conversation (or about the user alone, ``call_key`` "") in one category.
+
+    ``open_key`` is the grouping key while the case is open and null once decided: the UNIQUE
+    constraint (NULLs never collide) makes "one open case per key" hold between processes.
+    ``version`` rises with every decision and undo: a decision is an UPDATE guarded by the
+    version it read, so of two admins deciding at once exactly one wins."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_severity_opened", "status", "severity", "opened_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    open_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
+    call_key: Mapped[str] = mapped_column(String(40), default="")
+    target_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    category: Mapped[str] = mapped_column(String(24))
+    #: 0 most urgent (minors, sexual content) .. 3 least; the queue's first order
+    severity: Mapped[int]
+    #: open | confirmed | dismissed
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    #: when its oldest item was made: the queue's second order, and the wait
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    items: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=0)
+    decided_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    decision_note: Mapped[str] = mapped_column(String(500), default="")
+    #: the sanction the confirmation imposed (lifted again by an undo)
+    sanction_id: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -2,13 +2,17 @@
 
 A member's row id is also the id of their metered session (``vrs_…``): each member is billed on
 a session of their own at the room's rate, fixed when the room opened.
+
+A room's text chat (``VoiceRoomMessage``) is numbered by the room's ``chat_seq``, moved under the
+room's row lock, so it is gap-free and ordered whichever process stored a message; a member's
+``chat_from_seq`` is where the chat stood when they took their seat (what they may read).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.models.base import Base, UtcDateTime
@@ -53,6 +57,8 @@ class VoiceRoom(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     close_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: the seq of the room's last chat message (0: none yet)
+    chat_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class VoiceRoomMember(Base):
@@ -84,3 +90,27 @@ class VoiceRoomMember(Base):
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     leave_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: the room's ``chat_seq`` when they took this seat: they read the messages after it
+    chat_from_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class VoiceRoomMessage(Base):
+    """A message of a room's text chat as delivered (after moderation), ordered by ``seq``."""
+
+    __tablename__ = "voice_room_messages"
+    __table_args__ = (
+        UniqueConstraint("room_id", "seq"),
+        # A resent message (same client id) is stored once.
+        UniqueConstraint("room_id", "sender_id", "client_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("voice_rooms.id"))
+    seq: Mapped[int]
+    #: not a foreign key: a deleted account's messages are deleted with it (privacy)
+    sender_id: Mapped[str] = mapped_column(String(32))
+    client_id: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    #: the moderation verdict it was delivered under: allow | mask | review
+    action: Mapped[str] = mapped_column(String(8), default="allow")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

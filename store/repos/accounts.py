@@ -93,16 +93,16 @@ async def session_with_user(
     return (row[0], row[1]) if row else None
 
 
-async def session_with_user_by_id(
-    session: AsyncSession, session_id: str
-) -> tuple[AuthSession, User] | None:
+async def sessions_with_users_by_id(
+    session: AsyncSession, session_ids: list[str]
+) -> dict[str, tuple[AuthSession, User]]:
+    """Login sessions with their users, by session id, in one query."""
     stmt = (
         select(AuthSession, User)
         .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == session_id)
+        .where(AuthSession.id.in_(session_ids))
     )
-    row = (await session.execute(stmt)).first()
-    return (row[0], row[1]) if row else None
+    return {a.id: (a, u) for a, u in (await session.execute(stmt)).all()}
 
 
 async def touch_session(session: AsyncSession, session_id: str, now: datetime) -> None:

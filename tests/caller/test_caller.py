@@ -186,14 +186,17 @@ async def test_a_text_call_counts_the_peers_messages(rig: Rig) -> None:
             rig,
             comp,
             "text",
-            *("--seconds", "2", "--top-up", "500", "--chat-interval-s", "0.5"),
+            *("--seconds", "3", "--top-up", "500", "--chat-interval-s", "0.5"),
             by_phone=True,  # found through the dev API, as the command line has it
         )
     )
     a_code, comp_side, a_err = await answer
     assert (code, a_code) == (0, 0), (err, a_err)
-    assert cust["chat_tx"] >= 3 and cust["chat_rx"] >= 2
-    assert comp_side["chat_rx"] >= 2 and comp_side["chat_tx"] >= 2
+    # Each side sends every 0.5 s once the last send is acknowledged (a loaded CI machine
+    # acknowledged one in 2 s): counted, not timed.  What one side received, the other sent.
+    assert cust["chat_tx"] >= 2 and comp_side["chat_tx"] >= 2
+    assert 1 <= cust["chat_rx"] <= comp_side["chat_tx"]
+    assert 1 <= comp_side["chat_rx"] <= cust["chat_tx"]
     assert "audio_rx_packets" not in cust  # no media in a text session
     assert cust["charged_fen"] == cust["billed_minutes"] * cust["rate_fen_per_min"] == 100
 

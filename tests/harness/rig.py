@@ -172,14 +172,18 @@ def make_rig(db: Database, settings: Settings, outbox: DevOutbox) -> RigFactory:
     """A rig with other settings or another clock (a ``ScaledClock`` lets billing run)."""
 
     @asynccontextmanager
-    async def make(clock: Any, moderation: Any = None, **changes: Any) -> AsyncIterator[Rig]:
+    async def make(
+        clock: Any, moderation: Any = None, *, host: str = "127.0.0.1", **changes: Any
+    ) -> AsyncIterator[Rig]:
+        """``host``: where the server listens (a network lab's address, for clients in its
+        namespaces)."""
         app = create_app(
             settings.replace(**({"sweep_interval_s": 0.25} | changes)),
             clock=clock,
             sms=outbox,
             moderation=moderation,
         )
-        async with TestClient(ServedLikeProduction(app, host="127.0.0.1")) as http:
+        async with TestClient(ServedLikeProduction(app, host=host)) as http:
             rig = Rig(app, http, clock, outbox, db, str(http.make_url("/")).rstrip("/"))
             try:
                 yield rig

@@ -102,7 +102,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     port = _free_port()
     log = (home / "serve.log").open("w")
     proc = subprocess.Popen(
-        [PEILIAO, "serve", "--port", str(port)], env=env, cwd=home, stdout=log, stderr=log
+        [PEILIAO, "serve", "--workers", "1", "--port", str(port)],
+        env=env,
+        cwd=home,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:

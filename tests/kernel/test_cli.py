@@ -31,6 +31,7 @@ def run(
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PEILIAO_")}
     clean["PEILIAO_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'cli.db'}"
+    clean["PEILIAO_WORKERS"] = "1"  # serve --workers is tests/kernel/test_workers.py's
     return clean
 
 

@@ -210,6 +210,17 @@ class World:
             json={"user_id": self.s1_comp.user_id, "reason": "harassment"},
             status=201,
         )
+        # Two cases of their own (the report above has its own route): one to decide, one
+        # decided, to undo.
+        for target, reason in ((self.s3_comp, "offline_meeting"), (self.room_host, "upselling")):
+            body = {"user_id": target.user_id, "reason": reason}
+            await self.ok("POST", "/api/reports", self.cust, json=body, status=201)
+        queue = (await self.ok("GET", "/api/admin/cases", self.admin))["cases"]
+        self.mod_case = next(c for c in queue if c["target"]["id"] == self.s3_comp.user_id)
+        self.undo_case = next(c for c in queue if c["target"]["id"] == self.room_host.user_id)
+        decision = {"decision": "dismissed", "note": "证据不足", "version": 0}
+        path = f"/api/admin/cases/{self.undo_case['id']}/decision"
+        await self.ok("POST", path, self.admin, json=decision)
         self.warned, self.warnings, self.appeal_token = await sanctioned(rig, self.admin)
         self.ticket = await self.ok(
             "POST",
@@ -362,6 +373,19 @@ class World:
                 return Case(self.cust, json={"user_id": self.s2_comp.user_id, "reason": "other"})
             case "POST", "/api/admin/reports/{report_id}/decision":
                 return Case(self.admin, {"report_id": self.report["id"]})
+            case "POST", "/api/admin/cases/{case_id}/decision":
+                return Case(
+                    self.admin,
+                    {"case_id": self.mod_case["id"]},
+                    json={
+                        "decision": "confirmed",
+                        "note": "骚扰",
+                        "version": self.mod_case["version"],
+                        "sanction": {"kind": "warn"},
+                    },
+                )
+            case "POST", "/api/admin/cases/{case_id}/undo":
+                return Case(self.admin, {"case_id": self.undo_case["id"]})
             case ("PUT", "/api/favourites/{companion_id}") | (
                 "DELETE",
                 "/api/favourites/{companion_id}",

@@ -27,6 +27,22 @@ async def negotiate(sock: Sock, call_id: str, pc: RTCPeerConnection) -> dict[str
     return dict(ack)
 
 
+async def hear_each_other(
+    heard_by_cust: list[np.ndarray], heard_by_comp: list[np.ndarray], cust_hz: float, comp_hz: float
+) -> None:
+    """Wait (≤ 15 s) until each side has heard a second of audio, then check that each hears
+    the other's tone."""
+    for _ in range(300):
+        if sum(map(len, heard_by_cust)) >= RATE and sum(map(len, heard_by_comp)) >= RATE:
+            break
+        await asyncio.sleep(0.05)
+
+    def tone(heard: list[np.ndarray]) -> float:
+        return dominant_hz(np.concatenate(heard)[-RATE // 2 :].astype(float), RATE)
+
+    assert abs(tone(heard_by_cust) - comp_hz) < 10 and abs(tone(heard_by_comp) - cust_hz) < 10
+
+
 def listen(
     pc: RTCPeerConnection, heard: list[np.ndarray], tasks: list[asyncio.Future[None]]
 ) -> None:

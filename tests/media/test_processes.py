@@ -1,17 +1,24 @@
 """A voice call across two real ``peiliao serve`` processes (PostgreSQL, Redis): the customer's
-socket is on A, the companion accepts on B, so the room lives on B; the customer's offer, mute
-and hang-up travel from A to B over Redis, and both hear each other through B."""
+socket is on A, the companion accepts on B, so the room lives on B; the customer's offer, mute,
+report (whose evidence B seals) and hang-up travel from A to B over Redis, and both hear each
+other through B."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Iterator
 
+import aiohttp
+import av
 import numpy as np
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
+from sqlalchemy import select
 
+from store.models.evidence import CallEvidence
 from tests.conftest import RedisTarget
+from tests.harness import bearer
 from tests.harness.processes import (
     Server,
     World,
@@ -23,8 +30,8 @@ from tests.harness.processes import (
     world,
 )
 from tests.harness.rig import request_id
-from tests.media.test_forward import RATE, Tone, dominant_hz
-from tests.media.test_negotiation import listen, negotiate
+from tests.media.test_forward import RATE, Tone
+from tests.media.test_negotiation import hear_each_other, listen, negotiate
 
 __all__ = ["pg_url", "world"]
 pytestmark = [pytest.mark.timeout(120), pytest.mark.xdist_group("processes")]
@@ -65,20 +72,40 @@ async def test_a_room_on_b_serves_a_customer_connected_to_a(
         listen(comp_pc, heard_by_comp, tasks)
         assert (await negotiate(cust_sock, call_id, cust_pc))["ok"]  # A → B → A
         assert (await negotiate(comp_sock, call_id, comp_pc))["ok"]
-        for _ in range(200):
-            if sum(map(len, heard_by_cust)) >= RATE and sum(map(len, heard_by_comp)) >= RATE:
-                break
-            await asyncio.sleep(0.05)
-
-        def tone(heard: list[np.ndarray]) -> float:
-            return dominant_hz(np.concatenate(heard)[-RATE // 2 :].astype(float), RATE)
-
-        assert abs(tone(heard_by_cust) - 660) < 10 and abs(tone(heard_by_comp) - 440) < 10
+        await hear_each_other(heard_by_cust, heard_by_comp, 440.0, 660.0)
         await cust_sock.wait("media:state", lambda d: d["flowing"], timeout=10)
 
         await cust_sock.ok("media:mute", {"call_id": call_id, "audio": True, "video": False})
         peer = await comp_sock.wait("media:peer", timeout=5)
         assert peer["user_id"] == cust and peer["audio"] is True
+
+        # A report made on A reaches B, whose relay holds the windows: B seals and writes them.
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                a.url + "/api/reports",
+                json={"user_id": comp, "reason": "harassment", "call_id": call_id},
+                headers=bearer(cust_token),
+            ) as resp,
+        ):
+            assert resp.status == 201, await resp.text()
+            assert (await resp.json())["call_evidence"] == "kept"
+        async with world.db.reading() as s:
+            pieces = (
+                await s.scalars(select(CallEvidence).where(CallEvidence.call_id == call_id))
+            ).all()
+        assert sorted(p.subject_id for p in pieces if p.kind == "audio") == sorted([cust, comp])
+        # Any process opens it (the data keys are the deployment's): an admin on A plays it.
+        _admin, admin_token = await login(a, world, "admin")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(
+                a.url + f"/api/admin/call-evidence/{pieces[0].id}", headers=bearer(admin_token)
+            ) as resp,
+        ):
+            assert resp.status == 200 and resp.content_type == "audio/ogg"
+            ogg_file = await resp.read()
+        assert sum(f.samples for f in av.open(io.BytesIO(ogg_file)).decode(audio=0)) > RATE
 
         await cust_sock.ok("call:hangup", {"call_id": call_id})  # on A; the room is on B
         for _ in range(100):

@@ -89,3 +89,20 @@ async def test_batched_and_single_ticks_on_the_same_sessions_charge_each_minute_
     cash = await money.metering.view(sids[0])
     assert cash.billed_minutes == 4 and cash.charged_fen == 1200  # 240 s connected
     await money.check()
+
+
+async def test_a_batched_tick_tells_the_companion_what_the_session_has_earned(
+    money: Money,
+) -> None:
+    """The companion's call screen and call bar show ``earned_fen`` from each tick's view: the
+    set-based path must fill it in as the single path does (it once said ¥0.00 all call long)."""
+    sid = (await world(money, "e"))["cash"]
+    fast = 0
+    for _ in range(3):
+        money.clock.advance(61)
+        outcome = await tick_batch(money.metering, [sid])
+        fast += outcome.fast
+        update = outcome.results[sid]
+        assert update.view.earned_fen == (await money.metering.view(sid)).earned_fen
+    assert fast >= 2 and update.view.earned_fen > 0
+    await money.check()

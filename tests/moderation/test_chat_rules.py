@@ -27,6 +27,7 @@ async def test_chat_is_moderated_by_the_rules(rig: Rig) -> None:
 
     masked = await comp_sock.ok("chat:send", msg("p0000001", "打我电话 138 1234 5678"))
     assert masked["message"]["moderation"] == "mask"
+    assert masked["categories"] == ["phone"]  # the sender is told why
     assert "5678" not in masked["message"]["text"] and "****" in masked["message"]["text"]
     seen = await cust_sock.wait("chat:message", lambda d: d["seq"] == masked["message"]["seq"])
     assert "1234" not in seen["text"]
@@ -56,10 +57,10 @@ async def test_the_verdict_carries_flags_priority_and_the_queue() -> None:
 
 
 async def test_flags_reach_the_people_they_protect(rig: Rig) -> None:
-    """``chat:safety``: a minor's message reminds both sides; a companion's sexual message is
-    stopped and only the customer is told (with no message to point at); the third push to
-    spend gives the customer the banner."""
-    _cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call("text")
+    """``chat:safety`` reaches both sides with whose message it was: a minor's message reminds
+    both; a companion's sexual message is stopped (with no message to point at) and the second
+    push to spend raises the banner: the customer is protected, the companion reminded."""
+    cust, cust_sock, comp, comp_sock, call_id = await rig.active_call("text")
 
     def msg(client_id: str, text: str) -> dict[str, str]:
         return {"call_id": call_id, "client_id": client_id, "text": text}
@@ -68,20 +69,29 @@ async def test_flags_reach_the_people_they_protect(rig: Rig) -> None:
     seq = minor["message"]["seq"]
     for sock in (cust_sock, comp_sock):
         told = await sock.wait("chat:safety", lambda d: d["flag"] == "minor", timeout=5)
-        assert told == {"call_id": call_id, "seq": seq, "flag": "minor"}
+        assert told == {"call_id": call_id, "seq": seq, "flag": "minor", "sender_id": cust.user_id}
 
     blocked = await comp_sock.call("chat:send", msg("p0000001", "开视频脱一下"))
     assert blocked["error"]["code"] == "message_blocked"
-    told = await cust_sock.wait("chat:safety", lambda d: d["flag"] == "sexual_warning", timeout=5)
-    assert told == {"call_id": call_id, "seq": None, "flag": "sexual_warning"}
+    for sock in (cust_sock, comp_sock):
+        told = await sock.wait("chat:safety", lambda d: d["flag"] == "sexual_warning", timeout=5)
+        assert told == {
+            "call_id": call_id,
+            "seq": None,
+            "flag": "sexual_warning",
+            "sender_id": comp.user_id,
+        }
 
-    for i, push in enumerate(("买个套餐吧", "再充点吧", "续一小时嘛")):
+    for i, push in enumerate(("买个套餐吧", "再充点吧")):
         rig.clock.advance(60)
         await comp_sock.ok("chat:send", msg(f"p000001{i}", push))
-    banner = await cust_sock.wait("chat:safety", lambda d: d["flag"] == "upsell_banner", timeout=5)
-    assert banner["call_id"] == call_id and isinstance(banner["seq"], int)
-    # the companion is told of the minor only: never of the customer's protections
-    assert {d["flag"] for d in comp_sock.seen("chat:safety")} == {"minor"}
+    for sock in (cust_sock, comp_sock):
+        banner = await sock.wait("chat:safety", lambda d: d["flag"] == "upsell_banner", timeout=5)
+        assert banner["call_id"] == call_id and isinstance(banner["seq"], int)
+        assert banner["sender_id"] == comp.user_id
+    # both sides were told the same
+    cust_told = [(d["flag"], d["seq"]) for d in cust_sock.seen("chat:safety")]
+    assert cust_told == [(d["flag"], d["seq"]) for d in comp_sock.seen("chat:safety")]
 
 
 async def test_a_blocked_message_an_admin_must_see_is_queued_first_with_its_text(

@@ -4,6 +4,8 @@ multi-message window and the warning to the customer."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import unicodedata
 
@@ -20,6 +22,7 @@ from moderation.detect import (
     Detector,
     Policy,
 )
+from moderation.ngram import Model
 from moderation.normalize import normalize
 from moderation.numbers import blank_benign, id_card_valid, luhn_valid, scan_numbers
 from moderation.window import Conversation, SenderWindow
@@ -163,8 +166,15 @@ def test_luhn() -> None:
     assert not luhn_valid("6217000012345678901")
 
 
-def test_an_id_number_with_a_bad_check_character_is_not_an_id_card(detector: Detector) -> None:
-    assert "id_card" not in cats(detector.check("身份证 440305199003071235"))
+def test_a_bad_check_character_counts_only_beside_an_id_or_card_cue(detector: Detector) -> None:
+    # people retype and make up numbers: with the cue said, the checksum adds nothing
+    assert "id_card" in cats(detector.check("身份证 440305199003071235"))
+    assert "bank_card" in cats(detector.check("卡号 6222 0212 3456 7890 123"))
+    assert "bank_card" in cats(detector.check("6217001234567890 这是我的卡号"))
+    # bare, a number that fails its checksum is an order number or a score
+    assert cats(detector.check("440305199003071235")) == set()
+    assert cats(detector.check("6222021234567890123")) == set()
+    assert cats(detector.check("订单号 6222021234567890123")) == set()
 
 
 # ---------------------------------------------------------------- numbers
@@ -292,6 +302,14 @@ def test_the_most_severe_action_wins_and_masks_still_apply(detector: Detector) -
     assert decision.action is Action.REVIEW  # contact_request is reviewed …
     assert decision.text == "加我微信 ****"  # … and the ID masked all the same
     assert cats(decision) == {"messenger_id", "contact_request"}
+
+
+@pytest.mark.parametrize("key_len", [1, 32, 63, 64, 65, 200])
+def test_value_hash_is_hmac_sha256_of_category_and_value(key_len: int) -> None:
+    key = bytes(range(7, 7 + key_len))  # shorter, as long as and longer than a block
+    [finding] = Detector(key).check("13812345678").findings
+    expected = hmac.new(key, b"phone:13812345678", hashlib.sha256).hexdigest()
+    assert finding.value_hash == expected
 
 
 def test_value_hashes_are_keyed_and_never_the_value() -> None:
@@ -435,6 +453,21 @@ def test_benign_numbers_in_a_row_stay_fine(detector: Detector) -> None:
         assert detector.check(text, now_s=i, window=window).action is Action.ALLOW, text
 
 
+def test_a_place_named_for_the_two_to_meet_is_a_meeting(detector: Detector) -> None:
+    """Was a known miss (a time and a place, no cue word): a known meeting place followed by
+    见/等你 now counts."""
+    assert "offline_meeting" in cats(detector.check("明天下午三点，星巴克见"))
+
+
+def test_a_mobile_number_told_in_pieces_is_caught(detector: Detector) -> None:
+    for text in [
+        "我的手机号前三位138 中间是8888 后面是0520",
+        "打我电话 一三九 两个零 一二三四五六",
+    ]:
+        assert "phone" in cats(detector.check(text)), text
+    assert "phone" not in cats(detector.check("手机玩了3个小时，考了98分，排第12名"))
+
+
 @pytest.mark.parametrize(
     ("label", "messages"),
     [
@@ -442,8 +475,6 @@ def test_benign_numbers_in_a_row_stay_fine(detector: Detector) -> None:
         ("phone", ["1哈3哈8哈1哈2哈3哈4哈5哈6哈7哈8"]),  # words between the digits
         ("phone", ["一百三十八 一千二百三十四 五千六百七十八"]),  # read as amounts
         ("messenger_id", ["微 信：happy⭐day⭐99"]),  # emoji inside the ID
-        ("messenger_id", ["vx: x i a o m e i 5 2 0"]),  # the ID spelled letter by letter
-        ("offline_meeting", ["明天下午三点，星巴克见"]),  # a time and a place, no cue word
         ("offline_meeting", ["见", "面吧"]),  # a word split across messages (digits only are)
     ],
 )
@@ -454,3 +485,42 @@ def test_known_misses(detector: Detector, label: str, messages: list[str]) -> No
     for i, text in enumerate(messages):
         found |= cats(detector.check(text, now_s=i, window=window))
     assert label in found
+
+
+def _tiny_model(category: str) -> Model:
+    """A model that finds ``category`` in any text holding 月亮 (and nothing else)."""
+    return Model(
+        bias=-5.0,
+        threshold=0.8,
+        weights={"月亮": 40.0},
+        categories=("contact_request", category),
+        category_bias=(0.0, 1.0),
+        category_weights={},
+    )
+
+
+def test_what_only_the_model_finds_is_reviewed_as_written() -> None:
+    detector = Detector(KEY, model=_tiny_model("messenger_id"))
+    d = detector.check("今晚的月亮真的好圆好亮啊")
+    assert d.action is Action.REVIEW and d.categories == (Category.MESSENGER_ID,)
+    assert d.text == "今晚的月亮真的好圆好亮啊" and d.queue  # nothing to mask: an admin looks
+    assert detector.check("今晚的星星真的好多好亮啊").action is Action.ALLOW
+    assert detector.check("月亮 moon is bright tonight").action is Action.ALLOW  # mostly English
+    assert detector.check("月亮好").action is Action.ALLOW  # too short to judge
+    assert Detector(KEY, model=None).check("今晚的月亮真的好圆好亮啊").action is Action.ALLOW
+
+
+def test_a_policy_that_allows_a_category_allows_the_models_hit_too() -> None:
+    policy = Policy.parse("sexual=allow")
+    detector = Detector(KEY, policy, model=_tiny_model("sexual"))
+    assert detector.check("今晚的月亮真的好圆好亮啊").action is Action.ALLOW
+
+
+def test_the_shipped_model_leaves_everyday_chat_alone(detector: Detector) -> None:
+    for text in [
+        "今天工作好累啊，想早点睡觉",
+        "你喜欢吃火锅还是烤肉",
+        "这首歌的歌词写得真好",
+        "夜聊电台",
+    ]:
+        assert detector.check(text).action is Action.ALLOW, text

@@ -9,8 +9,10 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from media.evidence import AudioPacket, Snapshot
 from metering.check import check_ledger
 from store.models import Message, User
+from store.models.evidence import CallEvidence
 from tests.harness import bearer, login_cli
 from tests.harness.rig import Rig
 
@@ -70,3 +72,27 @@ async def test_money_left_in_the_wallet_refuses_deletion(rig: Rig) -> None:
     assert body["error"]["code"] == "balance_not_empty"
     assert body["error"]["details"]["balances"] == {"wallet": 5000}
     assert (await rig.http.get("/api/me", headers=bearer(cust.token))).status == 200
+
+
+async def test_deleting_an_account_deletes_its_media_in_call_evidence(rig: Rig) -> None:
+    """The privacy rules: a deleted person's media kept as evidence goes with their messages;
+    the other participant's stays with the report."""
+    cust, cust_sock, comp, _comp_sock, call_id = await rig.active_call("voice")
+    await cust_sock.ok("call:hangup", {"call_id": call_id})
+    resp = await rig.http.post(
+        "/api/reports",
+        json={"user_id": comp.user_id, "reason": "harassment", "call_id": call_id},
+        headers=bearer(cust.token),
+    )
+    report_id = (await resp.json())["id"]
+    store = rig.signaling.media.evidence
+    windows = [
+        Snapshot(who, 2.0, (AudioPacket(1.0, 0, b"\x78" + bytes(40)),), ())
+        for who in (cust.user_id, comp.user_id)
+    ]
+    assert await store.keep(report_id, call_id, windows) == "kept"
+    resp = await rig.http.delete("/api/me", headers=bearer(comp.token))
+    assert resp.status in (200, 204), await resp.text()
+    async with rig.db.reading() as s:
+        left = (await s.scalars(select(CallEvidence.subject_id))).all()
+    assert left == [cust.user_id]

@@ -29,7 +29,7 @@ CALL_EVENTS = [
         "call:request",
         "call:current",
     )
-    and not e.startswith(("media:", "room:"))
+    and not e.startswith(("media:", "room:", "roomchat:"))  # rooms: test_authorization, room chat
 ]
 RINGING_EVENTS = {"call:accept", "call:decline", "call:cancel"}
 
@@ -271,6 +271,8 @@ VALID: dict[str, dict[str, Any]] = {
     "media:mute": {"call_id": ROOM, "audio": True, "video": False},
     "room:join": {"room_id": ROOM, "request_id": "req_12345678"},
     "room:leave": {"room_id": ROOM},
+    "roomchat:send": {"room_id": ROOM, "client_id": "msg_12345678", "text": "大家好"},
+    "roomchat:history": {"room_id": ROOM, "after_seq": 1, "limit": 5},
 } | {
     e: {"call_id": CALL}
     for e in (

@@ -134,6 +134,12 @@ async def test_reconnect_resumes_the_session_and_catches_up(rig: Rig) -> None:
     again = await rig.connect(cust, "customer again")
     hello = await again.wait("session:hello")
     assert hello["call"]["call_id"] == call_id and hello["call"]["status"] == "active"
+    # the page times the call from the server's start, on the server's clock (20 s in)
+    assert hello["server_ms"] - hello["call"]["accepted_ms"] == 20_000
+    # and the spend so far at once, as the customer sees it
+    meter = await again.wait("session:meter")
+    assert meter["call_id"] == call_id and meter["billed_minutes"] == 1
+    assert meter["charged_fen"] == 100 and "balance_fen" in meter
     await comp_sock.wait("call:update", lambda d: not d["away"]["customer"])
     missed = await again.ok("chat:history", {"call_id": call_id, "after_seq": 1})
     assert [m["seq"] for m in missed["messages"]] == [2, 3]

@@ -2,7 +2,8 @@
 deletion (every login), a role change (every socket: they carry the old role).  The socket is
 told why (``session:revoked``) and disconnected within a second; nothing it sends is served, and
 its wallet is not charged.  A revocation the socket layer never heard of (a missed pub/sub
-message) is found by the per-event database re-check (``PEILIAO_SOCKET_REAUTH_S``)."""
+message) is found by the per-event database re-check (``PEILIAO_SOCKET_REAUTH_S``), and by the
+background sweep ahead of it (``PEILIAO_SOCKET_REAUTH_AHEAD``) on a socket that sends nothing."""
 
 from __future__ import annotations
 
@@ -241,7 +242,8 @@ EVENTS: dict[str, tuple[Setup, Callable[[Person, dict[str, Any]], Any]]] = {
 async def test_an_event_on_a_login_revoked_unheard_is_refused(
     make_rig: RigFactory, clock: Any, event: str
 ) -> None:
-    async with make_rig(clock, socket_reauth_s=REAUTH_S) as rig:
+    # the event's own check (the background sweep would end the socket first)
+    async with make_rig(clock, socket_reauth_s=REAUTH_S, socket_reauth_ahead=False) as rig:
         setup, payload = EVENTS[event]
         cust, sock, comp, comp_sock, ctx = await setup(rig)
         before = await balance(rig, cust)
@@ -269,7 +271,7 @@ async def test_an_event_on_a_login_revoked_unheard_is_refused(
 async def test_a_role_changed_unheard_ends_the_socket_on_its_next_event(
     make_rig: RigFactory, clock: Any
 ) -> None:
-    async with make_rig(clock, socket_reauth_s=REAUTH_S) as rig:
+    async with make_rig(clock, socket_reauth_s=REAUTH_S, socket_reauth_ahead=False) as rig:
         who = await rig.person("companion")
         sock = await rig.connect(who, "companion")
         async with rig.db.writing() as s:
@@ -281,3 +283,30 @@ async def test_a_role_changed_unheard_ends_the_socket_on_its_next_event(
         await gone(sock, "role_changed", since)
         again = await rig.connect(who, "again")
         assert (await again.wait("session:hello"))["role"] == "customer"
+
+
+async def test_an_idle_socket_of_a_login_revoked_unheard_is_ended_by_the_sweep(
+    make_rig: RigFactory, clock: Any
+) -> None:
+    """Revoked behind the sockets' back (no message published): the customer's socket, which
+    sends nothing, is ended within the re-check interval, and stops receiving the chat; the
+    companion's sockets (a valid login) stay."""
+    async with make_rig(clock, socket_reauth_s=REAUTH_S) as rig:
+        cust, sock, _comp, comp_sock, ctx = await _in_call(rig)
+        async with rig.db.writing() as s:
+            await s.execute(
+                update(AuthSession)
+                .where(AuthSession.user_id == cust.user_id)
+                .values(revoked_at=datetime.now(UTC))
+            )
+        since = asyncio.get_running_loop().time()
+        await gone(sock, "session_ended", since, within_s=REAUTH_S * 1.5)
+        await asyncio.sleep(REAUTH_S)  # sweeps that find the companion's login valid
+        assert comp_sock.sio.connected and not comp_sock.seen("session:revoked")
+        heard = len(sock.seen("chat:message"))
+        ack = await comp_sock.call(
+            "chat:send", {"call_id": ctx["call_id"], "client_id": "msg-000009", "text": "在吗"}
+        )
+        assert ack["ok"], ack
+        await asyncio.sleep(0.2)
+        assert len(sock.seen("chat:message")) == heard

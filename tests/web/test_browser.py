@@ -92,7 +92,17 @@ class Person:
 
 
 PEERS = """
-() => window.__pcs.map((pc) => [pc.connectionState, pc.iceConnectionState, pc.signalingState])
+async () => Promise.all(window.__pcs.map(async (pc) => {
+  const states = [pc.connectionState, pc.iceConnectionState, pc.signalingState];
+  if (pc.connectionState === "closed") return states;
+  const transports = [];
+  (await pc.getStats()).forEach((r) => {
+    if (r.type === "transport")
+      transports.push({dtls: r.dtlsState, ice: r.iceState, role: r.dtlsRole, sent: r.packetsSent,
+                       received: r.packetsReceived, pair: r.selectedCandidatePairId});
+  });
+  return [...states, transports];
+}))
 """
 
 
@@ -146,7 +156,10 @@ async def log_in(rig: Rig, who: Person) -> None:
 
 
 async def sign_up(rig: Rig, who: Person) -> None:
+    """A first login: the onboarding (nickname, interests) is skipped."""
     await log_in(rig, who)
+    await who.page.wait_for_url(re.compile(r"/welcome\?next="))
+    await who.page.click("[data-test=welcome-skip]")
     await who.page.wait_for_url(re.compile(r"/(companions|studio)$"))
 
 
@@ -385,12 +398,16 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         await cust.page.check("input[value=contact_request]")
         await cust.page.click("[data-test=report-submit]")
         await cust.page.wait_for_selector("[data-test=report] >> text=已举报")
-        # The companion's sexual message is stopped; only the customer's page is told.
+        # The companion's sexual message is stopped: the customer is told and may report it,
+        # the companion sees their message stopped and why, and is reminded of the rules.
         await comp.page.fill("#draft", "开视频脱一下")
         await comp.page.click("[data-test=send]")
         await cust.page.wait_for_selector("[data-test=safety][data-flag=sexual_warning]")
-        await comp.page.wait_for_selector("text=这条消息未能发出")
-        assert await comp.page.locator("[data-test=safety]").count() == 0
+        await comp.page.wait_for_selector("[data-test=stopped] >> text=已拦截")
+        reminder = comp.page.locator("[data-test=safety][data-flag=sexual_warning]")
+        await reminder.wait_for()
+        assert await reminder.get_attribute("data-mine") == "true"
+        assert await reminder.locator("[data-test=safety-report]").count() == 0
 
         for who in (cust, comp):  # the minute runs out: both pages pause
             await eventually(lambda w=who: _is(w, "paused"), 30, f"{who.name} paused", cust, comp)
@@ -410,18 +427,33 @@ async def test_text_chat_and_running_out_of_money_pauses_both_pages(
         async with rig.db.writing() as s:
             await s.execute(update(User).where(User.id == admin_id).values(role="admin"))
         await admin.page.goto("/admin")
-        await admin.page.wait_for_selector("text=索要联系方式")
-        await admin.page.wait_for_selector(".evidence li.hit >> text=你好呀")
+        # Two cases: the stopped sexual message (first: the most severe), and the customer's
+        # report of the companion's message.
+        page = admin.page
+        queue = page.locator("[data-test=case-queue] [data-case]")
+        await eventually(lambda: _has(queue, 2), 10, "2 cases", admin)
+        assert await queue.evaluate_all("(els) => els.map((e) => e.dataset.category)") == [
+            "sexual",
+            "contact_request",
+        ]
+        view = page.locator("[data-case-view]")
+        await queue.nth(1).click()
+        await view.locator("[data-test=case-items] >> text=索要联系方式").wait_for()
+        await view.locator("[data-test=case-chat] li.flagged >> text=你好呀").wait_for()
+        await queue.nth(0).click()
+        await view.locator("[data-test=case-category] >> text=色情内容").wait_for()  # in words
         # the companion's stopped message, queued by moderation with its text as evidence
-        await admin.page.wait_for_selector("[data-test=report-blocked] >> text=开视频脱一下")
+        await view.locator("[data-test=case-blocked] >> text=开视频脱一下").wait_for()
         await shot(admin, "admin-reports")
-        await admin.page.wait_for_selector("article.report >> text=色情内容")  # in words
-        reports = admin.page.locator("article.report")
-        for left, note in ((2, "已警告"), (1, "已禁言")):  # the customer's report, moderation's
-            await eventually(lambda n=left: _has(reports, n), 10, f"{left} reports", admin)
-            await admin.page.fill("article.report >> nth=0 >> [data-test=report-note]", note)
-            await admin.page.click("article.report >> nth=0 >> text=确认违规")
-        await admin.page.wait_for_selector("text=没有待处理的事项 >> nth=1")
+        for n, (note, kind) in enumerate((("已禁言", "mute"), ("已警告", "warn"))):
+            await queue.nth(0).click()
+            await view.locator("[data-test=case-decide]").wait_for()
+            await view.locator("[data-test=case-note]").fill(note)
+            await view.locator("[data-test=decide-kind]").select_option(kind)
+            await view.locator("[data-test=case-submit]").click()
+            await view.locator("[data-test=case-imposed]").wait_for()
+            await eventually(lambda left=1 - n: _has(queue, left), 10, "decided", admin)
+        await page.wait_for_selector("text=没有待处理的案件")
         for who in (cust, comp, admin):
             assert who.errors == [], (who.name, who.errors)
 

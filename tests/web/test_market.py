@@ -179,8 +179,11 @@ async def test_marketplace_from_discovery_to_support(make_rig: RigFactory, brows
         await page.wait_for_selector("[data-test=certified]")
         await page.select_option("[data-test=book-mode]", "text")
         await page.select_option("[data-test=book-duration]", "30")
-        tomorrow = page.locator("[role=tab]").nth(1)
-        await tomorrow.click()
+        # The day after tomorrow (China time): its first slot (00:00) is a day away or more, so
+        # the booking is inside its free-cancellation window whatever the hour of the run.
+        # Tomorrow's first slot is under two hours away from 22:00 China time (14:00 UTC).
+        day_after = page.locator("[role=tab]").nth(2)
+        await day_after.click()
         await page.locator("[role=tabpanel] .slot").nth(0).click()
         assert "¥10.00" in (await page.text_content("[data-test=hold]") or "")  # 1.00/min × 10
         await shots(cust, "companion")

@@ -358,12 +358,18 @@ async def test_apply_review_studio_and_admin(make_rig: RigFactory, browser: Any)
         # -- the admin: hide the review, decide the appeal, answer the ticket -------------------
         page = admin.page
         await page.goto("/admin")
-        await page.wait_for_selector("[data-test=report-review] >> text=回复有点慢")
-        await page.wait_for_selector("text=虚假评价")
+        await page.click("[data-test=case-queue] [data-category=false_review]")
+        view = page.locator("[data-case-view]")
+        await view.locator("[data-test=case-review] >> text=回复有点慢").wait_for()
+        await view.locator("[data-test=case-category] >> text=虚假评价").wait_for()
         await shots(admin, "admin-reports")
-        await page.fill("article.report >> nth=0 >> [data-test=report-note]", "评价与聊天记录不符")
-        await page.click("[data-test=hide-review]")
-        await page.wait_for_selector("text=没有待处理的事项 >> nth=1")
+        await view.locator("[data-test=case-note]").fill("评价与聊天记录不符")
+        await view.locator("[data-test=hide-review]").click()
+        await view.locator("[data-test=hide-review]").wait_for(state="detached")
+        await view.locator("[data-test=decide-kind]").select_option("")  # no sanction
+        await view.locator("[data-test=case-submit]").click()
+        await view.locator("[data-test=case-decided]").wait_for()
+        await page.wait_for_selector("text=没有待处理的案件")
 
         await open_tab(admin, "appeals")
         item = page.locator(f"[data-appeal={appeal['id']}]")

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from market.bookings.keys import BOOKING_SCHEDULER
 from market.bookings.scheduler import LATE_START_S, STALE_CLAIM_S
 from metering import accounts
 from metering.keys import METERING
@@ -91,6 +92,42 @@ async def test_at_the_slot_the_call_rings_at_the_booked_rate_and_completes(rig: 
     assert done["call_id"] == call_id
     assert (await get(rig, comp, b["id"]))["status"] == "completed"
     assert (await sweep(rig))["ended"] == 0
+    await ledger_ok(rig)
+
+
+async def test_a_step_that_fails_at_the_slot_is_retried_on_the_next_pass(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A transient failure after the claim (here: placing the call raises once, as a deadlock
+    # or a dropped connection would) hands the claim back instead of parking the booking in
+    # ``starting`` for STALE_CLAIM_S; the next pass places the call, once.
+    cust = await rig.person(fund_fen=10_000)
+    comp, comp_sock = await rig.online_companion()
+    await open_calendar(rig, comp)
+    cust_sock = await rig.connect(cust, "customer")
+    at = slot(rig, 3)
+    b = await confirmed(rig, cust, comp, at)
+    calls = rig.app[BOOKING_SCHEDULER]._calls
+    real_request = calls.request
+    failures: list[int] = []
+
+    async def fails_once(*args: object, **kwargs: object) -> object:
+        if not failures:
+            failures.append(1)
+            raise ConnectionResetError("transient")
+        return await real_request(*args, **kwargs)
+
+    monkeypatch.setattr(calls, "request", fails_once)
+    advance_to(rig, at)
+    assert (await sweep(rig))["started"] == 0  # the step failed (logged), the claim handed back
+    assert (await get(rig, cust, b["id"]))["status"] == "starting"
+    assert (await sweep(rig))["started"] == 1  # no clock advance: retried at once
+    due = await cust_sock.wait("booking:due")
+    ringing = await comp_sock.wait("call:incoming")
+    assert ringing["call_id"] == due["call_id"]
+    assert len(comp_sock.seen("call:incoming")) == 1
+    assert (await get(rig, cust, b["id"]))["status"] == "in_call"
+    assert await wallet(rig, cust) == 10_000 - VOICE_FEN  # hold released once, minute 1 held
     await ledger_ok(rig)
 
 

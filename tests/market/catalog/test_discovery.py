@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from market.catalog import ranking
 from metering.keys import METERING
 from metering.tariff import Rates
-from store.models import User
+from store.models import CompanionRate, User
 from store.models.reviews import CompanionStats
 from store.models.vetting import CompanionProfile
 from tests.harness import bearer
@@ -383,3 +383,71 @@ async def test_recommendations_with_reasons(rig: Rig) -> None:
     assert (await rig.http.get("/api/recommendations")).status == 401
     for limit in (0, 51):
         assert (await get(rig, "/api/recommendations", cust, limit=limit))[0] == 400
+
+
+async def go_online(rig: Rig, who: Person) -> None:
+    sock = await rig.connect(who, who.user_id)
+    await sock.ok("presence:set", {"accepting": True})
+
+
+@pytest.mark.both_databases
+async def test_recommended_lists_those_online_first_then_the_score_across_pages(rig: Rig) -> None:
+    # Scores: best > good > fair > weak; only "fair" and "weak" are online.
+    made = {
+        name: await companion(rig, name, stats=stats, approved_days_ago=60)
+        for name, stats in (
+            ("best", (490, 40, 50)),
+            ("good", (470, 40, 50)),
+            ("fair", (460, 40, 50)),
+            ("weak", (400, 40, 50)),
+            ("meh", (420, 40, 50)),
+        )
+    }
+    by_id = {p.user_id: n for n, p in made.items()}
+    for name in ("weak", "fair"):
+        await go_online(rig, made[name])
+    # limit 2: the first pass fills a page, then the second pass starts from the top
+    seen = [by_id[i] for i in await browse(rig, sort="recommended")]
+    assert seen == ["fair", "weak", "best", "good", "meh"]
+    status, first = await get(rig, "/api/companions")
+    assert status == 200
+    assert [(c["id"], c["status"]) for c in first["companions"][:2]] == [
+        (made["fair"].user_id, "online"),
+        (made["weak"].user_id, "online"),
+    ]
+    # online only: the first pass alone, in score order
+    assert [by_id[i] for i in await browse(rig, sort="recommended", online="true")] == [
+        "fair",
+        "weak",
+    ]
+    # other sorts take no presence: rating stays rating
+    assert [by_id[i] for i in await browse(rig, sort="rating")] == [
+        "best",
+        "good",
+        "fair",
+        "meh",
+        "weak",
+    ]
+
+
+@pytest.mark.both_databases
+async def test_a_senior_or_gold_companion_is_never_new_nor_boosted(rig: Rig) -> None:
+    cust = await rig.person()
+    fresh_gold = await companion(rig, "金牌新来", approved_days_ago=1, stats=(452, 1, 1))
+    fresh_newcomer = await companion(rig, "新人", approved_days_ago=1, stats=(452, 1, 1))
+    async with rig.db.writing() as s:
+        await s.execute(
+            update(CompanionRate)
+            .where(CompanionRate.user_id == fresh_gold.user_id)
+            .values(level="gold")
+        )
+    # the same figures: the newcomer rides the boost above the gold companion
+    assert await ids(rig) == [fresh_newcomer.user_id, fresh_gold.user_id]
+    status, body = await get(rig, "/api/recommendations", cust)
+    assert status == 200, body
+    reasons = {r["companion"]["id"]: r["reason_code"] for r in body["recommendations"]}
+    assert reasons[fresh_newcomer.user_id] == "new_companion"
+    assert reasons[fresh_gold.user_id] == "highly_rated"
+    now = rig.clock.now()
+    assert ranking.recommended_score(452, now, 1, now, level="gold") == 452
+    assert ranking.recommended_score(452, now, 1, now) == 452 + 27

@@ -159,6 +159,11 @@ async def run_room(rig: Rig) -> None:
         meter = await socks[rich.user_id].wait("room:meter", lambda d: d["billed_minutes"] >= 1)
         assert meter["rate_fen_per_min"] == ROOM_RATE and meter["room_id"] == room_id
 
+        # Read before the pause: on a loaded machine the grace can run out while the hold
+        # settles, and the slots the server sends then no longer carry the short one.
+        at_rich = {u: m for m, u in rich_peer.slots(room_id).items()}
+        short_mid_at_rich, host_mid_at_rich = at_rich[short.user_id], at_rich[host.user_id]
+
         # The short one's money runs out: held back alone (nothing to or from them)...
         short_sock = socks[short.user_id]
         notice = await short_sock.wait("room:notice", lambda d: d["kind"] == "paused")
@@ -166,10 +171,6 @@ async def run_room(rig: Rig) -> None:
         # The relay holds them back right after the notice: wait until nothing more arrives
         # (what was in flight, and what a loaded machine forwarded before the hold landed).
         held = await settled(short_peer.total)
-        short_mid_at_rich = next(
-            m for m, u in rich_peer.slots(room_id).items() if u == short.user_id
-        )
-        host_mid_at_rich = next(m for m, u in rich_peer.slots(room_id).items() if u == host.user_id)
         from_short, from_host = (
             rich_peer.samples(short_mid_at_rich),
             rich_peer.samples(host_mid_at_rich),

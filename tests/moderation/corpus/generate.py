@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.moderation.corpus import conduct
+from tests.moderation.corpus import conduct, phrasings
 from tests.moderation.corpus.benign import BENIGN, benign_splits, generated_benign, platform_ids
 from tests.moderation.corpus.everyday import EVERYDAY
 from tests.moderation.corpus.handwritten import HANDWRITTEN
@@ -52,6 +52,7 @@ def main() -> None:
         "sexual.tsv": conduct.sexual(),
         "minor.tsv": conduct.minors(),
         "upsell.tsv": conduct.upsells(),
+        "phrasings.tsv": phrasings.lines(),
         "handwritten.tsv": [(label, "handwritten", text) for label, text in HANDWRITTEN],
         "benign.tsv": [
             ("benign", kind, t) for kind, block in BENIGN.items() for t in block.splitlines() if t

@@ -1,7 +1,8 @@
 """Fresh evaluation sets for chat detection (``*.jsonl`` here), written *before* the rules they
-score were changed and never used to tune them: each measures how the detector generalises to
-phrasings it has not seen.  ``HISTORY.md`` records every scoring.  Rules are tuned on the
-labelled corpus (``tests/moderation/corpus``) and the development set (``dev.jsonl``) only.
+score were changed: each measures, once, how the detector generalises to phrasings it has not
+seen.  ``HISTORY.md`` records every scoring.  The set of the next round waits unread in
+``heldout/`` (none now: see its README); once scored it moves here and later rounds tune on it
+like the labelled corpus (``tests/moderation/corpus``) and the development set (``dev.jsonl``).
 
 A line is JSON: ``{"label", "kind", "text"}`` for one message (``"role"``: the sender,
 ``customer`` unless given), or ``{"label", "kind", "messages": [[role, text], ...]}`` for a
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,14 +59,20 @@ def load(path: Path) -> list[Case]:
     return cases
 
 
-def run(detector: Detector, case: Case) -> list[Decision]:
+def talk(detector: Detector, messages: Iterable[tuple[str, str]]) -> list[Decision]:
+    """Each (sender role, text) checked in order through one ``Conversation``, messages
+    ``SECONDS_BETWEEN_MESSAGES`` apart."""
     chat = Conversation()
     return [
         detector.check(
             text, sender_role=role, now_s=i * SECONDS_BETWEEN_MESSAGES, window=chat.window(role)
         )
-        for i, (role, text) in enumerate(case.messages)
+        for i, (role, text) in enumerate(messages)
     ]
+
+
+def run(detector: Detector, case: Case) -> list[Decision]:
+    return talk(detector, case.messages)
 
 
 def _categories(decision: Decision) -> set[str]:

@@ -7,7 +7,8 @@ import argparse
 import os
 from pathlib import Path
 
-from moderation.detect import Detector
+from moderation.detect import DEFAULT_MODEL, Detector
+from moderation.ngram import Model
 from tests.moderation.fresh import load, score
 
 
@@ -15,8 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.moderation.fresh")
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--quiet", action="store_true", help="the tables only")
+    parser.add_argument("--model", type=Path, help="n-gram weights other than the shipped ones")
+    parser.add_argument("--no-model", action="store_true", help="the rules alone")
     args = parser.parse_args(argv)
-    detector = Detector(os.urandom(32))
+    model = None if args.no_model else Model.load(args.model) if args.model else DEFAULT_MODEL
+    detector = Detector(os.urandom(32), model=model)
     for path in args.files:
         result = score(detector, load(path))
         print(f"## {path.name}\n\n{result.table()}\n")

@@ -140,6 +140,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/call-evidence/{evidence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: one piece of call evidence, decrypted (audio/ogg or image/jpeg); every viewing is written to the audit log */
+        get: operations["get_call_evidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: the case queue, most severe first (minors and sexual content), then the longest waiting, with counts per severity and the oldest wait; or the recently decided */
+        get: operations["case_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: one case — its reports and flags, the parties, the chat around the flagged lines, the target's earlier cases and sanctions (reading it is audit-logged) */
+        get: operations["case_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/cases/{case_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Admin: dismiss a case, or confirm it with a sanction from the ladder; the note is this case's own (audit-logged) */
+        post: operations["decide_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/cases/{case_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Admin: take a case's decision back within the undo window (10 minutes by default): the case is open again and the sanction it imposed lifted (audit-logged) */
+        post: operations["undo_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/reports": {
         parameters: {
             query?: never;
@@ -149,6 +234,23 @@ export interface paths {
         };
         /** Admin: the report queue, the most urgent first (high, normal, low), then the oldest, with evidence */
         get: operations["report_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/reports/{report_id}/call-evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Admin: the media evidence of a reported call (each participant's last two minutes of audio and video keyframes), without the media itself; each admin's first listing of a report is written to the audit log */
+        get: operations["list_call_evidence"];
         put?: never;
         post?: never;
         delete?: never;
@@ -973,8 +1075,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My earnings history (companions; JSON or CSV) */
+        /** My earnings: a line per session or booking fee (newest first, cursor-paged); detail=ledger or CSV: the raw ledger entries */
         get: operations["earnings_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/earnings/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My earnings at a glance: today / week / month, withdrawable, pending and when it becomes withdrawable, withdrawals on their way, the bound payout account (masked) */
+        get: operations["earnings_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -992,6 +1111,23 @@ export interface paths {
         };
         /** Everything the platform keeps about me, as JSON */
         get: operations["export_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/fairness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Talk share, reply times and automatic refunds of my ended sessions, and the rule */
+        get: operations["my_fairness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1058,7 +1194,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Where my withdrawals go, masked (companions); null when none is bound */
+        get: operations["get_payout_account"];
         /** Bind where my withdrawals go (companions) */
         put: operations["put_payout_account"];
         post?: never;
@@ -1679,7 +1816,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My spending history (JSON or CSV) */
+        /** My statement: a line per session, booking, top-up, package, coupon (newest first, cursor-paged); detail=ledger or CSV: the raw ledger entries */
         get: operations["wallet_statement"];
         put?: never;
         post?: never;
@@ -1924,6 +2061,11 @@ export interface components {
          * @description A report as admins see it: the real identities, the evidence.
          */
         AdminReportOut: {
+            /**
+             * Call Evidence
+             * @default null
+             */
+            call_evidence?: string | null;
             /** Call Id */
             call_id: string | null;
             /**
@@ -2394,10 +2536,178 @@ export interface components {
             /** Code */
             code: string;
         };
+        /** CaseDecisionIn */
+        CaseDecisionIn: {
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "confirmed" | "dismissed";
+            /** Note */
+            note: string;
+            /** @default null */
+            sanction?: components["schemas"]["SanctionChoice"] | null;
+            /** Version */
+            version: number;
+        };
+        /** CaseDetailOut */
+        CaseDetailOut: {
+            /** Call */
+            call: {
+                [key: string]: unknown;
+            } | null;
+            case: components["schemas"]["CaseOut"];
+            /** Chat */
+            chat: components["schemas"]["ChatLineOut"][];
+            /** History */
+            history: components["schemas"]["CaseOut"][];
+            /** Items */
+            items: components["schemas"]["CaseItemOut"][];
+            /**
+             * Now
+             * Format: date-time
+             */
+            now: string;
+            /** Parties */
+            parties: components["schemas"]["CasePartyOut"][];
+            /** Sanctions */
+            sanctions: components["schemas"]["AdminSanctionOut"][];
+        };
+        /** CaseItemOut */
+        CaseItemOut: {
+            /** Automatic */
+            automatic: boolean;
+            /** Blocked Text */
+            blocked_text: string | null;
+            /**
+             * Call Evidence
+             * @default null
+             */
+            call_evidence?: string | null;
+            /** Categories */
+            categories: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: string;
+            /** Id */
+            id: string;
+            /** Message Seq */
+            message_seq: number | null;
+            /** Reason */
+            reason: string;
+            /** Reporter Id */
+            reporter_id: string | null;
+            /** Review */
+            review: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
+        };
+        /** CaseOut */
+        CaseOut: {
+            /** Call Id */
+            call_id: string | null;
+            /** Category */
+            category: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Decision Note */
+            decision_note: string;
+            /** Id */
+            id: string;
+            /** Items */
+            items: number;
+            /**
+             * Opened At
+             * Format: date-time
+             */
+            opened_at: string;
+            /** Reports */
+            reports: number;
+            /** Sanction Id */
+            sanction_id: string | null;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "critical" | "high" | "normal" | "low";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "confirmed" | "dismissed";
+            target: components["schemas"]["CasePartyOut"] | null;
+            /** Undo Until */
+            undo_until: string | null;
+            /** Version */
+            version: number;
+        };
+        /** CasePartyOut */
+        CasePartyOut: {
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Id */
+            id: string;
+            /** Nickname */
+            nickname: string;
+            /** Role */
+            role: string;
+        };
+        /** CaseQueueOut */
+        CaseQueueOut: {
+            /** Cases */
+            cases: components["schemas"]["CaseOut"][];
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Now
+             * Format: date-time
+             */
+            now: string;
+            /** Oldest Opened At */
+            oldest_opened_at: string | null;
+            /** Oldest Wait S */
+            oldest_wait_s: number | null;
+        };
+        /** CaseQueueQuery */
+        CaseQueueQuery: {
+            /**
+             * Status
+             * @default open
+             * @enum {string}
+             */
+            status?: "open" | "decided";
+        };
         /** CertificateQuery */
         CertificateQuery: {
             /** Category */
             category: string;
+        };
+        /** ChatLineOut */
+        ChatLineOut: {
+            /** At */
+            at: string | null;
+            /** Blocked */
+            blocked: boolean;
+            /** Flagged */
+            flagged: boolean;
+            /** Moderation */
+            moderation: string;
+            /** Sender Id */
+            sender_id: string;
+            /** Seq */
+            seq: number | null;
+            /** Text */
+            text: string;
         };
         /** CompanionOut */
         CompanionOut: {
@@ -2482,6 +2792,34 @@ export interface components {
             /** Phone */
             phone: string;
         };
+        /**
+         * EarningsSummaryOut
+         * @description A companion's money at a glance (China time for the periods).
+         */
+        EarningsSummaryOut: {
+            /** Available Fen */
+            available_fen: number;
+            /** Hold Hours */
+            hold_hours: number;
+            /** Month Fen */
+            month_fen: number;
+            /** Paying Fen */
+            paying_fen: number;
+            payout_account: components["schemas"]["PayoutAccountOut"] | null;
+            /** Pending Fen */
+            pending_fen: number;
+            /** Releases */
+            releases: components["schemas"]["ReleaseOut"][];
+            /**
+             * Timezone
+             * @default Asia/Shanghai
+             */
+            timezone?: string;
+            /** Today Fen */
+            today_fen: number;
+            /** Week Fen */
+            week_fen: number;
+        };
         /** ErrorBody */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -2499,6 +2837,46 @@ export interface components {
             } | null;
             /** Message */
             message: string;
+        };
+        /** EvidenceItemOut */
+        EvidenceItemOut: {
+            /** Call Id */
+            call_id: string;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Offset Ms */
+            offset_ms: number;
+            /** Packets */
+            packets: number;
+            /** Seq */
+            seq: number;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Subject Id */
+            subject_id: string;
+        };
+        /** EvidenceListOut */
+        EvidenceListOut: {
+            /** Items */
+            items: components["schemas"]["EvidenceItemOut"][];
+            /** Report Id */
+            report_id: string;
         };
         /** ExportOut */
         ExportOut: {
@@ -2548,6 +2926,102 @@ export interface components {
             voice_rooms: {
                 [key: string]: unknown;
             }[];
+        };
+        /** FairAverages */
+        FairAverages: {
+            /** Billed Minutes */
+            billed_minutes: number;
+            /** Flagged Minutes */
+            flagged_minutes: number;
+            /** Refund Fen */
+            refund_fen: number;
+            /** Refunded Sessions */
+            refunded_sessions: number;
+            /** Reply Median Ms */
+            reply_median_ms: number | null;
+            /** Sessions */
+            sessions: number;
+            /** Talk Share Percent */
+            talk_share_percent: number | null;
+        };
+        /** FairOut */
+        FairOut: {
+            averages: components["schemas"]["FairAverages"];
+            rule: components["schemas"]["FairRuleOut"];
+            /** Sessions */
+            sessions: components["schemas"]["FairSession"][];
+        };
+        /** FairQuery */
+        FairQuery: {
+            /**
+             * Limit
+             * @default 20
+             */
+            limit?: number;
+            /**
+             * Role
+             * @default customer
+             * @enum {string}
+             */
+            role?: "customer" | "companion";
+            /**
+             * Session Ids
+             * @default null
+             */
+            session_ids?: string | null;
+        };
+        /** FairRuleOut */
+        FairRuleOut: {
+            /** Enabled */
+            enabled: boolean;
+            /** Listening Voiced S */
+            listening_voiced_s: number;
+            /**
+             * Min Judged S
+             * @default 20
+             */
+            min_judged_s?: number;
+            /** Min Minutes */
+            min_minutes: number;
+            /** Min Share Percent */
+            min_share_percent: number;
+            /** Refund Percent */
+            refund_percent: number;
+            /** Silent Voiced S */
+            silent_voiced_s: number;
+            /** Text Wait S */
+            text_wait_s: number;
+            /** Voiced Dbov */
+            voiced_dbov: number;
+        };
+        /** FairSession */
+        FairSession: {
+            /** Billed Minutes */
+            billed_minutes: number;
+            /** Companion Voiced Ms */
+            companion_voiced_ms: number | null;
+            /** Customer Voiced Ms */
+            customer_voiced_ms: number | null;
+            /** Decided */
+            decided: boolean;
+            /** Decided At */
+            decided_at: string | null;
+            /** Flagged Minutes */
+            flagged_minutes: number;
+            /** Mode */
+            mode: string;
+            /** Refund Fen */
+            refund_fen: number;
+            /** Reply Count */
+            reply_count: number;
+            /** Reply Median Ms */
+            reply_median_ms: number | null;
+            /** Reply P90 Ms */
+            reply_p90_ms: number | null;
+            /** Session Id */
+            session_id: string;
+            /** Talk Share Percent */
+            talk_share_percent: number | null;
         };
         /** FavouritesOut */
         FavouritesOut: {
@@ -2640,6 +3114,24 @@ export interface components {
             id: string;
             /** Nickname */
             nickname: string;
+        };
+        /** LedgerLine */
+        LedgerLine: {
+            /** Account */
+            account: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Kind */
+            kind: string;
+            /** Session Id */
+            session_id: string | null;
+            /** Transfer Id */
+            transfer_id: string;
         };
         /** LevelOut */
         LevelOut: {
@@ -3012,6 +3504,10 @@ export interface components {
              */
             method: "alipay" | "wechat" | "bank";
         };
+        /** PayoutAccountMaybe */
+        PayoutAccountMaybe: {
+            account: components["schemas"]["PayoutAccountOut"] | null;
+        };
         /** PayoutAccountOut */
         PayoutAccountOut: {
             /** Account Masked */
@@ -3161,6 +3657,13 @@ export interface components {
              */
             reason?: string;
         };
+        /** ReleaseOut */
+        ReleaseOut: {
+            /** Amount Fen */
+            amount_fen: number;
+            /** At */
+            at: string | null;
+        };
         /** ReplyIn */
         ReplyIn: {
             /** Text */
@@ -3206,6 +3709,11 @@ export interface components {
          * @description A report as its reporter sees it (``report_out``).
          */
         ReportOut: {
+            /**
+             * Call Evidence
+             * @default null
+             */
+            call_evidence?: string | null;
             /** Call Id */
             call_id: string | null;
             /**
@@ -3383,6 +3891,27 @@ export interface components {
             next_cursor: string | null;
             /** Rooms */
             rooms: components["schemas"]["RoomCardOut"][];
+        };
+        /**
+         * SanctionChoice
+         * @description The sanction a confirmation imposes (the ladder may escalate it); the reason is the note.
+         */
+        SanctionChoice: {
+            /**
+             * Freeze Earnings
+             * @default false
+             */
+            freeze_earnings?: boolean;
+            /**
+             * Hours
+             * @default null
+             */
+            hours?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "warn" | "mute" | "suspend" | "ban";
         };
         /** SanctionIn */
         SanctionIn: {
@@ -3579,10 +4108,13 @@ export interface components {
             /** Voice Types */
             voice_types: string[];
         };
-        /** StatementLine */
-        StatementLine: {
-            /** Account */
-            account: string;
+        /**
+         * StatementItem
+         * @description One line of a statement.  ``amount_fen`` is the net change it made to the statement's
+         *     money (a customer: wallet, promo credit, held money and booking holds; a companion: pending
+         *     and available earnings), exactly the sum of the ledger entries it stands for.
+         */
+        StatementItem: {
             /** Amount Fen */
             amount_fen: number;
             /**
@@ -3590,20 +4122,92 @@ export interface components {
              * Format: date-time
              */
             at: string;
+            /** @default null */
+            counterpart?: components["schemas"]["UserOut"] | null;
+            /**
+             * Counterpart Hidden
+             * @default false
+             */
+            counterpart_hidden?: boolean;
+            /** Key */
+            key: string;
             /** Kind */
             kind: string;
-            /** Session Id */
-            session_id: string | null;
-            /** Transfer Id */
-            transfer_id: string;
+            /**
+             * Minutes
+             * @default null
+             */
+            minutes?: number | null;
+            /**
+             * Mode
+             * @default null
+             */
+            mode?: string | null;
+            /**
+             * Rate Fen Per Min
+             * @default null
+             */
+            rate_fen_per_min?: number | null;
+            /**
+             * Refund Source
+             * @default null
+             */
+            refund_source?: string | null;
+            /**
+             * Refunded Fen
+             * @default 0
+             */
+            refunded_fen?: number;
+            /**
+             * Release At
+             * @default null
+             */
+            release_at?: string | null;
+            /**
+             * Session Id
+             * @default null
+             */
+            session_id?: string | null;
+            /**
+             * Session Kind
+             * @default null
+             */
+            session_kind?: string | null;
+            /**
+             * Status
+             * @default null
+             */
+            status?: string | null;
+            /** Unsettled Fen */
+            unsettled_fen: number;
         };
         /** StatementOut */
         StatementOut: {
+            /** Entries */
+            entries: components["schemas"]["LedgerLine"][];
             /** Lines */
-            lines: components["schemas"]["StatementLine"][];
+            lines: components["schemas"]["StatementItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Timezone
+             * @default Asia/Shanghai
+             */
+            timezone?: string;
         };
         /** StatementQuery */
         StatementQuery: {
+            /**
+             * Cursor
+             * @default null
+             */
+            cursor?: string | null;
+            /**
+             * Detail
+             * @default lines
+             * @enum {string}
+             */
+            detail?: "lines" | "ledger";
             /**
              * Format
              * @default json
@@ -3612,7 +4216,7 @@ export interface components {
             format?: "json" | "csv";
             /**
              * Limit
-             * @default 200
+             * @default 50
              */
             limit?: number;
         };
@@ -3800,12 +4404,18 @@ export interface components {
             booked_fen: number;
             /** Held Fen */
             held_fen: number;
+            /** Month */
+            month: string;
             /** Month Committed Fen */
             month_committed_fen: number;
+            /** Month Spent Fen */
+            month_spent_fen: number;
             /** Monthly Cap Fen */
             monthly_cap_fen: number | null;
             /** Promo Fen */
             promo_fen: number;
+            /** Real Name Required For Topup */
+            real_name_required_for_topup: boolean;
             /** Wallet Fen */
             wallet_fen: number;
         };
@@ -3818,6 +4428,8 @@ export interface components {
         WithdrawalOut: {
             /** Amount Fen */
             amount_fen: number;
+            /** Created At */
+            created_at: string | null;
             /** Id */
             id: string;
             /** Reason */
@@ -4606,6 +5218,327 @@ export interface operations {
             };
         };
     };
+    get_call_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/ogg": string;
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: evidence_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: evidence_unreadable */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    case_queue: {
+        parameters: {
+            query?: {
+                status?: "open" | "decided";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseQueueOut"];
+                };
+            };
+            /** @description error: invalid_input, malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    case_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailOut"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: case_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseDecisionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description error: invalid_input, malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: case_not_found, user_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: case_decided, case_changed, cannot_sanction */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    undo_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseOut"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: case_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: case_not_decided, case_undo_expired */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     report_queue: {
         parameters: {
             query?: {
@@ -4664,6 +5597,55 @@ export interface operations {
             };
             /** @description error: unsupported_media_type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_call_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceListOut"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: report_not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7880,6 +8862,8 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "json" | "csv";
+                detail?: "lines" | "ledger";
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -7898,7 +8882,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description error: invalid_input, malformed_json */
+            /** @description error: bad_cursor, invalid_input, malformed_json */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7936,6 +8920,35 @@ export interface operations {
             };
         };
     };
+    earnings_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EarningsSummaryOut"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     export_me: {
         parameters: {
             query?: never;
@@ -7956,6 +8969,66 @@ export interface operations {
             };
             /** @description error: unauthenticated */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_fairness: {
+        parameters: {
+            query?: {
+                role?: "customer" | "companion";
+                session_ids?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FairOut"];
+                };
+            };
+            /** @description error: invalid_input, malformed_json */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: unsupported_media_type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8101,6 +9174,44 @@ export interface operations {
             };
             /** @description error: unauthenticated */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_payout_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutAccountMaybe"];
+                };
+            };
+            /** @description error: unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error: forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10468,6 +11579,8 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "json" | "csv";
+                detail?: "lines" | "ledger";
+                cursor?: string | null;
                 limit?: number;
             };
             header?: never;
@@ -10486,7 +11599,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description error: invalid_input, malformed_json */
+            /** @description error: bad_cursor, invalid_input, malformed_json */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -3,7 +3,7 @@
 import { reactive, ref } from "vue";
 import { initial, reduce, type CallEvent, type CallState } from "./callstate";
 import { MediaLink } from "./media";
-import { ask, on } from "./realtime";
+import { AckError, ask, on } from "./realtime";
 import type { CallObject, ChatMessage, Mode } from "./types";
 
 export const current = reactive<{ state: CallState }>({ state: initial() });
@@ -47,7 +47,8 @@ export function wire(me: () => string | null): void {
   on("media:peer", (d) => apply({ type: "peer", call_id: d.call_id, audio: d.audio, video: d.video }));
   on("chat:message", (m: ChatMessage) => apply({ type: "message", message: m }));
   on("chat:warning", (w) => apply({ type: "warning", call_id: w.call_id, seq: w.seq, categories: w.categories }));
-  on("chat:safety", (x) => apply({ type: "safety", call_id: x.call_id, seq: x.seq, flag: x.flag }));
+  on("chat:safety", (x) => apply({ type: "safety", call_id: x.call_id, seq: x.seq, flag: x.flag, sender_id: x.sender_id ?? null }));
+  on("call:safety_notice", (n) => apply({ type: "evidence_notice", ...n }));
 }
 
 let sid: () => string | undefined = () => undefined;
@@ -119,15 +120,24 @@ export async function hangup(me: string): Promise<void> {
   apply({ type: "call", call: out.call });
 }
 
+/** Send one chat message.  A masked one comes back with why (shown to the sender); one
+ * moderation stopped is kept on this page as stopped, with why, and is not an error. */
 export async function send(text: string): Promise<void> {
   const call = current.state.call;
   if (!call) return;
-  const out = await ask<{ message: ChatMessage }>("chat:send", {
-    call_id: call.call_id,
-    client_id: crypto.randomUUID().replace(/-/g, ""),
-    text,
-  });
-  apply({ type: "message", message: out.message });
+  const clientId = crypto.randomUUID().replace(/-/g, "");
+  try {
+    const out = await ask<{ message: ChatMessage; categories?: string[] }>("chat:send", {
+      call_id: call.call_id,
+      client_id: clientId,
+      text,
+    });
+    apply({ type: "sent", message: out.message, categories: out.categories ?? [] });
+  } catch (e) {
+    if (!(e instanceof AckError) || e.code !== "message_blocked") throw e;
+    const categories = Array.isArray(e.details.categories) ? e.details.categories.map(String) : [];
+    apply({ type: "stopped", call_id: call.call_id, client_id: clientId, text, categories });
+  }
 }
 
 export function dismiss(): void {

@@ -16,11 +16,32 @@ export interface CallState {
   messages: ChatMessage[];
   /** the companion asked for contact details or a meeting: warn, offer one-tap report */
   warning: { seq: number; categories: string[] } | null;
-  /** what moderation raised for this user in this call (``chat:safety``), each once, in order:
-   * ``minor``, ``upsell_banner``, ``sexual_warning`` */
-  safety: { flag: string; seq: number | null }[];
+  /** what moderation raised in this call (``chat:safety``), each flag once per sender, in
+   * order: ``minor``, ``upsell_banner``, ``sexual_warning``; ``sender_id`` says whose message
+   * it was (each side has its own words) */
+  safety: { flag: string; seq: number | null; sender_id: string | null }[];
+  /** why moderation masked parts of my own messages, by seq (the ``chat:send`` ack says) */
+  maskedWhy: Record<number, string[]>;
+  /** my messages moderation stopped (never delivered), each after the last seq seen then */
+  stopped: Stopped[];
   /** the last notice worth showing, as an i18n key */
   notice: string | null;
+  /** voice/video: the server said at the start that the last minutes are kept briefly for
+   * safety reports (``call:safety_notice``) */
+  evidenceNotice: EvidenceNotice | null;
+}
+
+export interface EvidenceNotice {
+  window_s: number;
+  after_call_s: number;
+  retention_days: number;
+}
+
+export interface Stopped {
+  client_id: string;
+  text: string;
+  categories: string[];
+  after_seq: number;
 }
 
 export function initial(): CallState {
@@ -34,7 +55,10 @@ export function initial(): CallState {
     messages: [],
     warning: null,
     safety: [],
+    maskedWhy: {},
+    stopped: [],
     notice: null,
+    evidenceNotice: null,
   };
 }
 
@@ -45,9 +69,12 @@ export type CallEvent =
   | { type: "media"; call_id: string; flowing: boolean }
   | { type: "peer"; call_id: string; audio: boolean; video: boolean }
   | { type: "message"; message: ChatMessage }
+  | { type: "sent"; message: ChatMessage; categories: string[] }
+  | { type: "stopped"; call_id: string; client_id: string; text: string; categories: string[] }
   | { type: "history"; messages: ChatMessage[] }
   | { type: "warning"; call_id: string; seq: number; categories: string[] }
-  | { type: "safety"; call_id: string; seq: number | null; flag: string }
+  | { type: "safety"; call_id: string; seq: number | null; flag: string; sender_id: string | null }
+  | ({ type: "evidence_notice"; call_id: string } & EvidenceNotice)
   | { type: "clear" };
 
 export function reduce(state: CallState, event: CallEvent): CallState {
@@ -82,12 +109,33 @@ export function reduce(state: CallState, event: CallEvent): CallState {
       if (event.message.call_id !== current) return state;
       return { ...state, messages: merge(state.messages, [event.message]) };
     }
+    case "sent": {
+      if (event.message.call_id !== current) return state;
+      const masked = event.message.moderation === "mask";
+      return {
+        ...state,
+        messages: merge(state.messages, [event.message]),
+        maskedWhy: masked ? { ...state.maskedWhy, [event.message.seq]: event.categories } : state.maskedWhy,
+      };
+    }
+    case "stopped": {
+      if (event.call_id !== current || state.stopped.some((x) => x.client_id === event.client_id)) return state;
+      const after_seq = state.messages.length ? state.messages[state.messages.length - 1]!.seq : 0;
+      const item = { client_id: event.client_id, text: event.text, categories: event.categories, after_seq };
+      return { ...state, stopped: [...state.stopped, item] };
+    }
     case "warning":
       if (event.call_id !== current) return state;
       return { ...state, warning: { seq: event.seq, categories: event.categories } };
     case "safety":
-      if (event.call_id !== current || state.safety.some((x) => x.flag === event.flag)) return state;
-      return { ...state, safety: [...state.safety, { flag: event.flag, seq: event.seq }] };
+      if (event.call_id !== current || state.safety.some((x) => x.flag === event.flag && x.sender_id === event.sender_id)) return state;
+      return { ...state, safety: [...state.safety, { flag: event.flag, seq: event.seq, sender_id: event.sender_id }] };
+    case "evidence_notice":
+      if (event.call_id !== current) return state;
+      return {
+        ...state,
+        evidenceNotice: { window_s: event.window_s, after_call_s: event.after_call_s, retention_days: event.retention_days },
+      };
     case "history":
       return { ...state, messages: merge(state.messages, event.messages.filter((m) => m.call_id === current)) };
   }
@@ -111,6 +159,43 @@ export function phase(state: CallState): Phase {
   if (call.away.customer || call.away.companion) return "reconnecting";
   if (call.mode === "text") return "live";
   return state.mediaFlowing ? "live" : "connecting";
+}
+
+export type Line =
+  | { kind: "message"; key: string; message: ChatMessage; masked: string[] | null }
+  | { kind: "stopped"; key: string; stopped: Stopped };
+
+/** The conversation as the page shows it: the messages in order, and each of my stopped ones
+ * where I sent it (after the last message I had seen).  ``masked``: why moderation masked a
+ * message of mine (``[]`` when the page does not know why: a reloaded page). */
+export function timeline(state: CallState, me: string): Line[] {
+  const out: Line[] = [];
+  const stopped = [...state.stopped];
+  const flush = (upTo: number) => {
+    while (stopped.length && stopped[0]!.after_seq <= upTo) {
+      const s = stopped.shift()!;
+      out.push({ kind: "stopped", key: `x-${s.client_id}`, stopped: s });
+    }
+  };
+  flush(0);
+  for (const m of state.messages) {
+    const mine = m.sender_id === me && m.moderation === "mask";
+    out.push({ kind: "message", key: `m-${m.seq}`, message: m, masked: mine ? (state.maskedWhy[m.seq] ?? []) : null });
+    flush(m.seq);
+  }
+  flush(Infinity);
+  return out;
+}
+
+/** The i18n key of a safety banner as ``me`` reads it: the customer is protected, the companion
+ * whose message raised it is reminded of the rules; ``minor`` reads the same for both. */
+export function safetyWords(flag: string, senderId: string | null, me: string): string {
+  return senderId === me && flag !== "minor" ? `call.safety_sender.${flag}` : `call.safety.${flag}`;
+}
+
+/** A banner offers a one-tap report only about the other side's message. */
+export function safetyReportable(flag: string, senderId: string | null, me: string): boolean {
+  return flag !== "minor" && senderId !== me;
 }
 
 /** The other participant, as ``me`` sees the call. */

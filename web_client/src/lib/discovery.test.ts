@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { apiQuery, appendPage, defaults, fromQuery, narrowed, normalize, sameFilters, stars, toQuery } from "./discovery";
+import { apiQuery, appendPage, defaults, fromQuery, levelBadge, narrowed, normalize, onlineFirst, PRICE_DEFAULT_MODE, sameFilters, stars, toQuery } from "./discovery";
 
 describe("discovery filters in the URL", () => {
   it("round-trips every filter through the query string", () => {
@@ -25,12 +25,39 @@ describe("discovery filters in the URL", () => {
     expect(fromQuery({ q: "x".repeat(100) }).q.length).toBe(40);
   });
 
-  it("drops prices and the price sort without a mode (the server refuses them)", () => {
-    const f = fromQuery({ min_fen: "100", max_fen: "200", sort: "price" });
+  it("drops prices without a mode (the server refuses them)", () => {
+    const f = fromQuery({ min_fen: "100", max_fen: "200" });
     expect(f.minFen).toBeNull();
     expect(f.maxFen).toBeNull();
-    expect(f.sort).toBe("recommended");
     expect(apiQuery({ ...defaults(), maxFen: 300 }).max_fen).toBeNull();
+  });
+
+  it("sorts by the default mode's price when no mode is picked, instead of refusing 价格最低", () => {
+    const f = fromQuery({ sort: "price" });
+    expect([f.sort, f.mode]).toEqual(["price", PRICE_DEFAULT_MODE]);
+    const q = apiQuery({ ...defaults(), sort: "price" });
+    expect([q.sort, q.mode]).toEqual(["price", PRICE_DEFAULT_MODE]);
+    // a picked mode wins
+    expect(normalize({ ...defaults(), sort: "price", mode: "video" }).mode).toBe("video");
+  });
+
+  it("lists those online first, each group in its order", () => {
+    const list = [
+      { id: "a", status: "offline" },
+      { id: "b", status: "online" },
+      { id: "c", status: "busy" },
+      { id: "d", status: "online" },
+    ];
+    expect(onlineFirst(list).map((c) => c.id)).toEqual(["b", "d", "a", "c"]);
+  });
+
+  it("badges a companion by the level the server has, never newcomer by default", () => {
+    expect(levelBadge("gold")).toBe("gold");
+    expect(levelBadge("senior")).toBe("senior");
+    expect(levelBadge("newcomer")).toBe("newcomer");
+    expect(levelBadge("")).toBeNull();
+    expect(levelBadge(undefined)).toBeNull();
+    expect(levelBadge("platinum")).toBeNull();
   });
 
   it("puts a reversed price range the right way round", () => {

@@ -65,13 +65,18 @@ export function fromQuery(query: Record<string, QueryValue>): Filters {
   return normalize(f);
 }
 
-/** The server refuses a price bound or the price sort without a mode: drop them instead. */
+/** Prices are per mode: sorting by price with no mode picked sorts by this one (said on the
+ * page), instead of refusing the sort. */
+export const PRICE_DEFAULT_MODE: Mode = "text";
+
+/** The server refuses a price bound or the price sort without a mode: the price sort takes
+ * the default mode; price bounds without a mode are dropped. */
 export function normalize(f: Filters): Filters {
   const out = { ...f };
+  if (!out.mode && out.sort === "price") out.mode = PRICE_DEFAULT_MODE;
   if (!out.mode) {
     out.minFen = null;
     out.maxFen = null;
-    if (out.sort === "price") out.sort = "recommended";
   }
   if (out.minFen !== null && out.maxFen !== null && out.minFen > out.maxFen) {
     [out.minFen, out.maxFen] = [out.maxFen, out.minFen];
@@ -138,4 +143,19 @@ export function stars(ratingX100: number): { full: number; half: boolean; text: 
   const full = Math.floor(clamped / 100);
   const rest = clamped - full * 100;
   return { full: rest >= 75 ? full + 1 : full, half: rest >= 25 && rest < 75, text: (tenths / 10).toFixed(1) };
+}
+
+/** Those online now first, each group keeping its order (the server's ``recommended`` order
+ * does the same, catalog/ranking.py presence_first): for lists ordered here, like favourites. */
+export function onlineFirst<T extends { status: string }>(list: readonly T[]): T[] {
+  return [...list.filter((c) => c.status === "online"), ...list.filter((c) => c.status !== "online")];
+}
+
+export const LEVELS = ["newcomer", "senior", "gold"] as const;
+export type Level = (typeof LEVELS)[number];
+
+/** The badge of a companion's level as the server has it (CompanionRate.level): an unknown
+ * level shows no badge rather than a wrong one (never 新人 for someone who is not). */
+export function levelBadge(level: string | null | undefined): Level | null {
+  return (LEVELS as readonly string[]).includes(level ?? "") ? (level as Level) : null;
 }

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 const asked: [string, Record<string, unknown>][] = [];
+let reconnects = 0;
 let answerGate: Promise<void> = Promise.resolve();
 vi.mock("./realtime", () => ({
   ask: vi.fn(async (event: string, payload: Record<string, unknown>) => {
@@ -14,6 +15,10 @@ vi.mock("./realtime", () => ({
       return { sdp: "answer-sdp" };
     }
     return {};
+  }),
+  reconnect: vi.fn(() => {
+    reconnects += 1;
+    asked.push(["(reconnect)", {}]);
   }),
 }));
 
@@ -52,6 +57,8 @@ class FakePeer {
   localDescription: { sdp: string } | null = null;
   closed = false;
   connectionState = "new";
+  iceConnectionState = "new";
+  oniceconnectionstatechange: (() => void) | null = null;
   ontrack: ((e: unknown) => void) | null = null;
   onicecandidate: ((e: unknown) => void) | null = null;
   onconnectionstatechange: (() => void) | null = null;
@@ -73,11 +80,17 @@ class FakePeer {
   close(): void {
     this.closed = true;
   }
+  /** what the transport has received so far (a test moves it) */
+  received = 0;
+  async getStats(): Promise<Map<string, { type: string; bytesReceived: number }>> {
+    return new Map([["T01", { type: "transport", bytesReceived: this.received }]]);
+  }
 }
 
 let captured: MediaStreamConstraints[] = [];
 beforeEach(() => {
   asked.length = 0;
+  reconnects = 0;
   peers.length = 0;
   captured = [];
   answerGate = Promise.resolve();
@@ -152,5 +165,104 @@ describe("negotiating with the server", () => {
     expect(peers[0].closed).toBe(true);
     expect(peers[0].remote).toBeNull();
     expect(mic.stopped).toBe(true);
+  });
+
+  it("restarts ICE on the same call with a new peer connection when ICE fails", async () => {
+    const link = new MediaLink("call_3", "voice");
+    await link.start();
+    const first = peers[0];
+    const mic = link.local;
+    first.iceConnectionState = "failed";
+    first.oniceconnectionstatechange!();
+    await vi.waitFor(() => expect(peers).toHaveLength(2));
+    await vi.waitFor(() => expect(peers[1].remote).toEqual({ type: "answer", sdp: "answer-sdp" }));
+    expect(first.closed).toBe(true);
+    expect(link.pc).toBe(peers[1] as unknown as RTCPeerConnection);
+    expect(link.local).toBe(mic); // the same microphone, not asked for again
+    expect(captured).toHaveLength(1);
+    expect(asked.filter(([e]) => e === "media:offer").map(([, p]) => p.call_id)).toEqual(["call_3", "call_3"]);
+    expect(link.restarts).toBe(1);
+    // Socket.IO reconnected before the new offer (its old connection may lead nowhere either).
+    const order = asked.map(([e]) => e);
+    expect(order.indexOf("(reconnect)")).toBeLessThan(order.lastIndexOf("media:config"));
+    expect(reconnects).toBe(1);
+    // The old connection's late events change nothing.
+    first.oniceconnectionstatechange!();
+    expect(peers).toHaveLength(2);
+  });
+
+  it("waits out a short disconnection before restarting, and never restarts once closed", async () => {
+    vi.useFakeTimers();
+    try {
+      const link = new MediaLink("call_4", "voice");
+      await link.start();
+      peers[0].iceConnectionState = "disconnected";
+      peers[0].oniceconnectionstatechange!();
+      peers[0].iceConnectionState = "connected"; // it recovered within the grace
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(peers).toHaveLength(1);
+      peers[0].iceConnectionState = "disconnected";
+      peers[0].oniceconnectionstatechange!();
+      link.close();
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(peers).toHaveLength(1);
+      expect(link.restarts).toBe(0);
+      expect(reconnects).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("restarts a connection that never gets connected (a handshake stuck), once it has waited long enough", async () => {
+    vi.useFakeTimers();
+    try {
+      const link = new MediaLink("call_6", "video");
+      await link.start();
+      const first = peers[0];
+      first.iceConnectionState = "connected"; // ICE works, DTLS never completes
+      first.connectionState = "connecting";
+      await vi.advanceTimersByTimeAsync(9000);
+      expect(link.restarts).toBe(0); // a slow set-up is waited for
+      await vi.advanceTimersByTimeAsync(1500);
+      expect(link.restarts).toBe(1);
+      expect(first.closed).toBe(true);
+      await vi.waitFor(() => expect(peers).toHaveLength(2));
+      const second = peers[1];
+      await vi.waitFor(() => expect(second.remote).toEqual({ type: "answer", sdp: "answer-sdp" }));
+      second.connectionState = second.iceConnectionState = "connected";
+      for (let i = 0; i < 30; i++) {
+        second.received += 1200; // connected and receiving: no further restart, however long
+        await vi.advanceTimersByTimeAsync(500);
+      }
+      expect(link.restarts).toBe(1);
+      link.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("restarts when nothing arrives from the server for a while though ICE still says connected", async () => {
+    vi.useFakeTimers();
+    try {
+      const link = new MediaLink("call_5", "voice");
+      await link.start();
+      const first = peers[0];
+      first.connectionState = first.iceConnectionState = "connected";
+      for (let i = 0; i < 8; i++) {
+        first.received += 1200; // media and RTCP keep coming: no restart
+        await vi.advanceTimersByTimeAsync(500);
+      }
+      expect(peers).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(2600); // then nothing, ICE none the wiser
+      expect(link.restarts).toBe(1);
+      expect(reconnects).toBe(1);
+      expect(first.closed).toBe(true);
+      await vi.waitFor(() => expect(peers).toHaveLength(2));
+      link.close();
+      await vi.advanceTimersByTimeAsync(5000); // a closed link watches nothing
+      expect(link.restarts).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

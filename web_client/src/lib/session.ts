@@ -33,11 +33,12 @@ export async function requestCode(phone: string): Promise<void> {
   await api.post("/api/auth/sms-code", { body: { phone } });
 }
 
-export async function login(phone: string, code: string): Promise<Me> {
+/** Log in; ``newUser``: the account was made by this login (the first one: onboarding). */
+export async function login(phone: string, code: string): Promise<{ me: Me; newUser: boolean }> {
   const out = await api.post("/api/auth/login", { body: { phone, code, client: "browser" } });
   setCsrf(out.csrf_token ?? "");
   session.me = out.user;
-  return out.user;
+  return { me: out.user, newUser: out.new_user };
 }
 
 export async function logout(): Promise<void> {

@@ -34,6 +34,8 @@ export interface Meter {
   billed_minutes: number;
   charged_fen?: number;
   balance_fen?: number;
+  /** held for the next minute, not spent: balance + held + spent is what the wallet had */
+  held_fen?: number;
   package_minutes?: number;
   minutes_left?: number;
   low_balance?: boolean;

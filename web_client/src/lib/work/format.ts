@@ -44,3 +44,19 @@ export function requestKey(prefix: string): string {
   crypto.getRandomValues(bytes);
   return prefix + "-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** A duration as an i18n key of ``console.cases`` and its parameters: under a minute, minutes,
+ * hours or days (rounded down). */
+export function span(seconds: number): [string, Record<string, number>] {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return ["console.cases.under_minute", {}];
+  if (s < 3600) return ["console.cases.minutes", { n: Math.floor(s / 60) }];
+  if (s < 86400) return ["console.cases.hours_ago", { n: Math.floor(s / 3600) }];
+  return ["console.cases.days", { n: Math.floor(s / 86400) }];
+}
+
+/** A countdown as "m:ss". */
+export function countdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}

@@ -30,19 +30,18 @@ export type Room = Schema<"RoomOut">;
 /** The room object of Socket.IO acks and ``room:update`` (docs/protocol.md). */
 export type { RoomObject as RoomEvent } from "../market";
 
-/** What the server kept as evidence with a report (a free-form object in the API's document). */
-export interface Evidence {
-  messages?: { seq: number; sender_id: string; text: string }[];
-  reported_seq?: number | null;
-  /** a message moderation stopped (never stored as a message) and queued all the same */
-  blocked?: { sender_id: string; text: string; at: string };
-  review?: {
-    id: string;
-    stars: number;
-    tags: string[];
-    text: string;
-    reply_text: string;
-  };
-}
+/** The moderation console's cases (moderation/case_routes.py). */
+export type CaseSummary = Schema<"CaseOut">;
+export type CaseDetail = Schema<"CaseDetailOut">;
+export type CaseQueue = Schema<"CaseQueueOut">;
+export type CaseParty = Schema<"CasePartyOut">;
 
-export type Report = Omit<Schema<"AdminReportOut">, "evidence"> & { evidence: Evidence };
+/** A reported review as the server stored it with its report (a free-form object in the API's
+ * document). */
+export interface ReviewEvidence {
+  id: string;
+  stars: number;
+  tags: string[];
+  text: string;
+  reply_text: string;
+}

@@ -1,0 +1,172 @@
+"""What the subscribers of one source say back to it: bandwidth (REMB) and keyframe requests.
+
+Bandwidth.  Browsers negotiate ``goog-remb`` with aiortc (not ``transport-cc``: aiortc offers
+neither the extension nor the feedback), so a subscriber's browser estimates what its downlink
+carries from the abs-send-time the relay writes on every forwarded packet, and sends that
+estimate as REMB to the relay's sender for it.  aiortc's sender would hand it to an encoder it
+does not have; the forward (``media.forward``) records it here instead.  Toward the publisher,
+aiortc's receiver sends REMB from its own estimator (the publisher → relay leg); the relay
+rewrites each of those (``rtc_internals.intercept_receiver_remb``) to
+
+    min(the relay's own estimate, the lowest fresh subscriber estimate floored at FLOOR_BPS)
+
+and sends one itself when a subscriber's estimate arrives and the last one is a second old or the
+new value is a significant drop.  So the publisher's encoder (Chromium's send-side estimator caps
+its target at the REMB it receives) sends what the slowest subscriber's downlink carries, instead
+of what its own uplink does.  An estimate older than ``stale_s`` (the subscriber left, or stopped
+saying) no longer counts.  A subscriber receiving k video streams on one transport lists k SSRCs
+in its REMB; each source is given 1/k of it.
+
+Keyframes.  Every forward of a source may ask it for a keyframe (a subscriber's PLI or FIR, a
+NACK nothing can repair, a subscriber starting); one keyframe serves them all, so the source is
+asked at most once per interval, whoever asks.
+
+``RembPolicy`` is pure (times in, numbers out); ``SourceFeedback`` applies it to one receiver.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Hashable
+
+from aiortc import RTCRtpReceiver
+
+from media import rtc_internals
+
+#: a subscriber's estimate is not taken below this (bit/s): a broken or hostile subscriber
+#: must not starve the publisher's video for everyone else
+FLOOR_BPS = 100_000
+#: seconds after which a subscriber's estimate no longer counts (browsers send one every ~1 s)
+STALE_S = 5.0
+#: REMB toward the publisher at most this often (seconds)...
+INTERVAL_S = 1.0
+#: ...unless the value drops by at least this fraction since the last one sent
+DROP = 0.1
+
+
+class RembPolicy:
+    """What REMB the relay sends a publisher, and when."""
+
+    def __init__(
+        self,
+        *,
+        floor_bps: int = FLOOR_BPS,
+        stale_s: float = STALE_S,
+        interval_s: float = INTERVAL_S,
+        drop: float = DROP,
+    ) -> None:
+        self.floor_bps = floor_bps
+        self.stale_s = stale_s
+        self.interval_s = interval_s
+        self.drop = drop
+        #: the relay's own estimate of the publisher → relay leg (aiortc's estimator)
+        self.own_bps: int | None = None
+        #: per subscriber (a forward): its latest estimate and when it arrived
+        self.subscribers: dict[Hashable, tuple[int, float]] = {}
+        self.last_sent: tuple[int, float] | None = None
+
+    def subscriber(self, key: Hashable, bps: int, now: float) -> None:
+        self.subscribers[key] = (bps, now)
+
+    def forget(self, key: Hashable) -> None:
+        self.subscribers.pop(key, None)
+
+    def lowest_subscriber(self, now: float) -> int | None:
+        fresh = [bps for bps, at in self.subscribers.values() if now - at <= self.stale_s]
+        for key in [k for k, (_, at) in self.subscribers.items() if now - at > self.stale_s]:
+            del self.subscribers[key]
+        return min(fresh) if fresh else None
+
+    def target(self, now: float) -> int | None:
+        """The estimate the publisher should be told now (None: nothing to tell)."""
+        lowest = self.lowest_subscriber(now)
+        if lowest is not None:
+            lowest = max(lowest, self.floor_bps)
+        known = [b for b in (self.own_bps, lowest) if b is not None]
+        return min(known) if known else None
+
+    def due(self, value: int, now: float) -> bool:
+        """Whether to send ``value`` now: a second after the last, or at once on a drop."""
+        if self.last_sent is None:
+            return True
+        sent, at = self.last_sent
+        return now - at >= self.interval_s or value <= sent * (1 - self.drop)
+
+    def sent(self, value: int, now: float) -> None:
+        self.last_sent = (value, now)
+
+    def own(self, bps: int, now: float) -> int | None:
+        """aiortc's estimator produced ``bps``: what to send instead (None: nothing now)."""
+        self.own_bps = bps
+        value = self.target(now)
+        if value is None or not self.due(value, now):
+            return None
+        self.sent(value, now)
+        return value
+
+
+class SourceFeedback:
+    """The feedback state of one source: the relay's receiver of one publisher's video."""
+
+    #: where a receiver keeps its ``SourceFeedback`` (on the receiver itself, so the two go
+    #: together: a weak-keyed table would be kept alive by the value's reference to its key)
+    _ATTRIBUTE = "_peiliao_source_feedback"
+
+    def __init__(
+        self,
+        receiver: RTCRtpReceiver,
+        policy: RembPolicy | None = None,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._receiver = receiver
+        self.policy = policy or RembPolicy()
+        self._now = now
+        self._ssrcs: list[int] = []
+        self.last_keyframe_request = -math.inf
+        #: REMB values sent to the publisher (tests, the bench)
+        self.remb_sent = 0
+        rtc_internals.intercept_receiver_remb(receiver, self._own)
+
+    @classmethod
+    def of(
+        cls,
+        receiver: RTCRtpReceiver,
+        policy: RembPolicy | None = None,
+        now: Callable[[], float] = time.monotonic,
+    ) -> SourceFeedback:
+        """The one ``SourceFeedback`` of ``receiver`` (made, and hooked, on first use)."""
+        found: SourceFeedback | None = getattr(receiver, cls._ATTRIBUTE, None)
+        if found is None:
+            found = cls(receiver, policy, now)
+            setattr(receiver, cls._ATTRIBUTE, found)
+        return found
+
+    def _own(self, bps: int, ssrcs: list[int]) -> int | None:
+        self._ssrcs = ssrcs or self._ssrcs
+        value = self.policy.own(bps, self._now())
+        if value is not None:
+            self.remb_sent += 1
+        return value
+
+    async def subscriber(self, key: Hashable, bps: int, media_ssrc: int | None) -> None:
+        """A subscriber's estimate for this source arrived: tell the publisher if it matters."""
+        now = self._now()
+        self.policy.subscriber(key, bps, now)
+        value = self.policy.target(now)
+        if value is None or not self.policy.due(value, now):
+            return
+        ssrcs = self._ssrcs or ([media_ssrc] if media_ssrc is not None else [])
+        if await rtc_internals.send_remb(self._receiver, value, ssrcs):
+            self.policy.sent(value, now)
+            self.remb_sent += 1
+
+    def forget(self, key: Hashable) -> None:
+        self.policy.forget(key)
+
+    def keyframe_due(self, now: float, interval_s: float) -> bool:
+        """Whether the source may be asked for a keyframe now (and note that it is)."""
+        if now - self.last_keyframe_request < interval_s:
+            return False
+        self.last_keyframe_request = now
+        return True
