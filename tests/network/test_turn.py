@@ -5,6 +5,7 @@ time has passed.  The server issues the credentials (``media:config``, ``media/i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -95,8 +96,10 @@ async def test_expired_turn_credentials_fail_the_relay_only_caller_without_hangi
             *calling(rig, comp, "voice", "--seconds", "3", "--top-up", "1000", "--relay-only")
         )
         took_s = time.monotonic() - started
+        # the companion's caller may have ended by itself already (the call ended when the
+        # customer's caller gave up) or still be waiting: either way it is done with
         answer.cancel()
-        with pytest.raises((asyncio.CancelledError, Exception)):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await answer
     assert code != 0 and cust["error"]["code"] in ("ice_gathering", "media_not_connected"), cust
     assert took_s < 40
