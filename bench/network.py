@@ -65,6 +65,10 @@ QUALITY_COLUMNS = [
     "profile",
     "mode",
     "setup_ms",
+    "accepted_ms",
+    "pc_created_ms",
+    "ice_connected_ms",
+    "dtls_connected_ms",
     "first_audio_ms",
     "first_frame_ms",
     "concealed_ratio",
@@ -80,6 +84,19 @@ QUALITY_COLUMNS = [
     "send_target_kbps",
     "rtt_ms",
 ]
+#: the set-up and its stages, each "customer/companion" (relay) or "offer/answer" (direct), ms
+#: from the click on "video call" (relay; ``accepted_ms``: the companion's accept) or from page
+#: start (direct) to: the page's peer connection made, ICE connected, DTLS done, the first audio
+#: packet and the first decoded frame received
+SETUP_STAGES = (
+    "setup_ms",
+    "accepted_ms",
+    "pc_created_ms",
+    "ice_connected_ms",
+    "dtls_connected_ms",
+    "first_audio_ms",
+    "first_frame_ms",
+)
 #: the figures compared relay / direct (the mean of the two sides each)
 RATIO_FIGURES = [
     "setup_ms",
@@ -99,8 +116,9 @@ def quality_row(run: dict[str, Any]) -> dict[str, Any]:
     from bench.netlab.quality import combine
 
     row: dict[str, Any] = {"profile": run["profile"], "mode": run["mode"]}
-    for key in ("setup_ms", "first_audio_ms", "first_frame_ms"):
-        row[key] = "/".join(str(x) for x in run[key])
+    for key in SETUP_STAGES:
+        if key in run:
+            row[key] = "/".join(str(x) for x in run[key])
     row |= combine(run["sides"])
     if run["mode"] == "relay":
         rtts = [s.get("rtt_ms") for s in run["sides"]]

@@ -219,6 +219,13 @@ class Forward:
 
     def packet(self, p: AnyRtp) -> None:
         """Forward one packet now (synchronously: this runs for every packet of every leg)."""
+        if self._await_keyframe and not rtc_internals.can_send(self._target.sender):
+            # The subscriber's transport is not up yet (it is still connecting): a keyframe
+            # asked for now would be lost, and the throttle would hold back the request that
+            # matters, the one made once it is up.
+            self._source_ssrc = p.ssrc
+            self.dropped += 1
+            return
         if self._source_ssrc is None:
             self._source_ssrc = p.ssrc
             if self._video:

@@ -199,6 +199,15 @@ async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
     await sender.transport._send_rtp(data)
 
 
+def can_send(sender: RTCRtpSender) -> bool:
+    """Whether ``send_rtp_now`` would send now (the transport connected, a pair nominated)."""
+    transport = sender.transport
+    return (
+        transport._state is DtlsState.CONNECTED
+        and transport.transport._connection._nominated.get(1) is not None
+    )
+
+
 def send_rtp_now(sender: RTCRtpSender, data: bytes) -> bool:
     """Protect and send one RTP packet at once, without aiortc's five nested coroutines
     (``_send_rtp`` → aioice ``send``/``sendto``/``send_data``): the same SRTP session and the

@@ -89,6 +89,15 @@ RECORD = """
   window.RTCPeerConnection = function (...args) {
     const pc = new Original(...args);
     window.__pcs.push(pc);
+    // when each stage of the first connection came: the set-up's breakdown
+    window.__stages ??= {created: Date.now(), ice: null, connected: null};
+    const stage = () => {
+      const ice = pc.iceConnectionState;
+      if (ice === "connected" || ice === "completed") window.__stages.ice ??= Date.now();
+      if (pc.connectionState === "connected") window.__stages.connected ??= Date.now();
+    };
+    pc.addEventListener("iceconnectionstatechange", stage);
+    pc.addEventListener("connectionstatechange", stage);
     const until = Date.now() + 120000;
     const poll = async () => {
       if (pc.connectionState === "closed" || Date.now() > until) return;
@@ -113,10 +122,21 @@ def first_media(firsts: list[dict[str, Any]], t0_ms: float | list[float]) -> dic
     starts = t0_ms if isinstance(t0_ms, list) else [t0_ms] * len(firsts)
     audio = [round(f["audio"] - t) for f, t in zip(firsts, starts, strict=True)]
     video = [round(f["video"] - t) for f, t in zip(firsts, starts, strict=True)]
+    stages = {
+        name: [
+            round(f["stages"][name] - t) if f.get("stages", {}).get(name) else None
+            for f, t in zip(firsts, starts, strict=True)
+        ]
+        for name in ("created", "ice", "connected")
+    }
     return {
         "setup_ms": [max(x, y) for x, y in zip(audio, video, strict=True)],
         "first_audio_ms": audio,
         "first_frame_ms": video,
+        # the set-up's breakdown per page: its peer connection made, ICE connected, DTLS done
+        "pc_created_ms": stages["created"],
+        "ice_connected_ms": stages["ice"],
+        "dtls_connected_ms": stages["connected"],
     }
 
 
@@ -298,7 +318,10 @@ async def both_media(pages: list[Any]) -> list[dict[str, Any]]:
     """Each page's ``__first`` stamps once every page has received audio and a video frame
     (the caller bounds the wait)."""
     while True:
-        firsts = [await pg.evaluate("window.__first") for pg in pages]
+        firsts = [
+            await pg.evaluate("({...window.__first, stages: window.__stages ?? {}})")
+            for pg in pages
+        ]
         if all(f["audio"] and f["video"] for f in firsts):
             return firsts
         await asyncio.sleep(0.2)

@@ -222,6 +222,7 @@ async def relay_run(
                 clicked_ms = await cust.evaluate("Date.now()")
                 await button.click()
                 await comp.click("[data-test=accept]")
+                accepted_ms = await comp.evaluate("Date.now()")
                 async with asyncio.timeout(SETUP_TIMEOUT_S):
                     firsts = await both_media(pages)
                 opus = await cust.evaluate(OPUS_FMTP)
@@ -241,6 +242,7 @@ async def relay_run(
     return {
         # the customer's click to each page's first audio packet and first decoded frame
         **first_media(firsts, clicked_ms),
+        "accepted_ms": [round(accepted_ms - clicked_ms)] * 2,
         "relay_opus_fmtp": opus,
         "sides": [window_figures(x, y) for x, y in zip(before, after, strict=True)],
     }

@@ -251,3 +251,70 @@ async def test_a_subscribers_keyframe_request_reaches_the_source_within_a_second
             task.cancel()
         for pc in (caller, relay_in, relay_out, callee):
             await pc.close()
+
+
+async def test_a_subscriber_still_connecting_gets_its_keyframe_as_soon_as_it_is_up() -> None:
+    """The caller's video is flowing when the callee's leg is still connecting (a call's second
+    participant, a restarted link): no keyframe is asked for a transport that would lose it, so
+    the throttle does not hold back the request made once the callee is up, and its first
+    frame comes within a round trip or two of the connection, not after the throttle."""
+    config = RTCConfiguration(iceServers=[])
+    caller, relay_in, relay_out, callee = (RTCPeerConnection(config) for _ in range(4))
+    listeners: list[asyncio.Future[None]] = []
+    decoded: list[float] = []
+    loop = asyncio.get_running_loop()
+    try:
+        caller.addTrack(Pattern())
+        inbound = relay_in.addTransceiver("video", direction="recvonly")
+        prefer_forwardable(inbound, "video")
+        # As in a room: the callee offers, the relay answers; the callee's leg connects only
+        # once the callee has the answer, so until then the relay's side is negotiated (the
+        # forward can be made) but not connected.
+        outbound = relay_out.addTransceiver(Parked("video"), direction="sendrecv")
+        prefer_forwardable(outbound, "video")
+        callee.addTransceiver("video", direction="recvonly")
+
+        @callee.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            async def watch() -> None:
+                while True:
+                    await track.recv()
+                    decoded.append(loop.time())
+
+            listeners.append(asyncio.ensure_future(watch()))
+
+        await connect(caller, relay_in)
+        await callee.setLocalDescription(await callee.createOffer())
+        await relay_out.setRemoteDescription(callee.localDescription)
+        await relay_out.setLocalDescription(await relay_out.createAnswer())
+        # a long throttle: a request wasted before the callee is up would cost seconds
+        forward = Forward(inbound, outbound, keyframe_interval_s=5.0)
+        rtc_internals.tap_receiver(inbound.receiver, lambda p: _forward(forward, p))
+        for _ in range(40):
+            if forward.dropped >= 10:
+                break
+            await asyncio.sleep(0.05)
+        assert forward.dropped >= 10, "the caller's video did not reach the relay"
+        assert forward.keyframe_requests == 0  # nobody could receive it yet
+        await callee.setRemoteDescription(relay_out.localDescription)
+        for _ in range(100):
+            if outbound.sender.transport.state == "connected":
+                break
+            await asyncio.sleep(0.02)
+        up = loop.time()
+        for _ in range(100):
+            if decoded:
+                break
+            await asyncio.sleep(0.02)
+        assert decoded, "no frame after the callee connected"
+        assert decoded[0] - up < 1.0, decoded[0] - up
+        assert forward.keyframe_requests == 1
+    finally:
+        for task in listeners:
+            task.cancel()
+        for pc in (caller, relay_in, relay_out, callee):
+            await pc.close()
+
+
+async def _forward(forward: Forward, p: Any) -> None:
+    forward.packet(p)

@@ -64,8 +64,22 @@ function adopt(call: CallObject, me: string | null): void {
   if (call.status === "active" && call.mode !== "text" && !media.value && me) startMedia(call);
 }
 
+/** The media link of a call still ringing (the caller's) or being accepted (the companion's
+ * device that answers): it fetches the ICE servers and opens the microphone and camera
+ * meanwhile, so the accepted call offers at once. */
+let warm: MediaLink | null = null;
+
+function warmUp(call: Pick<CallObject, "call_id" | "mode">): void {
+  if (call.mode === "text" || warm?.callId === call.call_id || media.value) return;
+  warm?.close();
+  warm = new MediaLink(call.call_id, call.mode, (s) => (mediaState.value = s));
+  warm.prepare().catch(() => {}); // start() asks again
+}
+
 function startMedia(call: CallObject): void {
-  const link = new MediaLink(call.call_id, call.mode, (s) => (mediaState.value = s));
+  const link = warm?.callId === call.call_id ? warm : new MediaLink(call.call_id, call.mode, (s) => (mediaState.value = s));
+  if (warm !== link) warm?.close();
+  warm = null;
   media.value = link;
   mediaState.value = "new";
   link.start().catch((e) => {
@@ -75,6 +89,8 @@ function startMedia(call: CallObject): void {
 }
 
 function stopMedia(): void {
+  warm?.close();
+  warm = null;
   media.value?.close();
   media.value = null;
   mediaState.value = "idle";
@@ -95,12 +111,24 @@ export async function startCall(companionId: string, mode: Mode, me: string): Pr
     mode,
     request_id: crypto.randomUUID().replace(/-/g, ""),
   });
+  if (out.call.status === "ringing") warmUp(out.call);
   adopt(out.call, me);
   return out.call;
 }
 
 export async function accept(callId: string, me: string): Promise<CallObject> {
-  const out = await ask<{ call: CallObject }>("call:accept", { call_id: callId });
+  const ringing = incoming.value.find((x) => x.call_id === callId);
+  if (ringing) warmUp(ringing);
+  let out: { call: CallObject };
+  try {
+    out = await ask<{ call: CallObject }>("call:accept", { call_id: callId });
+  } catch (e) {
+    if (warm?.callId === callId) {
+      warm.close();
+      warm = null;
+    }
+    throw e;
+  }
   incoming.value = incoming.value.filter((x) => x.call_id !== callId);
   adopt(out.call, me);
   return out.call;

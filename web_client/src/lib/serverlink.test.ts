@@ -167,6 +167,37 @@ describe("negotiating with the server", () => {
     expect(mic.stopped).toBe(true);
   });
 
+  it("prepares while the call rings: the accepted call offers at once, with the same capture", async () => {
+    const link = new MediaLink("call_9", "video");
+    await link.prepare();
+    expect(asked.map(([e]) => e)).toEqual(["media:config"]);
+    expect(captured).toHaveLength(1);
+    expect(peers).toHaveLength(0); // nothing is offered before the accept
+    const camera = link.local;
+    await link.start();
+    expect(asked.map(([e]) => e)).toEqual(["media:config", "media:offer"]);
+    expect(captured).toHaveLength(1);
+    expect(link.local).toBe(camera);
+    // a restart asks for the ICE servers again (TURN credentials expire), not for the camera
+    await link.restart();
+    expect(asked.map(([e]) => e)).toEqual(["media:config", "media:offer", "(reconnect)", "media:config", "media:offer"]);
+    expect(captured).toHaveLength(1);
+  });
+
+  it("turns the camera off when a prepared call ends before it is accepted", async () => {
+    const link = new MediaLink("call_10", "video");
+    const prepared = link.prepare();
+    link.close(); // declined while capturing
+    await prepared;
+    expect(link.local).toBeNull();
+    expect(peers).toHaveLength(0);
+    const link2 = new MediaLink("call_11", "voice");
+    await link2.prepare();
+    const mic = link2.local!.getAudioTracks()[0] as unknown as FakeTrack;
+    link2.close();
+    expect(mic.stopped).toBe(true);
+  });
+
   it("restarts ICE on the same call with a new peer connection when ICE fails", async () => {
     const link = new MediaLink("call_3", "voice");
     await link.start();

@@ -28,6 +28,10 @@ export const RECEIVE_SILENCE_MS = 2000;
 export const CONNECT_TIMEOUT_MS = 10000;
 const RECEIVE_POLL_MS = 500;
 
+interface IceConfig {
+  ice_servers: RTCIceServer[];
+}
+
 export abstract class ServerLink {
   pc: RTCPeerConnection | null = null;
   local: MediaStream | null = null;
@@ -37,6 +41,7 @@ export abstract class ServerLink {
   protected closed = false;
   private restarting = false;
   private watch: ReturnType<typeof setInterval> | null = null;
+  private prepared: Promise<IceConfig> | null = null;
 
   constructor(
     /** the session (a call's id, a room's id) the media belongs to: ``call_id`` on the wire */
@@ -53,10 +58,41 @@ export abstract class ServerLink {
   /** The server's answer is in place. */
   protected answered(): void {}
 
+  /** What needs no accepted call: the ICE servers and the microphone (and camera).  Started
+   * while a call rings (lib/calls.ts), so the accept is followed by the offer at once; a failure
+   * here is retried by ``start``. */
+  prepare(): Promise<IceConfig> {
+    this.prepared ??= this.fetchConfig();
+    return this.prepared;
+  }
+
+  private async fetchConfig(): Promise<IceConfig> {
+    const config = await ask<IceConfig>("media:config", { call_id: this.callId });
+    if (!this.local) {
+      const local = await navigator.mediaDevices.getUserMedia(this.constraints());
+      // closed meanwhile, or captured by a start that did not wait for this one
+      if (this.closed || this.local) for (const t of local.getTracks()) t.stop();
+      else this.local = local;
+    }
+    return config;
+  }
+
+  private async ready(): Promise<IceConfig> {
+    const early = this.prepared;
+    this.prepared = null; // a restart asks again: TURN credentials expire
+    if (early) {
+      try {
+        return await early;
+      } catch {
+        /* asked again below */
+      }
+    }
+    return this.fetchConfig();
+  }
+
   async start(): Promise<void> {
-    const config = await ask<{ ice_servers: RTCIceServer[] }>("media:config", { call_id: this.callId });
-    this.local ??= await navigator.mediaDevices.getUserMedia(this.constraints());
-    if (this.closed) return this.stopLocal();
+    const config = await this.ready();
+    if (this.closed || !this.local) return this.stopLocal();
     const pc = new RTCPeerConnection({ iceServers: config.ice_servers, bundlePolicy: "max-bundle" });
     this.pc = pc;
     this.addLines(pc, this.local);
