@@ -74,6 +74,12 @@ def codec_key(codec: Any) -> CodecKey:
     )
 
 
+#: how long a subscriber's NACK for a packet still being recovered upstream may wait before
+#: a keyframe is asked for instead (``media.nack`` gives up after 1 s), and how often to look
+RECOVERY_WAIT_S = 1.0
+RECOVERY_POLL_S = 0.05
+
+
 class Forward:
     """Forwards what arrives on ``source`` (a receiving transceiver) out of ``target`` (a
     sending transceiver on another peer connection)."""
@@ -115,6 +121,8 @@ class Forward:
         self._resync = False
         #: video goes out from a keyframe: at the start, and after packets held back
         self._await_keyframe = self._video
+        #: waiting for packets the subscriber NACKed that the relay is still recovering
+        self._recovery: asyncio.Task[None] | None = None
         self.forwarded = 0
         self.dropped = 0
         self.pass_filter: Callable[[AnyRtp], bool] | None = None  # tests: simulated loss
@@ -159,6 +167,8 @@ class Forward:
 
     def stop(self) -> None:
         """This forward no longer carries its source: its subscriber's estimate stops counting."""
+        if self._recovery is not None:
+            self._recovery.cancel()
         if self._feedback is not None:
             self._feedback.forget(self)
 
@@ -174,15 +184,52 @@ class Forward:
                 await self._feedback.subscriber(self, share, self._source_ssrc)
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (RTCP_PSFB_PLI, RTCP_PSFB_FIR):
             await self.request_keyframe()
-        elif (
-            isinstance(packet, RtcpRtpfbPacket)
-            and packet.fmt == RTCP_RTPFB_NACK
-            and any(not rtc_internals.was_sent(self._target.sender, seq) for seq in packet.lost)
-        ):
-            # A NACK for a packet this leg never sent (lost upstream for good): no RTX can
-            # repair it, so the subscriber needs a keyframe (as SFUs do; aiortc's own receiver
-            # would otherwise wait for its jitter buffer to overflow).
-            await self.request_keyframe()
+        elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            sender = self._target.sender
+            never = [seq for seq in packet.lost if not rtc_internals.was_sent(sender, seq)]
+            if not never:
+                return
+            receiver = self._source.receiver
+            offset = self._seq_offset
+            if all(rtc_internals.recovering(receiver, (seq - offset) & 0xFFFF) for seq in never):
+                # Lost upstream too, and the relay is still asking the publisher for it: the
+                # retransmission is forwarded when it comes (on the same outgoing number), and
+                # the subscriber asks again meanwhile.  A keyframe only if it does not come.
+                self._await_recovery(never)
+            else:
+                # A NACK for a packet this leg never sent and never will (lost upstream for
+                # good): no RTX can repair it, so the subscriber needs a keyframe (as SFUs do;
+                # aiortc's own receiver would otherwise wait for its jitter buffer to overflow).
+                await self.request_keyframe()
+
+    def _await_recovery(self, sequence_numbers: list[int]) -> None:
+        """Ask for a keyframe if any of these outgoing numbers is still unsent once the
+        relay's receiver has given up on it (``media.nack``); one such wait at a time."""
+        if self._recovery is not None:
+            return
+
+        async def wait() -> None:
+            try:
+                deadline = self._now() + RECOVERY_WAIT_S
+                sender, receiver = self._target.sender, self._source.receiver
+                while self._now() < deadline:
+                    await asyncio.sleep(RECOVERY_POLL_S)
+                    offset = self._seq_offset
+                    pending = [s for s in sequence_numbers if not rtc_internals.was_sent(sender, s)]
+                    if not pending:
+                        return
+                    if not all(
+                        rtc_internals.recovering(receiver, (s - offset) & 0xFFFF) for s in pending
+                    ):
+                        break
+                await self.request_keyframe()
+            finally:
+                self._recovery = None
+
+        task = asyncio.ensure_future(wait())
+        self._recovery = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _last_request(self) -> float:
         """When the source was last asked for a keyframe (by any of its forwards)."""

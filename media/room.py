@@ -388,6 +388,8 @@ class Room:
     def _video_handler(self, participant: Participant, transceiver: RTCRtpTransceiver) -> Any:
         sends = transceiver is participant.transceivers["video"][0]
         receiver = transceiver.receiver
+        # what never arrived is asked for again every round trip (media.nack)
+        rtc_internals.retry_nacks(receiver, transceiver.sender)
         abs_id = self._extension_id(transceiver, rtp.ABS_SEND_TIME_URI)
         receive = rtc_internals.receive_video
         arrival_ms = rtc_internals.arrival_ms

@@ -33,6 +33,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
+from media.nack import RetryingNacks
 from media.rtp import Light
 
 SUPPORTED_AIORTC = "1.16.0"
@@ -45,6 +46,7 @@ _RTCP_SSRC = "_RTCRtpReceiver__rtcp_ssrc"
 _ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
 _NACKS = "_RTCRtpReceiver__nack_generator"
 _RTX_SSRC = "_RTCRtpReceiver__rtx_ssrc"
+_RTT = "_RTCRtpSender__rtt"
 #: aiortc's clock (``aiortc.clock.current_ms``) counts milliseconds from the NTP epoch
 _NTP_EPOCH_OFFSET_S = 2_208_988_800
 _SR_FIELDS = (
@@ -112,7 +114,7 @@ def check() -> None:
         if step not in handle_rtp:
             raise AiortcDrift(f"RTCRtpReceiver._handle_rtp_packet no longer does {step}...)")
     sender_source = inspect.getsource(RTCRtpSender)
-    for name in (_HISTORY, *_SR_FIELDS):
+    for name in (_HISTORY, _RTT, *_SR_FIELDS):
         if name.replace("_RTCRtpSender", "") not in sender_source:
             raise AiortcDrift(f"RTCRtpSender no longer has {name}")
 
@@ -344,9 +346,31 @@ def receive_video(receiver: RTCRtpReceiver, packet: Light, arrival_time_ms: int)
             abs_send_time,
         )
     nacks = getattr(receiver, _NACKS)
-    if nacks is not None and nacks.add(packet):
-        _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nacks.missing)))
+    if nacks is not None:
+        if type(nacks) is RetryingNacks:
+            ask = nacks.update(packet.sequence_number)
+            if ask:
+                _spawn(receiver._send_rtcp_nack(packet.ssrc, ask))
+        elif nacks.add(packet):
+            _spawn(receiver._send_rtcp_nack(packet.ssrc, sorted(nacks.missing)))
     return packet
+
+
+def retry_nacks(receiver: RTCRtpReceiver, sender: RTCRtpSender) -> RetryingNacks | None:
+    """Make ``receiver`` (a video receiver: audio has no NACKs) ask again for what is still
+    missing, every round trip of the leg ``sender`` (the relay's sender on the same connection,
+    which measures it from the receiver reports) (``media.nack``).  None for audio."""
+    if getattr(receiver, _NACKS) is None:
+        return None
+    nacks = RetryingNacks(rtt=lambda: getattr(sender, _RTT, None))
+    setattr(receiver, _NACKS, nacks)
+    return nacks
+
+
+def recovering(receiver: RTCRtpReceiver, sequence_number: int) -> bool:
+    """Whether ``receiver`` is still asking its publisher for this packet (``retry_nacks``)."""
+    nacks = getattr(receiver, _NACKS, None)
+    return type(nacks) is RetryingNacks and nacks.recovering(sequence_number)
 
 
 def intercept_receiver_remb(

@@ -154,3 +154,81 @@ async def test_in_a_room_video_lost_before_the_relay_is_nacked_and_forwarded_fro
             await pc.close()
         await room.close()
         await asyncio.sleep(0)
+
+
+async def test_in_a_room_a_packet_whose_retransmission_is_lost_too_is_asked_for_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One video packet of u0's lost on the way to the relay, and its first retransmission lost
+    as well (one loss in ten does that on a lossy uplink), and no other gap after it: the
+    relay's receiver asks for it again a round trip later (``media.nack``; aiortc's own asks
+    only when a new gap appears, so it was never asked for again), and u1 gets it, as media, on
+    its outgoing number."""
+    target: list[int] = []  # the source sequence number lost
+    retransmits = [0]
+    media_ssrc: list[int] = []
+    receive = rtc_internals.receive_video
+    watched: list[Any] = []
+    asked: list[list[int]] = []
+    keyframes_before: list[int] = []
+
+    def lossy(receiver: Any, packet: Any, arrival_time_ms: int) -> Any:
+        if watched and receiver is watched[0]:
+            media_ssrc or media_ssrc.append(packet.ssrc)
+            seq = packet.sequence_number
+            if packet.ssrc == media_ssrc[0] and not target and seq % 50 == 0:
+                forwards = room._forwards.get(("u0", "video"))
+                if forwards and forwards[0].forwarded > 0:  # u1 is receiving
+                    target.append(seq)
+                    keyframes_before.append(forwards[0].keyframe_requests)
+                    return None  # the original: lost on the way in
+        return receive(receiver, packet, arrival_time_ms)
+
+    monkeypatch.setattr(rtc_internals, "receive_video", lossy)
+    room = Room("call_" + "1" * 32, ("audio", "video"))
+    pcs = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)]
+    try:
+        for i, pc in enumerate(pcs):
+            pc.addTransceiver(Tone(440.0), direction="sendrecv")
+            pc.addTransceiver(Pattern(), direction="sendrecv")
+            await pc.setLocalDescription(await pc.createOffer())
+            answer = await room.answer(f"u{i}", pc.localDescription.sdp)
+            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        publisher = next(t for t in pcs[0].getTransceivers() if t.kind == "video").sender
+        retransmit = publisher._retransmit
+
+        async def first_one_lost(seq: int) -> None:
+            if target and seq == target[0]:
+                retransmits[0] += 1
+                if retransmits[0] == 1:
+                    return  # its first retransmission: lost on the way as well
+            await retransmit(seq)
+
+        setattr(publisher, "_retransmit", first_one_lost)  # noqa: B010
+        inbound = room.participants["u0"].transceivers["video"][0].receiver
+        original_nack = inbound._send_rtcp_nack
+
+        async def record_nack(ssrc: int, lost: list[int]) -> None:
+            asked.append(list(lost))
+            await original_nack(ssrc, lost)
+
+        setattr(inbound, "_send_rtcp_nack", record_nack)  # noqa: B010
+        watched.append(inbound)
+        out = room.participants["u1"].transceivers["video"][0].sender
+        u1_video = next(t for t in pcs[1].getTransceivers() if t.kind == "video").receiver
+        await until(lambda: out._ssrc is not None, 10.0)
+        media, _ = watch_subscriber(u1_video, out._ssrc, out._rtx_ssrc)
+        await until(lambda: retransmits[0] >= 2, 10.0)
+        forward = room._forwards[("u0", "video")][0]
+        wanted = (target[0] + forward._seq_offset) & 0xFFFF
+        await until(lambda: wanted in media, 5.0)
+        assert sum(target[0] in lost for lost in asked) >= 2, asked
+        # u1's own NACK for it found it missing but still being asked for upstream: no keyframe
+        # was requested for it (media.forward waits for the retransmission)
+        await asyncio.sleep(0.3)
+        assert forward.keyframe_requests == keyframes_before[0]
+    finally:
+        for pc in pcs:
+            await pc.close()
+        await room.close()
+        await asyncio.sleep(0)
