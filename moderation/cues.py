@@ -500,13 +500,15 @@ _ID_CUE = (
     rf"|{_WEI}{GAP}星"
     r"|(?<=我)(?:的)?(?<![a-z])[vqw](?=\s*(?:\n|$))"
     # round 8: 加我❤信 (an emoji for 微, dropped as a separator)
-    r"|(?:加|\+|➕)我?信(?![息用任心号]))"
+    r"|(?:加|\+|➕)我?信(?![息用任心号])"
+    # round 9: voice typing's 为新 for 微信 after 加 (加我为新 好是xiaowang8866: 好 for 号)
+    r"|(?:加|\+|➕)我?为新(?!的|朋友|好友|成员|人))"
 )
 # A messenger ID after its cue (微信号: abc_123, 加我 xiaomei520, 搜 abc123) or before it
 # (xiaomei520 是我的微信).
 _ID = r"(?:[a-z][a-z0-9_.-]{3,23}[a-z0-9_]|[0-9]{1,12}[a-z][a-z0-9_]{1,20})(?![a-z0-9_-])"
 _ID_BEFORE = (
-    rf"{_ID_CUE}{GAP}(?:的)?(?:号码|号|id|账号|帐号|hao)?{GAP}"
+    rf"{_ID_CUE}{GAP}(?:的)?(?:号码|号|id|账号|帐号|hao|好(?=是))?{GAP}"
     rf"(?:找我|加我|联系我|私我|搜1下|搜|同号)?{GAP}(?:是|为|就是|:|shi ?:?)?"
     rf"[\s:@]{{0,3}}(?P<id>{_ID})"
 )

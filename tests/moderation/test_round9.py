@@ -30,6 +30,8 @@ WIDENED = [
     ("shall we talk on another app", Category.CONTACT_REQUEST),
     ("can we move to whatsapp", Category.CONTACT_REQUEST),
     ("discord上搜 kiwi_cat#0921", Category.MESSENGER_ID),
+    ("加为新 号是 lily_0922", Category.MESSENGER_ID),
+    ("加我为新 tom1990", Category.MESSENGER_ID),
     ("礼物别刷了 我去微信上转你", Category.OFF_PLATFORM_PAYMENT),
     ("钱我在支付宝上给你 这里抽太多", Category.OFF_PLATFORM_PAYMENT),
     ("以后不用点单了 直接转给我就行", Category.OFF_PLATFORM_PAYMENT),
@@ -71,6 +73,9 @@ WIDENED = [
 ]
 
 LOOK_ALIKES = [
+    "欢迎加我为新朋友",
+    "我们团队加为新成员 小王",
+    "好是好 就是贵",
     "我今晚要看晚自习 学生太吵",
     "我是高中老师 值晚自习到十点",
     "我上高中的时候天天上早自习",
