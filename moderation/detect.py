@@ -58,7 +58,13 @@ from typing import NamedTuple
 from moderation import cues, minors, ngram, solicitation, upsell
 from moderation.gate import Gated, GatedSet
 from moderation.normalize import normalize
-from moderation.numbers import NumberHit, blank_benign, scan_numbers, scattered_phone
+from moderation.numbers import (
+    NumberHit,
+    blank_benign,
+    scan_numbers,
+    scattered_phone,
+    spelled_phone,
+)
 from moderation.window import Risk, SenderWindow
 
 MAX_TEXT_CHARS = 4000  # longer input is not checked but blocked (chat caps messages at 2000)
@@ -458,6 +464,8 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 hits.append(_Hit(Category.MESSENGER_ID, run.start, run.end, run.value))
     if not numbers and (digits or letters) and (scattered := scattered_phone(text)):
         hits.append(_number_hit(scattered))  # a mobile number told in pieces
+    if not numbers and letters and (spelled := spelled_phone(text)):
+        hits.append(_number_hit(spelled))  # round 9: yao wu jiu …, one-five-two …
     if letters:
         for m in cues.MESSENGER_ID.finditer(text):
             name = m.group("id") or m.group("id2")

@@ -239,6 +239,8 @@ _INTL = re.compile(r"\+\s?$")
 _SCATTER_CUE = re.compile(
     r"电话|手机|号码|号是|我号|我的号|打我|打给我|call|tel|尾号|前[0-9]位|后[0-9]位|前面是|后面是|倒过来"
     r"|打这个|拨这个|打这|拨打"
+    # round 9: pieces said to be joined (188 加上 2056 再接 1937)
+    r"|加上|再接|接上|后面接|然后接|再加上"
 )
 _NOT_PIECE = re.compile(
     r"(?:前|后|最后|中间|末)?[0-9]位|([2-9])个([0-9])|(?<![0-9])1(?=[下些起样直定般会])"
@@ -279,3 +281,32 @@ def _digits_in(text: str, start: int, end: int, digits: list[str], where: list[i
         if "0" <= text[i] <= "9":
             digits.append(text[i])
             where.append(i)
+
+
+# Round 9: a mobile number spelled out in pinyin or English digit words with no phone cue
+# (yao wu jiu ling …, one-five-two six-six-zero-one …): eleven such words in a row.
+_WORD_DIGITS = _PINYIN | {
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+_WORD_DIGIT = "(?:" + "|".join(sorted(_WORD_DIGITS, key=len, reverse=True)) + ")(?![a-z])"
+_SPELLED_RUN = re.compile(rf"(?<![a-z]){_WORD_DIGIT}(?:[\s,，.、-]*{_WORD_DIGIT}){{10,}}")
+_WORD_DIGIT_ONE = re.compile(_WORD_DIGIT)
+
+
+def spelled_phone(text: str) -> NumberHit | None:
+    """A mobile number spelled out as eleven digit words in a row (pinyin or English), or
+    ``None``."""
+    for m in _SPELLED_RUN.finditer(text):
+        d = "".join(_WORD_DIGITS[w] for w in _WORD_DIGIT_ONE.findall(m.group()))
+        if len(d) == 11 and _MOBILE.fullmatch(d):
+            return NumberHit("phone", m.start(), m.end(), d)
+    return None
