@@ -45,6 +45,11 @@ INTERVAL_S = 1.0
 DROP = 0.1
 
 
+#: a keyframe request with no keyframe after it may be repeated this soon (the interval
+#: otherwise): libwebrtc's encoder drops requests within 300 ms of its last keyframe
+KEYFRAME_RETRY_S = 0.35
+
+
 class RembPolicy:
     """What REMB the relay sends a publisher, and when."""
 
@@ -124,6 +129,8 @@ class SourceFeedback:
         self._now = now
         self._ssrcs: list[int] = []
         self.last_keyframe_request = -math.inf
+        #: when a keyframe last came after a request (``keyframe_arrived``)
+        self.last_keyframe = -math.inf
         #: REMB values sent to the publisher (tests, the bench)
         self.remb_sent = 0
         rtc_internals.intercept_receiver_remb(receiver, self._own)
@@ -164,9 +171,23 @@ class SourceFeedback:
     def forget(self, key: Hashable) -> None:
         self.policy.forget(key)
 
+    def keyframe_may_be_asked(self, now: float, interval_s: float) -> bool:
+        """Once per ``interval_s``; or again after ``KEYFRAME_RETRY_S`` when no keyframe has
+        come since the last request (a browser's encoder ignores a request that comes within
+        300 ms of its last keyframe, as when a subscriber connects just after the publisher
+        started: waiting out the whole interval delayed that subscriber's first frame)."""
+        since = now - self.last_keyframe_request
+        if since >= interval_s:
+            return True
+        return since >= KEYFRAME_RETRY_S and self.last_keyframe < self.last_keyframe_request
+
     def keyframe_due(self, now: float, interval_s: float) -> bool:
         """Whether the source may be asked for a keyframe now (and note that it is)."""
-        if now - self.last_keyframe_request < interval_s:
+        if not self.keyframe_may_be_asked(now, interval_s):
             return False
         self.last_keyframe_request = now
         return True
+
+    def keyframe_arrived(self, now: float) -> None:
+        """A keyframe from the source reached a forward (noted while a request is open)."""
+        self.last_keyframe = now

@@ -231,18 +231,15 @@ class Forward:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _last_request(self) -> float:
-        """When the source was last asked for a keyframe (by any of its forwards)."""
-        if self._feedback is not None:
-            return self._feedback.last_keyframe_request
-        return self._last_keyframe_request
-
     def _ask_keyframe(self) -> None:
         """``request_keyframe`` from the synchronous packet path (throttled there too)."""
-        if (
-            self._source_ssrc is None
-            or self._now() - self._last_request() < self._keyframe_interval_s
-        ):
+        if self._source_ssrc is None:
+            return
+        now = self._now()
+        if self._feedback is not None:
+            if not self._feedback.keyframe_may_be_asked(now, self._keyframe_interval_s):
+                return
+        elif now - self._last_keyframe_request < self._keyframe_interval_s:
             return
         task = asyncio.ensure_future(self.request_keyframe())
         self._tasks.add(task)
@@ -286,6 +283,13 @@ class Forward:
             self.dropped += 1  # a codec this leg did not negotiate, or a paused leg
             self.resync()
             return
+        feedback = self._feedback
+        if (
+            feedback is not None
+            and feedback.last_keyframe < feedback.last_keyframe_request
+            and is_keyframe_start(p.payload)
+        ):
+            feedback.keyframe_arrived(self._now())  # the open request is answered
         if self._await_keyframe:
             if not is_keyframe_start(p.payload):
                 self.dropped += 1

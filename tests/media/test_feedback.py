@@ -416,3 +416,26 @@ async def test_the_synchronous_video_path_sends_only_the_rembs_the_policy_decide
         for pc in pcs:
             await pc.close()
         await room.close()
+
+
+async def test_an_unanswered_keyframe_request_is_repeated_before_the_interval() -> None:
+    """A browser's encoder ignores a keyframe request within 300 ms of its last keyframe (a
+    subscriber connecting just after the publisher started asks exactly then): with no keyframe
+    after it, the request may go again after ``KEYFRAME_RETRY_S``; one that was answered holds
+    the whole interval (the storm above)."""
+    from aiortc import RTCPeerConnection
+
+    from media.feedback import KEYFRAME_RETRY_S, SourceFeedback
+
+    pc = RTCPeerConnection()
+    try:
+        feedback = SourceFeedback(pc.addTransceiver("video").receiver)
+        assert feedback.keyframe_due(10.0, 0.5)
+        assert not feedback.keyframe_due(10.0 + KEYFRAME_RETRY_S - 0.01, 0.5)
+        asked = 10.0 + KEYFRAME_RETRY_S + 0.001
+        assert feedback.keyframe_due(asked, 0.5)  # no keyframe came
+        feedback.keyframe_arrived(asked + 0.05)
+        assert not feedback.keyframe_due(asked + 0.45, 0.5)  # answered: the interval holds
+        assert feedback.keyframe_due(asked + 0.501, 0.5)
+    finally:
+        await pc.close()
