@@ -159,7 +159,9 @@ async def test_no_money_stops_forwarding_both_ways_until_a_top_up(make_rig: RigF
     from kernel.clock import ScaledClock
 
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
-    async with make_rig(clock, resume_grace_s=120) as rig:
+    # ring and pause grace kept long in real seconds: a loaded machine must not turn the accept
+    # into a ring time-out or the top-up into a late one (this tests forwarding, not timers)
+    async with make_rig(clock, resume_grace_s=600, ring_timeout_s=3600) as rig:
         cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call(
             "voice",
             fund_fen=300,  # the first voice minute only

@@ -174,7 +174,7 @@ async def test_running_out_of_money_pauses_then_ends(make_rig: RigFactory) -> No
     """At 60× speed: 2 minutes of money, the session pauses at minute 3 and ends after the
     grace; both sides are told, and the customer pays exactly 2 minutes."""
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
-    async with make_rig(clock, resume_grace_s=30) as rig:
+    async with make_rig(clock, resume_grace_s=30, ring_timeout_s=3600) as rig:
         cust, cust_sock, _comp, comp_sock, _call_id = await rig.active_call(fund_fen=200)
         meter = await cust_sock.wait("session:meter", timeout=10)
         assert meter["rate_fen_per_min"] == 100
@@ -204,7 +204,7 @@ async def test_a_top_up_while_paused_resumes_the_session(make_rig: RigFactory) -
     """At 60× speed: the money runs out, the session pauses; the customer tops up through the
     payment flow within the grace, and it resumes (both sides told) instead of ending."""
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=60)
-    async with make_rig(clock, resume_grace_s=60) as rig:
+    async with make_rig(clock, resume_grace_s=600, ring_timeout_s=3600) as rig:
         cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call(fund_fen=200)
         for sock in (cust_sock, comp_sock):
             await sock.wait("session:notice", lambda d: d["kind"] == "paused", timeout=20)

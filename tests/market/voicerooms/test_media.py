@@ -114,7 +114,7 @@ async def test_a_room_of_three_hears_everyone_and_bills_each_member_on_their_own
     make_rig: RigFactory,
 ) -> None:
     clock = ScaledClock(anchor_epoch_s=1_800_000_000, speed=40)
-    async with make_rig(clock, resume_grace_s=60) as rig:
+    async with make_rig(clock, resume_grace_s=60, ring_timeout_s=3600) as rig:
         await run_room(rig)
 
 
