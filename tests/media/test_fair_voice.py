@@ -34,7 +34,7 @@ async def negotiate(sock: Sock, call_id: str, pc: RTCPeerConnection) -> None:
 
 async def voice_call(make_rig: RigFactory, companion_track: Any) -> dict[str, Any]:
     clock = ScaledClock(anchor_epoch_s=time.time(), speed=SPEED)
-    async with make_rig(clock, media_silence_s=5.0, fair_enabled=True) as rig:
+    async with make_rig(clock, media_silence_s=5.0, fair_enabled=True, ring_timeout_s=600) as rig:
         cust, cust_sock, _comp, comp_sock, call_id = await rig.active_call("voice", 5_000)
         rtc = RTCConfiguration(iceServers=[])
         cust_pc, comp_pc = RTCPeerConnection(rtc), RTCPeerConnection(rtc)
