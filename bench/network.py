@@ -61,29 +61,6 @@ def table_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-QUALITY_COLUMNS = [
-    "profile",
-    "mode",
-    "setup_ms",
-    "accepted_ms",
-    "pc_created_ms",
-    "ice_connected_ms",
-    "dtls_connected_ms",
-    "first_audio_ms",
-    "first_frame_ms",
-    "concealed_ratio",
-    "audio_jb_delay_ms",
-    "audio_jitter_ms",
-    "audio_kbps",
-    "fps",
-    "freezes",
-    "freeze_s",
-    "resolution",
-    "video_kbps",
-    "send_limit",
-    "send_target_kbps",
-    "rtt_ms",
-]
 #: the set-up and its stages, each "customer/companion" (relay) or "offer/answer" (direct), ms
 #: from the click on "video call" (relay; ``accepted_ms``: the companion's accept) or from page
 #: start (direct) to: the page's peer connection made, ICE connected, DTLS done, the first audio
@@ -97,6 +74,23 @@ SETUP_STAGES = (
     "first_audio_ms",
     "first_frame_ms",
 )
+QUALITY_COLUMNS = [
+    "profile",
+    "mode",
+    *SETUP_STAGES,
+    "concealed_ratio",
+    "audio_jb_delay_ms",
+    "audio_jitter_ms",
+    "audio_kbps",
+    "fps",
+    "freezes",
+    "freeze_s",
+    "resolution",
+    "video_kbps",
+    "send_limit",
+    "send_target_kbps",
+    "rtt_ms",
+]
 #: the figures compared relay / direct (the mean of the two sides each)
 RATIO_FIGURES = [
     "setup_ms",

@@ -38,6 +38,16 @@ def watch_subscriber(receiver: Any, media_ssrc: int, rtx_ssrc: int) -> tuple[set
     return media, repaired
 
 
+async def join(room: Room, pcs: list[RTCPeerConnection]) -> None:
+    """Each peer (a tone and a test pattern) joins ``room`` as u0, u1, …"""
+    for i, pc in enumerate(pcs):
+        pc.addTransceiver(Tone(440.0), direction="sendrecv")
+        pc.addTransceiver(Pattern(), direction="sendrecv")
+        await pc.setLocalDescription(await pc.createOffer())
+        answer = await room.answer(f"u{i}", pc.localDescription.sdp)
+        await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+
 async def test_the_relay_answers_a_subscribers_nack_from_its_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -123,12 +133,7 @@ async def test_in_a_room_video_lost_before_the_relay_is_nacked_and_forwarded_fro
     room = Room("call_" + "0" * 32, ("audio", "video"))
     pcs = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)]
     try:
-        for i, pc in enumerate(pcs):
-            pc.addTransceiver(Tone(440.0), direction="sendrecv")
-            pc.addTransceiver(Pattern(), direction="sendrecv")
-            await pc.setLocalDescription(await pc.createOffer())
-            answer = await room.answer(f"u{i}", pc.localDescription.sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        await join(room, pcs)
         inbound = room.participants["u0"].transceivers["video"][0].receiver
         original_nack = inbound._send_rtcp_nack
 
@@ -188,12 +193,7 @@ async def test_in_a_room_a_packet_whose_retransmission_is_lost_too_is_asked_for_
     room = Room("call_" + "1" * 32, ("audio", "video"))
     pcs = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)]
     try:
-        for i, pc in enumerate(pcs):
-            pc.addTransceiver(Tone(440.0), direction="sendrecv")
-            pc.addTransceiver(Pattern(), direction="sendrecv")
-            await pc.setLocalDescription(await pc.createOffer())
-            answer = await room.answer(f"u{i}", pc.localDescription.sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        await join(room, pcs)
         publisher = next(t for t in pcs[0].getTransceivers() if t.kind == "video").sender
         retransmit = publisher._retransmit
 
