@@ -325,7 +325,10 @@ class Detector:
             hits.append(_Hit(Category.MINOR, offset + m.start(), offset + m.end(), m.group()))
         if minors.AGE_ASKED.search(current):
             risk.age_asked_s = now_s
-        push = _push(current, risk, now_s) if sender_role == COMPANION else None
+        push = None
+        if sender_role == COMPANION:
+            push = _push(current, risk, now_s)
+            risk.spend_asked_s = float("-inf")  # round 10: answered once, not every message after
         if (
             sender_role != COMPANION
             and upsell.SPEND.search(current)
