@@ -528,6 +528,14 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 text, max(0, m.start() - 16), m.start()
             ):
                 continue  # someone else's meeting
+            if (
+                category is Category.OFFLINE_MEETING
+                and "房" in m.group()
+                and cues.GAME_ROOM.search(
+                    text, max(0, m.start() - cues.GAME_ROOM_LOOK), m.end() + cues.GAME_ROOM_LOOK
+                )
+            ):
+                continue  # round 10: a room in a game
             if category is Category.MINOR and (
                 _someone_else(text, m.start())
                 or minors.ADULT_ROLE.search(text) is not None  # round 10: 我是初中老师
