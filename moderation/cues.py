@@ -143,7 +143,10 @@ _CLAUSE_END = r"(?=$|\n|[吗么嘛吧呀呗啊哦咩,，。!！?？~ ]|好不好
 # Somewhere that is not this platform, and a verb of talking or reaching someone there.
 _ELSEWHERE = r"(?:别的|其他|其它|另1个|另外的?|外面的?|私人的?)(?:软件|app|平台|地方|号)"
 _REACH = r"(?:聊|说|联系|找|加|私聊|私信|细聊|见)"
-_PHONE_WORD = "(?:电话号码|(?<![打回接])电话|手机号码|手机号|号码|联系方式|私人号|私号|座机)"
+# 联络方式 (traditional 聯絡): round 10
+_PHONE_WORD = (
+    "(?:电话号码|(?<![打回接])电话|手机号码|手机号|号码|联系方式|联络方式|私人号|私号|座机)"
+)
 
 # 用 an app as a proposal (用微信视频吧), not someone's habit (我爸刚学会用微信视频, 我妈都用微信
 # 联系我, 他们用微信语音): round 7.
@@ -313,7 +316,14 @@ _CONTACT_APP = [
     rf"|{MESSENGER} (?:上|里)(?:找我|加我|聊|联系我|私聊)"
     r"|(?<![a-z])(?:talk|chat|text|move|continue|go|meet) (?:somewhere|someplace"
     r"|elsewhere)(?: else)?(?![a-z])"
-    r"|(?<![a-z])(?:off|outside) (?:this|the) (?:app|platform)(?![a-z])",
+    r"|(?<![a-z])(?:off|outside) (?:this|the) (?:app|platform)(?![a-z])"
+    # another account asked for (你有别的号吗, 有没有小号 加我1下), a chat off the meter (私聊不扣费
+    # 的那种), a QR code to scan (发个2维码给我扫1下)
+    r"|(?<!游戏)(?<!游戏里)有(?:没有)?(?:别的|其他|其它|另1个|另外的?|小)号(?!码?[0-9])"
+    r"(?=$|\n|[ ,，?？吗么嘛没不]|加)"
+    r"(?![^\n]{0,10}(?:游戏|带带|上分|排位|王者|开黑|副本|区服))"
+    r"|私聊[^\n]{0,4}(?:不扣费|不收费|不计费|不要钱|免费)"
+    r"|(?:发|给)(?:我)?(?:个|张|1个|1张)?(?:你的)?2维码(?:给我|过来)?[^\n]{0,3}扫",
 ]
 
 # A room in a game, not a hotel: 开个房间，你们进来 / 快进 / 密码 111.
@@ -498,6 +508,7 @@ _PAYMENT = [
     r"|(?:备注|附言)(?:就)?(?:写|填|改成|写成)[^\n]{0,8}(?:平台|就不|查不)"
     r"|平台(?:就|都|也)?(?:不知道|不会知道)(?:了|的)?(?=$|\n|[ ,，。!！~吧])",
     # round 10: a gift card's code sent for the time (买张京东卡把卡密发我)
+    r"(?:转|打|汇)(?:钱|款)?(?:到)?我(?:的)?(?:私人|个人)(?:账户|帐户|卡|账号|银行卡)|"
     r"卡密(?:发|给|私发|告诉)(?:我|过来)|把卡密|(?:京东卡|购物卡|礼品卡|充值卡|苹果卡|e卡|超市卡|油卡"
     r"|steam卡)[^\n]{0,10}(?:卡密|发我|给我)",
 ]

@@ -147,7 +147,9 @@ _MINOR = [
     r"|(?:月考|小测|随堂测验?)(?:又|也|还)?(?:没及格|不及格|考砸|年级排名|排名)"
     rf"|{_CLAUSE_START}(?:刚|才)?放学了"
     r"(?![^\n]{0,10}(?:接|买|孩子|儿子|女儿|闺女|娃|弟|妹|学生|侄|外甥))"
-    r"|(?<![a-z])(?:i'?m|i am) (?:only|just) ?1[0-7](?![0-9])",
+    r"|(?<![a-z])(?:i'?m|i am) (?:only|just) ?1[0-7](?![0-9])"
+    # the birthday that is still ahead (下个月才满16岁, 过几天就满15了)
+    r"|(?:下个月|下周|明年|过几天|过两天|还有[0-9]+(?:天|个月))(?:才|就)?满1[0-7](?:岁|周岁)?(?![0-9万千])",
 ]
 
 MINOR = re.compile("|".join(f"(?:{pattern_form(p)})" for p in _MINOR))
@@ -155,7 +157,7 @@ MINOR = re.compile("|".join(f"(?:{pattern_form(p)})" for p in _MINOR))
 # before: someone else named just before it (我弟弟今年15岁，读初三) makes it theirs.
 SELF = frozenset("我人本俺偶")
 THIRD_PARTY = re.compile(
-    r"(?:弟|妹|儿子|女儿|闺女|孩子|小孩|娃|侄|外甥|(?<!个)学生|同学|朋友|他|她|表哥|表姐)[^\n]{0,12}$"
+    r"(?:弟|妹|儿子|女儿|闺女|孩子|小孩|娃|侄|外甥|(?<!个)(?<!是)学生|同学|朋友|他|她|表哥|表姐)[^\n]{0,12}$"
 )
 THIRD_PARTY_LOOKBACK = 14  # characters before a match searched for someone else
 # The question that makes a bare number in the reply an age.
