@@ -57,6 +57,19 @@ WIDENED = [
     # showing on camera offered
     ("镜头里可以脱 你先刷礼物", Category.SEXUAL),
     ("直播也能露 看你诚意", Category.SEXUAL),
+    # classes fresh9 showed the rules missing (the model had caught them): another account, a
+    # chat off the meter, a QR code, 聯絡 in traditional script, boudoir photos, a full service,
+    # moans, a private account, a birthday still ahead, a grade after 我也是学生
+    ("你还有别的号没", Category.CONTACT_REQUEST),
+    ("私聊免费的有吗", Category.CONTACT_REQUEST),
+    ("给张二维码 我扫你", Category.CONTACT_REQUEST),
+    ("留個聯絡方式吧", Category.CONTACT_REQUEST),
+    ("私房照有吗", Category.SEXUAL),
+    ("全套服务多少", Category.SEXUAL),
+    ("想听你叫给我听", Category.SEXUAL),
+    ("钱打到我个人账户上", Category.OFF_PLATFORM_PAYMENT),
+    ("过几天就满十五了", Category.MINOR),
+    ("我还是学生 高一 早自习要迟到了", Category.MINOR),
 ]
 
 LOOK_ALIKES = [
@@ -82,6 +95,11 @@ LOOK_ALIKES = [
     "我先去吃个饭 一会聊",
     "微信转账给我爸了",
     "支付宝转账到房东账户",
+    "你有小号吗 游戏里带带我",
+    "这个皮肤全套多少钻石",
+    "想听你叫我名字",
+    "私房菜馆推荐一下",
+    "他是学生 高二 晚自习下课",
 ]
 
 
