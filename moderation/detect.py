@@ -31,8 +31,8 @@ Conduct: sexual content and solicitation (``moderation.solicitation``) is blocke
 companion sending it adds ``Flag.SEXUAL_WARNING``.  A cue that someone is under 18
 (``moderation.minors``) is reviewed with ``Flag.MINOR``; with a meeting or sexual request in the
 same conversation (``window.Risk``, ``RISK_WINDOW_S``) the message is blocked at
-``Priority.HIGH``; so is, near a minor's cue, a grooming word harmless between adults
-(``minors.GROOMING``: 把聊天记录删了, 接你放学, 年龄不是问题; round 10).  A companion's second
+``Priority.HIGH``; so is, from the other party after a minor's cue, a grooming word harmless
+between adults (``minors.GROOMING``: 把聊天记录删了, 接你放学; round 10).  A companion's second
 push to spend more within ``upsell.UPSELL_WINDOW_S`` (``moderation.upsell``) is reviewed at
 ``Priority.LOW`` with ``Flag.UPSELL_BANNER``.  Word patterns are tried only where a match can
 start (``moderation.gate``).
@@ -347,8 +347,12 @@ class Detector:
             found.discard(Category.MINOR)
         minor = Category.MINOR in found
         # round 10: grooming words (删聊天记录, 接你放学, 校服自拍) count as a request, read only
-        # while a minor's cue is near (this message's or the conversation's)
-        groom = minors.GROOMING.search(current) if minor or risk.minor_recent(now_s) else None
+        # in a message of the other party after a minor's cue (a minor's own 校服好丑 is not)
+        groom = (
+            minors.GROOMING.search(current)
+            if not minor and risk.minor_recent(now_s) and sender_role != risk.minor_by
+            else None
+        )
         if not hits and groom is None:
             return False  # no minor's cue, no request: nothing escalates, no risk to note
         soliciting = groom is not None or not found.isdisjoint(SOLICITING)
@@ -357,6 +361,7 @@ class Detector:
         )
         if minor:
             risk.minor_s = now_s
+            risk.minor_by = sender_role
         if soliciting:
             risk.solicited_s = now_s
         if escalate and not minor:

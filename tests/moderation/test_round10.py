@@ -161,6 +161,8 @@ NOT_COMBOS = [
     [("customer", "记得把聊天记录删了 我老婆查手机"), ("companion", "好的")],
     [("customer", "十年前我初二的时候最喜欢周杰伦"), ("companion", "年龄不是问题 喜欢就好")],
     [("customer", "明天开家长会 我得去给儿子开"), ("companion", "辛苦啦 别告诉你儿子我们聊天哦")],
+    # the minor's own school words are not grooming
+    [("customer", "初二好累"), ("customer", "今天穿校服拍毕业照 丑死了")],
 ]
 
 
