@@ -31,9 +31,11 @@ Conduct: sexual content and solicitation (``moderation.solicitation``) is blocke
 companion sending it adds ``Flag.SEXUAL_WARNING``.  A cue that someone is under 18
 (``moderation.minors``) is reviewed with ``Flag.MINOR``; with a meeting or sexual request in the
 same conversation (``window.Risk``, ``RISK_WINDOW_S``) the message is blocked at
-``Priority.HIGH``.  A companion's second push to spend more within ``upsell.UPSELL_WINDOW_S``
-(``moderation.upsell``) is reviewed at ``Priority.LOW`` with ``Flag.UPSELL_BANNER``.  Word
-patterns are tried only where a match can start (``moderation.gate``).
+``Priority.HIGH``; so is, from the other party after a minor's cue, a grooming word harmless
+between adults (``minors.GROOMING``: 把聊天记录删了, 接你放学; round 10).  A companion's second
+push to spend more within ``upsell.UPSELL_WINDOW_S`` (``moderation.upsell``) is reviewed at
+``Priority.LOW`` with ``Flag.UPSELL_BANNER``.  Word patterns are tried only where a match can
+start (``moderation.gate``).
 
 Known misses (``tests/moderation/test_detect.py::test_known_misses``): digits told out of order
 (``尾号…前面是…``) or with words between them and no phone cue (``1哈3哈8…``; with a cue, a mobile
@@ -323,7 +325,10 @@ class Detector:
             hits.append(_Hit(Category.MINOR, offset + m.start(), offset + m.end(), m.group()))
         if minors.AGE_ASKED.search(current):
             risk.age_asked_s = now_s
-        push = _push(current, risk, now_s) if sender_role == COMPANION else None
+        push = None
+        if sender_role == COMPANION:
+            push = _push(current, risk, now_s)
+            risk.spend_asked_s = float("-inf")  # round 10: answered once, not every message after
         if (
             sender_role != COMPANION
             and upsell.SPEND.search(current)
@@ -337,22 +342,31 @@ class Detector:
             and risk.push(now_s, upsell.UPSELL_WINDOW_S, times) >= upsell.UPSELL_PUSHES
         ):
             hits.append(_Hit(Category.UPSELL, offset + push[0], offset + push[1], "push"))
-        if not hits:
-            return False  # no minor's cue, no request: nothing escalates, no risk to note
         found = {h.category for h in hits}
         if self.policy.action(Category.MINOR) is Action.ALLOW:
             found.discard(Category.MINOR)
         minor = Category.MINOR in found
-        soliciting = not found.isdisjoint(SOLICITING)
+        # round 10: grooming words (删聊天记录, 接你放学, 校服自拍) count as a request, read only
+        # in a message of the other party after a minor's cue (a minor's own 校服好丑 is not)
+        groom = (
+            minors.GROOMING.search(current)
+            if not minor and risk.minor_recent(now_s) and sender_role != risk.minor_by
+            else None
+        )
+        if not hits and groom is None:
+            return False  # no minor's cue, no request: nothing escalates, no risk to note
+        soliciting = groom is not None or not found.isdisjoint(SOLICITING)
         escalate = (minor and (soliciting or risk.solicited_recent(now_s))) or (
             soliciting and risk.minor_recent(now_s)
         )
         if minor:
             risk.minor_s = now_s
+            risk.minor_by = sender_role
         if soliciting:
             risk.solicited_s = now_s
         if escalate and not minor:
-            hits.append(_Hit(Category.MINOR, hits[0].start, hits[0].end, "escalated"))
+            start, end = (hits[0].start, hits[0].end) if hits else (offset, offset + len(current))
+            hits.append(_Hit(Category.MINOR, start, end, "escalated"))
         return escalate
 
     def _decide(
@@ -519,8 +533,17 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 text, max(0, m.start() - 16), m.start()
             ):
                 continue  # someone else's meeting
+            if (
+                category is Category.OFFLINE_MEETING
+                and "房" in m.group()
+                and cues.GAME_ROOM.search(
+                    text, max(0, m.start() - cues.GAME_ROOM_LOOK), m.end() + cues.GAME_ROOM_LOOK
+                )
+            ):
+                continue  # round 10: a room in a game
             if category is Category.MINOR and (
                 _someone_else(text, m.start())
+                or minors.ADULT_ROLE.search(text) is not None  # round 10: 我是初中老师
                 or minors.PAST_BEFORE.search(
                     text, max(0, m.start() - minors.PAST_LOOKBACK), m.start()
                 )

@@ -59,7 +59,7 @@ _MINOR = [
     r"|(?:我|我们)(?:今天|明天|周末)?(?:要)?开家长会",
     r"我们(?:初中|小学|高中|初[1-3]|高[1-3])(?!的时候|那时|时|毕业|同学|老师)",
     r"(?<!批改)(?<!检查)(?:寒假|暑假)作业(?:还没|没|写不完|好多|太多|没写)"
-    r"|(?<!是)(?<!当)班主任(?:说|让|不让|要求|收了|没收|又)|我们班(?:的)?班?主任"
+    r"|(?<!是)(?<!当)班主任(?:说(?![的得](?:对|没错|有道理))|让|不让|要求|收了|没收|又)|我们班(?:的)?班?主任"
     rf"|{_CLAUSE_START}(?:刚|才|刚刚)?下(?:晚自习|早自习)(?!的)|偷偷用(?:我)?(?:爸|妈|爸爸|妈妈|家长)(?:的)?手机"
     r"(?![^\n]{0,8}(?:小时候|以前|那时|当年))",
     # round 7: one's own grade at a school event, a new student of a grade (初2组的, 高1新生)
@@ -130,6 +130,26 @@ _MINOR = [
     r"|(?:零花钱|零用钱)(?:1周|每周|1星期|每星期|1天|每天)(?:就|才|只有|只)[0-9]+"
     r"|我们学校(?:的)?(?:初中部|小学部)(?!的?(?:老师|学生|家长|招生))"
     r"|家长会[^\n]{0,3}(?:我妈|我爸|爸妈|我爸妈)(?:要|会)?(?:去|来)",
+    # round 10: a grade said with how it feels now (初3好累, 高2真难), homework still owed or
+    # one's own school's (寒假作业还有1大半, 初中作业怎么这么多), an exam ahead in a teacher's
+    # words (老师说中考体育要考1千米), a parent who must not find out (我妈要是知道我月考排名),
+    # a parent's rule by any name (妈妈不让我玩手机), the class teacher at the writer today,
+    # school just out (放学了 今天小测又没及格), in English "only 15"
+    r"(?<![0-9年])(?:初[1-3]|高[1-3]|国[1-3])(?:好|真|太|也太|真的)(?:难|累|苦|烦|卷)"
+    r"|(?:寒假|暑假|国庆|周末)作业(?:还有|还剩)[^\n]{0,4}(?:没|要)"
+    r"|(?:初中|高中)(?:的)?作业(?:怎么|好|太|真|也太)(?:这么)?多"
+    r"|(?:老师|班主任)(?:说|让|要求|讲)[^\n]{0,10}(?:中考|月考|小测|期末考|期中考|体测)"
+    r"|中考体育|体育中考"
+    r"|(?:我妈|我爸|爸妈|家长|妈妈|爸爸|我爸妈)(?:要是|如果|万1)(?:知道|发现)[^\n]{0,12}(?:月考|成绩"
+    r"|排名|考试|没及格|不及格|分数)"
+    r"|(?<!我)(?<!他)(?<!她)(?:妈妈|爸爸|老妈|老爸)不(?:让|给|准)我(?:充钱|充值|花钱|玩手机|用手机|打赏)"
+    r"|(?<!是)(?<!当)班主任(?:今天|刚才|刚|上课|又)(?:又)?(?:骂|罚|批评|点名|找)(?:了)?我"
+    r"|(?:月考|小测|随堂测验?)(?:又|也|还)?(?:没及格|不及格|考砸|年级排名|排名)"
+    rf"|{_CLAUSE_START}(?:刚|才)?放学了"
+    r"(?![^\n]{0,10}(?:接|买|孩子|儿子|女儿|闺女|娃|弟|妹|学生|侄|外甥))"
+    r"|(?<![a-z])(?:i'?m|i am) (?:only|just) ?1[0-7](?![0-9])"
+    # the birthday that is still ahead (下个月才满16岁, 过几天就满15了)
+    r"|(?:下个月|下周|明年|过几天|过两天|还有[0-9]+(?:天|个月))(?:才|就)?满1[0-7](?:岁|周岁)?(?![0-9万千])",
 ]
 
 MINOR = re.compile("|".join(f"(?:{pattern_form(p)})" for p in _MINOR))
@@ -137,7 +157,7 @@ MINOR = re.compile("|".join(f"(?:{pattern_form(p)})" for p in _MINOR))
 # before: someone else named just before it (我弟弟今年15岁，读初三) makes it theirs.
 SELF = frozenset("我人本俺偶")
 THIRD_PARTY = re.compile(
-    r"(?:弟|妹|儿子|女儿|闺女|孩子|小孩|娃|侄|外甥|(?<!个)学生|同学|朋友|他|她|表哥|表姐)[^\n]{0,12}$"
+    r"(?:弟|妹|儿子|女儿|闺女|孩子|小孩|娃|侄|外甥|(?<!个)(?<!是)学生|同学|朋友|他|她|表哥|表姐)[^\n]{0,12}$"
 )
 THIRD_PARTY_LOOKBACK = 14  # characters before a match searched for someone else
 # The question that makes a bare number in the reply an age.
@@ -156,8 +176,39 @@ BARE_AGE = re.compile(
     r"(?:[ ,，]*(?:咋了|怎么了|干嘛|咋|怎么|问这个干嘛))?"
     r"[了啦呀哦呢~.。!！]*$"
 )
+# Round 10: the writer's adult role at a school (我是初中老师, 我教高2, 当班主任): school words in
+# the same message are their work, not their school day.
+ADULT_ROLE = re.compile(
+    pattern_form(
+        r"我(?:是|当)(?:个|1名|1个)?[^\n,，。]{0,4}(?:老师|班主任|教练|校长|家长|教导主任)"
+        r"|我(?:在)?教(?:初|高|小学|[1-9]年级)|我们老师(?:群|办公室)|(?:监考|阅卷|改卷|出卷)"
+    )
+)
 # A minor's cue after words that put it in the past (2008年奥运会的时候我还在上小学呢).
 PAST_BEFORE = re.compile(
-    pattern_form(r"(?:的时候|那时候?|那年|那会儿?|以前|小时候|当年|那几年)[^,，。!！?？\n]{0,8}$")
+    pattern_form(
+        r"(?:的时候|那时候?|那年|那会儿?|以前|小时候|当年|那几年"
+        # round 10: years ago (10年前我高1)
+        r"|(?:[0-9十几多]+|好几|很多|好多)年前)[^,，。!！?？\n]{0,8}$"
+    )
 )
 PAST_LOOKBACK = 16
+# Round 10: words that are harmless between adults but, said to someone who has just given a
+# minor's cue (or before one), prepare a meeting or secrecy: the chat to be deleted, the parents
+# not to be told, the age called unimportant, the other picked up from school or waited for near
+# it, a photo in school uniform asked for.  The detector reads these only while a minor's cue is
+# recent in the conversation (``window.Risk``), so they cost nothing elsewhere; with one they
+# escalate like a meeting or sexual request.
+GROOMING = re.compile(
+    pattern_form(
+        r"(?:聊天记录|记录|消息|对话)(?:都|记得|要)?(?:删|清)|删(?:掉|了|除)?(?:我们的)?(?:聊天)?记录"
+        r"|(?:别|不要|不许|千万别)(?:告诉|让|跟)(?:你)?(?:爸|妈|爸妈|爸爸|妈妈|家长|家里|家里人|老师"
+        r"|父母|班主任|同学)"
+        r"|(?:我们|咱们|咱俩)(?:之间)?的(?:小)?秘密|(?:偷偷|悄悄)(?:出来|溜出来|跑出来)"
+        r"|(?<![a-z])age (?:is )?(?:just|only) a number(?![a-z])|年龄(?:不是问题|不重要|没关系"
+        r"|只是(?:个|1个)?数字)|(?:小|年纪小)(?:才|更)(?:好|可爱)|成熟(?:1点|点)?的(?:哥哥|叔叔)"
+        r"|(?:接|等)你放学|放学(?:后|以后|了)?[^\n]{0,8}(?:等你|接你|找你|见面|出来)"
+        r"|(?:你|你们)(?:的)?学校(?:门口|附近|旁边|后门|对面)"
+        r"|校服[^\n]{0,10}(?:照|自拍|拍|看|视频)|(?:发|拍|穿)[^\n]{0,6}校服"
+    )
+)

@@ -72,7 +72,10 @@ _SPEND += (
 # round 8: flowers counted (凑个520朵嘛, 送花花), buying now (现在买最划算, 现在送嘛);
 # round 9: a video call added at a price (要不要加个视频)
 _SPEND += (
-    r"|加(?:个|1个)?视频|[0-9]+朵|送(?:我|人家)?(?:个|点|几朵)?花"
+    r"|加(?:个|1个)?视频|[0-9]+ ?朵|送(?:我|人家)?(?:个|点|几朵)?花"
+    # round 10: a membership opened (开1个嘛), another round (再来 99), a discount (优惠券, 半价,
+    # 会员价), a ranking (冲个榜)
+    r"|开(?:个|1个)(?:吧|嘛|呗)|再来 ?[0-9]+|优惠券|半价|满减|会员价|折扣|冲(?:个|1下)?榜"
     r"|(?:现在|马上|今天|快)就?(?:送|刷|买|充|续|开|办)"
 )
 _PRESS = (
@@ -95,6 +98,14 @@ _PRESSURE = (
     r"|(?:总要|总得|怎么也得|多少)(?:意思|表示)(?:1下|下)|别人都(?:送"
     r"|刷|充|买|续)|(?:太|这么|别这么)(?:小气|抠)"
     r"|(?:就|只|真的只|真的就)差你(?:1个|了|的)?|(?:别的|上次那个|其他|人家)(?:哥哥|老板|客人)[^\n]{0,10}(?:刷了|送了|充了|给我刷|续了)"
+    # round 10: guilt for a small sum (这点钱都不愿意为我花吗), flattery owed back (你不是说只有我
+    # 懂你吗), a ranking to keep or reach (帮我保住榜1, 差1点就第1了), a discount about to go
+    # (优惠就今天; a discount named alone, 半价 or 满减, is a spend word, not pressure)
+    r"|这点(?:小)?钱|(?:都|也)不(?:愿意|舍得|肯)(?:为|给|在)我[^\n]{0,4}(?:吗|么|嘛)"
+    r"|(?:只有我|就我)(?:懂你|对你(?:最)?好|最懂你)|不是说(?:最)?(?:喜欢|爱)我"
+    r"|(?:保住|守住|冲|上|掉出)(?:个)?(?:榜1|第1|前3|前10|榜)|差(?:1点|1点点|几个|1口气)(?:就)?(?:第1|榜1|上榜|冲上)"
+    r"|(?:优惠|折扣|活动|特价)(?:只有|就|仅限|只剩)(?:今天|今晚|这1次)"
+    r"|你(?:最|那么|这么|1向)(?:大方|豪气|疼我|舍得)"
 )
 PRESSURE = re.compile(pattern_form(_PRESSURE))
 SPEND = re.compile(pattern_form(_SPEND))
@@ -111,6 +122,9 @@ PLEA = re.compile(
         rf"{_PRESSURE}|求(?:求)?你|最后(?:求你)?1次"
         r"|就1个(?:嘛|吧|好不好|呗)?(?=$|\n|[ ,，。!！~嘛吧好])"
         r"|就这1次|别(?:考虑|犹豫|想)了?(?:啦|了|嘛)|至少[0-9]+|凑(?:个|够)?[0-9]+"
+        # round 10: a lucky number to round up to (凑个长长久久), just one more (再1个就好)
+        r"|凑(?:个|够|1个)?(?:长长久久|1生1世|整数|吉利|9999|666)|再(?:来|送|续|点|刷)?(?:最后)?1(?:个|次|单|首|朵|钟)"
+        r"(?:就好|就行|就够|嘛|吧|呗|好不好)|考虑(?:什么|啥|嘛)"
     )
 )
 SPEND_ASKED = re.compile(pattern_form(r"多少|怎么|什么|哪个|哪些|有没有|有什么|吗|\?|？"))
@@ -139,22 +153,27 @@ def pushes(text: str) -> int:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    pressed = sum(
-        1
-        for start, end in merged
-        if not declined(text, start)
-        and (
-            text[start] in "再快"
-            or _PRESSED_AFTER.match(text, end)
-            or _PRESSED_BEFORE.search(text, max(0, start - 8), start)
-        )
-    )
+    pressed = 0
+    pressers: set[int] = set()  # round 10: one 要不要 presses the words after it once
+    for start, end in merged:
+        if declined(text, start):
+            continue
+        if text[start] in "再快" or _PRESSED_AFTER.match(text, end):
+            pressed += 1
+        elif (before := _PRESSED_BEFORE.search(text, max(0, start - 8), start)) and (
+            before.start() not in pressers
+        ):
+            pressers.add(before.start())
+            pressed += 1
     pressed = max(pressed, 1 if pushed else 0)
     return pressed + (1 if pressed and PRESSURE.search(text) else 0)
 
 
 # A spend word or push phrase right after a negation is the companion declining: 不用刷礼物.
-_DECLINED = re.compile(pattern_form(r"(?:不用|不要|不需要|没必要|别|不必)[^,，。!！?？\n]{0,2}$"))
+# Round 10: not the 不要 of 要不要 (要不要买个套餐 presses).
+_DECLINED = re.compile(
+    pattern_form(r"(?:不用|(?<!要)不要|不需要|没必要|别|不必)[^,，。!！?？\n]{0,2}$")
+)
 
 
 def declined(text: str, start: int) -> bool:

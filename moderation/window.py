@@ -29,10 +29,11 @@ class Risk:
     """What one conversation said that matters across senders (times in seconds, any clock;
     ``-inf``: never)."""
 
-    __slots__ = ("_pushes", "age_asked_s", "minor_s", "solicited_s", "spend_asked_s")
+    __slots__ = ("_pushes", "age_asked_s", "minor_by", "minor_s", "solicited_s", "spend_asked_s")
 
     def __init__(self) -> None:
         self.minor_s = float("-inf")  # someone said they are under 18
+        self.minor_by = ""  # the role of who said it (round 10: grooming words are the other's)
         self.solicited_s = float("-inf")  # a meeting or sexual content was asked for
         self.age_asked_s = float("-inf")
         self.spend_asked_s = float("-inf")  # the customer asked about a package or a price
