@@ -97,6 +97,15 @@ async def test_the_lab_applies_each_profile_as_configured() -> None:
 
     rows = await verify(seconds=4.0)
     problems = {f"{r['profile']} {r['direction']}": r["problems"] for r in rows if r["problems"]}
+    if problems and all(_statistical(p) for ps in problems.values() for p in ps):
+        # A loss rate or a mean burst length outside its bound: measured again, once (a
+        # clean-clone CI run saw one lossy_wifi direction's ~30 bursts average 5.1 packets
+        # against 3 configured, while every probe missing was one the router dropped); a real
+        # fault fails both times, a chance one twice in a row only with its square
+        rows = await verify(seconds=4.0)
+        problems = {
+            f"{r['profile']} {r['direction']}": r["problems"] for r in rows if r["problems"]
+        }
     assert not problems, problems
     by = {(r["profile"], r["direction"]): r["measured"] for r in rows}
     # What each profile is for, read off the probes (check() has the tolerances).
@@ -114,3 +123,8 @@ async def test_the_lab_applies_each_profile_as_configured() -> None:
     )
     left = listed.stdout
     assert f"pl{os.getpid()}-" not in left
+
+
+def _statistical(problem: str) -> bool:
+    """A problem that is a sample's statistic outside its bound (not a count that disagrees)."""
+    return problem.startswith(("loss ", "mean loss burst", "random loss came in bursts"))

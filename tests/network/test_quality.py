@@ -67,11 +67,18 @@ def test_combine_averages_numbers_and_lists_the_rest() -> None:
 
 
 def test_set_up_lasts_until_a_page_has_both_audio_and_a_frame_from_its_own_start() -> None:
-    firsts = [{"audio": 1_300.0, "video": 1_900.0}, {"audio": 2_250.0, "video": 2_100.0}]
+    firsts = [
+        {"audio": 1_300.0, "video": 1_900.0, "stages": {"created": 1_100.0, "ice": 1_200.0}},
+        {"audio": 2_250.0, "video": 2_100.0, "stages": {"created": 1_600.0, "connected": 1_800.0}},
+    ]
     got = first_media(firsts, [1_000.0, 1_500.0])
     assert got == {
         "setup_ms": [900, 750],
         "first_audio_ms": [300, 750],
         "first_frame_ms": [900, 600],
+        # each page's stages from its own start; a stage it never reached is None
+        "pc_created_ms": [100, 100],
+        "ice_connected_ms": [200, None],
+        "dtls_connected_ms": [None, 300],
     }
     assert first_media(firsts, 1_000.0)["setup_ms"] == [900, 1_250]
