@@ -8,16 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from moderation.detect import Action, Category, Detector
+from moderation.detect import Category, Detector
 from tests.moderation.fresh import talk
-
-KEY = b"round-9-test-key"
-
-
-@pytest.fixture(scope="module")
-def rules() -> Detector:
-    return Detector(KEY, model=None)
-
+from tests.moderation.rounds import assert_allowed, assert_stopped
 
 # Other wordings of the classes (not fresh8's lines), with the category each must raise.
 WIDENED = [
@@ -120,13 +113,12 @@ LOOK_ALIKES = [
 
 @pytest.mark.parametrize(("text", "category"), WIDENED)
 def test_widened_classes_are_stopped(rules: Detector, text: str, category: Category) -> None:
-    assert category in rules.check(text).categories, text
+    assert_stopped(rules, text, category)
 
 
 @pytest.mark.parametrize("text", LOOK_ALIKES)
 def test_look_alikes_of_the_widened_classes_pass(rules: Detector, text: str) -> None:
-    decision = rules.check(text)
-    assert decision.action is Action.ALLOW and not decision.categories, text
+    assert_allowed(rules, text)
 
 
 def test_a_grade_opening_the_reply_to_an_age_question_is_an_age(rules: Detector) -> None:
