@@ -189,9 +189,7 @@ class Forward:
             never = [seq for seq in packet.lost if not rtc_internals.was_sent(sender, seq)]
             if not never:
                 return
-            receiver = self._source.receiver
-            offset = self._seq_offset
-            if all(rtc_internals.recovering(receiver, (seq - offset) & 0xFFFF) for seq in never):
+            if self._recovering(never):
                 # Lost upstream too, and the relay is still asking the publisher for it: the
                 # retransmission is forwarded when it comes (on the same outgoing number), and
                 # the subscriber asks again meanwhile.  A keyframe only if it does not come.
@@ -202,6 +200,14 @@ class Forward:
                 # aiortc's own receiver would otherwise wait for its jitter buffer to overflow).
                 await self.request_keyframe()
 
+    def _recovering(self, sequence_numbers: list[int]) -> bool:
+        """Whether the relay's receiver is still asking the source for every one of these
+        outgoing numbers (``media.nack``; the offset maps them back to the source's)."""
+        receiver, offset = self._source.receiver, self._seq_offset
+        return all(
+            rtc_internals.recovering(receiver, (seq - offset) & 0xFFFF) for seq in sequence_numbers
+        )
+
     def _await_recovery(self, sequence_numbers: list[int]) -> None:
         """Ask for a keyframe if any of these outgoing numbers is still unsent once the
         relay's receiver has given up on it (``media.nack``); one such wait at a time."""
@@ -211,16 +217,13 @@ class Forward:
         async def wait() -> None:
             try:
                 deadline = self._now() + RECOVERY_WAIT_S
-                sender, receiver = self._target.sender, self._source.receiver
+                sender = self._target.sender
                 while self._now() < deadline:
                     await asyncio.sleep(RECOVERY_POLL_S)
-                    offset = self._seq_offset
                     pending = [s for s in sequence_numbers if not rtc_internals.was_sent(sender, s)]
                     if not pending:
                         return
-                    if not all(
-                        rtc_internals.recovering(receiver, (s - offset) & 0xFFFF) for s in pending
-                    ):
+                    if not self._recovering(pending):
                         break
                 await self.request_keyframe()
             finally:
@@ -231,15 +234,16 @@ class Forward:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _may_ask(self, now: float) -> bool:
+        """Whether the source may be asked for a keyframe now: the source's throttle (every
+        forward of it shares ``media.feedback``'s), or this forward's own without one."""
+        if self._feedback is not None:
+            return self._feedback.keyframe_may_be_asked(now, self._keyframe_interval_s)
+        return now - self._last_keyframe_request >= self._keyframe_interval_s
+
     def _ask_keyframe(self) -> None:
         """``request_keyframe`` from the synchronous packet path (throttled there too)."""
-        if self._source_ssrc is None:
-            return
-        now = self._now()
-        if self._feedback is not None:
-            if not self._feedback.keyframe_may_be_asked(now, self._keyframe_interval_s):
-                return
-        elif now - self._last_keyframe_request < self._keyframe_interval_s:
+        if self._source_ssrc is None or not self._may_ask(self._now()):
             return
         task = asyncio.ensure_future(self.request_keyframe())
         self._tasks.add(task)
@@ -253,9 +257,9 @@ class Forward:
         if self._source_ssrc is None:
             return
         if self._feedback is not None:
-            if not self._feedback.keyframe_due(now, self._keyframe_interval_s):
+            if not self._feedback.keyframe_due(now, self._keyframe_interval_s):  # and noted
                 return
-        elif now - self._last_keyframe_request < self._keyframe_interval_s:
+        elif not self._may_ask(now):
             return
         self._last_keyframe_request = now
         self.keyframe_requests += 1
@@ -283,15 +287,16 @@ class Forward:
             self.dropped += 1  # a codec this leg did not negotiate, or a paused leg
             self.resync()
             return
+        keyframe: bool | None = None  # parsed only where it matters, once
         feedback = self._feedback
-        if (
-            feedback is not None
-            and feedback.last_keyframe < feedback.last_keyframe_request
-            and is_keyframe_start(p.payload)
-        ):
-            feedback.keyframe_arrived(self._now())  # the open request is answered
+        if feedback is not None and feedback.last_keyframe < feedback.last_keyframe_request:
+            keyframe = is_keyframe_start(p.payload)
+            if keyframe:
+                feedback.keyframe_arrived(self._now())  # the open request is answered
         if self._await_keyframe:
-            if not is_keyframe_start(p.payload):
+            if keyframe is None:
+                keyframe = is_keyframe_start(p.payload)
+            if not keyframe:
                 self.dropped += 1
                 self._ask_keyframe()
                 return

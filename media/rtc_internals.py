@@ -201,13 +201,18 @@ async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
     await sender.transport._send_rtp(data)
 
 
-def can_send(sender: RTCRtpSender) -> bool:
-    """Whether ``send_rtp_now`` would send now (the transport connected, a pair nominated)."""
+def _pair(sender: RTCRtpSender) -> Any:
+    """The nominated candidate pair ``sender``'s RTP goes out on, or None while its transport is
+    not connected (yet, or any more)."""
     transport = sender.transport
-    return (
-        transport._state is DtlsState.CONNECTED
-        and transport.transport._connection._nominated.get(1) is not None
-    )
+    if transport._state is not DtlsState.CONNECTED:
+        return None
+    return transport.transport._connection._nominated.get(1)
+
+
+def can_send(sender: RTCRtpSender) -> bool:
+    """Whether ``send_rtp_now`` would send now."""
+    return _pair(sender) is not None
 
 
 def send_rtp_now(sender: RTCRtpSender, data: bytes) -> bool:
@@ -215,13 +220,10 @@ def send_rtp_now(sender: RTCRtpSender, data: bytes) -> bool:
     (``_send_rtp`` → aioice ``send``/``sendto``/``send_data``): the same SRTP session and the
     same nominated candidate pair.  False when the transport is not connected (yet, or any
     more): the packet is dropped."""
-    transport = sender.transport
-    if transport._state is not DtlsState.CONNECTED:
-        return False
-    pair = transport.transport._connection._nominated.get(1)
+    pair = _pair(sender)
     if pair is None:
         return False
-    pair.protocol.transport.sendto(transport._tx_srtp.protect(data), pair.remote_addr)
+    pair.protocol.transport.sendto(sender.transport._tx_srtp.protect(data), pair.remote_addr)
     return True
 
 

@@ -72,12 +72,16 @@ let warm: MediaLink | null = null;
 function warmUp(call: Pick<CallObject, "call_id" | "mode">): void {
   if (call.mode === "text" || warm?.callId === call.call_id || media.value) return;
   warm?.close();
-  warm = new MediaLink(call.call_id, call.mode, (s) => (mediaState.value = s));
+  warm = linkFor(call);
   warm.prepare().catch(() => {}); // start() asks again
 }
 
+function linkFor(call: Pick<CallObject, "call_id" | "mode">): MediaLink {
+  return new MediaLink(call.call_id, call.mode, (s) => (mediaState.value = s));
+}
+
 function startMedia(call: CallObject): void {
-  const link = warm?.callId === call.call_id ? warm : new MediaLink(call.call_id, call.mode, (s) => (mediaState.value = s));
+  const link = warm?.callId === call.call_id ? warm : linkFor(call);
   if (warm !== link) warm?.close();
   warm = null;
   media.value = link;
