@@ -171,6 +171,23 @@ def vp8_keyframe(payload: bytes) -> bool:
     return start and partition == 0 and not (payload[i] & 0x01)
 
 
+def record_decoded(
+    pc: RTCPeerConnection, at: list[float], tasks: list[asyncio.Future[None]]
+) -> None:
+    """Append to ``at`` the loop time of every frame ``pc`` decodes from the tracks it receives
+    (the watching tasks go to ``tasks``, for the caller to cancel)."""
+    loop = asyncio.get_running_loop()
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        async def watch() -> None:
+            while True:
+                await track.recv()
+                at.append(loop.time())
+
+        tasks.append(asyncio.ensure_future(watch()))
+
+
 async def test_a_subscribers_keyframe_request_reaches_the_source_within_a_second() -> None:
     """The callee sends a PLI (as a browser does after loss it cannot repair); the relay passes
     it to the caller, and a keyframe crosses the relay within 1 s."""
@@ -187,14 +204,7 @@ async def test_a_subscribers_keyframe_request_reaches_the_source_within_a_second
         outbound = relay_out.addTransceiver(Parked("video"), direction="sendonly")
         prefer_forwardable(outbound, "video")
 
-        @callee.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            async def watch() -> None:
-                while True:
-                    await track.recv()
-                    decoded.append(loop.time())
-
-            listeners.append(asyncio.ensure_future(watch()))
+        record_decoded(callee, decoded, listeners)
 
         await connect(caller, relay_in)
         await connect(relay_out, callee)
@@ -274,14 +284,7 @@ async def test_a_subscriber_still_connecting_gets_its_keyframe_as_soon_as_it_is_
         prefer_forwardable(outbound, "video")
         callee.addTransceiver("video", direction="recvonly")
 
-        @callee.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            async def watch() -> None:
-                while True:
-                    await track.recv()
-                    decoded.append(loop.time())
-
-            listeners.append(asyncio.ensure_future(watch()))
+        record_decoded(callee, decoded, listeners)
 
         await connect(caller, relay_in)
         await callee.setLocalDescription(await callee.createOffer())
