@@ -89,6 +89,9 @@ QUALITY_COLUMNS = [
     "video_kbps",
     "send_limit",
     "send_target_kbps",
+    "encoded_kbps",
+    "encoded_qp",
+    "available_kbps",
     "rtt_ms",
 ]
 #: the figures compared relay / direct (the mean of the two sides each)

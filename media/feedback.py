@@ -1,21 +1,19 @@
 """What the subscribers of one source say back to it: bandwidth (REMB) and keyframe requests.
 
-Bandwidth.  Browsers negotiate ``goog-remb`` with aiortc (not ``transport-cc``: aiortc offers
-neither the extension nor the feedback), so a subscriber's browser estimates what its downlink
-carries from the abs-send-time the relay writes on every forwarded packet, and sends that
-estimate as REMB to the relay's sender for it.  aiortc's sender would hand it to an encoder it
-does not have; the forward (``media.forward``) records it here instead.  Toward the publisher,
-aiortc's receiver sends REMB from its own estimator (the publisher → relay leg); the relay
-rewrites each of those (``rtc_internals.intercept_receiver_remb``) to
-
-    min(the relay's own estimate, the lowest fresh subscriber estimate floored at FLOOR_BPS)
-
-and sends one itself when a subscriber's estimate arrives and the last one is a second old or the
-new value is a significant drop.  So the publisher's encoder (Chromium's send-side estimator caps
-its target at the REMB it receives) sends what the slowest subscriber's downlink carries, instead
-of what its own uplink does.  An estimate older than ``stale_s`` (the subscriber left, or stopped
-saying) no longer counts.  A subscriber receiving k video streams on one transport lists k SSRCs
-in its REMB; each source is given 1/k of it.
+Bandwidth.  A subscriber's browser estimates what its downlink carries from the abs-send-time
+the relay writes on every forwarded packet (the relay's packets carry no transport-wide sequence
+number, so libwebrtc's receive-side estimator runs), and sends that estimate as REMB to the
+relay's sender for it.  aiortc's sender would hand it to an encoder it does not have; the forward
+(``media.forward``) records it here instead.  Toward the publisher the relay sends REMB as a cap
+(libwebrtc caps its target at a REMB it receives, beside its own estimate): ``RembPolicy`` says
+what, rewriting the REMB aiortc's receiver would send from its own estimator
+(``rtc_internals.intercept_receiver_remb``) and sending one itself when a subscriber's estimate
+arrives and the last one is a second old or the new value is a significant drop.  Where the
+publisher's leg negotiated transport-wide feedback (``media.twcc``, every Chromium), the
+publisher's browser estimates its uplink itself; otherwise the relay's own estimate of it caps
+too.  An estimate older than ``stale_s`` (the subscriber left, or stopped saying) no longer
+counts.  A subscriber receiving k video streams on one transport lists k SSRCs in its REMB;
+each source is given 1/k of it.
 
 Keyframes.  Every forward of a source may ask it for a keyframe (a subscriber's PLI or FIR, a
 NACK nothing can repair, a subscriber starting); one keyframe serves them all, so the source is
@@ -50,8 +48,36 @@ DROP = 0.1
 KEYFRAME_RETRY_S = 0.35
 
 
+#: a subscriber's estimate says its downlink is congested when it falls by this fraction or
+#: more (libwebrtc's receive-side estimator lowers its estimate only on overuse)...
+SUBSCRIBER_DROP = 0.05
+#: ...or when it is below this share of what the relay receives from the publisher (its first
+#: estimate may come from an overuse: 0.85 × what its downlink carried)
+CONGESTED_SHARE = 0.8
+#: a congested subscriber caps the publisher at its estimate for this long (seconds)...
+HOLD_S = 10.0
+#: ...then lets it grow by this factor per REMB sent (one a second) until it is congested again
+GROWTH = 1.5
+#: the publisher's incoming rate is measured over windows this long (seconds)
+RATE_WINDOW_S = 1.0
+#: what "no cap" is said as, once a cap was sent: REMB has no "unlimited" that every browser
+#: reads the same (libwebrtc takes 0 as none), so a rate no call here reaches
+UNCAPPED_BPS = 20_000_000
+
+
 class RembPolicy:
-    """What REMB the relay sends a publisher, and when."""
+    """What REMB the relay sends a publisher, and when.
+
+    A subscriber's browser estimates its downlink from the relay's abs-send-time (libwebrtc's
+    receive-side estimator).  That estimate only falls on overuse, and otherwise grows by about
+    8 % a second whatever arrives: taken as a cap it held a publisher on a fast link to half of
+    a direct call's bitrate over 20 s.  So a subscriber's estimate caps the publisher only when
+    its downlink has said "too much" (the estimate fell, or is well below what the publisher
+    sends): at the estimate for ``HOLD_S`` after that, then growing by ``GROWTH`` per REMB sent
+    (never below the estimate) until it is congested again.  The relay's own estimate of the
+    publisher's uplink (aiortc's receive-side one) counts only when the publisher's leg has no
+    transport-wide feedback (``media.twcc``): with it, the publisher's browser estimates its
+    uplink itself.  Once a cap was sent and nothing caps any more, ``UNCAPPED_BPS`` lifts it."""
 
     def __init__(
         self,
@@ -67,29 +93,53 @@ class RembPolicy:
         self.drop = drop
         #: the relay's own estimate of the publisher → relay leg (aiortc's estimator)
         self.own_bps: int | None = None
-        #: per subscriber (a forward): its latest estimate and when it arrived
-        self.subscribers: dict[Hashable, tuple[int, float]] = {}
+        #: the publisher's leg has transport-wide feedback: its browser estimates the uplink
+        self.transport_cc = False
+        #: per subscriber (a forward): its latest estimate, when it arrived, when it last said
+        #: its downlink was congested
+        self.subscribers: dict[Hashable, tuple[int, float, float]] = {}
         self.last_sent: tuple[int, float] | None = None
+        #: what the relay receives from the publisher (bit/s; ``SourceFeedback.received``)
+        self.incoming_bps: int | None = None
 
     def subscriber(self, key: Hashable, bps: int, now: float) -> None:
-        self.subscribers[key] = (bps, now)
+        before = self.subscribers.get(key)
+        congested = -math.inf if before is None else before[2]
+        if (before is not None and bps < before[0] * (1 - SUBSCRIBER_DROP)) or (
+            self.incoming_bps is not None and bps < self.incoming_bps * CONGESTED_SHARE
+        ):
+            congested = now
+        self.subscribers[key] = (bps, now, congested)
 
     def forget(self, key: Hashable) -> None:
         self.subscribers.pop(key, None)
 
+    def _cap(self, bps: int, congested: float, now: float) -> int | None:
+        """What one subscriber lets the publisher send (None: no limit)."""
+        if congested == -math.inf:
+            return None  # its downlink never said "too much"
+        if now - congested <= HOLD_S or self.last_sent is None:
+            return bps
+        return max(bps, int(self.last_sent[0] * GROWTH))
+
     def lowest_subscriber(self, now: float) -> int | None:
-        fresh = [bps for bps, at in self.subscribers.values() if now - at <= self.stale_s]
-        for key in [k for k, (_, at) in self.subscribers.items() if now - at > self.stale_s]:
+        for key in [k for k, (_, at, _) in self.subscribers.items() if now - at > self.stale_s]:
             del self.subscribers[key]
-        return min(fresh) if fresh else None
+        caps = [self._cap(bps, fell, now) for bps, _, fell in self.subscribers.values()]
+        known = [c for c in caps if c is not None]
+        return min(known) if known else None
 
     def target(self, now: float) -> int | None:
         """The estimate the publisher should be told now (None: nothing to tell)."""
         lowest = self.lowest_subscriber(now)
         if lowest is not None:
             lowest = max(lowest, self.floor_bps)
-        known = [b for b in (self.own_bps, lowest) if b is not None]
-        return min(known) if known else None
+        own = None if self.transport_cc else self.own_bps
+        known = [b for b in (own, lowest) if b is not None]
+        if known:
+            return min(known)
+        # nothing caps the publisher now; if something did, lift it
+        return UNCAPPED_BPS if self.last_sent is not None else None
 
     def due(self, value: int, now: float) -> bool:
         """Whether to send ``value`` now: a second after the last, or at once on a drop."""
@@ -133,6 +183,9 @@ class SourceFeedback:
         self.last_keyframe = -math.inf
         #: REMB values sent to the publisher (tests, the bench)
         self.remb_sent = 0
+        #: what arrived from the publisher since ``_rx_since`` (``received``)
+        self._rx_bytes = 0
+        self._rx_since: float | None = None
         rtc_internals.intercept_receiver_remb(receiver, self._own)
 
     @classmethod
@@ -170,6 +223,20 @@ class SourceFeedback:
 
     def forget(self, key: Hashable) -> None:
         self.policy.forget(key)
+
+    def received(self, nbytes: int, now_s: float) -> None:
+        """A packet of ``nbytes`` arrived from the publisher: the policy's incoming rate, over
+        windows of ``RATE_WINDOW_S``."""
+        since = self._rx_since
+        if since is None:
+            self._rx_since = now_s
+            return
+        self._rx_bytes += nbytes
+        elapsed = now_s - since
+        if elapsed >= RATE_WINDOW_S:
+            self.policy.incoming_bps = int(self._rx_bytes * 8 / elapsed)
+            self._rx_bytes = 0
+            self._rx_since = now_s
 
     def keyframe_may_be_asked(self, now: float, interval_s: float) -> bool:
         """Once per ``interval_s``; or again after ``KEYFRAME_RETRY_S`` when no keyframe has

@@ -25,10 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from aiortc import (
     MediaStreamTrack,
     RTCIceCandidate,
@@ -40,12 +42,15 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.rtp import RtpPacket
 
-from media import rtc_internals, rtp
+from media import rtc_internals, rtp, twcc
 from media.evidence import ParticipantWindow, Snapshot
+from media.feedback import SourceFeedback
 from media.forward import Forward
 from media.ice import IcePolicy, PortsExhausted
 from media.opus_fmtp import with_opus_parameters
 from media.talk import Talk, TalkLog
+
+log = structlog.get_logger(__name__)
 
 FORWARDABLE = {"audio": ("audio/opus",), "video": ("video/vp8", "video/rtx")}
 #: m-lines of one kind a participant may offer: a room holds at most MAX_SLOTS + 1 people
@@ -82,6 +87,8 @@ class Offer:
     sdp: str
     counts: dict[str, int]
     ufrag: str | None
+    #: the transport-wide sequence number's extension id, when the offer asks for transport-cc
+    transport_cc_id: int | None = None
 
     @classmethod
     def read(cls, sdp: str, kinds: tuple[str, ...]) -> Offer:
@@ -99,7 +106,12 @@ class Offer:
         if max(counts.values()) > MAX_SLOTS:
             raise BadOffer(f"at most {MAX_SLOTS} m-lines of one kind")
         ice = description.media[0].ice
-        return cls(sdp, counts, ice.usernameFragment if ice is not None else None)
+        return cls(
+            sdp,
+            counts,
+            ice.usernameFragment if ice is not None else None,
+            twcc.offered_id(sdp) if counts.get("video") else None,
+        )
 
 
 @dataclass
@@ -122,6 +134,9 @@ class Participant:
     rx_fast: int = 0
     #: who spoke when (``media.talk``): the room's counts for this user
     talk: Talk | None = None
+    #: transport-wide feedback to this participant's browser (``media.twcc``), when negotiated
+    transport_cc_id: int | None = None
+    transport_feedback: twcc.TransportFeedback | None = None
 
     def alive(self, now: float, silence_s: float) -> bool:
         if now - self.last_rx < silence_s:
@@ -206,6 +221,9 @@ class Room:
                 sdp = await self._join(user_id, offer)
             await self._link()
             await self._flush_candidates(user_id)
+            joined = self.participants[user_id]
+            if joined.transport_cc_id is not None:
+                sdp = twcc.with_transport_cc(sdp, joined.transport_cc_id)
             return self._ice.announce(with_opus_parameters(sdp))
 
     def _add_transceiver(self, pc: RTCPeerConnection, kind: str) -> RTCRtpTransceiver:
@@ -231,6 +249,9 @@ class Room:
             raise BadOffer(str(exc)[:200] or type(exc).__name__) from None
         self._joined += 1
         participant = Participant(user_id, pc, transceivers, offer.ufrag, self._joined)
+        if offer.transport_cc_id is not None:
+            participant.transport_cc_id = offer.transport_cc_id
+            participant.transport_feedback = twcc.TransportFeedback()
         participant.talk = self.talk.of(user_id) if self.talk is not None else None
         self.participants[user_id] = participant
         if self._evidence_window_s is not None and user_id not in self.windows:
@@ -393,15 +414,39 @@ class Room:
         abs_id = self._extension_id(transceiver, rtp.ABS_SEND_TIME_URI)
         receive = rtc_internals.receive_video
         arrival_ms = rtc_internals.arrival_ms
+        source = SourceFeedback.of(receiver)
+        received = source.received
+        transport_cc_id = participant.transport_cc_id or 0
+        arrivals = participant.transport_feedback
+        if arrivals is not None:
+            # the browser estimates its uplink itself (media.twcc): the relay's estimate of it
+            # no longer caps what it sends
+            source.policy.transport_cc = True
+        transport = receiver.transport
+        monotonic_ns = time.monotonic_ns
 
         def on_rtp(plain: bytes) -> None:
             try:
-                packet = rtp.parse(plain, 0, abs_id)
+                packet = rtp.parse(plain, 0, abs_id, transport_cc_id)
             except ValueError:
                 return
-            forwarded = receive(receiver, packet, arrival_ms())
+            at_ms = arrival_ms()
+            if arrivals is not None:
+                seq = packet.extensions.transport_sequence_number
+                if seq is not None:
+                    now_ns = monotonic_ns()
+                    arrivals.record(seq, now_ns // 1000)
+                    now = now_ns / 1e9
+                    if arrivals.due(now):
+                        data = arrivals.build(
+                            rtc_internals.rtcp_ssrc(receiver) or 0, packet.ssrc, now
+                        )
+                        if data is not None:
+                            rtc_internals.send_rtcp_now(transport, data)
+            forwarded = receive(receiver, packet, at_ms)
             if forwarded is not None:
                 participant.rx_fast += 1
+                received(len(plain), at_ms / 1000)
                 self._arrived(participant, "video", sends, forwarded)
 
         return on_rtp
@@ -561,6 +606,17 @@ class Room:
         async with self._lock:
             self._closed = True
             for p in self.participants.values():
+                if p.transport_feedback is not None:
+                    source = SourceFeedback.of(p.transceivers["video"][0].receiver)
+                    log.info(
+                        "media_bandwidth_feedback",
+                        user_id=p.user_id,
+                        transport_feedback_sent=p.transport_feedback.sent,
+                        transport_lost_reported=p.transport_feedback.lost_reported,
+                        transport_received_reported=p.transport_feedback.received,
+                        remb_sent=source.remb_sent,
+                        last_remb=source.policy.last_sent,
+                    )
                 with contextlib.suppress(Exception):
                     await p.pc.close()
             self.participants.clear()

@@ -227,6 +227,24 @@ def send_rtp_now(sender: RTCRtpSender, data: bytes) -> bool:
     return True
 
 
+def send_rtcp_now(transport: RTCDtlsTransport, data: bytes) -> bool:
+    """Protect (SRTCP) and send one RTCP packet at once on ``transport``'s nominated pair;
+    False when the transport is not connected (the packet is dropped)."""
+    if transport._state is not DtlsState.CONNECTED:
+        return False
+    pair = transport.transport._connection._nominated.get(1)
+    if pair is None:
+        return False
+    pair.protocol.transport.sendto(transport._tx_srtp.protect_rtcp(data), pair.remote_addr)
+    return True
+
+
+def rtcp_ssrc(receiver: RTCRtpReceiver) -> int | None:
+    """The SSRC ``receiver`` sends its RTCP from (None until negotiated)."""
+    value: int | None = getattr(receiver, _RTCP_SSRC)
+    return value
+
+
 def fast_rtp(
     transport: RTCDtlsTransport, route: Callable[[int], Callable[[bytes], None] | None]
 ) -> None:

@@ -22,13 +22,15 @@ class Levels:
     """``packet.extensions`` of a ``Light`` packet: what the relay forwards (the audio level)
     and what the receive side's bandwidth estimator reads (abs-send-time)."""
 
-    __slots__ = ("abs_send_time", "audio_level")
+    __slots__ = ("abs_send_time", "audio_level", "transport_sequence_number")
 
     def __init__(
         self, audio_level: tuple[bool, int] | None, abs_send_time: int | None = None
     ) -> None:
         self.audio_level = audio_level
         self.abs_send_time = abs_send_time
+        #: transport-wide sequence number (``media.twcc``), when its id was given to ``parse``
+        self.transport_sequence_number: int | None = None
 
 
 class Light:
@@ -72,9 +74,12 @@ class Light:
 AnyRtp = RtpPacket | Light
 
 
-def parse(data: bytes, audio_level_id: int = 0, abs_send_time_id: int = 0) -> Light:
-    """Read a decrypted RTP packet; ``ValueError`` if it is not one.  The audio level and the
-    abs-send-time are read when their extension ids are given."""
+def parse(
+    data: bytes, audio_level_id: int = 0, abs_send_time_id: int = 0, transport_cc_id: int = 0
+) -> Light:
+    """Read a decrypted RTP packet; ``ValueError`` if it is not one.  The audio level, the
+    abs-send-time and the transport-wide sequence number are read when their extension ids are
+    given."""
     if len(data) < 12:
         raise ValueError("RTP packet too short")
     first, second, seq, ts, ssrc = HEADER.unpack_from(data)
@@ -83,6 +88,7 @@ def parse(data: bytes, audio_level_id: int = 0, abs_send_time_id: int = 0) -> Li
     pos = 12 + 4 * (first & 0x0F)
     level: tuple[bool, int] | None = None
     abs_send_time: int | None = None
+    transport_seq: int | None = None
     if first & 0x10:
         if len(data) < pos + 4:
             raise ValueError("RTP extension header truncated")
@@ -91,7 +97,7 @@ def parse(data: bytes, audio_level_id: int = 0, abs_send_time_id: int = 0) -> Li
         end = pos + 4 * words
         if end > len(data):
             raise ValueError("RTP extension truncated")
-        if profile == ONE_BYTE_PROFILE and (audio_level_id or abs_send_time_id):
+        if profile == ONE_BYTE_PROFILE and (audio_level_id or abs_send_time_id or transport_cc_id):
             i = pos
             while i < end:
                 x = data[i]
@@ -106,6 +112,8 @@ def parse(data: bytes, audio_level_id: int = 0, abs_send_time_id: int = 0) -> Li
                     level = (v & 0x80 == 0x80, v & 0x7F)
                 elif xid == abs_send_time_id != 0 and i + 3 < end and x & 0x0F == 2:
                     abs_send_time = int.from_bytes(data[i + 1 : i + 4], "big")
+                elif xid == transport_cc_id != 0 and i + 2 < end and x & 0x0F == 1:
+                    transport_seq = (data[i + 1] << 8) | data[i + 2]
                 i += 2 + (x & 0x0F)
         pos = end
     stop = len(data)
@@ -115,9 +123,12 @@ def parse(data: bytes, audio_level_id: int = 0, abs_send_time_id: int = 0) -> Li
         stop -= padding
         if stop < pos:
             raise ValueError("RTP padding longer than the packet")
-    return Light(
+    packet = Light(
         second & 0x7F, second >> 7, seq, ts, ssrc, data[pos:stop], level, abs_send_time, padding
     )
+    if transport_seq is not None:
+        packet.extensions.transport_sequence_number = transport_seq
+    return packet
 
 
 class Writer:

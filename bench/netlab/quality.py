@@ -160,7 +160,11 @@ async () => {
         jb_emitted: r.jitterBufferEmittedCount || 0, bytes: r.bytesReceived || 0};
       if (r.type === "outbound-rtp" && r.kind === "video") out.send = {
         limit: r.qualityLimitationReason || null, target_bps: r.targetBitrate || null,
-        width: r.frameWidth || 0, height: r.frameHeight || 0};
+        width: r.frameWidth || 0, height: r.frameHeight || 0, bytes: r.bytesSent || 0,
+        rtx_bytes: r.retransmittedBytesSent || 0, frames: r.framesEncoded || 0,
+        qp_sum: r.qpSum || 0};
+      if (r.type === "candidate-pair" && r.nominated && r.availableOutgoingBitrate)
+        out.available_bps = r.availableOutgoingBitrate;
       if (r.type === "candidate-pair" && r.nominated && r.currentRoundTripTime !== undefined)
         out.rtt_ms = r.currentRoundTripTime * 1000;
     });
@@ -203,6 +207,19 @@ def window_figures(before: dict[str, Any], after: dict[str, Any]) -> dict[str, A
         out["send_limit"] = send.get("limit")
         target = send.get("target_bps")
         out["send_target_kbps"] = round(target / 1000, 1) if target else None
+        s0 = before.get("send") or {}
+        if "bytes" in send and "bytes" in s0:
+            # what its encoder produced (retransmissions left out), and its mean QP (lower is
+            # finer quantization: VP8 0–127)
+            encoded = (send["bytes"] - send["rtx_bytes"]) - (s0["bytes"] - s0["rtx_bytes"])
+            out["encoded_kbps"] = round(8 * encoded / seconds / 1000, 1)
+            frames = send["frames"] - s0["frames"]
+            out["encoded_qp"] = (
+                round((send["qp_sum"] - s0["qp_sum"]) / frames, 1) if frames else None
+            )
+    available = after.get("available_bps")
+    if available:
+        out["available_kbps"] = round(available / 1000, 1)
     return out
 
 

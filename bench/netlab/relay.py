@@ -87,7 +87,7 @@ class Server:
             "PEILIAO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'peiliao.db'}",
             "PEILIAO_WEB_DIST_DIR": str(REPO / "web_client" / "dist"),
             "PEILIAO_ICE_HOST_ADDRESSES": self.lab.server_address,
-            "PEILIAO_LOG_LEVEL": "warning",
+            "PEILIAO_LOG_LEVEL": os.environ.get("NETLAB_SERVER_LOG_LEVEL", "warning"),
         }
 
     async def _run(self, env: dict[str, str], *argv: str) -> str:
@@ -167,9 +167,19 @@ class Server:
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+        _keep_log(self.log)
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def _keep_log(log: Path | None) -> None:
+    """For a diagnosis: append the server's log to ``$NETLAB_KEEP_SERVER_LOG`` (with
+    ``NETLAB_SERVER_LOG_LEVEL=info`` for more than warnings)."""
+    keep = os.environ.get("NETLAB_KEEP_SERVER_LOG")
+    if keep and log is not None and log.exists():
+        with open(keep, "ab") as out:
+            out.write(log.read_bytes())
 
 
 async def log_in(server: Server, page: Any, phone: str) -> None:

@@ -17,7 +17,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpTransceiver
 from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
 from media import rtc_internals
-from media.feedback import RembPolicy, SourceFeedback
+from media.feedback import HOLD_S, UNCAPPED_BPS, RembPolicy, SourceFeedback
 from media.forward import Forward
 from media.room import Parked, prefer_forwardable
 from tests.media.test_forward import Pattern, connect
@@ -28,13 +28,19 @@ pytestmark = pytest.mark.timeout(60)
 # -- the policy, pure ------------------------------------------------------------------------
 
 
-def test_the_publisher_is_told_the_lowest_fresh_subscriber_estimate_above_the_floor() -> None:
+def congested(p: RembPolicy, key: str, bps: int, now: float) -> None:
+    """Subscriber ``key`` says more, then ``bps`` (a fall: its downlink is congested)."""
+    p.subscriber(key, bps * 2, now)
+    p.subscriber(key, bps, now)
+
+
+def test_the_publisher_is_told_the_lowest_congested_subscriber_estimate_above_the_floor() -> None:
     p = RembPolicy(floor_bps=100_000, stale_s=5.0, interval_s=1.0, drop=0.1)
     assert p.target(0.0) is None  # nothing known yet: nothing to say
-    p.subscriber("a", 800_000, 0.0)
+    congested(p, "a", 800_000, 0.0)
     assert p.target(0.0) == 800_000
     assert p.own(2_000_000, 0.0) == 800_000  # the relay's own estimate is higher: the subscriber's
-    p.subscriber("b", 300_000, 0.5)
+    congested(p, "b", 300_000, 0.5)
     assert p.target(0.5) == 300_000  # the lowest of the two
     assert p.due(300_000, 0.5)  # a drop of more than 10 %: at once
     p.sent(300_000, 0.5)
@@ -43,7 +49,7 @@ def test_the_publisher_is_told_the_lowest_fresh_subscriber_estimate_above_the_fl
     p.sent(290_000, 1.5)
     assert p.own(280_000, 1.6) is None  # 3 % lower, 0.1 s later: not yet
     assert p.own(200_000, 1.7) == 200_000  # the relay's own leg is the slowest: it wins, at once
-    p.subscriber("c", 10_000, 2.0)
+    congested(p, "c", 10_000, 2.0)
     p.own_bps = None
     assert p.target(2.0) == 100_000  # a subscriber cannot drive it below the floor
     p.own_bps = 50_000
@@ -51,8 +57,53 @@ def test_the_publisher_is_told_the_lowest_fresh_subscriber_estimate_above_the_fl
     p.own_bps = None
     p.forget("c")
     assert p.target(5.4) == 300_000  # "a" from 0.0 is stale now, "b" from 0.5 not yet
-    assert p.target(6.0) is None  # all stale: the relay's own estimate alone (none here)
+    # all stale and the relay's own estimate unknown: the cap sent before is lifted
+    assert p.target(6.0) == UNCAPPED_BPS
     assert p.subscribers == {}
+
+
+def test_a_subscriber_that_never_said_too_much_does_not_cap_the_publisher() -> None:
+    """libwebrtc's receive-side estimate grows ~8 %/s whatever arrives: as a cap it held a
+    publisher on a fast link to half a direct call's bitrate.  It caps only once it falls, or
+    when it is well below what the publisher sends (an estimate born of an overuse)."""
+    p = RembPolicy()
+    p.subscriber("a", 300_000, 0.0)
+    p.subscriber("a", 330_000, 1.0)
+    p.subscriber("a", 360_000, 2.0)  # growing: not congested
+    assert p.target(2.0) is None
+    p.own_bps = 700_000
+    assert p.target(2.0) == 700_000  # no transport-wide feedback: the relay's own estimate caps
+    p.transport_cc = True
+    assert p.target(2.0) is None  # with it, the publisher's browser estimates its uplink itself
+    p.incoming_bps = 1_000_000
+    p.subscriber("b", 700_000, 2.5)  # its first estimate, well below the 1 Mbit/s sent
+    assert p.target(2.5) == 700_000
+    p.subscriber("a", 341_000, 3.0)  # "a" falls by 5 %: congested too, and the lower
+    assert p.target(3.0) == 341_000
+
+
+def test_a_cap_is_held_then_lifted_gradually() -> None:
+    p = RembPolicy()
+    p.transport_cc = True
+    congested(p, "a", 400_000, 0.0)
+    for t in (0.0, 1.0, 5.0, HOLD_S):  # held at the estimate, as the estimate moves
+        p.subscriber("a", 400_000, t)
+        value = p.target(t)
+        assert value == 400_000
+        p.sent(value, t)
+    sent = []
+    t = HOLD_S
+    for _ in range(4):  # no new fall: a half more per REMB sent
+        t += 1.0
+        p.subscriber("a", 420_000, t)
+        value = p.target(t)
+        assert value is not None and p.due(value, t)
+        p.sent(value, t)
+        sent.append(value)
+    assert sent == [600_000, 900_000, 1_350_000, 2_025_000]
+    p.subscriber("a", 380_000, t + 0.5)  # it falls again: the cap is its estimate at once
+    value = p.target(t + 0.5)
+    assert value == 380_000 and p.due(value, t + 0.5)
 
 
 class Noise(Pattern):
@@ -166,8 +217,10 @@ async def relay(
 
 
 async def keep_sending_remb(rig: Rig, i: int, bps: int) -> None:
-    """Subscriber ``i`` says ``bps`` every 0.4 s, for the relay's sender it receives from."""
+    """Subscriber ``i`` says twice ``bps`` once, then ``bps`` every 0.4 s (a fall: its downlink
+    is congested), for the relay's sender it receives from."""
     receiver = rig.subscriber_receiver(i)
+    await rtc_internals.send_remb(receiver, 2 * bps, [rig.outbound[i].sender._ssrc])
     while True:
         await rtc_internals.send_remb(receiver, bps, [rig.outbound[i].sender._ssrc])
         await asyncio.sleep(0.4)
@@ -266,39 +319,97 @@ async def test_many_subscribers_asking_for_keyframes_ask_the_source_once_per_int
         assert sum(f.keyframe_requests for f in rig.forwards) >= got
 
 
-async def test_the_relay_answers_goog_remb_and_not_transport_cc() -> None:
-    """A browser offers both; the relay's answer keeps REMB with abs-send-time (what
-    ``media.feedback`` relays) and drops transport-wide congestion control."""
+async def test_the_relay_gives_a_transport_cc_publisher_transport_wide_feedback() -> None:
+    """A browser offers transport-cc on video: the relay's answer takes it (and keeps REMB with
+    abs-send-time for what it forwards), and reports when each packet carrying a transport-wide
+    sequence number arrived (``media.twcc``), through SRTCP on the participant's transport.
+    aiortc sends no such numbers; this publisher's transport writes them on its video, as a
+    browser's does."""
     from aiortc import RTCSessionDescription
+    from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+    from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
     from media.room import Room
+    from media.twcc import TRANSPORT_CC_URI
+    from tests.media.test_forward import Tone
+    from tests.media.test_twcc import decode
 
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     room = Room("call_" + "0" * 32, ("audio", "video"))
+    pcs = [RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2)]
+    feedback: list[dict[str, Any]] = []
+    numbered: list[int] = []
     try:
-        pc.addTransceiver("audio", direction="sendrecv")
-        pc.addTransceiver("video", direction="sendrecv")
-        await pc.setLocalDescription(await pc.createOffer())
-        offer = pc.localDescription.sdp
-        lines = []
-        for line in offer.splitlines():
-            lines.append(line)
-            if line.startswith("a=rtcp-fb:") and line.endswith(" goog-remb"):
-                lines.append(line.replace("goog-remb", "transport-cc"))
-            if line.startswith("a=extmap:3 "):
-                lines.append(
-                    "a=extmap:5 http://www.ietf.org/id/"
-                    "draft-holmer-rmcat-transport-wide-cc-extensions-01"
-                )
-        assert any("transport-cc" in line for line in lines)
-        answer = await room.answer("u0", "\r\n".join(lines) + "\r\n")
-        video = answer[answer.index("m=video") :]
-        assert "goog-remb" in video and "abs-send-time" in video
-        assert "transport-cc" not in answer and "transport-wide-cc" not in answer
-        await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        for i, pc in enumerate(pcs):
+            pc.addTransceiver(Tone(440.0), direction="sendrecv")
+            pc.addTransceiver(Pattern(), direction="sendrecv")
+            await pc.setLocalDescription(await pc.createOffer())
+            offer = pc.localDescription.sdp
+            if i == 0:
+                lines = []
+                video = False
+                for line in offer.splitlines():
+                    video = video or line.startswith("m=video")
+                    lines.append(line)
+                    if video and line.startswith("a=rtcp-fb:") and line.endswith(" goog-remb"):
+                        lines.append(line.replace("goog-remb", "transport-cc"))
+                    if video and line.startswith("a=extmap:3 "):
+                        lines.append(f"a=extmap:5 {TRANSPORT_CC_URI}")
+                offer = "\r\n".join(lines) + "\r\n"
+            answer = await room.answer(f"u{i}", offer)
+            body = answer[answer.index("m=video") :]
+            assert ("transport-cc" in body) == (i == 0)
+            assert (f"a=extmap:5 {TRANSPORT_CC_URI}" in body) == (i == 0)
+            assert "goog-remb" in body and "abs-send-time" in body
+            assert "transport-cc" not in answer[: answer.index("m=video")]  # audio: no
+            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        transceiver = next(t for t in pcs[0].getTransceivers() if t.kind == "video")
+        transport = transceiver.sender.transport
+        extensions = HeaderExtensionsMap()
+        extensions.configure(
+            RTCRtpParameters(
+                headerExtensions=[
+                    *transceiver._headerExtensions,
+                    RTCRtpHeaderExtensionParameters(id=5, uri=TRANSPORT_CC_URI),
+                ]
+            )
+        )
+        video_ssrcs = {transceiver.sender._ssrc, transceiver.sender._rtx_ssrc}
+        send = transport._send_rtp
+
+        async def numbering(data: bytes) -> None:
+            if data[1] & 0x7F < 64 or data[1] & 0x7F > 95:  # RTP, not RTCP
+                packet = RtpPacket.parse(data, extensions)
+                if packet.ssrc in video_ssrcs:
+                    packet.extensions.transport_sequence_number = len(numbered) + 1
+                    numbered.append(len(numbered) + 1)
+                    data = packet.serialize(extensions)
+            await send(data)
+
+        setattr(transport, "_send_rtp", numbering)  # noqa: B010
+        heard = transport._handle_rtcp_data
+
+        async def rtcp(data: bytes) -> None:
+            if len(data) >= 20 and data[1] == 205 and data[0] & 0x1F == 15:
+                feedback.append(decode(data))
+            await heard(data)
+
+        setattr(transport, "_handle_rtcp_data", rtcp)  # noqa: B010
+        await until(lambda: len(numbered) > 60 and len(feedback) >= 5, 15.0)
+        reported = {seq for f in feedback for seq, at in f["at"].items() if at is not None}
+        assert reported >= set(range(10, min(numbered[-1] - 20, 60)))  # all of them, received
+        assert [f["count"] for f in feedback[:5]] == [0, 1, 2, 3, 4]
+        for f in feedback:
+            times = [at for at in f["at"].values() if at is not None]
+            assert times == sorted(times)  # arrivals in order, on loopback
+        assert len({f["media"] for f in feedback}) == 1
+        participant = room.participants["u0"]
+        assert participant.transport_feedback is not None
+        assert participant.transport_feedback.lost_reported == 0
+        assert room.participants["u1"].transport_feedback is None  # it did not ask
     finally:
-        await pc.close()
         await room.close()
+        for pc in pcs:
+            await pc.close()
 
 
 async def test_in_a_room_a_subscribers_remb_reaches_the_other_participant() -> None:
