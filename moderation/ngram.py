@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 WEIGHTS = Path(__file__).with_name("ngram.json")
 ORDERS = (1, 2, 3)
@@ -76,7 +77,11 @@ class Model:
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> Model:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Model:
+        """The model of weights as ``tests.moderation.model.train`` returns them."""
         categories = tuple(data["categories"])
         return cls(
             bias=float(data["bias"]),
