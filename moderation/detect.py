@@ -64,6 +64,7 @@ from moderation.numbers import (
     NumberHit,
     blank_benign,
     scan_numbers,
+    scattered_card,
     scattered_phone,
     spelled_phone,
 )
@@ -333,6 +334,7 @@ class Detector:
             sender_role != COMPANION
             and upsell.SPEND.search(current)
             and upsell.SPEND_ASKED.search(current)
+            and not upsell.COMPLAINT.search(current)  # round 11: 你怎么老要礼物
         ):
             risk.spend_asked_s = now_s  # the companion's next words answer it
         if (
@@ -478,6 +480,8 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 hits.append(_Hit(Category.MESSENGER_ID, run.start, run.end, run.value))
     if not numbers and (digits or letters) and (scattered := scattered_phone(text)):
         hits.append(_number_hit(scattered))  # a mobile number told in pieces
+    if not numbers and digits and (card := scattered_card(text)):
+        hits.append(_number_hit(card))  # round 11: a card number told in pieces
     if not numbers and letters and (spelled := spelled_phone(text)):
         hits.append(_number_hit(spelled))  # round 9: yao wu jiu …, one-five-two …
     if letters:
@@ -529,10 +533,25 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 )
             ):
                 continue  # a night at a hotel priced: travel talk
-            if category is Category.OFFLINE_MEETING and cues.OTHERS_MEETING.search(
-                text, max(0, m.start() - 16), m.start()
+            if category is Category.OFFLINE_MEETING and (
+                cues.OTHERS_MEETING.search(text, max(0, m.start() - 16), m.start())
+                or cues.OTHERS_INSIDE.search(m.group())  # round 11: 约相亲对象见面
             ):
                 continue  # someone else's meeting
+            if (
+                category is Category.CONTACT_REQUEST
+                and "你" not in m.group()
+                and cues.OTHERS_ASKING.search(
+                    text, max(0, m.start() - cues.OTHERS_ASKING_LOOK), m.start()
+                )
+            ):
+                continue  # round 11: someone else's request, reported
+            if (
+                category is Category.OFF_PLATFORM_PAYMENT
+                and "红包" in m.group()
+                and cues.GIVEN_TO_OTHERS.search(text, max(0, m.start() - 12), m.start())
+            ):
+                continue  # round 11: a red envelope to family
             if (
                 category is Category.OFFLINE_MEETING
                 and "房" in m.group()
