@@ -350,9 +350,14 @@ class Detector:
         minor = Category.MINOR in found
         # round 10: grooming words (删聊天记录, 接你放学, 校服自拍) count as a request, read only
         # in a message of the other party after a minor's cue (a minor's own 校服好丑 is not)
+        # round 11: a minor's cue only the model found (value "learned") does not make the
+        # message the minor's own: the grooming words in it still count
+        ruled_minor = minor and any(
+            h.category is Category.MINOR and h.value != "learned" for h in hits
+        )
         groom = (
             minors.GROOMING.search(current)
-            if not minor and risk.minor_recent(now_s) and sender_role != risk.minor_by
+            if not ruled_minor and risk.minor_recent(now_s) and sender_role != risk.minor_by
             else None
         )
         if not hits and groom is None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from moderation.detect import Action, Category, Decision, Detector, Priority
+from moderation.ngram import Model
 from tests.moderation.fresh import talk
-from tests.moderation.rounds import assert_allowed, assert_stopped
+from tests.moderation.rounds import KEY, assert_allowed, assert_stopped
 
 WIDENED = [
     # contact: carrying on / calling on an unnamed app, dialect, a reason + a private chat,
@@ -192,3 +193,24 @@ def test_a_price_question_still_opens_the_answer_window(rules: Detector) -> None
         ],
     )
     assert not decisions[-1].categories
+
+
+def test_grooming_words_escalate_when_the_model_calls_their_message_a_minors() -> None:
+    """The model's own ``minor`` on the other party's message (it has learnt 校服 from minors'
+    lines) does not make that message the minor's: its grooming words still escalate."""
+    model = Model(
+        bias=-5.0,
+        threshold=0.8,
+        weights={"校服": 40.0},
+        categories=("contact_request", "minor"),
+        category_bias=(0.0, 1.0),
+        category_weights={},
+    )
+    decisions = talk(
+        Detector(KEY, model=model),
+        [
+            ("customer", "班主任今天又骂我了"),
+            ("companion", "那你穿校服拍张照片给我看看嘛"),
+        ],
+    )
+    assert _blocked_high(decisions)
