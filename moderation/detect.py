@@ -551,6 +551,14 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 )
             ):
                 continue  # round 11: someone else's request, reported
+            if category in _REPORTABLE and cues.REPORTED.search(text):
+                continue  # round 11: scams, the news or dating advice talked about
+            if (
+                category is Category.CONTACT_REQUEST
+                and cues.GAME_FRIEND.search(text, m.start(), m.end() + 2)
+                and cues.GAME_ROOM.search(text, max(0, m.start() - 12), m.start())
+            ):
+                continue  # round 11: a friend or a private chat in a game
             if (
                 category is Category.OFF_PLATFORM_PAYMENT
                 and "红包" in m.group()
@@ -577,6 +585,10 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
     return hits, refused_end
 
 
+# Round 11: the requests that a message about scams, the news or dating advice reports.
+_REPORTABLE = frozenset(
+    {Category.CONTACT_REQUEST, Category.OFFLINE_MEETING, Category.OFF_PLATFORM_PAYMENT}
+)
 _WORD_PATTERNS = (
     (cues.CONTACT_REQUEST, Category.CONTACT_REQUEST),
     (cues.CONTACT_APP, Category.CONTACT_REQUEST),

@@ -64,6 +64,12 @@ WIDENED = [
     ("老妈又把我手机锁起来了", Category.MINOR),
     ("我用电话手表偷偷登的", Category.MINOR),
     ("我爸每周才给我三十零花钱", Category.MINOR),
+    # still stopped beside the round's narrowings: a birth year, a request by proxy, a game's
+    # name with no friend list, a transfer to the writer
+    ("我是2011年的 现在读初二", Category.MINOR),
+    ("我朋友说想加你微信", Category.CONTACT_REQUEST),
+    ("王者打完了 加我微信吧", Category.CONTACT_REQUEST),
+    ("钱转给我就行 别走平台", Category.OFF_PLATFORM_PAYMENT),
 ]
 
 LOOK_ALIKES = [
@@ -97,6 +103,20 @@ LOOK_ALIKES = [
     "就在这聊挺好的",
     "私聊多少钱一小时",
     "游戏里同名的人好多",
+    # round 11, from the synthetic lines' benign classes (written anew): scams and the news,
+    # dating advice, a coach, a game's friend list, a cry let out, a home service, a transfer to
+    # a flatmate, a private message on the platform, a calendar year of school
+    "看到新闻说有人加了陌生人微信就被拉去投资",
+    "警察提醒 陌生人让你私下转账一定要报警",
+    "帮我看看 相亲时主动留电话会不会太急",
+    "健身教练要加我微信 说方便发训练计划",
+    "原神里加我好友 带你打深渊",
+    "英雄联盟里私聊我 我拉你",
+    "难过就哭出来吧 我在呢",
+    "请了上门保洁 打扫得很干净",
+    "我把房租转给我室友了",
+    "你在平台给我发的私信我收到了",
+    "2010年我读初一 那时候还没有智能手机",
 ]
 
 
