@@ -5,7 +5,8 @@ payment outside the platform, sexual content, minors).
 The rules say what a phrasing is only when their lexicon has seen its shape; a writer they were
 not tuned on words the same request differently (``tests/moderation/fresh/HISTORY.md``).  The
 model reads which one- to three-character pieces a message is made of, weighted by how often
-each piece came in the labelled lines (the corpus and every old evaluation set), so a new
+each piece came in the labelled lines (the corpus, every old evaluation set and, since round 11,
+2,000 synthetic lines of a blind writer), so a new
 phrasing that shares pieces with old ones scores high without a rule for it.
 
 Two parts: a binary score (logistic: some word category or benign) and, for a message above
