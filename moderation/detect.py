@@ -64,6 +64,7 @@ from moderation.numbers import (
     NumberHit,
     blank_benign,
     scan_numbers,
+    scattered_card,
     scattered_phone,
     spelled_phone,
 )
@@ -333,6 +334,7 @@ class Detector:
             sender_role != COMPANION
             and upsell.SPEND.search(current)
             and upsell.SPEND_ASKED.search(current)
+            and not upsell.COMPLAINT.search(current)  # round 11: 你怎么老要礼物
         ):
             risk.spend_asked_s = now_s  # the companion's next words answer it
         if (
@@ -348,9 +350,14 @@ class Detector:
         minor = Category.MINOR in found
         # round 10: grooming words (删聊天记录, 接你放学, 校服自拍) count as a request, read only
         # in a message of the other party after a minor's cue (a minor's own 校服好丑 is not)
+        # round 11: a minor's cue only the model found (value "learned") does not make the
+        # message the minor's own: the grooming words in it still count
+        ruled_minor = minor and any(
+            h.category is Category.MINOR and h.value != "learned" for h in hits
+        )
         groom = (
             minors.GROOMING.search(current)
-            if not minor and risk.minor_recent(now_s) and sender_role != risk.minor_by
+            if not ruled_minor and risk.minor_recent(now_s) and sender_role != risk.minor_by
             else None
         )
         if not hits and groom is None:
@@ -478,6 +485,8 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 hits.append(_Hit(Category.MESSENGER_ID, run.start, run.end, run.value))
     if not numbers and (digits or letters) and (scattered := scattered_phone(text)):
         hits.append(_number_hit(scattered))  # a mobile number told in pieces
+    if not numbers and digits and (card := scattered_card(text)):
+        hits.append(_number_hit(card))  # round 11: a card number told in pieces
     if not numbers and letters and (spelled := spelled_phone(text)):
         hits.append(_number_hit(spelled))  # round 9: yao wu jiu …, one-five-two …
     if letters:
@@ -529,10 +538,33 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 )
             ):
                 continue  # a night at a hotel priced: travel talk
-            if category is Category.OFFLINE_MEETING and cues.OTHERS_MEETING.search(
-                text, max(0, m.start() - 16), m.start()
+            if category is Category.OFFLINE_MEETING and (
+                cues.OTHERS_MEETING.search(text, max(0, m.start() - 16), m.start())
+                or cues.OTHERS_INSIDE.search(m.group())  # round 11: 约相亲对象见面
             ):
                 continue  # someone else's meeting
+            if (
+                category is Category.CONTACT_REQUEST
+                and "你" not in m.group()
+                and cues.OTHERS_ASKING.search(
+                    text, max(0, m.start() - cues.OTHERS_ASKING_LOOK), m.start()
+                )
+            ):
+                continue  # round 11: someone else's request, reported
+            if category in _REPORTABLE and cues.REPORTED.search(text):
+                continue  # round 11: scams, the news or dating advice talked about
+            if (
+                category is Category.CONTACT_REQUEST
+                and cues.GAME_FRIEND.search(text, m.start(), m.end() + 2)
+                and cues.GAME_ROOM.search(text, max(0, m.start() - 12), m.start())
+            ):
+                continue  # round 11: a friend or a private chat in a game
+            if (
+                category is Category.OFF_PLATFORM_PAYMENT
+                and "红包" in m.group()
+                and cues.GIVEN_TO_OTHERS.search(text, max(0, m.start() - 12), m.start())
+            ):
+                continue  # round 11: a red envelope to family
             if (
                 category is Category.OFFLINE_MEETING
                 and "房" in m.group()
@@ -553,6 +585,10 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
     return hits, refused_end
 
 
+# Round 11: the requests that a message about scams, the news or dating advice reports.
+_REPORTABLE = frozenset(
+    {Category.CONTACT_REQUEST, Category.OFFLINE_MEETING, Category.OFF_PLATFORM_PAYMENT}
+)
 _WORD_PATTERNS = (
     (cues.CONTACT_REQUEST, Category.CONTACT_REQUEST),
     (cues.CONTACT_APP, Category.CONTACT_REQUEST),

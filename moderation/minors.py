@@ -150,6 +150,17 @@ _MINOR = [
     r"|(?<![a-z])(?:i'?m|i am) (?:only|just) ?1[0-7](?![0-9])"
     # the birthday that is still ahead (下个月才满16岁, 过几天就满15了)
     r"|(?:下个月|下周|明年|过几天|过两天|还有[0-9]+(?:天|个月))(?:才|就)?满1[0-7](?:岁|周岁)?(?![0-9万千])",
+    # round 11: a boarding pupil's night (我住校 10点熄灯, 宿管查寝), a grade's own teacher,
+    # homework or training (初3的作业, 初1的教官, 高2的班主任), homework that gates going online
+    # (写完作业才能上线), tutoring ahead (周末要去补课), the phone taken by a parent (我爸把手机
+    # 没收了) and play on a study tablet, pocket money handed out by a parent by the week
+    r"(?:我|在)住校[^\n]{0,12}(?:熄灯|查寝|宿管|偷偷|玩手机|不让)|(?:熄灯|查寝)(?:以后|之后|后)?[^\n]{0,8}(?:偷偷|躲被窝|玩手机)"
+    r"|(?<![0-9年月正])(?:初[1-3]|高[1-3])(?:的)?(?:作业|教官|军训|班主任|数学老师|英语老师|语文老师)"
+    r"(?![^\n]{0,4}(?:辅导|家长|招聘|讲义))"
+    r"|写完作业(?:才|再|以后才|之后才)(?:能|可以|让)|(?:周末|周6|周日|放学后?|晚上)(?:还)?(?:要|得)去?(?:补课|补习|上补习班)"
+    r"|(?:我爸|我妈|爸妈|老爸|老妈|爸爸|妈妈)(?:把|又把)?(?:我的?)?手机(?:给)?(?:没收|收走|藏起来|锁起来)"
+    r"|(?:学习平板|学习机|电话手表)(?:偷偷|上)?(?:登|玩|聊|上线)"
+    r"|(?<![老婆公])(?:我妈|我爸|爸妈|家里)(?:1周|每周|1星期|每星期|1个月|每个月|每月)?(?:就|才|只)?(?:给|发)(?:我)?[^\n]{0,4}零花钱",
 ]
 
 MINOR = re.compile("|".join(f"(?:{pattern_form(p)})" for p in _MINOR))
@@ -189,7 +200,9 @@ PAST_BEFORE = re.compile(
     pattern_form(
         r"(?:的时候|那时候?|那年|那会儿?|以前|小时候|当年|那几年"
         # round 10: years ago (10年前我高1)
-        r"|(?:[0-9十几多]+|好几|很多|好多)年前)[^,，。!！?？\n]{0,8}$"
+        r"|(?:[0-9十几多]+|好几|很多|好多)年前"
+        # round 11: a calendar year (2011年我读初中), not a birth year (2011年出生, 2011年的)
+        r"|(?:19|20)[0-9]{2}年(?!出生|生|的))[^,，。!！?？\n]{0,8}$"
     )
 )
 PAST_LOOKBACK = 16
@@ -210,5 +223,8 @@ GROOMING = re.compile(
         r"|(?:接|等)你放学|放学(?:后|以后|了)?[^\n]{0,8}(?:等你|接你|找你|见面|出来)"
         r"|(?:你|你们)(?:的)?学校(?:门口|附近|旁边|后门|对面)"
         r"|校服[^\n]{0,10}(?:照|自拍|拍|看|视频)|(?:发|拍|穿)[^\n]{0,6}校服"
+        # round 11: the same in English (our little secret, a selfie in pajamas)
+        r"|(?<![a-z])(?:our (?:little )?secret|don'?t tell (?:your )?(?:mom|mum|dad|parents)"
+        r"|(?:selfie|pic|photo) in (?:your )?(?:pajamas|pyjamas|bed|uniform))(?![a-z])"
     )
 )

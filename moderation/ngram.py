@@ -5,7 +5,8 @@ payment outside the platform, sexual content, minors).
 The rules say what a phrasing is only when their lexicon has seen its shape; a writer they were
 not tuned on words the same request differently (``tests/moderation/fresh/HISTORY.md``).  The
 model reads which one- to three-character pieces a message is made of, weighted by how often
-each piece came in the labelled lines (the corpus and every old evaluation set), so a new
+each piece came in the labelled lines (the corpus, every old evaluation set and, since round 11,
+2,000 synthetic lines of a blind writer), so a new
 phrasing that shares pieces with old ones scores high without a rule for it.
 
 Two parts: a binary score (logistic: some word category or benign) and, for a message above
@@ -21,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 WEIGHTS = Path(__file__).with_name("ngram.json")
 ORDERS = (1, 2, 3)
@@ -76,7 +78,11 @@ class Model:
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> Model:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Model:
+        """The model of weights as ``tests.moderation.model.train`` returns them."""
         categories = tuple(data["categories"])
         return cls(
             bias=float(data["bias"]),

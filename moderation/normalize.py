@@ -73,7 +73,7 @@ TENS = {"十": TEN, "拾": TEN}
 # Letters that render like Latin ones (Unicode TR 39 confusables, the ones used in practice).
 # Characters OpenCC keeps that chat uses for a common one: the polite 您 and Taiwan's 妳 for 你,
 # 砲 for 炮 (round 7).
-VARIANTS = {"您": "你", "妳": "你", "祢": "你", "砲": "炮"}
+VARIANTS = {"您": "你", "妳": "你", "祢": "你", "砲": "炮", "帐": "账"}  # 帐: round 11
 CONFUSABLES = {
     "а": "a",
     "в": "b",

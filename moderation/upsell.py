@@ -77,12 +77,15 @@ _SPEND += (
     # 会员价), a ranking (冲个榜)
     r"|开(?:个|1个)(?:吧|嘛|呗)|再来 ?[0-9]+|优惠券|半价|满减|会员价|折扣|冲(?:个|1下)?榜"
     r"|(?:现在|马上|今天|快)就?(?:送|刷|买|充|续|开|办)"
+    # round 11: in English (extend 30 min, one more hour, top up), a price called small (10块而已)
+    r"|(?<![a-z])(?:extend|renew|top ?up|one more hour|another hour|upgrade)(?![a-z])"
+    r"|[0-9]+ ?(?:块|元)(?:钱)?而已"
 )
 _PRESS = (
     r"吧|嘛|呗|吗|么|总要|总得|好不好|好吗|要不要|只要|给我"
     r"|送我|帮我|考虑|试试|哦|呀|啦|划算|便宜|优惠|实惠|才能"
     r"|才有|快|赶紧|再|多"
-    r"|送|支持|起来|别走|可以吗|行不行|~|!|！"
+    r"|送|支持|起来|别走|可以吗|行不行|~|!|！|\?|？"
 )
 # Pressure beside a push: the price about to rise, the companion punished or unpaid without the
 # customer's money, the customer shamed for not spending.
@@ -106,6 +109,9 @@ _PRESSURE = (
     r"|(?:保住|守住|冲|上|掉出)(?:个)?(?:榜1|第1|前3|前10|榜)|差(?:1点|1点点|几个|1口气)(?:就)?(?:第1|榜1|上榜|冲上)"
     r"|(?:优惠|折扣|活动|特价)(?:只有|就|仅限|只剩)(?:今天|今晚|这1次)"
     r"|你(?:最|那么|这么|1向)(?:大方|豪气|疼我|舍得)"
+    # round 11: scolded at work without the customer's money (不然明天我要被组长念了)
+    r"|(?:不然|要不然|否则)[^\n]{0,6}(?:被|挨)(?:组长|领导|老板|经理|主管|公司|运营|公会)?"
+    r"(?:念|骂|罚|批评|扣钱|扣工资|训)"
 )
 PRESSURE = re.compile(pattern_form(_PRESSURE))
 SPEND = re.compile(pattern_form(_SPEND))
@@ -125,8 +131,14 @@ PLEA = re.compile(
         # round 10: a lucky number to round up to (凑个长长久久), just one more (再1个就好)
         r"|凑(?:个|够|1个)?(?:长长久久|1生1世|整数|吉利|9999|666)|再(?:来|送|续|点|刷)?(?:最后)?1(?:个|次|单|首|朵|钟)"
         r"(?:就好|就行|就够|嘛|吧|呗|好不好)|考虑(?:什么|啥|嘛)"
+        # round 11: one small gift named (就1个爱心), in English (pretty please, just this once)
+        r"|就1个(?:爱心|小心心|礼物|火箭|棒棒糖|玫瑰|小礼物|心心)"
+        r"|(?<![a-z])(?:pretty please|please please|just this once|just one more)(?![a-z])"
     )
 )
+# Round 11: the customer complaining about being asked (你怎么老要礼物, 又要礼物) has not asked
+# about spending: the companion's next words are not an answer.
+COMPLAINT = re.compile(pattern_form(r"怎么(?:老|又|总)|(?<!不)(?:又|老|总)要"))
 SPEND_ASKED = re.compile(pattern_form(r"多少|怎么|什么|哪个|哪些|有没有|有什么|吗|\?|？"))
 ANSWER_WINDOW_S = 60.0
 
@@ -134,7 +146,8 @@ ANSWER_WINDOW_S = 60.0
 # A pressing word right before a spend word (快点下单, 赶紧续) or right after it (加钟吧).
 _PRESSED_BEFORE = re.compile(
     pattern_form(
-        r"(?:快|赶紧|快点|再|多|直接|现在就?|要不要|不如|推荐你?|建议你?|考虑1下|试试)[^\n]{0,4}$"
+        r"(?:快|赶紧|快点|再|多|直接|现在就?|要不要|不如|推荐你?|建议你?|考虑1下|试试"
+        r"|come on|just|please|pls)[^\n]{0,4}$"
     )
 )
 _PRESSED_AFTER = re.compile(pattern_form(rf"[^\n]{{0,4}}?(?:{_PRESS})"))
