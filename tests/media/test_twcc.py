@@ -195,3 +195,22 @@ def test_the_answer_takes_transport_cc_on_video_as_offered() -> None:
 @pytest.mark.parametrize("bad", [0, 15])
 def test_an_offered_id_outside_the_one_byte_range_is_not_taken(bad: int) -> None:
     assert offered_id(OFFER.replace("a=extmap:3 ", f"a=extmap:{bad} ")) is None
+
+
+def test_a_client_numbering_wildly_gets_feedback_of_bounded_size() -> None:
+    """Sequence numbers jumping about (a broken or hostile client) cost the relay a bounded
+    packet and bounded memory."""
+    import random
+
+    fb = TransportFeedback()
+    rng = random.Random(7)
+    t = 0
+    for i in range(5_000):
+        t += rng.randrange(0, 200_000)
+        fb.record(rng.randrange(0, 65_536), t)
+        if i % 50 == 0:
+            packet = fb.build(1, 2, i)
+            if packet is not None:
+                assert len(packet) <= 1_000
+                decode(packet)
+    assert len(fb._arrivals) <= 600
