@@ -803,6 +803,9 @@ QUOTED = re.compile(
         r"(?:说|问|讲|say|ask|write)[ ,，:：]*[\'\"“‘「『][^\'\"”’」』\n]{1,30}[\'\"”’」』]"
     )
 )
+# Round 12: time added to a session on the platform (加钟吧, 加个钟, 续费): the model's contact
+# request is not taken there (``detect._talked_about``).
+EXTENDED_HERE = re.compile(pattern_form(r"加(?:个|1个|半个)?钟|加时|续(?:个|1个)?钟|续费"))
 # Round 12: a phone number changed in one's own account on the platform (我换手机号了 平台绑定
 # 的号码在哪里改).
 OWN_ACCOUNT = re.compile(pattern_form(r"绑定|解绑|换绑|在哪(?:里|儿)?改|怎么改|实名|登录|验证码"))

@@ -646,6 +646,8 @@ def _talked_about(category: Category, text: str) -> bool:
     the news, dating advice or a request quoted as words to say (说'加个微信'会不会太刻意), for a
     request; school days in the past or the other's asked about (那时候晚自习…, 你高中是住校吗),
     for a minor's cue."""
+    if category is Category.CONTACT_REQUEST and cues.EXTENDED_HERE.search(text):
+        return True  # 加钟吧: time added here, not an app added
     if category in _REPORTABLE:
         return bool(cues.REPORTED.search(text) or cues.QUOTED.search(text))
     if category is Category.MINOR:

@@ -171,6 +171,7 @@ def _model(word: str, category: str) -> Model:
         ("住校", "minor", "你初中是住校吗"),
         ("加个", "contact_request", "你觉得说'加个好友'会不会很尴尬"),
         ("见面", "offline_meeting", "新闻说有人网上认识见面被骗了"),
+        ("加钟", "contact_request", "加钟吧哥哥"),
     ],
 )
 def test_the_model_does_not_flag_what_is_talked_about(word: str, category: str, text: str) -> None:
