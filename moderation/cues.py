@@ -183,6 +183,10 @@ _CONTACT = [
     r"(?:私下|外面|平台外|站外|在平台外)(?:聊|联系)|私聊我|私信我(?!看到|收到|看了)|私联",
     r"(?<![他她它])加我(?=$|[吧呀啊哦呗嘛!~.,。，！ ]|好友(?!了))",
     r"(?<![a-z])(?:add me|call me|text me|my number|your number|contact me|dm me)(?![a-z])",
+    # round 12: 私底下联系, the other's socials or another app in English, "point to point"
+    r"私(?:底|下)(?:下)?联系(?!方式的?(?:规定|条款))|(?<![a-z])(?:ur|your) socials(?![a-z])"
+    r"|(?<![a-z])move to (?:snap|ig|insta|instagram|telegram|whatsapp|discord|line|wechat)(?![a-z])"
+    r"|(?:直接)?点对点(?![^\n]{0,4}(?:传输|加密|网络|下载))",
     # the messenger ID is the phone number: 同手机号, vx同号, 微信就是手机号, 和手机号1样
     r"同(?:手机|电话)号?|(?:手机|电话)(?:号码|号)?同号",
     rf"(?:{MESSENGER}|{_PHONE_WORD}|手机)(?:号码|号)?(?:就是|也是|是|同|跟|和)(?:我的)?"
@@ -454,6 +458,27 @@ _OFFLINE = [
     # taking the other out (哥哥带你出去散散心)
     r"|(?:带|陪)(?:你|妳)(?:1起)?(?:出去|去外面)(?:玩|散心|散散心|兜风|逛逛?|转转|走走)"
     r"|(?:带|陪)(?:你|妳)(?:1起)?去?(?:兜风|散心|散散心)",
+    # round 12: meetings proposed indirectly.  A metro exit or a lobby as the place (3号口见,
+    # 酒店大堂等你), a time and a place with a door and nothing else (明晚7点 太古里 星巴克门口),
+    # "meet there" (就在那儿碰头), how near the other is with "come out now" (离我才3公里, 现在就
+    # 出来), 见见 asked, the location sent then a call from downstairs, a table booked for the other
+    # to come to, "you'll see me as you come in", English lobby talk
+    r"(?:(?<![a-z])[0-9a-z]号?(?:出)?口|大堂|前台)[ ,，]{0,2}(?:见|等(?:你|我)|碰头|碰面)"
+    r"(?!不|过|到|识|面会)"
+    r"|(?:今晚|明晚|明天|后天|周[1-7六日末]|晚上|下午|中午)"
+    r"(?![^\n]{0,24}(?:直播|线上|房间|游戏|开黑|语音|连麦|群|上线|频道|在线))"
+    r"[^\n]{0,4}[0-9]+点(?:半)?[ ,，]*[^\n,，。]{2,14}"
+    r"(?:门口|楼下|出口|路口|大堂)(?=$|\n)"
+    r"|在(?:那|这)(?:儿|里|边)?(?:碰头|碰面|集合|见面|见)(?=$|\n|[ ,，。!！~吧啊哦呗呀])"
+    r"|离(?:我|你)(?:家)?(?:才|只有|就|不到)[0-9.]+(?:公里|km|米)[^\n]{0,10}(?:出来|见|过来|找你)"
+    r"|现在(?:就)?出来(?=$|\n|[ ,，。!！~?？吗吧呀呗嘛啊])"
+    r"|见见(?=[?？]|吗|么)|(?<!这个)(?:位置|定位|地址)(?:已经)?发(?:给)?你了"
+    r"|(?<!快递)(?<!外卖)(?<!东西)(?<![货他她])到(?:了|楼下|门口|小区门口)[^\n]{0,4}(?:给我)?打(?:个)?电话"
+    r"|到了说(?:1声|1下)[^\n]{0,8}(?:门口|楼下)"
+    r"|(?:订|定)好(?:了)?(?:位|座|桌)(?:了|子)?[^\n]{0,4}你(?:直接)?(?:来|过来)"
+    r"|你(?:1)?进(?:门|店|来)就(?:能)?(?:看到|看见)"
+    r"|(?<![a-z])(?:(?:be|meet|see you) at the [a-z ]{1,20}(?:lobby|station|entrance|exit)"
+    r"|come down when|pick you up)(?![a-z])",
 ]
 
 _PAYMENT = [
@@ -500,7 +525,9 @@ _PAYMENT = [
     r"见面(?:再)?(?:给|付|结)(?:钱|款|你|我)?(?=$|\n|[ ,，。!！~吧])",
     # round 6: money to the other's card, gift cards for time, the platform kept blind
     r"(?:打|转|汇)(?:钱|款)?到你(?:的)?(?:卡|银行卡|账户|帐户|支付宝|微信)(?:上|里)?(?![上里了])",
-    r"(?:京东卡|购物卡|礼品卡|充值卡|苹果卡|e卡|超市卡|油卡)(?:抵|代替|顶|换)"
+    r"(?:京东卡|购物卡|礼品卡|充值卡|苹果卡|e卡|超市卡|油卡)(?:可以|能)?(?:抵|代替|顶|换)"
+    # round 12: settled monthly into the other's account
+    r"|转(?:到)?(?:我|你)(?:的)?(?:账|帐)上|月结(?:吧|呗|行吗|可以吗)"
     r"|别在(?:这|这里|这儿|平台)(?:上)?下单|不在(?:这|这里|这儿)下单(?:行|可以|好)(?:吗|不|么)",
     r"平台(?:就|都|也)?(?:查不到|看不到|发现不了|管不着)(?:的|了)?(?=$|\n|[ ,，。!！~吧])"
     r"|(?:备注|附言)(?:写|别写|不要写)(?:别的|陪)|平台1分(?:钱)?(?:都)?(?:拿|抽|赚)不到",
@@ -714,7 +741,7 @@ GAME_ROOM_LOOK = 16
 OTHERS_MEETING = re.compile(
     pattern_form(
         r"(?:异地|男朋友|女朋友|男友|女友|对象|老公|老婆|爸妈|我爸|我妈|爸爸|妈妈|父母|家人|亲戚|同学|闺蜜"
-        r"|室友|同事|相亲|他|她)[^你咱。！？!?\n]{0,12}$"
+        r"|室友|同事|相亲|他|她|网友|朋友|网上认识)[^你咱。！？!?\n]{0,12}$"
     )
 )
 # Round 11: the people of someone's own life (a blind date, a boyfriend, a colleague) named
@@ -733,6 +760,9 @@ OTHERS_ASKING = re.compile(
         r"(?:相亲|对象|男朋友|女朋友|男友|女友|老公|老婆|我爸|我妈|爸爸|妈妈|父母|家人|亲戚|同学|闺蜜"
         r"|室友|同事|领导|老板|网友|他|她)[^你咱。！？!?\n]{0,16}(?:说|让|叫|问|非要|想|要|吵着)"
         r"[^你咱。！？!?\n]{0,3}$"
+        # round 12: the person adding the writer named just before (前男友又加我微信了)
+        r"|(?:前男友|前女友|前任|男朋友|女朋友|男友|女友|对象|同事|领导|老板|同学|室友|亲戚|网友)"
+        r"(?:又|也|还|突然|居然|竟然|偷偷|昨天|今天|刚刚?){0,2}$"
     )
 )
 OTHERS_ASKING_LOOK = 24
@@ -756,6 +786,29 @@ GIVEN_TO_OTHERS = re.compile(
         r"|外公|外婆|姥|学生|大家|群里|朋友|闺蜜|他|她)[^你我\n,，。]{0,4}$"
     )
 )
+# Round 12: a red envelope sent by a family member (我爸学会用微信发红包了, 在家族群发了个0.88).
+GIVEN_BY_FAMILY = re.compile(
+    pattern_form(
+        r"(?:我爸|我妈|老爸|老妈|爸爸|妈妈|爷爷|奶奶|姥姥|姥爷|外公|外婆|家族群|家庭群|亲戚群|家人群)"
+        r"[^你\n,，。]{0,10}$"
+    )
+)
+# Round 12: a request quoted as words to be said (说'加个微信方便联系'会不会太刻意, how do you
+# say 'can i get your number'): asked about, not made.
+QUOTED_BEFORE = re.compile(
+    pattern_form(r"(?:说|问|讲|say|ask|write)[ ,，:：]*[\'\"“‘「『][^\'\"”’」』\n]{0,30}$")
+)
+QUOTED = re.compile(
+    pattern_form(
+        r"(?:说|问|讲|say|ask|write)[ ,，:：]*[\'\"“‘「『][^\'\"”’」』\n]{1,30}[\'\"”’」』]"
+    )
+)
+# Round 12: time added to a session on the platform (加钟吧, 加个钟, 续费): the model's contact
+# request is not taken there (``detect._talked_about``).
+EXTENDED_HERE = re.compile(pattern_form(r"加(?:个|1个|半个)?钟|加时|续(?:个|1个)?钟|续费"))
+# Round 12: a phone number changed in one's own account on the platform (我换手机号了 平台绑定
+# 的号码在哪里改).
+OWN_ACCOUNT = re.compile(pattern_form(r"绑定|解绑|换绑|在哪(?:里|儿)?改|怎么改|实名|登录|验证码"))
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str]:

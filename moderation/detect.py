@@ -298,6 +298,7 @@ class Detector:
             and refused_end <= offset  # a cue the rules read as refused: not the model's to flag
             and self.model is not None
             and (found := self.model.flags(current))
+            and not _talked_about(Category(found), current)
         ):
             learned = Category(found)  # what the rules did not see, the model may
             hits.append(_Hit(learned, offset, offset + len(current), "learned"))
@@ -553,6 +554,16 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
                 continue  # round 11: someone else's request, reported
             if category in _REPORTABLE and cues.REPORTED.search(text):
                 continue  # round 11: scams, the news or dating advice talked about
+            if category in _REPORTABLE and cues.QUOTED_BEFORE.search(
+                text, max(0, m.start() - 40), m.start()
+            ):
+                continue  # round 12: a request quoted as words to say
+            if (
+                category is Category.CONTACT_REQUEST
+                and "换" in m.group()
+                and cues.OWN_ACCOUNT.search(text, m.end(), m.end() + 16)
+            ):
+                continue  # round 12: one's own number changed on the platform
             if (
                 category is Category.CONTACT_REQUEST
                 and cues.GAME_FRIEND.search(text, m.start(), m.end() + 2)
@@ -562,7 +573,10 @@ def _scan(text: str) -> tuple[list[_Hit], int]:
             if (
                 category is Category.OFF_PLATFORM_PAYMENT
                 and "红包" in m.group()
-                and cues.GIVEN_TO_OTHERS.search(text, max(0, m.start() - 12), m.start())
+                and (
+                    cues.GIVEN_TO_OTHERS.search(text, max(0, m.start() - 12), m.start())
+                    or cues.GIVEN_BY_FAMILY.search(text, max(0, m.start() - 14), m.start())
+                )
             ):
                 continue  # round 11: a red envelope to family
             if (
@@ -625,6 +639,20 @@ def _push(current: str, risk: Risk, now_s: float) -> tuple[int, int] | None:
     if risk.pushed(now_s, upsell.UPSELL_WINDOW_S) and (plea := upsell.PLEA.search(current)):
         return plea.span()  # round 8: a plea pressing the session's push again
     return None
+
+
+def _talked_about(category: Category, text: str) -> bool:
+    """Round 12: what the rules read as talked about, not done, vetoes the model too: scams,
+    the news, dating advice or a request quoted as words to say (说'加个微信'会不会太刻意), for a
+    request; school days in the past or the other's asked about (那时候晚自习…, 你高中是住校吗),
+    for a minor's cue."""
+    if category is Category.CONTACT_REQUEST and cues.EXTENDED_HERE.search(text):
+        return True  # 加钟吧: time added here, not an app added
+    if category in _REPORTABLE:
+        return bool(cues.REPORTED.search(text) or cues.QUOTED.search(text))
+    if category is Category.MINOR:
+        return minors.PAST_ANYWHERE.search(text) is not None
+    return False
 
 
 def _someone_else(text: str, start: int) -> bool:

@@ -43,7 +43,7 @@ _MINOR = [
     rf"{_ME}(?:是)?{_MINOR_BIRTH_YEAR}(?:年)?(?:的|生|出生|后)(?!时候|那)",
     r"(?:明年|后年|还有[0-9]年)(?:才|就)?(?:成年|满18)",
     rf"(?:{_CLAUSE_START}|{_ME})(?:明年|今年|马上|快|刚|刚刚|准备|还要|要|就要|就|下个月|下周|后天|明天){{1,2}}中考(?!的)",
-    rf"{_ME}(?:刚)?中考(?:完|结束|考完)",
+    rf"{_ME}(?:刚)?中考(?:完|结束|考完)|{_CLAUSE_START}(?:刚|终于)?中考(?:完了|结束了|考完了)",
     rf"(?:^|(?<=\n)){_AGE}岁(?:了|啦|呀|哦|呢)?[,，]?(?:还)?(?:没成年|未成年|没满18)",
     rf"{_ME}(?:今年|现在|才|刚|还|也|就)?(?:在|是)?(?:上|读|念)?{_GRADE}{_NOT_DATE}",
     rf"(?:还在|正在|刚|才|刚刚)(?:上|读|念){_GRADE}{_NOT_DATE}",
@@ -95,7 +95,7 @@ _MINOR = [
     r"(?![^\n]{0,10}(?:监考|出卷|出题|改卷|阅卷|批卷|学生))"
     r"|中考倒计时|(?:怕|要是|万1|肯定)?考不上(?:高中|重点高中|普高)",
     # the class teacher acting on the writer: 班主任收手机, 班主任叫家长了, 被请家长
-    r"(?<!是)(?<!当)班主任(?:收|叫家长|请家长|找我|骂我|点我|罚我)|被(?:叫|请)家长"
+    r"(?<!是)(?<!当)班主任(?:今天|刚才|又|今天又)?(?:收|叫家长|请家长|找我|骂我|点我|罚我)|被(?:叫|请)家长"
     r"|(?:上课|课上|课间)(?:玩手机|睡觉|说话)被(?:抓|收|没收|发现|逮)",
     # spending pocket money, or a parent's rule on spending: 用我压岁钱充的, 我妈不让我充钱
     r"(?:用|拿|花)(?:我的?|自己的?)?压岁钱(?:充|买|刷|打赏|玩|给)"
@@ -161,6 +161,29 @@ _MINOR = [
     r"|(?:我爸|我妈|爸妈|老爸|老妈|爸爸|妈妈)(?:把|又把)?(?:我的?)?手机(?:给)?(?:没收|收走|藏起来|锁起来)"
     r"|(?:学习平板|学习机|电话手表)(?:偷偷|上)?(?:登|玩|聊|上线)"
     r"|(?<![老婆公])(?:我妈|我爸|爸妈|家里)(?:1周|每周|1星期|每星期|1个月|每个月|每月)?(?:就|才|只)?(?:给|发)(?:我)?[^\n]{0,4}零花钱",
+    # round 12: school life only a pupil has (交周记, 早读起不来, 少先队活动, 戴红领巾, 我是护旗手),
+    # an ID card not issued yet or a relative's used to sign up, a grade just begun or ahead
+    # (高1刚开学, 下学期就是初1的人了, 我小学刚毕业), a grade's own lessons (6年级的数学), a class
+    # "already in" a grade (都初3了还扔粉笔头), subject choice, a birthday under 18 just passed,
+    # a rank in the year group promised a reward, Taiwan's 国中, a parent's bedtime, English
+    # grades and exams (i'm in 8th grade, gcse mocks)
+    r"(?<!批改)(?<!改)(?<!检查)(?<!看)(?:交|写|补|赶)周记|周记(?:还没|没写|写不完|要交|本)"
+    r"|早读(?:起不来|迟到|要|课)|少先队(?:活动|员|入队|队课)|(?:戴|系|忘带|没带|没戴)红领巾"
+    r"|我(?:是|当|被选为?|被选上)(?:护旗手|升旗手)|国旗下讲话"
+    r"|还没(?:办|领|有)(?:过)?身份证(?!号)|(?:身份证|身份证号)(?:还)?没(?:办|下来)"
+    r"|用(?:的)?(?:我)?(?:哥|姐|哥哥|姐姐|表哥|表姐|堂哥|堂姐|爸|妈|爸爸|妈妈)(?:的)?(?:身份证|号|账号)?注册"
+    r"|(?<![0-9年月正])(?:初[1-3]|高[1-3]|国[1-3])(?:刚|才)开学"
+    r"|(?:就是|就要上|要上|就上)(?:初[1-3]|高[1-3]|初中|高中)(?:的人)?了"
+    rf"|{_ME}(?:小学|初中)(?:刚|才|刚刚)毕业(?!的时候|那|时)"
+    r"|(?<![0-9])[1-6]年级(?:的)?(?:数学|语文|英语|作业|题|课)"
+    r"|都(?:初[1-3]|高[1-3]|[1-9]年级)了|(?:高[1-3]|初[1-3])?选科(?:我|时)?(?:选了|选的|要选|纠结|后悔)"
+    r"|(?:刚|才)?过(?:完|了)1[0-7](?:岁|周岁)(?:的)?生日|(?:考进|考到|进|考)年级前[0-9]+"
+    r"|我们(?:国中|国小)|国中(?:老师|班主任|同学)"
+    r"|(?:我妈|我爸|爸妈|家长|妈妈|爸爸|老妈|老爸)(?:说|规定|要求|让我)[^\n]{0,4}(?:[0-9]+|十[12]?)点(?:半)?"
+    r"(?:前|之前)?(?:必须|得|就得|就要|要)睡(?!不着)"
+    r"|(?:明天|明早|明天早上)(?:还)?(?:要|得)上学"
+    r"|(?<![a-z])(?:i'?m|im|i am) in (?:[4-9]|1[01])(?:th)? grade(?![a-z])"
+    r"|(?<![a-z])(?:gcse|igcse)s?(?![a-z])",
 ]
 
 MINOR = re.compile("|".join(f"(?:{pattern_form(p)})" for p in _MINOR))
@@ -206,6 +229,14 @@ PAST_BEFORE = re.compile(
     )
 )
 PAST_LOOKBACK = 16
+# Round 12: school days put in the past anywhere in the message, or the other's asked about (住校
+# 那时候晚自习偷偷带手机, 毕业8年了, 你高中是住校吗): the model's minor's cue is not taken there.
+PAST_ANYWHERE = re.compile(
+    pattern_form(
+        r"那时候?|那会儿?|那几年|小时候|当年|以前|上学那|毕业(?:[0-9十几多]+|好几|很多)年"
+        r"|(?:[0-9十几多]+|好几|很多|好多)年前|你(?:的)?(?:高中|初中|小学)(?:是|的时候|那会|时|住校)"
+    )
+)
 # Round 10: words that are harmless between adults but, said to someone who has just given a
 # minor's cue (or before one), prepare a meeting or secrecy: the chat to be deleted, the parents
 # not to be told, the age called unimportant, the other picked up from school or waited for near
@@ -225,6 +256,13 @@ GROOMING = re.compile(
         r"|校服[^\n]{0,10}(?:照|自拍|拍|看|视频)|(?:发|拍|穿)[^\n]{0,6}校服"
         # round 11: the same in English (our little secret, a selfie in pajamas)
         r"|(?<![a-z])(?:our (?:little )?secret|don'?t tell (?:your )?(?:mom|mum|dad|parents)"
-        r"|(?:selfie|pic|photo) in (?:your )?(?:pajamas|pyjamas|bed|uniform))(?![a-z])"
+        r"|(?:selfie|pic|photo) in (?:your )?(?:pajamas|pyjamas|pj'?s|bed|uniform))(?![a-z])"
+        # round 12: the record to be deleted with words between, a cover story for the parents
+        # (就说去补课), only the two to know, romance asked about, "grown-up things" taught,
+        # photos in exchange for a top-up
+        r"|(?:聊天记录|记录)[^\n]{0,4}(?:删|清)|(?:就说|你说|跟家里说|跟你妈说|跟你爸说)(?:去|是去|在)?"
+        r"(?:补课|补习|学习|同学家|上课)|(?:就|只有)?(?:咱俩|我俩|咱们俩|我们俩|你我)知道"
+        r"|交过(?:男|女)朋友|亲过(?:没有|没|吗|嘴)|接过吻|大人的(?:东西|事)"
+        r"|(?:拍|发)(?:几张|张|点|些)?(?:照片|自拍|视频)给我|我(?:帮|给)你充"
     )
 )

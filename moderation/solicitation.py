@@ -86,6 +86,11 @@ _SEXUAL = [
     r"|[吗么嘛?？ ,，。!！吧]|的)"
     r"|(?<![a-z])s ?m(?=玩|吗|么|调教|捆绑)",
     r"(?:^|(?<=\n))s ?m(?=$|\n)",
+    # round 12: paid meetings and sex work in its own words (有偿约, sp吗 有偿, incall or outcall,
+    # sext), business done in a room then paid, nightwear pulled down on video
+    r"有偿(?:约|陪睡|sp|见面|陪玩过夜)|(?<![a-z])(?:sp|lc)(?:吗|么|不)(?=[^\n]{0,4}(?:有偿|在线|今晚|私聊|$))"
+    r"|(?<![a-z])(?:sext(?:ing)?|incall|outcall)(?![a-z])|(?:来了|过来|到了)直接办事|完事(?:给钱|付钱|再给|就给)"
+    r"|(?:睡衣|衣服|领口|吊带|裙子)(?:拉|扯|往|褪)下(?:来|去)?",
 ]
 
 # The rules of the structural round, a pattern of their own: they start at common characters
