@@ -31,6 +31,7 @@ from tests.harness.rig import Person, Rig, RigFactory
 REASON = unavailable_reason()
 pytestmark = [
     pytest.mark.timeout(150),
+    pytest.mark.alone,
     pytest.mark.skipif(REASON is not None, reason=REASON or ""),
 ]
 

@@ -52,6 +52,7 @@ REASON = unavailable_reason() or (
 )
 pytestmark = [
     pytest.mark.timeout(240),
+    pytest.mark.alone,
     pytest.mark.xdist_group("browser"),
     pytest.mark.skipif(REASON is not None, reason=REASON or ""),
 ]
