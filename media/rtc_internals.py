@@ -204,7 +204,11 @@ async def send_rtp(sender: RTCRtpSender, data: bytes) -> None:
 def _pair(sender: RTCRtpSender) -> Any:
     """The nominated candidate pair ``sender``'s RTP goes out on, or None while its transport is
     not connected (yet, or any more)."""
-    transport = sender.transport
+    return _nominated(sender.transport)
+
+
+def _nominated(transport: RTCDtlsTransport) -> Any:
+    """``transport``'s nominated candidate pair, or None while it is not connected."""
     if transport._state is not DtlsState.CONNECTED:
         return None
     return transport.transport._connection._nominated.get(1)
@@ -230,9 +234,7 @@ def send_rtp_now(sender: RTCRtpSender, data: bytes) -> bool:
 def send_rtcp_now(transport: RTCDtlsTransport, data: bytes) -> bool:
     """Protect (SRTCP) and send one RTCP packet at once on ``transport``'s nominated pair;
     False when the transport is not connected (the packet is dropped)."""
-    if transport._state is not DtlsState.CONNECTED:
-        return False
-    pair = transport.transport._connection._nominated.get(1)
+    pair = _nominated(transport)
     if pair is None:
         return False
     pair.protocol.transport.sendto(transport._tx_srtp.protect_rtcp(data), pair.remote_addr)
